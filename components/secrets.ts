@@ -1,0 +1,135 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import { APP_CREDENTIALS, AppCredential, PLATFORM_CREDENTIALS } from "../config";
+import { recommendedLabels } from "../lib/labels";
+
+export interface GeneratedSecretsArgs {
+    readonly environment: string;
+    /** Rotation counters by credential id; bumping one regenerates only that credential. @default {} */
+    readonly rotation?: Readonly<Record<string, number>>;
+    /** @default 32 */
+    readonly passwordLength?: number;
+    /** PostgreSQL roles that need a password (credential id `db-<role>`). */
+    readonly databaseRoles: readonly string[];
+    /** Public host names that get a server certificate from the generated CA. */
+    readonly publicHosts: readonly string[];
+    /** Namespace of the shared application credentials Secret. */
+    readonly appNamespace: pulumi.Input<string>;
+    /** Namespace where the edge reads its TLS Secrets; no TLS Secrets are created when unset. */
+    readonly tlsNamespace?: pulumi.Input<string>;
+    /** @default 87600 (10 years) */
+    readonly caValidityHours?: number;
+    /** @default 2160 (90 days) */
+    readonly certificateValidityHours?: number;
+    /** @default 720 (30 days) */
+    readonly certificateEarlyRenewalHours?: number;
+}
+
+/** Keys of the shared application credentials Secret, by credential id. */
+export const APP_CREDENTIAL_KEYS: Record<AppCredential, string> = {
+    jwtSecret: "jwt-secret",
+    apiKey: "api-key",
+    encryptionKey: "encryption-key",
+};
+
+/**
+ * Every credential and certificate the stack needs, generated in the program (@pulumi/random, @pulumi/tls) and
+ * kept as Pulumi secrets. Application credentials reach Kubernetes as one Secret referenced by key; other
+ * components turn the exposed values into Secrets in their own namespaces.
+ */
+export class GeneratedSecrets extends pulumi.ComponentResource {
+    /** Generated values by credential id (always secret outputs). */
+    public readonly credentials: Readonly<Record<string, pulumi.Output<string>>>;
+    /** Rotation counter of each credential, for rollout annotations of the pods that use it. */
+    public readonly rotation: Readonly<Record<string, number>>;
+    /** Name of the Secret holding jwt-secret, api-key and encryption-key in the application namespace. */
+    public readonly appCredentialsSecretName: pulumi.Output<string>;
+    /** The CA certificate (public: users add it to their trust store). */
+    public readonly caCertPem: pulumi.Output<string>;
+    /** The CA private key (secret), for issuers that sign with the generated CA. */
+    public readonly caPrivateKeyPem: pulumi.Output<string>;
+    /** TLS Secret names in the edge namespace by public host name. */
+    public readonly tlsSecretNames: Readonly<Record<string, pulumi.Output<string>>>;
+
+    constructor(name: string, args: GeneratedSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("stackwright:security:GeneratedSecrets", name, {}, opts);
+        const rotation = args.rotation ?? {};
+        const length = args.passwordLength ?? 32;
+        const keepers = (id: string) => ({ rotation: String(rotation[id] ?? 0) });
+        const password = (id: string, len = length) => new random.RandomPassword(`${name}-${id}`, {
+            length: len,
+            // Alphanumeric only: the values end up in URLs, shell environments and config files.
+            special: false,
+            minUpper: 2, minLower: 2, minNumeric: 2,
+            keepers: keepers(id),
+        }, { parent: this, additionalSecretOutputs: ["result"] }).result;
+
+        const credentials: Record<string, pulumi.Output<string>> = {
+            jwtSecret: password("jwtSecret", Math.max(length, 64)),
+            apiKey: password("apiKey"),
+            encryptionKey: new random.RandomBytes(`${name}-encryptionKey`, { length: 32, keepers: keepers("encryptionKey") },
+                { parent: this, additionalSecretOutputs: ["base64"] }).base64,
+        };
+        for (const id of PLATFORM_CREDENTIALS) credentials[id] = password(id);
+        for (const role of args.databaseRoles) credentials[`db-${role}`] = password(`db-${role}`);
+        for (const id of Object.keys(credentials)) credentials[id] = pulumi.secret(credentials[id]);
+        this.credentials = credentials;
+        this.rotation = Object.fromEntries(Object.keys(credentials).map((id) => [id, rotation[id] ?? 0]));
+
+        const labels = recommendedLabels({ name: "stackwright", instance: name, component: "credentials" });
+        const appSecret = new k8s.core.v1.Secret(`${name}-app-credentials`, {
+            metadata: { namespace: args.appNamespace, labels },
+            type: "Opaque",
+            stringData: Object.fromEntries(APP_CREDENTIALS.map((id) => [APP_CREDENTIAL_KEYS[id], credentials[id]])),
+        }, { parent: this });
+        this.appCredentialsSecretName = appSecret.metadata.name;
+
+        // Private CA: ECDSA P-256, signs the server certificates of the public hosts.
+        const caKey = new tls.PrivateKey(`${name}-ca`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+        const caCert = new tls.SelfSignedCert(`${name}-ca`, {
+            privateKeyPem: caKey.privateKeyPem,
+            isCaCertificate: true,
+            validityPeriodHours: args.caValidityHours ?? 87600,
+            earlyRenewalHours: Math.ceil((args.caValidityHours ?? 87600) / 10),
+            allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+            subject: { commonName: `Stackwright ${args.environment} CA`, organization: "Stackwright" },
+        }, { parent: this });
+        this.caCertPem = caCert.certPem;
+        this.caPrivateKeyPem = pulumi.secret(caKey.privateKeyPem);
+
+        const tlsSecretNames: Record<string, pulumi.Output<string>> = {};
+        for (const host of args.publicHosts) {
+            const id = host.replace(/\./g, "-");
+            const key = new tls.PrivateKey(`${name}-${id}`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+            const request = new tls.CertRequest(`${name}-${id}`, {
+                privateKeyPem: key.privateKeyPem,
+                dnsNames: [host],
+                subject: { commonName: host, organization: "Stackwright" },
+            }, { parent: this });
+            const cert = new tls.LocallySignedCert(`${name}-${id}`, {
+                certRequestPem: request.certRequestPem,
+                caPrivateKeyPem: caKey.privateKeyPem,
+                caCertPem: caCert.certPem,
+                validityPeriodHours: args.certificateValidityHours ?? 2160,
+                earlyRenewalHours: args.certificateEarlyRenewalHours ?? 720,
+                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+            }, { parent: this });
+            if (args.tlsNamespace === undefined) continue;
+            const secret = new k8s.core.v1.Secret(`${name}-${id}-tls`, {
+                metadata: { namespace: args.tlsNamespace, labels: recommendedLabels({ name: "stackwright", instance: name, component: "tls" }) },
+                type: "kubernetes.io/tls",
+                stringData: {
+                    // Full chain so clients that trust the CA can verify without extra configuration.
+                    "tls.crt": pulumi.interpolate`${cert.certPem}${caCert.certPem}`,
+                    "tls.key": pulumi.secret(key.privateKeyPem),
+                    "ca.crt": caCert.certPem,
+                },
+            }, { parent: this });
+            tlsSecretNames[host] = secret.metadata.name;
+        }
+        this.tlsSecretNames = tlsSecretNames;
+        this.registerOutputs({ caCertPem: this.caCertPem });
+    }
+}

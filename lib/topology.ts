@@ -1,0 +1,105 @@
+/**
+ * How the stack's parts find each other: the names and pod selectors that one component creates and others
+ * (NetworkPolicies, AuthorizationPolicies, ServiceMonitors, HTTPRoutes) refer to. Pure, derived from config, so
+ * every component agrees on them without waiting for another's outputs.
+ */
+import type { StackConfig } from "../config";
+
+export interface PeerSelector {
+    readonly namespace: string;
+    readonly podLabels: Readonly<Record<string, string>>;
+}
+
+/** The one Gateway of the stack (NGINX Gateway Fabric provisions its data plane from it). */
+export const GATEWAY_NAME = "stackwright";
+/** The CloudNativePG Cluster name; services reach it as `<name>-rw.<data namespace>`. */
+export const POSTGRES_CLUSTER_NAME = "postgres";
+export const POSTGRES_PORT = 5432;
+/** Valkey StatefulSet/headless Service names. */
+export const REDIS_NAME = "redis";
+export const REDIS_SENTINEL_NAME = "redis-sentinel";
+export const REDIS_PORT = 6379;
+export const REDIS_SENTINEL_PORT = 26379;
+export const REDIS_EXPORTER_PORT = 9121;
+
+/** Pods of the edge data plane (NGINX), labelled by the Gateway API implementation with the Gateway name. */
+export function edgeDataPlane(cfg: StackConfig): PeerSelector {
+    return { namespace: cfg.namespaces.edge, podLabels: { "gateway.networking.k8s.io/gateway-name": GATEWAY_NAME } };
+}
+
+/** Prometheus server pods (created by the Prometheus Operator). */
+export function prometheusPods(cfg: StackConfig): PeerSelector {
+    return { namespace: cfg.namespaces.monitoring, podLabels: { "app.kubernetes.io/name": "prometheus" } };
+}
+
+/** PostgreSQL instance pods (CloudNativePG labels every instance with its cluster name). */
+export function postgresPods(cfg: StackConfig): PeerSelector {
+    return { namespace: cfg.namespaces.data, podLabels: { "cnpg.io/cluster": POSTGRES_CLUSTER_NAME } };
+}
+
+/** PgBouncer pods of the optional pooler. */
+export const POSTGRES_POOLER_NAME = "postgres-pooler-rw";
+export function postgresPoolerPods(cfg: StackConfig): PeerSelector {
+    return { namespace: cfg.namespaces.data, podLabels: { "cnpg.io/poolerName": POSTGRES_POOLER_NAME } };
+}
+
+export function redisPods(cfg: StackConfig): PeerSelector {
+    return { namespace: cfg.namespaces.data, podLabels: { "app.kubernetes.io/name": "valkey", "app.kubernetes.io/instance": REDIS_NAME } };
+}
+
+export function redisSentinelPods(cfg: StackConfig): PeerSelector {
+    return { namespace: cfg.namespaces.data, podLabels: { "app.kubernetes.io/name": "valkey-sentinel", "app.kubernetes.io/instance": REDIS_SENTINEL_NAME } };
+}
+
+/** A service's in-cluster DNS name. Services are named after their config key so callers can address them. */
+export function serviceHost(cfg: StackConfig, service: string): string {
+    return `${service}.${cfg.namespaces.apps}.svc.${cfg.kubernetes.clusterDomain}`;
+}
+
+/** SPIFFE principal of a service's ServiceAccount (Istio authorization). */
+export function servicePrincipal(cfg: StackConfig, service: string): string {
+    return `${cfg.kubernetes.clusterDomain}/ns/${cfg.namespaces.apps}/sa/${service}`;
+}
+
+/** Callers of each service (the inverse of `calls`), sorted. */
+export function callersOf(cfg: StackConfig): Record<string, string[]> {
+    const callers: Record<string, string[]> = Object.fromEntries(Object.keys(cfg.services).map((s) => [s, []]));
+    for (const [name, svc] of Object.entries(cfg.services)) for (const callee of svc.calls) callers[callee]?.push(name);
+    for (const list of Object.values(callers)) list.sort();
+    return callers;
+}
+
+/** Kubernetes label selector for a NetworkPolicy peer in another (or the same) namespace. */
+export function networkPolicyPeer(peer: PeerSelector) {
+    return {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": peer.namespace } },
+        podSelector: { matchLabels: { ...peer.podLabels } },
+    };
+}
+
+/**
+ * Scrape settings for a metrics endpoint of a meshed workload. Under STRICT mTLS Prometheus (outside the mesh)
+ * scrapes with the workload certificates that its istio-proxy writes to /etc/prom-certs (Istio's documented
+ * "Prometheus with Istio certificates" setup); without the mesh it scrapes plain HTTP.
+ */
+export const PROMETHEUS_ISTIO_CERTS_DIR = "/etc/prom-certs";
+export function scrapeTls(meshEnabled: boolean): { scheme: "http" | "https"; tlsConfig?: Record<string, unknown> } {
+    if (!meshEnabled) return { scheme: "http" };
+    return {
+        scheme: "https",
+        tlsConfig: {
+            caFile: `${PROMETHEUS_ISTIO_CERTS_DIR}/root-cert.pem`,
+            certFile: `${PROMETHEUS_ISTIO_CERTS_DIR}/cert-chain.pem`,
+            keyFile: `${PROMETHEUS_ISTIO_CERTS_DIR}/key.pem`,
+            // Istio workload certificates carry SPIFFE URIs, not DNS names.
+            insecureSkipVerify: true,
+        },
+    };
+}
+
+/** Names of the backup CronJobs (alert rules and dashboards refer to them). */
+export const BACKUP_CRONJOBS = {
+    postgres: "postgres-backup",
+    postgresVerify: "postgres-restore-verify",
+    redis: "redis-backup",
+} as const;

@@ -1,0 +1,278 @@
+/**
+ * Whole-stack test harness: runs the real index.ts under Pulumi's mocks with the config of a real
+ * Pulumi.<stack>.yaml and records every registered resource with its resolved inputs, parent, dependencies and
+ * provider. Mocks answer @pulumi/random and @pulumi/tls resources with realistic values and emulate Kubernetes
+ * auto-naming (a random suffix appended to the resource name).
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
+
+export const REPO_ROOT = path.resolve(__dirname, "../..");
+export const STACKS = ["dev", "staging", "prod"] as const;
+export type StackName = typeof STACKS[number];
+const PROJECT = "stackwright";
+
+export interface RecordedResource {
+    readonly urn: string;
+    /** Pulumi type token, e.g. `kubernetes:apps/v1:Deployment`. */
+    readonly type: string;
+    /** Pulumi resource name. */
+    readonly name: string;
+    readonly custom: boolean;
+    /** Resolved inputs (unknowns are undefined). */
+    readonly inputs: Record<string, any>;
+    /** State the mock returned (inputs plus emulated outputs such as metadata.name). */
+    readonly state: Record<string, any>;
+    readonly parent?: string;
+    readonly dependencies: string[];
+    readonly propertyDependencies: Record<string, string[]>;
+    /** Provider reference `urn::id`, when one was given. */
+    readonly provider?: string;
+}
+
+export interface RenderedOutput {
+    readonly value: unknown;
+    readonly secret: boolean;
+}
+
+export interface RenderedStack {
+    readonly stack: string;
+    readonly resources: RecordedResource[];
+    readonly outputs: Record<string, RenderedOutput>;
+    /** Values the mocks generated for secrets (random passwords, private keys). */
+    readonly generatedSecrets: string[];
+}
+
+export interface RenderOptions {
+    /** Replaces whole top-level keys of the stack's config (`services`, `postgres`, ...), as plain objects. */
+    readonly overrides?: Record<string, unknown>;
+    /** Uses this config instead of a stack file (keys without namespace). */
+    readonly rawConfig?: Record<string, unknown>;
+    /** Treat the run as a preview (pulumi.runtime.isDryRun() true). @default false */
+    readonly preview?: boolean;
+}
+
+/** Project-level defaults from Pulumi.yaml plus the stack file's `stackwright:*` keys, without the namespace. */
+export function readStackConfig(stack: string): Record<string, unknown> {
+    const project = yaml.load(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as any;
+    const raw: Record<string, unknown> = {};
+    for (const [key, decl] of Object.entries<any>(project.config ?? {})) {
+        if (!key.includes(":") && decl && typeof decl === "object" && "default" in decl) raw[key] = decl.default;
+    }
+    const file = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
+    const doc = yaml.load(fs.readFileSync(file, "utf8")) as any;
+    for (const [key, value] of Object.entries<any>(doc?.config ?? {})) {
+        const [ns, name] = key.split(":", 2);
+        if (ns !== PROJECT || name === undefined) continue;
+        raw[name] = value;
+    }
+    return raw;
+}
+
+function toPulumiConfig(raw: Record<string, unknown>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [key, value] of Object.entries(raw)) {
+        out[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    return out;
+}
+
+/** Deterministic pseudo-random text, so renders are stable across runs (blast-radius diffs). */
+function fakeRandom(seed: string, length: number, alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"): string {
+    let out = "";
+    let counter = 0;
+    while (out.length < length) {
+        const block = crypto.createHash("sha256").update(`${seed}:${counter++}`).digest();
+        for (const byte of block) if (out.length < length) out += alphabet[byte % alphabet.length];
+    }
+    return out;
+}
+
+function fakePem(label: string, seed: string): string {
+    const body = Buffer.from(fakeRandom(seed, 300)).toString("base64").match(/.{1,64}/g)!.join("\n");
+    return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+}
+
+function mockState(type: string, name: string, inputs: Record<string, any>, generated: string[]): Record<string, any> {
+    const seed = `${type}::${name}::${JSON.stringify(inputs.keepers ?? {})}`;
+    switch (type) {
+        case "random:index/randomPassword:RandomPassword": {
+            const result = fakeRandom(seed, inputs.length ?? 32);
+            generated.push(result);
+            return { ...inputs, result, bcryptHash: `$2a$10$${fakeRandom(seed + "bcrypt", 53)}` };
+        }
+        case "random:index/randomBytes:RandomBytes": {
+            const bytes = crypto.createHash("sha512").update(seed).digest().subarray(0, inputs.length ?? 32);
+            generated.push(bytes.toString("base64"), bytes.toString("hex"));
+            return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+        }
+        case "random:index/randomId:RandomId":
+            return { ...inputs, hex: fakeRandom(seed, (inputs.byteLength ?? 8) * 2, "0123456789abcdef") };
+        case "tls:index/privateKey:PrivateKey": {
+            const privateKeyPem = fakePem("EC PRIVATE KEY", seed);
+            generated.push(privateKeyPem);
+            return { ...inputs, privateKeyPem, privateKeyPemPkcs8: privateKeyPem, publicKeyPem: fakePem("PUBLIC KEY", seed + "pub"), publicKeyOpenssh: `ecdsa-sha2-nistp256 ${fakeRandom(seed, 40)}` };
+        }
+        case "tls:index/selfSignedCert:SelfSignedCert":
+        case "tls:index/locallySignedCert:LocallySignedCert":
+            return { ...inputs, certPem: fakePem("CERTIFICATE", seed), validityStartTime: "2026-01-01T00:00:00Z", validityEndTime: "2027-01-01T00:00:00Z", readyForRenewal: false };
+        case "tls:index/certRequest:CertRequest":
+            return { ...inputs, certRequestPem: fakePem("CERTIFICATE REQUEST", seed) };
+        default:
+            break;
+    }
+    if (type.startsWith("kubernetes:") && inputs.metadata !== undefined && inputs.metadata.name === undefined) {
+        // The Kubernetes provider auto-names objects: the Pulumi name plus a random 8-character suffix.
+        return { ...inputs, metadata: { ...inputs.metadata, name: `${name}-${fakeRandom(seed, 8, "0123456789abcdef")}` } };
+    }
+    return { ...inputs };
+}
+
+function clearProjectModules(): void {
+    for (const id of Object.keys(require.cache)) {
+        if (id.startsWith(REPO_ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}test${path.sep}`)) {
+            delete require.cache[id];
+        }
+    }
+}
+
+let renderQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Renders a stack under the mocks. Throws what the program throws (e.g. a ConfigError), with
+ * `error.recorded` holding whatever was registered before the error (so tests can assert nothing was).
+ * Renders are serialised: Pulumi's runtime state is global.
+ */
+export function renderStack(stack: string, opts: RenderOptions = {}): Promise<RenderedStack> {
+    const run = renderQueue.then(() => renderNow(stack, opts));
+    renderQueue = run.catch(() => undefined);
+    return run;
+}
+
+async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedStack> {
+    const raw = opts.rawConfig ?? { ...readStackConfig(stack), ...(opts.overrides ?? {}) };
+    const records = new Map<string, RecordedResource>();
+    const generatedSecrets: string[] = [];
+
+    pulumi.runtime.setAllConfig(toPulumiConfig(raw), []);
+    await pulumi.runtime.setMocks({
+        newResource: (args: pulumi.runtime.MockResourceArgs) => ({
+            id: args.custom ? `${args.name}-id` : undefined,
+            state: mockState(args.type, args.name, args.inputs, generatedSecrets),
+        }),
+        call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+    }, PROJECT, stack, opts.preview ?? false);
+
+    // Wrap the mock monitor to see what the engine sees: parent, dependencies, provider.
+    const monitor = (pulumi.runtime as any).getMonitor();
+    const original = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: any) => {
+        const type: string = req.getType();
+        const name: string = req.getName();
+        const parent: string = req.getParent();
+        const urn: string = monitor.newUrn(parent, type, name);
+        const inputs = deserializeProperties(req.getObject());
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((deps: any, key: string) => { propertyDependencies[key] = deps.getUrnsList(); });
+        const record: RecordedResource = {
+            urn, type, name, custom: req.getCustom(), inputs, state: {}, parent: parent || undefined,
+            dependencies: req.getDependenciesList(), propertyDependencies, provider: req.getProvider() || undefined,
+        };
+        records.set(urn, record);
+        return original(req, (err: any, response: any) => {
+            if (!err && response) (record as { state: Record<string, any> }).state = deserializeProperties(response.getObject());
+            callback(err, response);
+        });
+    };
+
+    clearProjectModules();
+    let program: Record<string, unknown>;
+    try {
+        program = require(path.join(REPO_ROOT, "index.ts"));
+    } catch (err) {
+        (err as any).recorded = [...records.values()];
+        throw err;
+    }
+    await (pulumi.runtime as any).waitForRPCs();
+
+    const outputs: Record<string, RenderedOutput> = {};
+    for (const [key, value] of Object.entries(program)) {
+        if (pulumi.Output.isInstance(value)) {
+            const out = value as pulumi.Output<unknown>;
+            outputs[key] = { value: await (out as any).promise(), secret: await out.isSecret };
+        } else {
+            outputs[key] = { value, secret: false };
+        }
+    }
+    await (pulumi.runtime as any).waitForRPCs();
+    return { stack, resources: [...records.values()], outputs, generatedSecrets };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Queries
+// ---------------------------------------------------------------------------------------------------------------
+
+/** `kubernetes:apps/v1:Deployment` -> { apiVersion: "apps/v1", kind: "Deployment" }; undefined for non-objects. */
+export function kubeKind(type: string): { apiVersion: string; kind: string } | undefined {
+    const match = /^kubernetes:([^:]+):([A-Za-z]+)$/.exec(type);
+    if (!match) return undefined;
+    const [, groupVersion, kind] = match;
+    if (["helm.sh/v3", "helm.sh/v4", "yaml/v2", "kustomize/v2", "yaml"].includes(groupVersion)) return undefined;
+    if (kind.endsWith("List") || kind.endsWith("Patch")) return undefined;
+    const apiVersion = groupVersion.startsWith("core/") ? groupVersion.slice("core/".length) : groupVersion;
+    return { apiVersion, kind };
+}
+
+/** The Kubernetes object a resource creates, as the API server would receive it (auto-name applied). */
+export function manifestOf(r: RecordedResource): Record<string, any> | undefined {
+    const kind = kubeKind(r.type);
+    if (!kind) return undefined;
+    const { apiVersion: _a, kind: _k, ...rest } = r.inputs;
+    const name = r.state?.metadata?.name ?? r.inputs.metadata?.name;
+    return { apiVersion: kind.apiVersion, kind: kind.kind, ...rest, metadata: { ...(r.inputs.metadata ?? {}), name } };
+}
+
+export function kubeObjects(resources: readonly RecordedResource[]): Record<string, any>[] {
+    return resources.map(manifestOf).filter((m): m is Record<string, any> => m !== undefined);
+}
+
+/** Resources of a kind (`Deployment`, `NetworkPolicy`, ...), optionally in a namespace. */
+export function ofKind(resources: readonly RecordedResource[], kind: string, namespace?: string): RecordedResource[] {
+    return resources.filter((r) => kubeKind(r.type)?.kind === kind && (namespace === undefined || r.inputs.metadata?.namespace === namespace));
+}
+
+export function byName(resources: readonly RecordedResource[], name: string): RecordedResource {
+    const found = resources.filter((r) => r.name === name);
+    if (found.length !== 1) throw new Error(`expected exactly one resource named ${name}, found ${found.length}`);
+    return found[0];
+}
+
+export function ofType(resources: readonly RecordedResource[], type: string): RecordedResource[] {
+    return resources.filter((r) => r.type === type);
+}
+
+/** Children (direct and transitive) of a component resource. */
+export function descendantsOf(resources: readonly RecordedResource[], urn: string): RecordedResource[] {
+    const result: RecordedResource[] = [];
+    const frontier = [urn];
+    while (frontier.length > 0) {
+        const parent = frontier.pop()!;
+        for (const r of resources) if (r.parent === parent) { result.push(r); frontier.push(r.urn); }
+    }
+    return result;
+}
+
+/** Every pod spec in a workload object (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob). */
+export function podSpecOf(object: Record<string, any>): Record<string, any> | undefined {
+    switch (object.kind) {
+        case "Pod": return object.spec;
+        case "CronJob": return object.spec?.jobTemplate?.spec?.template?.spec;
+        case "Deployment": case "StatefulSet": case "DaemonSet": case "ReplicaSet": case "Job":
+            return object.spec?.template?.spec;
+        default: return undefined;
+    }
+}
