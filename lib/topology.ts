@@ -103,3 +103,34 @@ export const BACKUP_CRONJOBS = {
     postgresVerify: "postgres-restore-verify",
     redis: "redis-backup",
 } as const;
+
+/**
+ * Keys of the per-database connection Secret (type kubernetes.io/basic-auth) that the data-stores component
+ * creates in the application namespace, and the env vars services receive from it by reference.
+ */
+export const DATABASE_SECRET_ENV: Readonly<Record<string, string>> = {
+    PGHOST: "host",
+    PGPORT: "port",
+    PGDATABASE: "dbname",
+    PGUSER: "username",
+    PGPASSWORD: "password",
+    DATABASE_URL: "uri",
+};
+
+/** Keys of the Redis client Secret in the application namespace, and the env vars services receive. */
+export const REDIS_SECRET_ENV: Readonly<Record<string, string>> = {
+    REDIS_HOST: "host",
+    REDIS_PORT: "port",
+    REDIS_PASSWORD: "password",
+    /** Space-separated host:port list of the Sentinels; empty in standalone mode. */
+    REDIS_SENTINELS: "sentinels",
+    REDIS_MASTER_NAME: "master-name",
+};
+
+/** Grafana's Service (kube-prometheus-stack with grafana.fullnameOverride), routed at monitoring.<domain>. */
+export const GRAFANA_SERVICE_NAME = "grafana";
+export const GRAFANA_SERVICE_PORT = 80;
+/** Pods of Grafana (the edge data plane reaches them). */
+export function grafanaPods(cfg: StackConfig): PeerSelector {
+    return { namespace: cfg.namespaces.monitoring, podLabels: { "app.kubernetes.io/name": "grafana" } };
+}

@@ -203,7 +203,7 @@ async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedSt
     for (const [key, value] of Object.entries(program)) {
         if (pulumi.Output.isInstance(value)) {
             const out = value as pulumi.Output<unknown>;
-            outputs[key] = { value: await (out as any).promise(), secret: await out.isSecret };
+            outputs[key] = { value: await (out as any).promise(), secret: await (out as any).isSecret };
         } else {
             outputs[key] = { value, secret: false };
         }
