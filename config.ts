@@ -7,6 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { environmentDefaults, resolveResources } from "./lib/defaults";
 import { isQuantity, parseQuantity } from "./lib/quantity";
 
 export const CONFIG_NAMESPACE = "stackwright";
@@ -391,11 +392,14 @@ function crossFieldProblems(cfg: StackConfig): { path: (string | number)[]; mess
         if (as.minReplicas !== undefined && as.maxReplicas !== undefined && as.minReplicas > as.maxReplicas) {
             problems.push({ path: at("autoscaling", "minReplicas"), message: `minReplicas (${as.minReplicas}) must be <= maxReplicas (${as.maxReplicas})` });
         }
+        // Compared after the environment defaults fill the gaps: a request alone can exceed the default limit.
+        const resolved = resolveResources(svc.resources, environmentDefaults(cfg.environment).serviceResources);
         for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
-            const request = svc.resources?.requests?.[key];
-            const limit = svc.resources?.limits?.[key];
-            if (request && limit && parseQuantity(request) > parseQuantity(limit)) {
-                problems.push({ path: at("resources", "requests", key), message: `request "${request}" exceeds limit "${limit}"` });
+            const request = resolved.requests[key];
+            const limit = resolved.limits[key];
+            if (parseQuantity(request) > parseQuantity(limit)) {
+                const origin = svc.resources?.limits?.[key] === undefined ? " (the environment default)" : "";
+                problems.push({ path: at("resources", "requests", key), message: `request "${request}" exceeds limit "${limit}"${origin}` });
             }
         }
         svc.calls.forEach((callee, i) => {
@@ -499,7 +503,8 @@ function describeIssue(issue: z.ZodIssue, raw: unknown): string {
     switch (issue.code) {
         case z.ZodIssueCode.unrecognized_keys: {
             const allowed = allowedKeysAt(issue.path);
-            return issue.keys.map((k) => `${formatKey([...issue.path, k])}: unknown key${allowed ? ` (allowed at ${key}: ${allowed.join(", ")})` : ""}`).join("\n  - ");
+            const where = issue.path.length === 0 ? "top-level keys" : `keys at ${key}`;
+            return issue.keys.map((k) => `${formatKey([...issue.path, k])}: unknown key${allowed ? ` (allowed ${where}: ${allowed.join(", ")})` : ""}`).join("\n  - ");
         }
         case z.ZodIssueCode.invalid_enum_value:
             return `${key}: ${show(value)} is not allowed (allowed: ${issue.options.join(", ")})`;

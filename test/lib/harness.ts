@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 export const STACKS = ["dev", "staging", "prod"] as const;
@@ -132,6 +132,14 @@ function mockState(type: string, name: string, inputs: Record<string, any>, gene
     return { ...inputs };
 }
 
+/** Secret values arrive wrapped ({ <sig>: <secret sig>, value }); tests look at the plain values. */
+function unwrapSecrets(value: any): any {
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (value === null || typeof value !== "object" || value.constructor !== Object) return value;
+    if (value[specialSigKey] === specialSecretSig) return unwrapSecrets(value.value);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+}
+
 function clearProjectModules(): void {
     for (const id of Object.keys(require.cache)) {
         if (id.startsWith(REPO_ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}test${path.sep}`)) {
@@ -175,7 +183,7 @@ async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedSt
         const name: string = req.getName();
         const parent: string = req.getParent();
         const urn: string = monitor.newUrn(parent, type, name);
-        const inputs = deserializeProperties(req.getObject());
+        const inputs = unwrapSecrets(deserializeProperties(req.getObject()));
         const propertyDependencies: Record<string, string[]> = {};
         req.getPropertydependenciesMap().forEach((deps: any, key: string) => { propertyDependencies[key] = deps.getUrnsList(); });
         const record: RecordedResource = {
@@ -184,7 +192,7 @@ async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedSt
         };
         records.set(urn, record);
         return original(req, (err: any, response: any) => {
-            if (!err && response) (record as { state: Record<string, any> }).state = deserializeProperties(response.getObject());
+            if (!err && response) (record as { state: Record<string, any> }).state = unwrapSecrets(deserializeProperties(response.getObject()));
             callback(err, response);
         });
     };

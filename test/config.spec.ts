@@ -1,0 +1,121 @@
+import { expect } from "chai";
+import { ConfigError, parseConfig } from "../config";
+import { readStackConfig, renderStack, STACKS } from "./lib/harness";
+
+type Mutation = (c: any) => void;
+
+/** Malformed configs: each is the real dev (or named) stack file with one thing broken, and the message expected. */
+const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: string }[] = [
+    { title: "misspelt service key", mutate: (c) => { c.services.backend.imgae = "nginx:1.27.3"; }, expected: "stackwright:services.backend.imgae: unknown key (allowed keys at stackwright:services.backend: image," },
+    { title: "misspelt top-level key", mutate: (c) => { c.sevices = {}; }, expected: "stackwright:sevices: unknown key (allowed top-level keys: environment, domain," },
+    { title: "misspelt section key", mutate: (c) => { c.postgres.instnaces = 3; }, expected: "stackwright:postgres.instnaces: unknown key" },
+    { title: "bad CPU quantity", mutate: (c) => { c.services.backend.resources.limits.cpu = "2 cores"; }, expected: "stackwright:services.backend.resources.limits.cpu: \"2 cores\" is not a Kubernetes quantity (e.g. \"500m\", \"2\", \"512Mi\")" },
+    { title: "bad memory quantity", mutate: (c) => { c.redis.storageSize = "1GB"; }, expected: "stackwright:redis.storageSize: \"1GB\" is not a Kubernetes quantity" },
+    { title: "min > max replicas", mutate: (c) => { c.services.backend.autoscaling = { minReplicas: 5, maxReplicas: 2 }; }, expected: "stackwright:services.backend.autoscaling.minReplicas: minReplicas (5) must be <= maxReplicas (2)" },
+    { title: "unknown service reference", mutate: (c) => { c.services.frontend.calls = ["billing"]; }, expected: "stackwright:services.frontend.calls[0]: \"billing\" is not a configured service (allowed: frontend, backend, worker)" },
+    { title: "invalid hostname in a route", mutate: (c) => { c.services.frontend.routes = [{ host: "app_v1" }]; }, expected: "stackwright:services.frontend.routes[0].host: \"app_v1\" is outside the stack domain" },
+    { title: "invalid domain", mutate: (c) => { c.domain = "Example..com"; }, expected: "stackwright:domain: \"Example..com\" must be a DNS name" },
+    { title: "unknown environment", mutate: (c) => { c.environment = "qa"; }, expected: "stackwright:environment: \"qa\" is not allowed (allowed: dev, staging, prod)" },
+    { title: "latest tag", mutate: (c) => { c.services.backend.image = "nginx:latest"; }, expected: "stackwright:services.backend.image: \"nginx:latest\" uses the \"latest\" tag" },
+    { title: "untagged image", mutate: (c) => { c.services.backend.image = "ghcr.io/acme/api"; }, expected: "stackwright:services.backend.image: \"ghcr.io/acme/api\" has no tag" },
+    { title: "invalid image reference", mutate: (c) => { c.services.backend.image = "Acme/API:1.0"; }, expected: "stackwright:services.backend.image: \"Acme/API:1.0\" is not a valid image reference" },
+    { title: "duplicate port name", mutate: (c) => { c.services.backend.ports.push({ name: "http", containerPort: 8081 }); }, expected: "stackwright:services.backend.ports[1].name: duplicate port name \"http\"" },
+    { title: "duplicate container port", mutate: (c) => { c.services.backend.ports.push({ name: "admin", containerPort: 9898 }); }, expected: "stackwright:services.backend.ports[1].containerPort: duplicate container port 9898" },
+    { title: "probe on an unexposed port", mutate: (c) => { c.services.backend.probes.liveness.port = "admin"; }, expected: "stackwright:services.backend.probes.liveness.port: liveness probe uses port \"admin\", which the container does not expose (allowed: http)" },
+    { title: "requests > limits", mutate: (c) => { c.services.backend.resources.requests.memory = "1Gi"; }, expected: "stackwright:services.backend.resources.requests.memory: request \"1Gi\" exceeds limit \"512Mi\"" },
+    { title: "request above the environment default limit", mutate: (c) => { c.services.worker.resources = { requests: { cpu: "4" } }; }, expected: "stackwright:services.worker.resources.requests.cpu: request \"4\" exceeds limit \"250m\" (the environment default)" },
+    { title: "metrics on an unknown port", mutate: (c) => { c.services.backend.metrics.port = "metrics"; }, expected: "stackwright:services.backend.metrics.port: \"metrics\" is not a port of this service (allowed: http)" },
+    { title: "database without PostgreSQL", mutate: (c) => { c.postgres.enabled = false; }, expected: "stackwright:services.backend.database: postgres.enabled is false" },
+    { title: "two owners of one database", mutate: (c) => { c.services.frontend.database = "jobs"; }, expected: "stackwright:services.worker.database: database \"jobs\" is already owned by service \"frontend\"" },
+    { title: "Redis client without Redis", mutate: (c) => { c.redis.enabled = false; }, expected: "stackwright:services.backend.redis: redis.enabled is false" },
+    { title: "route to an unknown port", mutate: (c) => { c.services.backend.routes[0].port = "grpc"; }, expected: "stackwright:services.backend.routes[0].port: route port \"grpc\" is not a port of this service (allowed: http)" },
+    { title: "duplicate host/path", mutate: (c) => { c.services.worker.routes = [{ host: "api", pathPrefix: "/api/v1/" }]; }, expected: "stackwright:services.worker.routes[0]: host/path \"api.stackwright.localtest.me/api/v1/\" is already routed to service \"backend\"" },
+    { title: "host outside the domain", mutate: (c) => { c.services.frontend.routes = [{ host: "app.example.org" }]; }, expected: "stackwright:services.frontend.routes[0].host: \"app.example.org\" is outside the stack domain \"stackwright.localtest.me\"" },
+    { title: "replicas while autoscaling owns the count", stack: "staging", mutate: (c) => { c.services.frontend.replicas = 4; }, expected: "stackwright:services.frontend.replicas: replicas is set but autoscaling owns the replica count" },
+    { title: "rotation of an unknown credential", mutate: (c) => { c.secrets = { rotation: { jwtSecrte: 1 } }; }, expected: "stackwright:secrets.rotation.jwtSecrte: \"jwtSecrte\" is not a generated credential (allowed: jwtSecret, apiKey," },
+    { title: "service name that is not a DNS label", mutate: (c) => { c.services.Back_End = c.services.worker; delete c.services.worker; }, expected: "stackwright:services.Back_End: service name \"Back_End\" must be a DNS-1123 label" },
+    { title: "ACME without an email", stack: "prod", mutate: (c) => { delete c.edge.acme; }, expected: "stackwright:edge.acme: edge.tls is \"acme\" but edge.acme (email) is not set" },
+    { title: "Sentinel mode with one node", stack: "prod", mutate: (c) => { c.redis.replicas = 1; }, expected: "stackwright:redis.replicas: sentinel mode needs at least 2 data nodes" },
+    { title: "port out of range", mutate: (c) => { c.services.backend.ports[0].containerPort = 70000; }, expected: "stackwright:services.backend.ports[0].containerPort: 70000 must be less than or equal to 65535" },
+    { title: "service calling itself", mutate: (c) => { c.services.backend.calls = ["backend"]; }, expected: "stackwright:services.backend.calls[0]: a service cannot declare a call to itself" },
+    { title: "missing domain", mutate: (c) => { delete c.domain; }, expected: "stackwright:domain: is required (string)" },
+    { title: "wrong type", mutate: (c) => { c.postgres.instances = "three"; }, expected: "stackwright:postgres.instances: \"three\" must be number, not string" },
+    { title: "invalid namespace name", mutate: (c) => { c.namespaces = { apps: "Apps" }; }, expected: "stackwright:namespaces.apps: \"Apps\" must be a DNS-1123 label" },
+    { title: "unpinned chart version", mutate: (c) => { c.postgres.operatorChart = { version: "latest" }; }, expected: "stackwright:postgres.operatorChart.version: \"latest\" must be an exact version" },
+    { title: "relative writable path", mutate: (c) => { c.services.backend.writablePaths = ["tmp/cache"]; }, expected: "stackwright:services.backend.writablePaths[0]: \"tmp/cache\" must be an absolute path" },
+];
+
+function mutated(stack: string, mutate: Mutation): Record<string, unknown> {
+    const config = JSON.parse(JSON.stringify(readStackConfig(stack)));
+    mutate(config);
+    return config;
+}
+
+describe("config: stack files", () => {
+    for (const stack of STACKS) {
+        it(`Pulumi.${stack}.yaml is valid`, () => {
+            const cfg = parseConfig(readStackConfig(stack));
+            expect(cfg.environment).to.equal(stack);
+        });
+    }
+
+    it("the stack files carry the reference system's sizes", () => {
+        const [dev, staging, prod] = STACKS.map((s) => parseConfig(readStackConfig(s)));
+        expect(dev.postgres.instances).to.equal(1);
+        expect(staging.postgres.instances).to.equal(2);
+        expect(prod.postgres.instances).to.equal(3);
+        expect(dev.redis.mode).to.equal("standalone");
+        expect(prod.redis.mode).to.equal("sentinel");
+        expect(prod.services.backend.resources).to.deep.equal({ requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2000m", memory: "4Gi" } });
+        expect(prod.services.frontend.autoscaling.minReplicas).to.be.at.least(3);
+        expect(dev.mesh.enabled).to.equal(false);
+        expect(prod.mesh.enabled).to.equal(true);
+        expect(prod.edge.controllerReplicas).to.be.at.least(2);
+    });
+});
+
+describe("config: malformed input is rejected before any resource is registered", () => {
+    it(`has at least 25 cases (${MALFORMED.length})`, () => expect(MALFORMED.length).to.be.at.least(25));
+
+    for (const c of MALFORMED) {
+        it(c.title, async () => {
+            let error: any;
+            try {
+                await renderStack(c.stack ?? "dev", { rawConfig: mutated(c.stack ?? "dev", c.mutate) });
+            } catch (err) {
+                error = err;
+            }
+            // The harness loads the program afresh, so the error's class is not this module's ConfigError.
+            expect(error?.name, "the render should have failed with a ConfigError").to.equal("ConfigError");
+            expect(error.message).to.include(c.expected);
+            expect(error.recorded, "resources registered before the error").to.deep.equal([]);
+        });
+    }
+
+    it("reports every problem of one config together", () => {
+        const config = mutated("dev", (c) => {
+            c.services.backend.image = "nginx";
+            c.postgres.instances = 0;
+            c.redis.mode = "cluster";
+        });
+        expect(() => parseConfig(config)).to.throw(ConfigError).that.satisfies((e: ConfigError) => {
+            expect(e.problems).to.have.length(3);
+            expect(e.message).to.include("3 problems");
+            return true;
+        });
+    });
+
+    it("reports every cross-field problem together", () => {
+        const config = mutated("dev", (c) => {
+            c.services.frontend.calls = ["billing"];
+            c.services.backend.autoscaling = { minReplicas: 5, maxReplicas: 2 };
+            c.services.frontend.routes = [{ host: "app.example.org" }];
+        });
+        try {
+            parseConfig(config);
+            expect.fail("should have thrown");
+        } catch (e) {
+            expect((e as ConfigError).problems).to.have.length(3);
+        }
+    });
+});
