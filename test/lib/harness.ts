@@ -236,7 +236,14 @@ export function kubeKind(type: string): { apiVersion: string; kind: string } | u
 }
 
 /** The Kubernetes object a resource creates, as the API server would receive it (auto-name applied). */
-export function manifestOf(r: RecordedResource): Record<string, any> | undefined {
+export interface KubeManifest {
+    apiVersion: string;
+    kind: string;
+    metadata: Record<string, any>;
+    [field: string]: any;
+}
+
+export function manifestOf(r: RecordedResource): KubeManifest | undefined {
     const kind = kubeKind(r.type);
     if (!kind) return undefined;
     const { apiVersion: _a, kind: _k, ...rest } = r.inputs;
@@ -244,8 +251,8 @@ export function manifestOf(r: RecordedResource): Record<string, any> | undefined
     return { apiVersion: kind.apiVersion, kind: kind.kind, ...rest, metadata: { ...(r.inputs.metadata ?? {}), name } };
 }
 
-export function kubeObjects(resources: readonly RecordedResource[]): Record<string, any>[] {
-    return resources.map(manifestOf).filter((m): m is Record<string, any> => m !== undefined);
+export function kubeObjects(resources: readonly RecordedResource[]): KubeManifest[] {
+    return resources.map(manifestOf).filter((m): m is KubeManifest => m !== undefined);
 }
 
 /** Resources of a kind (`Deployment`, `NetworkPolicy`, ...), optionally in a namespace. */
