@@ -7,8 +7,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { environmentDefaults, resolveResources } from "./lib/defaults";
+import { environmentDefaults, resolveResources, ResourceSpec } from "./lib/defaults";
+import { POOLER_RESOURCES, postgresResourceDefaults } from "./lib/postgres/defaults";
+import { redisResourceDefaults, SENTINEL_RESOURCES } from "./lib/redis/defaults";
 import { isQuantity, parseQuantity } from "./lib/quantity";
+import { PROMETHEUS_DEFAULT_RESOURCES } from "./lib/monitoring/defaults";
+import { cronMaxIntervalSeconds } from "./lib/monitoring/alert-rules";
+import { BACKUP_JOB_RESOURCES } from "./lib/backups/defaults";
+import { DATABASE_SECRET_ENV, REDIS_SECRET_ENV } from "./lib/topology";
 
 export const CONFIG_NAMESPACE = "stackwright";
 
@@ -204,31 +210,33 @@ const service = strict({
         ttlSecondsAfterFinished: positiveInt.default(3600),
     }).optional().describe("database migration Job run with the new image before the Deployment rolls"),
     mesh: strict({
-        timeoutSeconds: positiveInt.default(15),
-        retryAttempts: z.number().int().min(0).max(10).default(3),
-        retryPerTryTimeoutSeconds: positiveInt.default(10),
-        retryOn: z.string().default("5xx,reset,connect-failure,refused-stream"),
+        timeoutSeconds: positiveInt.default(15).describe("in-mesh request timeout, retries included (VirtualService)"),
+        retryAttempts: z.number().int().min(0).max(10).default(3).describe("retries after the first try (0: no retries)"),
+        retryPerTryTimeoutSeconds: positiveInt.default(10).describe("timeout of each try; at most timeoutSeconds"),
+        retryOn: z.string().regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, "must be a comma-separated list of Envoy retry conditions, e.g. \"5xx,reset\"")
+            .default("5xx,reset,connect-failure,refused-stream").describe("Envoy retry conditions"),
         retryPathPrefix: z.string().regex(/^\//).optional().describe("retries only for this path prefix (e.g. /api/v1/); default all paths"),
-        maxConnections: positiveInt.default(100),
-        http1MaxPendingRequests: positiveInt.default(100),
-        http2MaxRequests: positiveInt.default(1000),
-        consecutive5xxErrors: positiveInt.default(5),
-        outlierIntervalSeconds: positiveInt.default(10),
-        baseEjectionSeconds: positiveInt.default(30),
-        maxEjectionPercent: percent.default(50),
+        maxConnections: positiveInt.default(100).describe("connection pool: TCP connections per caller proxy (DestinationRule)"),
+        http1MaxPendingRequests: positiveInt.default(100).describe("connection pool: queued HTTP requests"),
+        http2MaxRequests: positiveInt.default(1000).describe("connection pool: concurrent HTTP/2 requests"),
+        consecutive5xxErrors: positiveInt.default(5).describe("outlier detection: 5xx responses in a row that eject an endpoint"),
+        outlierIntervalSeconds: positiveInt.default(10).describe("outlier detection: analysis interval"),
+        baseEjectionSeconds: positiveInt.default(30).describe("outlier detection: minimum ejection time"),
+        maxEjectionPercent: percent.default(50).describe("outlier detection: most endpoints ejected at once"),
         permissiveReason: z.string().min(10).optional().describe("allow plaintext to this service (PERMISSIVE mTLS); must say why"),
-    }).default({}),
+    }).default({}).describe("in-mesh traffic policy (used when mesh.enabled)"),
 });
 export type ServiceConfig = z.infer<typeof service>;
 
 const postgres = strict({
     enabled: z.boolean().default(true),
     instances: z.number().int().min(1).max(9).default(1).describe("PostgreSQL instances (1 primary + replicas)"),
-    imageName: image.default("ghcr.io/cloudnative-pg/postgresql:17.6").describe("CloudNativePG operand image; also used by backup jobs (matching client version)"),
+    imageName: image.default("ghcr.io/cloudnative-pg/postgresql:18.4-standard-trixie")
+        .describe("CloudNativePG operand image (\"standard\": no in-image Barman, the Barman Cloud plugin brings its own); also used by backup jobs (matching client version)"),
     storageSize: quantity.default("10Gi"),
     walStorageSize: quantity.optional().describe("separate WAL volume"),
-    storageClass: dnsName.optional().describe("default: top-level storageClass"),
-    resources: resources.optional(),
+    storageClass: dnsName.optional().describe("default: top-level storageClass, else the environment default"),
+    resources: resources.optional().describe("PostgreSQL container; defaults per environment (prod: 500m/1Gi requests, 2000m/4Gi limits)"),
     appDatabase: dnsLabel.default("app").describe("bootstrap database (owner of the same name)"),
     maxConnections: positiveInt.default(200),
     zoneAntiAffinity: z.boolean().optional().describe("spread instances across zones (default: prod)"),
@@ -238,6 +246,7 @@ const postgres = strict({
         poolMode: z.enum(["session", "transaction"]).default("transaction"),
         maxClientConnections: positiveInt.default(1000),
         defaultPoolSize: positiveInt.default(25),
+        resources: resources.optional().describe("PgBouncer container; default 50m/64Mi requests, 500m/256Mi limits"),
     }).default({}),
     objectStore: strict({
         destinationPath: z.string().regex(/^s3:\/\/\S+$/, "must be an s3:// URL"),
@@ -247,88 +256,126 @@ const postgres = strict({
         region: z.string().optional(),
         retentionPolicy: z.string().regex(/^\d+[dwm]$/, "must be like \"30d\"").default("30d"),
         fullBackupSchedule: z.string().default("0 0 2 * * *").describe("ScheduledBackup (six-field cron, seconds first)"),
-    }).optional().describe("S3-compatible object storage for WAL archiving, base backups and point-in-time recovery"),
-    operatorChart: chartSource({ repository: "https://cloudnative-pg.github.io/charts", chart: "cloudnative-pg", version: "0.27.0" }),
+        archiveTimeoutSeconds: z.number().int().min(60).max(900).default(300)
+            .describe("force a WAL segment switch (and so an archive) at least this often: bounds data loss to it (RPO)"),
+    }).optional().describe("S3-compatible object storage for WAL archiving, base backups and point-in-time recovery (Barman Cloud plugin)"),
+    operatorChart: chartSource({ repository: "https://cloudnative-pg.github.io/charts", chart: "cloudnative-pg", version: "0.29.0" })
+        .describe("CloudNativePG operator chart (0.29.0 ships operator 1.30.0)"),
+    operatorReplicas: z.number().int().min(1).max(5).optional().describe("operator replicas (leader election); default: 1 in dev, 2 in staging and prod"),
+    barmanCloudPluginChart: chartSource({ repository: "https://cloudnative-pg.github.io/charts", chart: "plugin-barman-cloud", version: "0.7.0" })
+        .describe("Barman Cloud CNPG-I plugin chart (WAL archiving and base backups; installed only with postgres.objectStore)"),
 }).default({});
 
 const redis = strict({
     enabled: z.boolean().default(true),
     mode: z.enum(["standalone", "sentinel"]).default("standalone").describe("standalone (1 node) or replicated with Sentinel failover"),
-    image: image.default("valkey/valkey:8.1.4").describe("Valkey image (BSD-3; see README for the license choice)"),
-    exporterImage: image.default("oliver006/redis_exporter:v1.80.0"),
+    image: image.default("valkey/valkey:8.1.11-trixie").describe("Valkey image, Debian variant (the start scripts need bash; BSD-3, see README for the license choice)"),
+    exporterImage: image.default("oliver006/redis_exporter:v1.90.0"),
     replicas: z.number().int().min(1).max(9).default(3).describe("data nodes in sentinel mode (1 primary + replicas)"),
     sentinels: z.number().int().min(3).max(9).default(3),
     masterName: dnsLabel.default("primary"),
     storageSize: quantity.default("2Gi"),
-    storageClass: dnsName.optional(),
+    storageClass: dnsName.optional().describe("default: top-level storageClass, else the environment default"),
     maxmemory: quantity.optional().describe("default: 75% of the memory limit"),
     maxmemoryPolicy: z.enum(["noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu"]).default("noeviction"),
-    resources: resources.optional(),
+    resources: resources.optional().describe("Valkey container; defaults per environment (prod: 100m/256Mi requests, 500m/1Gi limits)"),
+    sentinelResources: resources.optional().describe("Sentinel container; default 25m/32Mi requests, 200m/128Mi limits"),
 }).default({});
 
 const edge = strict({
     enabled: z.boolean().default(true),
-    controllerReplicas: z.number().int().min(1).default(1),
-    dataPlaneReplicas: z.number().int().min(1).default(1).describe("NGINX data plane replicas (min when autoscaling)"),
+    controllerReplicas: z.number().int().min(1).default(1)
+        .describe("NGINX Gateway Fabric control-plane replicas (leader-elected; prod needs at least 2)"),
+    controllerMaxReplicas: z.number().int().min(1).optional().describe("enable control-plane autoscaling up to this many replicas"),
+    dataPlaneReplicas: z.number().int().min(1).default(1).describe("NGINX data plane replicas (min when autoscaling; prod needs at least 2)"),
     dataPlaneMaxReplicas: z.number().int().min(1).optional().describe("enable data-plane autoscaling up to this many replicas"),
-    serviceType: z.enum(["LoadBalancer", "NodePort"]).default("LoadBalancer"),
+    serviceType: z.enum(["LoadBalancer", "NodePort"]).default("LoadBalancer").describe("Service type of the NGINX data plane"),
+    nodePorts: strict({
+        http: z.number().int().min(30000).max(32767).describe("NodePort of the HTTP (redirect) listener"),
+        https: z.number().int().min(30000).max(32767).describe("NodePort of the HTTPS listeners"),
+    }).optional().describe("fixed NodePorts (serviceType NodePort), e.g. for kind extraPortMappings; unset: Kubernetes picks"),
     tls: z.enum(["generated-ca", "acme"]).default("generated-ca").describe("server certificates: generated CA, or cert-manager ACME (Let's Encrypt)"),
     acme: strict({
-        email: z.string().email(),
-        server: z.string().regex(/^https:\/\/\S+$/).default("https://acme-v02.api.letsencrypt.org/directory"),
+        email: z.string().email().describe("ACME account e-mail (expiry notices)"),
+        server: z.string().regex(/^https:\/\/\S+$/).default("https://acme-v02.api.letsencrypt.org/directory")
+            .describe("ACME directory URL (use the Let's Encrypt staging URL while testing)"),
     }).optional(),
-    hstsMaxAgeSeconds: positiveInt.default(31536000),
+    certManagerIssuer: z.enum(["acme", "generated-ca"]).default("acme")
+        .describe("with tls \"acme\": the ClusterIssuer that signs the host certificates; \"generated-ca\" is the fallback while ACME cannot issue (rate limits, hosts not yet public)"),
+    hstsMaxAgeSeconds: positiveInt.default(31536000).describe("Strict-Transport-Security max-age on every HTTPS response"),
     extraHosts: z.array(z.string()).default([]).describe("additional public host labels (e.g. \"dev\" in dev)"),
     chart: chartSource({ repository: "oci://ghcr.io/nginx/charts", chart: "nginx-gateway-fabric", version: "2.6.7" }),
     gatewayApiCrds: manifestSource("https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"),
-    certManagerChart: chartSource({ repository: "https://charts.jetstack.io", chart: "cert-manager", version: "v1.19.1" }),
-    resources: resources.optional(),
+    certManagerChart: chartSource({ repository: "https://charts.jetstack.io", chart: "cert-manager", version: "v1.21.1" }),
+    resources: resources.optional().describe("NGINX Gateway Fabric control-plane container; unset values take the environment defaults"),
+    dataPlaneResources: resources.optional().describe("NGINX data-plane container; unset values take the environment defaults"),
 }).default({});
 
 const mesh = strict({
-    enabled: z.boolean().default(true),
-    chart: chartSource({ repository: "https://istio-release.storage.googleapis.com/charts", chart: "istiod", version: "1.28.0" })
-        .describe("Istio charts source: repository and version shared by base, istiod and cni (chart name is ignored)"),
-    proxyRequestsCpu: cpu.default("50m"), proxyRequestsMemory: memory.default("64Mi"),
-    proxyLimitsCpu: cpu.default("500m"), proxyLimitsMemory: memory.default("256Mi"),
-    istiodReplicas: z.number().int().min(1).default(1),
+    enabled: z.boolean().default(true).describe("Istio sidecar mesh with strict mutual TLS (off: no Istio objects, no injection labels)"),
+    // Istio 1.31.1 (2026-09-21) is the newest stable release; base, istiod and cni are released together.
+    chart: chartSource({ repository: "https://istio-release.storage.googleapis.com/charts", chart: "istiod", version: "1.31.1" })
+        .describe("Istio charts source: repository and version shared by base, istiod and cni (chart name is ignored); path: a directory holding the unpacked charts base/, istiod/ and cni/"),
+    proxyRequestsCpu: cpu.default("50m").describe("istio-proxy sidecar CPU request (mesh-wide)"),
+    proxyRequestsMemory: memory.default("64Mi").describe("istio-proxy sidecar memory request (mesh-wide)"),
+    proxyLimitsCpu: cpu.default("500m").describe("istio-proxy sidecar CPU limit (mesh-wide)"),
+    proxyLimitsMemory: memory.default("256Mi").describe("istio-proxy sidecar memory limit (mesh-wide)"),
+    istiodReplicas: z.number().int().min(1).default(1).describe("istiod replicas (a PodDisruptionBudget is added above 1)"),
+    istiodResources: resources.optional().describe("istiod container; unset values: requests 250m/512Mi, limits 2/2Gi"),
+    cniResources: resources.optional().describe("Istio CNI node agent container; unset values: requests 100m/100Mi, limits 500m/256Mi"),
 }).default({});
 
 const monitoring = strict({
-    enabled: z.boolean().default(true),
-    chart: chartSource({ repository: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack", version: "80.0.0" }),
-    retention: z.string().regex(/^\d+[hdwy]$/, "must be a Prometheus duration like \"15d\"").default("15d"),
-    storageSize: quantity.default("20Gi"),
-    storageClass: dnsName.optional(),
-    prometheusReplicas: z.number().int().min(1).default(1),
-    alertmanagerReplicas: z.number().int().min(1).default(1),
-    resources: resources.optional().describe("Prometheus container"),
+    enabled: z.boolean().default(true).describe("Prometheus Operator stack: Prometheus, Alertmanager, Grafana, kube-state-metrics, node-exporter"),
+    // kube-prometheus-stack 92.3.0 (October 2026) runs prometheus-operator v0.94 and Grafana 13.2.
+    chart: chartSource({ repository: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack", version: "92.3.0" })
+        .describe("kube-prometheus-stack chart (installed without its CRDs: see crdsChart)"),
+    // The CRDs are their own resource so every ServiceMonitor/PodMonitor/PrometheusRule can be ordered after them;
+    // keep the version in step with the operator version of `chart` (prometheus-operator-crds 32.x = operator v0.94).
+    crdsChart: chartSource({ repository: "https://prometheus-community.github.io/helm-charts", chart: "prometheus-operator-crds", version: "32.0.1" })
+        .describe("prometheus-operator CRDs chart, installed before anything that creates monitoring.coreos.com objects"),
+    retention: z.string().regex(/^\d+[hdwy]$/, "must be a Prometheus duration like \"15d\"").default("15d").describe("Prometheus retention time"),
+    storageSize: quantity.default("20Gi").describe("Prometheus volume per replica; size-based retention keeps 85 % of it"),
+    storageClass: dnsName.optional().describe("Prometheus and Alertmanager volumes; default: top-level storageClass, else the environment default"),
+    alertmanagerStorageSize: quantity.default("1Gi").describe("Alertmanager volume per replica (silences, notification log)"),
+    prometheusReplicas: z.number().int().min(1).default(1).describe("Prometheus replicas (each scrapes everything; a PodDisruptionBudget is added above 1)"),
+    alertmanagerReplicas: z.number().int().min(1).default(1).describe("Alertmanager replicas (clustered; a PodDisruptionBudget is added above 1)"),
+    resources: resources.optional().describe("Prometheus container; unset values: requests 500m/1Gi, limits 2/4Gi"),
+    scrapeIntervalSeconds: positiveInt.default(30).describe("default scrape and rule evaluation interval"),
     grafanaHost: z.string().default("monitoring").describe("Grafana host label under the domain"),
-    alertWebhookUrl: z.string().regex(/^https?:\/\/\S+$/).optional().describe("Alertmanager webhook receiver (secret config value)"),
-    slackWebhookUrl: z.string().regex(/^https:\/\/\S+$/).optional().describe("Slack incoming-webhook URL (secret config value)"),
-    slackChannel: z.string().optional(),
+    alertWebhookUrl: z.string().regex(/^https?:\/\/\S+$/, "must be an http(s) URL").optional().describe("Alertmanager webhook receiver (secret config value)"),
+    slackWebhookUrl: z.string().regex(/^https:\/\/\S+$/, "must be an https URL").optional().describe("Slack incoming-webhook URL (secret config value)"),
+    slackChannel: z.string().regex(/^#?[a-z0-9][a-z0-9._-]{0,79}$/, "must be a Slack channel name such as \"#alerts\"").optional()
+        .describe("Slack channel for alerts (default \"#alerts\"); needs slackWebhookUrl"),
     thresholds: strict({
-        cpuLimitPercent: percent.default(80),
-        memoryLimitPercent: percent.default(90),
-        errorRatePercent: z.number().min(0.01).max(100).default(5),
-        pvcFullPercent: percent.default(85),
+        cpuLimitPercent: percent.default(80).describe("container CPU use as a share of its limit (warning after 10 min)"),
+        memoryLimitPercent: percent.default(90).describe("container memory use as a share of its limit (warning after 5 min)"),
+        errorRatePercent: z.number().min(0.01).max(100).default(5).describe("share of 5xx responses (critical after 5 min)"),
+        pvcFullPercent: percent.default(85).describe("volume use that warns"),
         postgresReplicationLagSeconds: positiveInt.default(30),
-        postgresConnectionsPercent: percent.default(80),
-        redisMemoryPercent: percent.default(90),
-    }).default({}),
+        postgresConnectionsPercent: percent.default(80).describe("PostgreSQL backends as a share of max_connections"),
+        redisMemoryPercent: percent.default(90).describe("Redis used_memory as a share of maxmemory"),
+    }).default({}).describe("alert thresholds (per environment: set them in the stack file)"),
 }).default({});
 
 const backups = strict({
-    enabled: z.boolean().default(true),
-    postgresSchedule: z.string().default("0 2 * * *").describe("logical backup (pg_dump) schedule"),
-    redisSchedule: z.string().default("30 2 * * *"),
-    verifySchedule: z.string().default("0 4 * * 0").describe("weekly restore verification"),
-    retentionDaily: z.number().int().min(1).default(7),
-    retentionWeekly: z.number().int().min(0).default(4),
-    retentionMonthly: z.number().int().min(0).default(12),
-    storageSize: quantity.default("20Gi").describe("backup PersistentVolumeClaim size"),
-    storageClass: dnsName.optional(),
-    incrementalSchedule: z.string().default("0 0 */6 * * *").describe("CloudNativePG ScheduledBackup cadence when object storage is configured (six-field cron)"),
+    enabled: z.boolean().default(true).describe("logical PostgreSQL dumps, Redis snapshots and restore verification to a backup PVC (see README, Backups)"),
+    postgresSchedule: z.string().default("0 2 * * *").describe("logical backup (pg_dump of every database) schedule, five-field cron in backups.timeZone"),
+    redisSchedule: z.string().default("30 2 * * *").describe("Redis RDB snapshot schedule, five-field cron"),
+    verifySchedule: z.string().default("0 4 * * 0").describe("weekly restore verification (restores the newest dumps into scratch databases), five-field cron"),
+    timeZone: z.string().regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, "must be an IANA time zone such as \"Etc/UTC\" or \"Europe/Berlin\"").default("Etc/UTC")
+        .describe("IANA time zone the backup schedules are read in (CronJob timeZone)"),
+    retentionDaily: z.number().int().min(1).default(7).describe("GFS retention: newest backup of each of this many days"),
+    retentionWeekly: z.number().int().min(0).default(4).describe("GFS retention: newest backup of each of this many ISO weeks"),
+    retentionMonthly: z.number().int().min(0).default(12).describe("GFS retention: newest backup of each of this many months"),
+    storageSize: quantity.default("20Gi").describe("size of the PostgreSQL dump PersistentVolumeClaim"),
+    redisStorageSize: quantity.default("5Gi").describe("size of the Redis snapshot PersistentVolumeClaim"),
+    storageClass: dnsName.optional().describe("default: top-level storageClass, else the environment default"),
+    backupDeadlineSeconds: z.number().int().min(300).default(14400).describe("a backup run is stopped (and fails) after this long"),
+    restoreDeadlineSeconds: z.number().int().min(300).default(14400).describe("a restore or restore verification is stopped after this long (RTO: 4 h)"),
+    resources: resources.optional().describe("backup job container; default 100m/256Mi requests, 1/1Gi limits"),
+    incrementalSchedule: z.string().default("0 0 */6 * * *")
+        .describe("CloudNativePG ScheduledBackup cadence (six-field cron, seconds first) between the daily full ones, when postgres.objectStore is configured"),
 }).default({});
 
 export const stackConfigSchema = strict({
@@ -363,6 +410,7 @@ function crossFieldProblems(cfg: StackConfig): { path: (string | number)[]; mess
 
     for (const [name, svc] of Object.entries(cfg.services)) {
         const at = (...path: (string | number)[]) => ["services", name, ...path];
+        const envDefaults = environmentDefaults(cfg.environment);
         if (!DNS_LABEL.test(name)) problems.push({ path: at(), message: `service name "${name}" must be a DNS-1123 label (lower-case letters, digits and '-', starting with a letter)` });
 
         const portNames = svc.ports.map((p) => p.name);
@@ -377,6 +425,8 @@ function crossFieldProblems(cfg: StackConfig): { path: (string | number)[]; mess
 
         for (const kind of ["liveness", "readiness", "startup"] as const) {
             const probe = svc.probes[kind];
+            // An unset startup probe checks what the liveness probe checks (lib/service/settings.ts).
+            if (kind === "startup" && probe === undefined) continue;
             if ((probe?.type ?? "http") !== "exec" && !exposes(probe?.port)) {
                 problems.push({ path: at("probes", kind, "port"), message: probe?.port === undefined
                     ? `${kind} probe needs a port but the service exposes none (allowed: declare ports, or use type "exec")`
@@ -391,9 +441,30 @@ function crossFieldProblems(cfg: StackConfig): { path: (string | number)[]; mess
         const as = svc.autoscaling;
         if (as.minReplicas !== undefined && as.maxReplicas !== undefined && as.minReplicas > as.maxReplicas) {
             problems.push({ path: at("autoscaling", "minReplicas"), message: `minReplicas (${as.minReplicas}) must be <= maxReplicas (${as.maxReplicas})` });
+        } else if (as.enabled ?? envDefaults.autoscalingEnabled) {
+            // One bound set, the other from the environment defaults.
+            const min = as.minReplicas ?? envDefaults.minReplicas;
+            const max = as.maxReplicas ?? envDefaults.maxReplicas;
+            if (min > max) {
+                const key = as.minReplicas !== undefined ? "minReplicas" : "maxReplicas";
+                problems.push({ path: at("autoscaling", key), message: `minReplicas (${min}${as.minReplicas === undefined ? ", the environment default" : ""}) must be <= maxReplicas (${max}${as.maxReplicas === undefined ? ", the environment default" : ""})` });
+            }
         }
+        // Each env var has one source: plain settings, generated credentials, or the data-store connection Secrets.
+        const envSources = new Map<string, string>();
+        const addEnv = (names: string[], source: string, key: "env" | "secretEnv" | "database" | "redis") => {
+            for (const envName of names) {
+                const other = envSources.get(envName);
+                if (other) problems.push({ path: key === "env" || key === "secretEnv" ? at(key, envName) : at(key), message: `env var "${envName}" is set by both ${other} and ${source} (allowed: one source per variable)` });
+                else envSources.set(envName, source);
+            }
+        };
+        if (svc.database !== undefined) addEnv(Object.keys(DATABASE_SECRET_ENV), "the database connection Secret", "database");
+        if (svc.redis) addEnv(Object.keys(REDIS_SECRET_ENV), "the Redis connection Secret", "redis");
+        addEnv(Object.keys(svc.secretEnv), "secretEnv", "secretEnv");
+        addEnv(Object.keys(svc.env), "env", "env");
         // Compared after the environment defaults fill the gaps: a request alone can exceed the default limit.
-        const resolved = resolveResources(svc.resources, environmentDefaults(cfg.environment).serviceResources);
+        const resolved = resolveResources(svc.resources, envDefaults.serviceResources);
         for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
             const request = resolved.requests[key];
             const limit = resolved.limits[key];
@@ -426,12 +497,16 @@ function crossFieldProblems(cfg: StackConfig): { path: (string | number)[]; mess
                 return;
             }
             if (!exposes(r.port)) problems.push({ path: at("routes", i, "port"), message: `route port ${JSON.stringify(r.port ?? "(first port)")} is not a port of this service (allowed: ${portNames.join(", ") || "none"})` });
-            const key = `${host}${r.pathPrefix}`;
+            // Gateway API prefixes match whole path segments: "/api/v1" and "/api/v1/" are the same route.
+            const key = `${host}${r.pathPrefix.length > 1 ? r.pathPrefix.replace(/\/+$/, "") : r.pathPrefix}`;
             const other = seenRoutes.get(key);
-            if (other) problems.push({ path: at("routes", i), message: `host/path "${key}" is already routed to ${other}` });
+            if (other) problems.push({ path: at("routes", i), message: `host/path "${host}${r.pathPrefix}" is already routed to ${other}` });
             seenRoutes.set(key, `service "${name}"`);
         });
         if (svc.migration && svc.database === undefined) problems.push({ path: at("migration"), message: "a migration Job needs the service to declare a database" });
+        if (svc.mesh.retryAttempts > 0 && svc.mesh.retryPerTryTimeoutSeconds > svc.mesh.timeoutSeconds) {
+            problems.push({ path: at("mesh", "retryPerTryTimeoutSeconds"), message: `${svc.mesh.retryPerTryTimeoutSeconds} exceeds mesh.timeoutSeconds (${svc.mesh.timeoutSeconds}), which bounds all tries together (allowed: at most ${svc.mesh.timeoutSeconds})` });
+        }
     }
 
     const grafanaHost = publicHost(cfg.monitoring.grafanaHost, cfg.domain);
@@ -441,6 +516,18 @@ function crossFieldProblems(cfg: StackConfig): { path: (string | number)[]; mess
             problems.push({ path: ["monitoring", "grafanaHost"], message: `host "${grafanaHost}" is already used by a service route` });
         }
     }
+    if (cfg.monitoring.slackChannel !== undefined && cfg.monitoring.slackWebhookUrl === undefined) {
+        problems.push({ path: ["monitoring", "slackChannel"], message: "a Slack channel needs monitoring.slackWebhookUrl (set both, or remove slackChannel)" });
+    }
+    const prometheusResources = resolveResources(cfg.monitoring.resources, PROMETHEUS_DEFAULT_RESOURCES);
+    for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
+        const request = prometheusResources.requests[key];
+        const limit = prometheusResources.limits[key];
+        if (parseQuantity(request) > parseQuantity(limit)) {
+            const origin = cfg.monitoring.resources?.limits?.[key] === undefined ? " (the default)" : "";
+            problems.push({ path: ["monitoring", "resources", "requests", key], message: `request "${request}" exceeds limit "${limit}"${origin}` });
+        }
+    }
     cfg.edge.extraHosts.forEach((h, i) => {
         if (publicHost(h, cfg.domain) === undefined) problems.push({ path: ["edge", "extraHosts", i], message: `"${h}" is outside the stack domain "${cfg.domain}"` });
     });
@@ -448,11 +535,156 @@ function crossFieldProblems(cfg: StackConfig): { path: (string | number)[]; mess
     if (cfg.edge.dataPlaneMaxReplicas !== undefined && cfg.edge.dataPlaneMaxReplicas < cfg.edge.dataPlaneReplicas) {
         problems.push({ path: ["edge", "dataPlaneMaxReplicas"], message: `must be >= edge.dataPlaneReplicas (${cfg.edge.dataPlaneReplicas})` });
     }
+    problems.push(...edgeProblems(cfg));
+    if (cfg.mesh.enabled) {
+        for (const [request, limit] of [["proxyRequestsCpu", "proxyLimitsCpu"], ["proxyRequestsMemory", "proxyLimitsMemory"]] as const) {
+            if (parseQuantity(cfg.mesh[request]) > parseQuantity(cfg.mesh[limit])) {
+                problems.push({ path: ["mesh", request], message: `"${cfg.mesh[request]}" exceeds mesh.${limit} "${cfg.mesh[limit]}" (allowed: at most the limit)` });
+            }
+        }
+    }
     if (cfg.redis.mode === "sentinel" && cfg.redis.replicas < 2) problems.push({ path: ["redis", "replicas"], message: "sentinel mode needs at least 2 data nodes (1 primary + 1 replica)" });
+    problems.push(...dataStoreProblems(cfg));
+    problems.push(...backupProblems(cfg));
 
     const credentialIds = new Set<string>([...APP_CREDENTIALS, ...PLATFORM_CREDENTIALS, ...databaseRoles(cfg).map((r) => `db-${r}`)]);
     for (const id of Object.keys(cfg.secrets.rotation)) {
         if (!credentialIds.has(id)) problems.push({ path: ["secrets", "rotation", id], message: `"${id}" is not a generated credential (allowed: ${[...credentialIds].join(", ")})` });
+    }
+    return problems;
+}
+
+/** Longest request timeout the edge accepts (NGINX proxy timeouts; longer calls belong on a websocket route). */
+export const MAX_ROUTE_TIMEOUT_SECONDS = 3600;
+/** A Gateway has at most 64 listeners and the edge uses two per host (HTTPS and the HTTP redirect). */
+export const MAX_PUBLIC_HOSTS = 32;
+/** Characters a Gateway API path may contain (HTTPPathMatch.value). */
+const GATEWAY_PATH = /^\/(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})*$/;
+
+/** Rules for the edge section and the routes it serves (NGINX Gateway Fabric and Gateway API limits). */
+function edgeProblems(cfg: StackConfig): { path: (string | number)[]; message: string }[] {
+    const problems: { path: (string | number)[]; message: string }[] = [];
+    const hosts = new Set<string>();
+    for (const [name, svc] of Object.entries(cfg.services)) {
+        svc.routes.forEach((r, i) => {
+            const at = (...path: (string | number)[]) => ["services", name, "routes", i, ...path];
+            if (!cfg.edge.enabled) {
+                problems.push({ path: at(), message: "edge.enabled is false, so no public route can be served (remove the route or enable the edge)" });
+                return;
+            }
+            const host = publicHost(r.host, cfg.domain);
+            if (host !== undefined) hosts.add(host);
+            const p = r.pathPrefix;
+            if (!GATEWAY_PATH.test(p) || /\/\/|\/\.\.?(\/|$)|%2f|%2F|#/.test(p)) {
+                problems.push({ path: at("pathPrefix"), message: `"${p}" is not a valid Gateway API path (allowed: "/" followed by URL path characters, without "//", "/./", "/../" or "%2f")` });
+            }
+            if (r.rateLimitBurst !== undefined && r.rateLimitRequestsPerSecond === undefined) {
+                problems.push({ path: at("rateLimitBurst"), message: "a burst needs rateLimitRequestsPerSecond" });
+            }
+            if (!/^\d{1,4}[kmg]?$/i.test(r.clientMaxBodySize)) {
+                problems.push({ path: at("clientMaxBodySize"), message: `"${r.clientMaxBodySize}" has more than 4 digits (allowed: up to 4 digits with k, m or g, e.g. "50m")` });
+            }
+            if (!r.websocket && r.timeoutSeconds > MAX_ROUTE_TIMEOUT_SECONDS) {
+                problems.push({ path: at("timeoutSeconds"), message: `${r.timeoutSeconds} exceeds ${MAX_ROUTE_TIMEOUT_SECONDS} (allowed: 1-${MAX_ROUTE_TIMEOUT_SECONDS}; use websocket: true for long-lived connections)` });
+            }
+        });
+    }
+    if (!cfg.edge.enabled) return problems;
+    if (cfg.monitoring.enabled) {
+        const grafana = publicHost(cfg.monitoring.grafanaHost, cfg.domain);
+        if (grafana !== undefined) hosts.add(grafana);
+    }
+    for (const h of cfg.edge.extraHosts) {
+        const host = publicHost(h, cfg.domain);
+        if (host !== undefined) hosts.add(host);
+    }
+    if (hosts.size > MAX_PUBLIC_HOSTS) {
+        problems.push({ path: ["edge"], message: `${hosts.size} public hosts exceed the ${MAX_PUBLIC_HOSTS} one Gateway can serve (64 listeners, HTTPS + HTTP redirect per host)` });
+    }
+    if (cfg.environment === "prod") {
+        for (const key of ["controllerReplicas", "dataPlaneReplicas"] as const) {
+            if (cfg.edge[key] < 2) problems.push({ path: ["edge", key], message: `${cfg.edge[key]} is too few for prod (allowed: at least 2, so a node drain or rollout keeps the edge up)` });
+        }
+    }
+    if (cfg.edge.nodePorts !== undefined) {
+        if (cfg.edge.serviceType !== "NodePort") problems.push({ path: ["edge", "nodePorts"], message: `needs edge.serviceType "NodePort" (is "${cfg.edge.serviceType}")` });
+        if (cfg.edge.nodePorts.http === cfg.edge.nodePorts.https) problems.push({ path: ["edge", "nodePorts", "https"], message: `${cfg.edge.nodePorts.https} is already the http NodePort` });
+    }
+    if (cfg.edge.controllerMaxReplicas !== undefined && cfg.edge.controllerMaxReplicas < cfg.edge.controllerReplicas) {
+        problems.push({ path: ["edge", "controllerMaxReplicas"], message: `must be >= edge.controllerReplicas (${cfg.edge.controllerReplicas})` });
+    }
+    const edgeResources = [["resources", cfg.edge.resources], ["dataPlaneResources", cfg.edge.dataPlaneResources]] as const;
+    for (const [key, res] of edgeResources) {
+        for (const q of ["cpu", "memory"] as const) {
+            const request = res?.requests?.[q];
+            const limit = res?.limits?.[q];
+            if (request !== undefined && limit !== undefined && parseQuantity(request) > parseQuantity(limit)) {
+                problems.push({ path: ["edge", key, "requests", q], message: `request "${request}" exceeds limit "${limit}"` });
+            }
+        }
+    }
+    return problems;
+}
+
+/** Data-store rules: requests within limits (after the environment defaults), Redis maxmemory below its limit. */
+function dataStoreProblems(cfg: StackConfig): { path: (string | number)[]; message: string }[] {
+    const problems: { path: (string | number)[]; message: string }[] = [];
+    const checkResources = (path: string[], config: ResourcesConfig | undefined, fallback: ResourceSpec) => {
+        const resolved = resolveResources(config, fallback);
+        for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
+            if (parseQuantity(resolved.requests[key]) > parseQuantity(resolved.limits[key])) {
+                const origin = config?.limits?.[key] === undefined ? " (the default)" : "";
+                problems.push({ path: [...path, "requests", key], message: `request "${resolved.requests[key]}" exceeds limit "${resolved.limits[key]}"${origin}` });
+            }
+        }
+        return resolved;
+    };
+    if (cfg.postgres.enabled) {
+        checkResources(["postgres", "resources"], cfg.postgres.resources, postgresResourceDefaults(cfg.environment));
+        checkResources(["postgres", "pooler", "resources"], cfg.postgres.pooler.resources, POOLER_RESOURCES);
+        if (cfg.postgres.pooler.defaultPoolSize >= cfg.postgres.maxConnections) {
+            problems.push({ path: ["postgres", "pooler", "defaultPoolSize"], message: `must be below postgres.maxConnections (${cfg.postgres.maxConnections})` });
+        }
+    }
+    if (cfg.redis.enabled) {
+        const resolved = checkResources(["redis", "resources"], cfg.redis.resources, redisResourceDefaults(cfg.environment));
+        checkResources(["redis", "sentinelResources"], cfg.redis.sentinelResources, SENTINEL_RESOURCES);
+        if (cfg.redis.maxmemory !== undefined && parseQuantity(cfg.redis.maxmemory) >= parseQuantity(resolved.limits.memory)) {
+            problems.push({ path: ["redis", "maxmemory"], message: `"${cfg.redis.maxmemory}" must stay below the memory limit "${resolved.limits.memory}" (forks for RDB/AOF need headroom; unset = 75% of the limit)` });
+        }
+    }
+    return problems;
+}
+
+/** Backup rules: schedules the CronJob controller and CloudNativePG accept, an image the Redis backup can run in. */
+function backupProblems(cfg: StackConfig): { path: (string | number)[]; message: string }[] {
+    const problems: { path: (string | number)[]; message: string }[] = [];
+    const b = cfg.backups;
+    const cronProblem = (schedule: string): string | undefined => {
+        try {
+            cronMaxIntervalSeconds(schedule);
+            return undefined;
+        } catch (err) {
+            return (err as Error).message;
+        }
+    };
+    for (const key of ["postgresSchedule", "redisSchedule", "verifySchedule"] as const) {
+        const problem = cronProblem(b[key]);
+        if (problem) problems.push({ path: ["backups", key], message: `"${b[key]}" is not a usable schedule (${problem}; allowed: five-field cron such as "0 2 * * *", or @daily/@weekly)` });
+    }
+    const fields = b.incrementalSchedule.trim().split(/\s+/);
+    const seconds = fields[0] ?? "";
+    if (fields.length !== 6 || !/^([0-5]?\d)$/.test(seconds) || cronProblem(fields.slice(1).join(" "))) {
+        problems.push({ path: ["backups", "incrementalSchedule"], message: `"${b.incrementalSchedule}" is not a six-field cron schedule (allowed: seconds first, e.g. "0 0 */6 * * *")` });
+    }
+    if (b.enabled && cfg.redis.enabled && /(^|[^a-z])alpine/i.test(cfg.redis.image.split("/").pop() ?? "")) {
+        problems.push({ path: ["redis", "image"], message: `"${cfg.redis.image}" is an Alpine image, but the Redis backup job runs in it and needs GNU coreutils (allowed: the Debian variant, e.g. "valkey/valkey:8.1.11-trixie", or backups.enabled: false)` });
+    }
+    const resolved = resolveResources(b.resources, BACKUP_JOB_RESOURCES);
+    for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
+        if (parseQuantity(resolved.requests[key]) > parseQuantity(resolved.limits[key])) {
+            problems.push({ path: ["backups", "resources", "requests", key], message: `request "${resolved.requests[key]}" exceeds limit "${resolved.limits[key]}"` });
+        }
     }
     return problems;
 }

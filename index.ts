@@ -7,8 +7,23 @@ import * as pulumi from "@pulumi/pulumi";
 import { databaseRoles, loadConfig } from "./config";
 import { Namespaces } from "./components/namespaces";
 import { GeneratedSecrets } from "./components/secrets";
+import { Mesh } from "./components/mesh";
+import { AppService } from "./components/service";
+import { Edge } from "./components/edge";
+import { Monitoring } from "./components/monitoring";
+import { Postgres } from "./components/postgres";
+import { Redis } from "./components/redis";
+import { Backups } from "./components/backups";
+import { backupsArgs, backupsWanted } from "./lib/backups/args";
 import { environmentDefaults } from "./lib/defaults";
+import { edgePlan } from "./lib/edge/plan";
+import { meshPlan } from "./lib/mesh/plan";
+import { monitoringPlan } from "./lib/monitoring/plan";
 import { namespacePlan, publicHosts } from "./lib/plan";
+import { postgresArgs } from "./lib/postgres/args";
+import { redisArgs } from "./lib/redis/args";
+import { serviceTraffic } from "./lib/service/network";
+import { callersOf } from "./lib/topology";
 
 const cfg = loadConfig();
 const defaults = environmentDefaults(cfg.environment);
@@ -45,11 +60,83 @@ const secrets = new GeneratedSecrets("secrets", {
 }, afterNamespaces);
 
 // <monitoring> (observability issue)
+// Prometheus gets an Istio sidecar (for its scrape certificates), so its pods must start after the injector. The
+// mesh is constructed below (it needs the monitoring CRDs) and resolves this promise right after.
+let resolveMeshForPrometheus: (ready: pulumi.Resource[]) => void = () => undefined;
+const meshForPrometheus = new Promise<pulumi.Resource[]>((resolve) => { resolveMeshForPrometheus = resolve; });
+const monitoringSpec = monitoringPlan(cfg);
+const monitoring = monitoringSpec
+    ? new Monitoring("monitoring", {
+        ...monitoringSpec,
+        namespace: namespaces.byName[cfg.namespaces.monitoring].metadata.name,
+        nodeMonitoringNamespace: namespaces.byName[cfg.namespaces.nodeMonitoring].metadata.name,
+        grafanaAdminPassword: secrets.credentials.grafanaAdminPassword,
+        grafanaAdminPasswordRotation: secrets.rotation.grafanaAdminPassword,
+        prometheusDependsOn: meshForPrometheus,
+    }, afterNamespaces)
+    : undefined;
+/** ServiceMonitors, PodMonitors and PrometheusRules of the other components wait for the CRDs. */
+const monitoringDependsOn = monitoring ? [monitoring.crds] : undefined;
 // <mesh> (service-mesh issue)
+const meshSpec = meshPlan(cfg);
+const mesh = meshSpec
+    ? new Mesh("mesh", { ...meshSpec, monitoringDependsOn }, afterNamespaces)
+    : undefined;
+resolveMeshForPrometheus(mesh?.ready ?? []);
+/** Workloads that get sidecars start after the injector webhook and the CNI agent exist (else they run unmeshed). */
+const afterMesh = { ...afterNamespaces, dependsOn: [...afterNamespaces.dependsOn, ...(mesh?.ready ?? [])] };
 // <data-stores> (data-stores issue)
+// Outside the mesh (CloudNativePG and Sentinel manage their own replication traffic), so after the namespaces and
+// the generated credentials only.
+const afterSecrets = { ...afterNamespaces, dependsOn: [...afterNamespaces.dependsOn, secrets] };
+const postgres = cfg.postgres.enabled
+    ? new Postgres("postgres", postgresArgs(cfg, { credentials: secrets.credentials, monitoringDependsOn }), afterSecrets)
+    : undefined;
+const redis = cfg.redis.enabled
+    ? new Redis("redis", redisArgs(cfg, { password: secrets.credentials.redisPassword, monitoringDependsOn }), afterSecrets)
+    : undefined;
 // <services> (services issue)
+const callers = callersOf(cfg);
+// The Namespace's output (not the plain name) orders every service object after the namespace exists.
+const appNamespace = namespaces.byName[cfg.namespaces.apps].metadata.name;
+const appServices: AppService[] = [];
+for (const [name, service] of Object.entries(cfg.services)) {
+    appServices.push(new AppService(name, {
+        namespace: appNamespace,
+        service,
+        defaults,
+        traffic: serviceTraffic(cfg, name, callers[name] ?? []),
+        meshEnabled: cfg.mesh.enabled,
+        monitoringEnabled: cfg.monitoring.enabled,
+        appCredentialsSecretName: secrets.appCredentialsSecretName,
+        credentialRotation: secrets.rotation,
+        databaseSecretName: service.database !== undefined ? postgres?.databaseSecretNames[service.database] : undefined,
+        redisSecretName: service.redis ? redis?.clientSecretName : undefined,
+        monitoringDependsOn,
+    }, afterMesh));
+}
 // <edge> (edge issue)
+if (cfg.edge.enabled) {
+    // After the mesh: the data plane NGF creates for the Gateway must find the sidecar injector in place.
+    new Edge("edge", {
+        ...edgePlan(cfg),
+        generatedTlsSecretNames: secrets.tlsSecretNames,
+        caCertPem: secrets.caCertPem,
+        caPrivateKeyPem: secrets.caPrivateKeyPem,
+        monitoringDependsOn,
+        backendsDependsOn: appServices,
+    }, afterMesh);
+}
 // <backups> (backups issue)
+if (backupsWanted(cfg)) {
+    // After the data stores: the jobs use their Secrets, the ScheduledBackup needs the CloudNativePG CRDs and Cluster.
+    const dataStores = [...(postgres ? [postgres] : []), ...(redis ? [redis] : [])];
+    new Backups("backups", backupsArgs(cfg, {
+        postgresSuperuserSecretName: postgres?.superuserSecretName,
+        redisPasswordSecretName: redis?.passwordSecretName,
+        dependsOn: dataStores,
+    }), { ...afterNamespaces, dependsOn: [...afterNamespaces.dependsOn, ...dataStores] });
+}
 
 function definedOnly<T extends object>(value: T): Partial<T> {
     return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

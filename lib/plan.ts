@@ -27,7 +27,8 @@ export function namespacePlan(cfg: StackConfig): NamespaceSpec[] {
         specs.push({ name: ns.data, podSecurity: "restricted", application: true, istioInjection: false });
     }
     if (cfg.postgres.enabled) specs.push({ name: ns.postgresOperator, podSecurity: "restricted", application: false, istioInjection: false });
-    if (cfg.edge.enabled) specs.push({ name: ns.edge, podSecurity: "restricted", application: false, istioInjection: false });
+    // The NGINX data plane joins the mesh so its upstream calls carry mTLS; the control plane opts out by label.
+    if (cfg.edge.enabled) specs.push({ name: ns.edge, podSecurity: "restricted", application: false, istioInjection: meshOn });
     if (cfg.edge.enabled && cfg.edge.tls === "acme") specs.push({ name: ns.certManager, podSecurity: "restricted", application: false, istioInjection: false });
     if (cfg.monitoring.enabled) {
         specs.push({ name: ns.monitoring, podSecurity: "restricted", application: false, istioInjection: false });

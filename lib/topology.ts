@@ -22,14 +22,67 @@ export const REDIS_PORT = 6379;
 export const REDIS_SENTINEL_PORT = 26379;
 export const REDIS_EXPORTER_PORT = 9121;
 
-/** Pods of the edge data plane (NGINX), labelled by the Gateway API implementation with the Gateway name. */
+/**
+ * Pods of the edge data plane (NGINX). Verified against NGINX Gateway Fabric 2.6.7 (internal/controller/provisioner):
+ * the data-plane Deployment it provisions per Gateway selects and labels its pods with
+ * `gateway.networking.k8s.io/gateway-name: <gateway>` (plus `app.kubernetes.io/name: <gateway>-<class>`,
+ * `app.kubernetes.io/instance: <release>`, `app.kubernetes.io/managed-by: <release>-<class>`).
+ */
 export function edgeDataPlane(cfg: StackConfig): PeerSelector {
     return { namespace: cfg.namespaces.edge, podLabels: { "gateway.networking.k8s.io/gateway-name": GATEWAY_NAME } };
+}
+/** GatewayClass of NGINX Gateway Fabric (chart value nginxGateway.gatewayClassName). */
+export const GATEWAY_CLASS_NAME = "nginx";
+/** NGINX Gateway Fabric names the data plane's ServiceAccount (and Deployment) `<gateway>-<gatewayclass>`. */
+export const EDGE_DATA_PLANE_SERVICE_ACCOUNT = `${GATEWAY_NAME}-${GATEWAY_CLASS_NAME}`;
+/** SPIFFE principal of the meshed edge data plane: what meshed services see on requests from the edge. */
+export function edgeDataPlanePrincipal(cfg: StackConfig): string {
+    return `${cfg.kubernetes.clusterDomain}/ns/${cfg.namespaces.edge}/sa/${EDGE_DATA_PLANE_SERVICE_ACCOUNT}`;
 }
 
 /** Prometheus server pods (created by the Prometheus Operator). */
 export function prometheusPods(cfg: StackConfig): PeerSelector {
     return { namespace: cfg.namespaces.monitoring, podLabels: { "app.kubernetes.io/name": "prometheus" } };
+}
+
+/**
+ * ServiceAccount of the Prometheus server pods (kube-prometheus-stack `prometheus.serviceAccount.name`). Its
+ * SPIFFE identity is what meshed services see when Prometheus scrapes them with its Istio certificates.
+ */
+export const PROMETHEUS_SERVICE_ACCOUNT = "prometheus";
+export function prometheusPrincipal(cfg: StackConfig): string {
+    return `${cfg.kubernetes.clusterDomain}/ns/${cfg.namespaces.monitoring}/sa/${PROMETHEUS_SERVICE_ACCOUNT}`;
+}
+
+/** istiod pods (labelled `app: istiod` by the istiod chart); every sidecar fetches config and certificates here. */
+export function istiodPods(cfg: StackConfig): PeerSelector {
+    return { namespace: cfg.namespaces.istio, podLabels: { app: "istiod" } };
+}
+/** istiod's xDS + CA port (mTLS) that sidecars connect to. */
+export const ISTIOD_XDS_PORT = 15012;
+/** istiod's plain-HTTP monitoring port (/metrics); not intercepted by any proxy. */
+export const ISTIOD_MONITORING_PORT = 15014;
+/** Envoy's Prometheus endpoint in every sidecar (`/stats/prometheus`); excluded from traffic capture. */
+export const ENVOY_STATS_PORT = 15090;
+export const ENVOY_STATS_PATH = "/stats/prometheus";
+
+/**
+ * Pods of an application service: the stable selector labels (lib/labels selectorLabels with the service name).
+ * The services component labels its pods this way; mesh policies select them with the same labels.
+ */
+export function servicePods(cfg: StackConfig, service: string): PeerSelector {
+    return { namespace: cfg.namespaces.apps, podLabels: { "app.kubernetes.io/name": service, "app.kubernetes.io/instance": service } };
+}
+
+/**
+ * A port of an application service's Kubernetes Service (named after the service, in the apps namespace): named
+ * like the container port and numbered like it, so HTTPRoutes and callers can address it without the Service
+ * object. `name` unset: the service's first port. Undefined when the service has no such port.
+ */
+export function servicePort(cfg: StackConfig, service: string, name?: string): { name: string; port: number } | undefined {
+    const ports = cfg.services[service]?.ports ?? [];
+    const found = name === undefined ? ports[0] : ports.find((p) => p.name === name);
+    return found ? { name: found.name, port: found.containerPort } : undefined;
 }
 
 /** PostgreSQL instance pods (CloudNativePG labels every instance with its cluster name). */
@@ -97,6 +150,15 @@ export function scrapeTls(meshEnabled: boolean): { scheme: "http" | "https"; tls
     };
 }
 
+/**
+ * Pods of the backup and restore-verification jobs (the backups component labels them
+ * `app.kubernetes.io/component: backup`); PostgreSQL and Valkey admit them by this selector.
+ */
+export const BACKUP_COMPONENT = "backup";
+export function backupPods(cfg: StackConfig): PeerSelector {
+    return { namespace: cfg.namespaces.data, podLabels: { "app.kubernetes.io/component": BACKUP_COMPONENT } };
+}
+
 /** Names of the backup CronJobs (alert rules and dashboards refer to them). */
 export const BACKUP_CRONJOBS = {
     postgres: "postgres-backup",
@@ -130,6 +192,8 @@ export const REDIS_SECRET_ENV: Readonly<Record<string, string>> = {
 /** Grafana's Service (kube-prometheus-stack with grafana.fullnameOverride), routed at monitoring.<domain>. */
 export const GRAFANA_SERVICE_NAME = "grafana";
 export const GRAFANA_SERVICE_PORT = 80;
+/** Grafana's container port behind GRAFANA_SERVICE_PORT (NetworkPolicies match the pod port). */
+export const GRAFANA_CONTAINER_PORT = 3000;
 /** Pods of Grafana (the edge data plane reaches them). */
 export function grafanaPods(cfg: StackConfig): PeerSelector {
     return { namespace: cfg.namespaces.monitoring, podLabels: { "app.kubernetes.io/name": "grafana" } };

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ofKind, readStackConfig, RecordedResource, RenderedStack, renderStack } from "./lib/harness";
+import { descendantsOf, ofKind, readStackConfig, RecordedResource, RenderedStack, renderStack } from "./lib/harness";
 
 function randomResources(r: RenderedStack): Map<string, RecordedResource> {
     return new Map(r.resources.filter((x) => x.type.startsWith("random:") || x.type.startsWith("tls:")).map((x) => [x.name, x]));
@@ -26,14 +26,16 @@ describe("generated secrets", () => {
     });
 
     it("signs a server certificate per public host with the generated CA, renewing early", () => {
-        const certs = dev.resources.filter((r) => r.type === "tls:index/locallySignedCert:LocallySignedCert");
+        const component = dev.resources.find((r) => r.type === "stackwright:security:GeneratedSecrets")!;
+        const owned = descendantsOf(dev.resources, component.urn);
+        const certs = owned.filter((r) => r.type === "tls:index/locallySignedCert:LocallySignedCert");
         expect(certs.length).to.be.at.least(4);
         for (const c of certs) {
             expect(c.inputs.validityPeriodHours).to.equal(2160);
             expect(c.inputs.earlyRenewalHours).to.equal(720);
             expect(c.inputs.allowedUses).to.include("server_auth");
         }
-        const tlsSecrets = ofKind(dev.resources, "Secret", "edge").filter((s) => s.inputs.type === "kubernetes.io/tls");
+        const tlsSecrets = ofKind(owned, "Secret", "edge").filter((s) => s.inputs.type === "kubernetes.io/tls");
         expect(tlsSecrets).to.have.length(certs.length);
         for (const s of tlsSecrets) expect(s.inputs.stringData).to.have.keys("tls.crt", "tls.key", "ca.crt");
     });

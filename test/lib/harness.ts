@@ -200,6 +200,8 @@ async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedSt
     clearProjectModules();
     let program: Record<string, unknown>;
     try {
+        // A fresh require (not import) on purpose: the program must run again for every render.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         program = require(path.join(REPO_ROOT, "index.ts"));
     } catch (err) {
         (err as any).recorded = [...records.values()];
@@ -246,7 +248,9 @@ export interface KubeManifest {
 export function manifestOf(r: RecordedResource): KubeManifest | undefined {
     const kind = kubeKind(r.type);
     if (!kind) return undefined;
-    const { apiVersion: _a, kind: _k, ...rest } = r.inputs;
+    const rest: Record<string, any> = { ...r.inputs };
+    delete rest.apiVersion;
+    delete rest.kind;
     const name = r.state?.metadata?.name ?? r.inputs.metadata?.name;
     return { apiVersion: kind.apiVersion, kind: kind.kind, ...rest, metadata: { ...(r.inputs.metadata ?? {}), name } };
 }

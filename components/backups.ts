@@ -1,0 +1,224 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ResourceSpec } from "../lib/defaults";
+import { backupLabels, backupClaimSpec, backupNetworkPolicySpec, postgresBackupCronJob, PostgresConnection, postgresRestoreCronJob,
+    postgresVerifyCronJob, POSTGRES_BACKUP_APP, redisSnapshotCronJob, REDIS_BACKUP_APP, restoreCronJobName, Retention } from "../lib/backups/jobs";
+import { POSTGRES_IMAGE_UID, redisSnapshotTimeoutSeconds, VALKEY_IMAGE_UID } from "../lib/backups/defaults";
+import { readBackupScripts } from "../lib/backups/scripts";
+import { CNPG_API_VERSION, scheduledBackupSpec } from "../lib/postgres/specs";
+import { BACKUP_CRONJOBS, PeerSelector } from "../lib/topology";
+
+export interface BackupsArgs {
+    /** Namespace of the jobs, volumes and policies: the data namespace, next to the data stores. */
+    readonly namespace: pulumi.Input<string>;
+    /** IANA time zone the schedules are read in. @default "Etc/UTC" */
+    readonly timeZone?: string;
+    readonly storageClassName: string;
+    /** Size of the PostgreSQL dump volume (quantity, e.g. "20Gi"). */
+    readonly storageSize: string;
+    /** Size of the Redis snapshot volume (quantity). @default "5Gi" */
+    readonly redisStorageSize?: string;
+    /** GFS retention passed to the scripts. @default 7 / 4 / 12 */
+    readonly retentionDaily?: number;
+    readonly retentionWeekly?: number;
+    readonly retentionMonthly?: number;
+    /** Container requests and limits of every job. */
+    readonly resources: ResourceSpec;
+    /** activeDeadlineSeconds of backup runs. @default 14400 */
+    readonly backupDeadlineSeconds?: number;
+    /** activeDeadlineSeconds of restores and restore verifications. @default 14400 */
+    readonly restoreDeadlineSeconds?: number;
+
+    /** Databases to dump, verify and offer restores for; no PostgreSQL jobs when empty. */
+    readonly postgresDatabases: readonly string[];
+    /** The cluster's operand image: pg_dump of the server's major version. */
+    readonly postgresImage: string;
+    /** The primary's `-rw` Service, as named on the server certificate. */
+    readonly postgresHost: string;
+    /** @default 5432 */
+    readonly postgresPort?: number;
+    /** basic-auth Secret of the superuser (keys `username`, `password`) in the namespace; required with databases. */
+    readonly postgresSuperuserSecretName?: pulumi.Input<string>;
+    /** Secret holding the cluster CA under `ca.crt` (CloudNativePG: `<cluster>-ca`). */
+    readonly postgresCaSecretName: pulumi.Input<string>;
+    /** PostgreSQL instance pods (NetworkPolicy egress). */
+    readonly postgresPods: readonly PeerSelector[];
+    /** @default "0 2 * * *" */
+    readonly postgresSchedule?: string;
+    /** @default "0 4 * * 0" */
+    readonly verifySchedule?: string;
+    /** The verification fails when the newest dump is older (hours). @default 25 */
+    readonly postgresMaxBackupAgeHours?: number;
+    /** CloudNativePG Cluster the ScheduledBackup targets. */
+    readonly postgresClusterName: string;
+    /** Base backups through the Barman Cloud plugin at this six-field cadence; no ScheduledBackup when unset. */
+    readonly physicalBackupSchedule?: string;
+
+    /** Valkey image (Debian variant) with valkey-cli; no Redis job when unset. */
+    readonly redisImage?: string;
+    /** Address to snapshot from: a replica when there is one. */
+    readonly redisHost: string;
+    /** @default 6379 */
+    readonly redisPort?: number;
+    /** Secret with the Redis password in the namespace; required with redisImage. */
+    readonly redisPasswordSecretName?: pulumi.Input<string>;
+    /** @default "password" */
+    readonly redisPasswordSecretKey?: string;
+    /** Valkey pods (NetworkPolicy egress). */
+    readonly redisPods: readonly PeerSelector[];
+    /** @default "30 2 * * *" */
+    readonly redisSchedule?: string;
+
+    /** The data-store components; the ScheduledBackup (a CloudNativePG custom resource) waits for them. @default [] */
+    readonly dataStoresDependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * Backups of the data stores: logical PostgreSQL dumps (pg_dump per database) and Redis RDB snapshots to backup
+ * PersistentVolumeClaims, with GFS retention, a weekly restore verification, per-database restore templates, and
+ * (with object storage) CloudNativePG base backups between the daily full ones. The logic is scripts/backup,
+ * mounted from a ConfigMap. Success and failure are visible through kube-state-metrics' CronJob/Job metrics, which
+ * the backup alerts watch by the CronJob names in lib/topology BACKUP_CRONJOBS.
+ */
+export class Backups extends pulumi.ComponentResource {
+    /** PVC holding the PostgreSQL dumps (undefined without PostgreSQL). */
+    public readonly postgresClaimName?: pulumi.Output<string>;
+    /** PVC holding the Redis snapshots (undefined without Redis). */
+    public readonly redisClaimName?: pulumi.Output<string>;
+    /** Restore template (suspended CronJob) of each database: `kubectl create job --from=cronjob/<name> ...`. */
+    public readonly restoreCronJobNames: Readonly<Record<string, string>>;
+
+    constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("stackwright:data:Backups", name, {}, opts);
+        const namespace = args.namespace;
+        const timeZone = args.timeZone ?? "Etc/UTC";
+        const retention: Retention = { daily: args.retentionDaily ?? 7, weekly: args.retentionWeekly ?? 4, monthly: args.retentionMonthly ?? 12 };
+        const backupDeadlineSeconds = args.backupDeadlineSeconds ?? 14400;
+        const restoreDeadlineSeconds = args.restoreDeadlineSeconds ?? 14400;
+        // Backups outlive the stack: `pulumi destroy` or a replaced claim leaves the volume (and its dumps) behind.
+        const claimOpts = { parent: this, retainOnDelete: true };
+
+        const scripts = new k8s.core.v1.ConfigMap(`${name}-scripts`, {
+            metadata: { namespace, labels: backupLabels("backup-scripts", name) },
+            // Read from scripts/backup now: what the tests exercised is what runs. A change creates a new ConfigMap.
+            data: readBackupScripts(),
+            immutable: true,
+        }, { parent: this });
+        const scriptsConfigMapName = scripts.metadata.name;
+
+        const restoreCronJobNames: Record<string, string> = {};
+        if (args.postgresDatabases.length > 0) {
+            if (args.postgresSuperuserSecretName === undefined) throw new Error("Backups: postgresSuperuserSecretName is required with postgresDatabases");
+            const claim = new k8s.core.v1.PersistentVolumeClaim(`${name}-postgres`, {
+                metadata: { namespace, labels: backupLabels(POSTGRES_BACKUP_APP, name) },
+                spec: backupClaimSpec({ storageSize: args.storageSize, storageClassName: args.storageClassName }),
+            }, claimOpts);
+            this.postgresClaimName = claim.metadata.name;
+            const policy = new k8s.networking.v1.NetworkPolicy(`${name}-postgres`, {
+                metadata: { namespace, labels: backupLabels(POSTGRES_BACKUP_APP, name) },
+                spec: backupNetworkPolicySpec(POSTGRES_BACKUP_APP, args.postgresPods, args.postgresPort ?? 5432),
+            }, { parent: this });
+
+            const connection: PostgresConnection = {
+                host: args.postgresHost,
+                port: args.postgresPort ?? 5432,
+                superuserSecretName: args.postgresSuperuserSecretName,
+                caSecretName: args.postgresCaSecretName,
+            };
+            const pod = {
+                scriptsConfigMapName,
+                claimName: claim.metadata.name,
+                image: args.postgresImage,
+                resources: args.resources,
+                // CloudNativePG images run as postgres (26); fsGroup 26 makes the volume writable for it.
+                identity: { runAsUser: POSTGRES_IMAGE_UID, runAsGroup: POSTGRES_IMAGE_UID, fsGroup: POSTGRES_IMAGE_UID },
+            };
+            // Pods start only once their NetworkPolicy exists (the namespace denies everything else).
+            const jobOpts = { parent: this, dependsOn: [policy] };
+            // Alert rules and dashboards find these CronJobs by name (lib/topology BACKUP_CRONJOBS).
+            new k8s.batch.v1.CronJob(BACKUP_CRONJOBS.postgres, {
+                metadata: { name: BACKUP_CRONJOBS.postgres, namespace, labels: backupLabels(POSTGRES_BACKUP_APP, BACKUP_CRONJOBS.postgres, args.postgresImage) },
+                spec: postgresBackupCronJob({
+                    ...pod,
+                    cronJobName: BACKUP_CRONJOBS.postgres,
+                    schedule: args.postgresSchedule ?? "0 2 * * *",
+                    timeZone,
+                    connection,
+                    databases: args.postgresDatabases,
+                    retention,
+                    activeDeadlineSeconds: backupDeadlineSeconds,
+                }),
+            }, jobOpts);
+            new k8s.batch.v1.CronJob(BACKUP_CRONJOBS.postgresVerify, {
+                metadata: { name: BACKUP_CRONJOBS.postgresVerify, namespace, labels: backupLabels(POSTGRES_BACKUP_APP, BACKUP_CRONJOBS.postgresVerify, args.postgresImage) },
+                spec: postgresVerifyCronJob({
+                    ...pod,
+                    cronJobName: BACKUP_CRONJOBS.postgresVerify,
+                    schedule: args.verifySchedule ?? "0 4 * * 0",
+                    timeZone,
+                    connection,
+                    databases: args.postgresDatabases,
+                    maxBackupAgeHours: args.postgresMaxBackupAgeHours ?? 25,
+                    activeDeadlineSeconds: restoreDeadlineSeconds,
+                }),
+            }, jobOpts);
+            for (const database of args.postgresDatabases) {
+                // Operators type this name in `kubectl create job --from=cronjob/<name>`: it must be predictable.
+                const cronJobName = restoreCronJobName(database);
+                new k8s.batch.v1.CronJob(`${name}-restore-${database}`, {
+                    metadata: { name: cronJobName, namespace, labels: backupLabels(POSTGRES_BACKUP_APP, cronJobName, args.postgresImage) },
+                    spec: postgresRestoreCronJob({ ...pod, cronJobName, timeZone, connection, database, activeDeadlineSeconds: restoreDeadlineSeconds }),
+                }, jobOpts);
+                restoreCronJobNames[database] = cronJobName;
+            }
+
+            if (args.physicalBackupSchedule !== undefined) {
+                // Base backups between the daily full one the Postgres component schedules: WAL replay after a
+                // restore starts from a base backup at most this old (RTO).
+                new k8s.apiextensions.CustomResource(`${name}-incremental`, {
+                    apiVersion: CNPG_API_VERSION,
+                    kind: "ScheduledBackup",
+                    metadata: { namespace, labels: backupLabels("postgres-base-backup", name) },
+                    spec: { ...scheduledBackupSpec(args.postgresClusterName, args.physicalBackupSchedule), immediate: false },
+                }, { parent: this, dependsOn: args.dataStoresDependsOn ?? [] });
+            }
+        }
+
+        if (args.redisImage !== undefined) {
+            if (args.redisPasswordSecretName === undefined) throw new Error("Backups: redisPasswordSecretName is required with redisImage");
+            const claim = new k8s.core.v1.PersistentVolumeClaim(`${name}-redis`, {
+                metadata: { namespace, labels: backupLabels(REDIS_BACKUP_APP, name) },
+                spec: backupClaimSpec({ storageSize: args.redisStorageSize ?? "5Gi", storageClassName: args.storageClassName }),
+            }, claimOpts);
+            this.redisClaimName = claim.metadata.name;
+            const policy = new k8s.networking.v1.NetworkPolicy(`${name}-redis`, {
+                metadata: { namespace, labels: backupLabels(REDIS_BACKUP_APP, name) },
+                spec: backupNetworkPolicySpec(REDIS_BACKUP_APP, args.redisPods, args.redisPort ?? 6379),
+            }, { parent: this });
+            new k8s.batch.v1.CronJob(BACKUP_CRONJOBS.redis, {
+                metadata: { name: BACKUP_CRONJOBS.redis, namespace, labels: backupLabels(REDIS_BACKUP_APP, BACKUP_CRONJOBS.redis, args.redisImage) },
+                spec: redisSnapshotCronJob({
+                    scriptsConfigMapName,
+                    claimName: claim.metadata.name,
+                    image: args.redisImage,
+                    resources: args.resources,
+                    // The Debian Valkey image runs as valkey (999).
+                    identity: { runAsUser: VALKEY_IMAGE_UID, runAsGroup: VALKEY_IMAGE_UID, fsGroup: VALKEY_IMAGE_UID },
+                    cronJobName: BACKUP_CRONJOBS.redis,
+                    schedule: args.redisSchedule ?? "30 2 * * *",
+                    timeZone,
+                    host: args.redisHost,
+                    port: args.redisPort ?? 6379,
+                    passwordSecretName: args.redisPasswordSecretName,
+                    passwordSecretKey: args.redisPasswordSecretKey ?? "password",
+                    retention,
+                    activeDeadlineSeconds: backupDeadlineSeconds,
+                    snapshotTimeoutSeconds: redisSnapshotTimeoutSeconds(backupDeadlineSeconds),
+                }),
+            }, { parent: this, dependsOn: [policy] });
+        }
+
+        this.restoreCronJobNames = restoreCronJobNames;
+        this.registerOutputs({ postgresClaimName: this.postgresClaimName, redisClaimName: this.redisClaimName, restoreCronJobNames });
+    }
+}

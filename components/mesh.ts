@@ -1,0 +1,73 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { MeshObject } from "../lib/mesh/policies";
+import { IstioChartSourceConfig, istioChartSource } from "../lib/mesh/values";
+
+export interface MeshArgs {
+    /** Namespace of istiod and the mesh root namespace (must exist). */
+    readonly istioNamespace: string;
+    /** Namespace of the Istio CNI node agent (must exist; Pod Security "privileged"). */
+    readonly cniNamespace: string;
+    /** Source of the base, istiod and cni charts: one repository and version (pinned) for all three. */
+    readonly chart: IstioChartSourceConfig;
+    /** Helm values of each chart (lib/mesh/values.ts). */
+    readonly baseValues: Record<string, unknown>;
+    readonly istiodValues: Record<string, unknown>;
+    readonly cniValues: Record<string, unknown>;
+    /** Istio custom resources to create once Istio runs (lib/mesh/policies.ts istioObjects). */
+    readonly istioObjects: readonly MeshObject[];
+    /** PodMonitor / ServiceMonitor objects; they need the Prometheus Operator CRDs. @default [] */
+    readonly monitors?: readonly MeshObject[];
+    /** What installs the Prometheus Operator CRDs (the monitoring stack); the monitors wait for it. @default [] */
+    readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * Istio in sidecar mode: charts base -> istiod -> cni (in that order), mesh-wide STRICT mutual TLS, per-service
+ * traffic and authorization policy, and the monitors for the control plane and the proxies.
+ */
+export class Mesh extends pulumi.ComponentResource {
+    /** Installed and running control plane; workloads that need sidecars depend on these. */
+    public readonly ready: pulumi.Resource[];
+
+    constructor(name: string, args: MeshArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("stackwright:mesh:Mesh", name, {}, opts);
+
+        // CRDs and the default validating webhook.
+        const base = new k8s.helm.v4.Chart(`${name}-istio-base`, {
+            ...istioChartSource(args.chart, "base"),
+            name: "istio-base",
+            namespace: args.istioNamespace,
+            values: args.baseValues,
+        }, { parent: this });
+        const istiod = new k8s.helm.v4.Chart(`${name}-istiod`, {
+            ...istioChartSource(args.chart, "istiod"),
+            name: "istiod",
+            namespace: args.istioNamespace,
+            values: args.istiodValues,
+        }, { parent: this, dependsOn: [base] });
+        const cni = new k8s.helm.v4.Chart(`${name}-istio-cni`, {
+            ...istioChartSource(args.chart, "cni"),
+            name: "istio-cni",
+            namespace: args.cniNamespace,
+            values: args.cniValues,
+        }, { parent: this, dependsOn: [base, istiod] });
+
+        // Istio objects need the CRDs (base) and, because the validating webhook fails closed, a running istiod.
+        const afterIstio = { parent: this, dependsOn: [base, istiod] };
+        for (const o of args.istioObjects) {
+            new k8s.apiextensions.CustomResource(`${name}-${o.resourceName}`, toCustomResource(o), afterIstio);
+        }
+        const monitoringDependsOn = args.monitoringDependsOn ?? [];
+        for (const o of args.monitors ?? []) {
+            new k8s.apiextensions.CustomResource(`${name}-${o.resourceName}`, toCustomResource(o), { parent: this, dependsOn: [istiod, ...monitoringDependsOn] });
+        }
+
+        this.ready = [base, istiod, cni];
+        this.registerOutputs({});
+    }
+}
+
+function toCustomResource(o: MeshObject): k8s.apiextensions.CustomResourceArgs {
+    return { apiVersion: o.apiVersion, kind: o.kind, metadata: o.metadata, spec: o.spec };
+}

@@ -1,0 +1,345 @@
+import * as path from "path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import type { ResourceSpec } from "../lib/defaults";
+import { imageVersion, PART_OF, recommendedLabels } from "../lib/labels";
+import { containerSecurityContext } from "../lib/pod-security";
+import {
+    basicAuthData, BARMAN_API_VERSION, clientSecretData, clusterPodMonitorSpec, clusterSpec, CNPG_API_VERSION, databaseSpec,
+    Endpoint, instancesNetworkPolicySpec, OBJECT_STORE_KEYS, objectStoreSpec, poolerEndpoint, poolerNetworkPolicySpec,
+    poolerPodMonitorSpec, poolerSpec, PostgresNetworkArgs, primaryEndpoint, scheduledBackupSpec, SUPERUSER,
+} from "../lib/postgres/specs";
+import {
+    BARMAN_PLUGIN_CLIENT_SECRET, BARMAN_PLUGIN_DROPPED_KINDS, BARMAN_PLUGIN_SERVER_SECRET, BARMAN_PLUGIN_SERVICE,
+    barmanPluginChartValues, ChartSourceConfig, chartSourceArgs, operatorChartValues,
+} from "../lib/postgres/values";
+import { PeerSelector, POSTGRES_CLUSTER_NAME, POSTGRES_POOLER_NAME } from "../lib/topology";
+
+export interface PostgresPoolerArgs {
+    /** @default 2 */
+    readonly instances?: number;
+    /** @default "transaction" */
+    readonly poolMode?: "session" | "transaction";
+    /** @default 1000 */
+    readonly maxClientConnections?: number;
+    /** @default 25 */
+    readonly defaultPoolSize?: number;
+    readonly resources: ResourceSpec;
+}
+
+export interface PostgresObjectStoreArgs {
+    /** s3:// URL (bucket and prefix). */
+    readonly destinationPath: string;
+    /** S3-compatible endpoint; AWS when unset. */
+    readonly endpointUrl?: string;
+    readonly region?: string;
+    readonly accessKeyId: pulumi.Input<string>;
+    readonly secretAccessKey: pulumi.Input<string>;
+    /** @default "30d" */
+    readonly retentionPolicy?: string;
+    /** Full base backup schedule, six-field cron (seconds first). @default "0 0 2 * * *" */
+    readonly fullBackupSchedule?: string;
+    /** archive_timeout: WAL reaches the object store at least this often. @default 300 */
+    readonly archiveTimeoutSeconds?: number;
+    /** Barman Cloud plugin chart (pinned). */
+    readonly pluginChart: ChartSourceConfig;
+    readonly pluginResources: ResourceSpec;
+    /** The plugin's sidecar in every instance pod. */
+    readonly sidecarResources: ResourceSpec;
+}
+
+export interface PostgresArgs {
+    /** Namespace of the Cluster, its Secrets and NetworkPolicies (must exist). */
+    readonly namespace: string;
+    /** Namespace of the CloudNativePG operator (must exist). */
+    readonly operatorNamespace: string;
+    /** Namespace of the services: the per-database client Secrets go there. */
+    readonly clientNamespace: string;
+    /** @default "cluster.local" */
+    readonly clusterDomain?: string;
+    readonly operatorChart: ChartSourceConfig;
+    /** @default 1 */
+    readonly operatorReplicas?: number;
+    readonly operatorResources: ResourceSpec;
+    readonly instances: number;
+    readonly imageName: string;
+    /** PGDATA volume size (quantity, e.g. "10Gi"). */
+    readonly storageSize: string;
+    /** Separate WAL volume size (quantity); WAL lives on the data volume when unset. */
+    readonly walStorageSize?: string;
+    readonly storageClass: string;
+    readonly resources: ResourceSpec;
+    /** @default 200 */
+    readonly maxConnections?: number;
+    /** Spread instances across zones (hard rule). @default false */
+    readonly zoneSpread?: boolean;
+    /** Bootstrap database, owned by the role of the same name. */
+    readonly appDatabase: string;
+    /** Every database (including appDatabase); each is owned by the role of the same name. */
+    readonly databases: readonly string[];
+    /** Password of each role, by role name (secret outputs). */
+    readonly rolePasswords: Readonly<Record<string, pulumi.Input<string>>>;
+    readonly superuserPassword: pulumi.Input<string>;
+    /** PgBouncer Pooler in front of the primary; clients connect through it when set. */
+    readonly pooler?: PostgresPoolerArgs;
+    /** WAL archiving and base backups (Barman Cloud plugin); none when unset. */
+    readonly objectStore?: PostgresObjectStoreArgs;
+    /** Pods allowed to open SQL connections (services that declare a database, their migration Jobs). */
+    readonly clientPods: readonly PeerSelector[];
+    /** Backup job pods (SQL access). @default [] */
+    readonly backupPods?: readonly PeerSelector[];
+    /** Prometheus server pods (metrics ports); no metrics ingress when unset. */
+    readonly prometheusPods?: PeerSelector;
+    /** PodMonitors for the instances, the pooler and the operator. */
+    readonly monitoringEnabled: boolean;
+    /** What installs the Prometheus Operator CRDs; PodMonitors (and the operator chart's) wait for it. @default [] */
+    readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * PostgreSQL on CloudNativePG: the operator (helm.v4 chart), one `Cluster` with a database and owner role per
+ * service that declares one, connection Secrets for the services, an optional PgBouncer `Pooler`, WAL archiving
+ * with base backups through the Barman Cloud plugin, PodMonitors and NetworkPolicies.
+ */
+export class Postgres extends pulumi.ComponentResource {
+    /** Client connection Secret (keys per DATABASE_SECRET_ENV) in the client namespace, by database. */
+    public readonly databaseSecretNames: Record<string /* database */, pulumi.Output<string>>;
+    /** basic-auth Secret of each role in the data namespace (e.g. for backup jobs of one database). */
+    public readonly roleSecretNames: Record<string /* role */, pulumi.Output<string>>;
+    /** basic-auth Secret of the `postgres` superuser in the data namespace (backup and restore jobs). */
+    public readonly superuserSecretName: pulumi.Output<string>;
+    /** Host clients connect to: the pooler when there is one, else the primary's `-rw` Service. */
+    public readonly host: string;
+    /** The primary's `-rw` Service (bypasses the pooler: backups, migrations needing session features). */
+    public readonly primaryHost: string;
+    public readonly port: number;
+    /** The operator chart; CloudNativePG custom resources created elsewhere must depend on it. */
+    public readonly operator: k8s.helm.v4.Chart;
+
+    constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("stackwright:data:Postgres", name, {}, opts);
+        const clusterName = POSTGRES_CLUSTER_NAME;
+        const domain = args.clusterDomain ?? "cluster.local";
+        const monitoringDependsOn = args.monitoringDependsOn ?? [];
+        const labels = (component: string) => recommendedLabels({ name: "postgresql", instance: clusterName, component, version: imageVersion(args.imageName) });
+        if (!args.databases.includes(args.appDatabase)) throw new Error(`Postgres: databases must include the bootstrap database "${args.appDatabase}"`);
+
+        // --- Operator ------------------------------------------------------------------------------------------
+        this.operator = new k8s.helm.v4.Chart(`${name}-operator`, {
+            ...chartSourceArgs(args.operatorChart),
+            name: "cnpg",
+            namespace: args.operatorNamespace,
+            values: operatorChartValues({
+                replicas: args.operatorReplicas ?? 1,
+                resources: args.operatorResources,
+                monitoringEnabled: args.monitoringEnabled,
+            }),
+        }, { parent: this, dependsOn: args.monitoringEnabled ? monitoringDependsOn : [] });
+
+        // --- Credentials ---------------------------------------------------------------------------------------
+        // basic-auth Secrets CloudNativePG reads; `cnpg.io/reload` makes a rotated password apply at once.
+        const roleSecret = (role: string, password: pulumi.Input<string>, component: string) => new k8s.core.v1.Secret(`${name}-${component}`, {
+            metadata: { namespace: args.namespace, labels: { ...labels("credentials"), "cnpg.io/reload": "true" } },
+            type: "kubernetes.io/basic-auth",
+            stringData: basicAuthData(role, pulumi.secret(password)),
+        }, { parent: this });
+        const superuser = roleSecret(SUPERUSER, args.superuserPassword, "superuser");
+        this.superuserSecretName = superuser.metadata.name;
+        const roleSecrets: Record<string, k8s.core.v1.Secret> = {};
+        for (const role of args.databases) {
+            const password = args.rolePasswords[role];
+            if (password === undefined) throw new Error(`Postgres: no password for role "${role}"`);
+            roleSecrets[role] = roleSecret(role, password, `role-${role}`);
+        }
+        this.roleSecretNames = Object.fromEntries(Object.entries(roleSecrets).map(([r, s]) => [r, s.metadata.name]));
+
+        // --- WAL archiving (Barman Cloud plugin) -----------------------------------------------------------------
+        let objectStoreName: pulumi.Output<string> | undefined;
+        let plugin: k8s.helm.v4.Chart | undefined;
+        if (args.objectStore) {
+            plugin = this.barmanPlugin(name, args, args.objectStore);
+            const credentials = new k8s.core.v1.Secret(`${name}-object-store`, {
+                metadata: { namespace: args.namespace, labels: labels("backup") },
+                type: "Opaque",
+                stringData: {
+                    [OBJECT_STORE_KEYS.accessKeyId]: pulumi.secret(args.objectStore.accessKeyId),
+                    [OBJECT_STORE_KEYS.secretAccessKey]: pulumi.secret(args.objectStore.secretAccessKey),
+                    ...(args.objectStore.region !== undefined ? { [OBJECT_STORE_KEYS.region]: args.objectStore.region } : {}),
+                },
+            }, { parent: this });
+            const store = new k8s.apiextensions.CustomResource(`${name}-object-store`, {
+                apiVersion: BARMAN_API_VERSION,
+                kind: "ObjectStore",
+                metadata: { namespace: args.namespace, labels: labels("backup") },
+                spec: objectStoreSpec({
+                    destinationPath: args.objectStore.destinationPath,
+                    endpointUrl: args.objectStore.endpointUrl,
+                    region: args.objectStore.region,
+                    credentialsSecretName: credentials.metadata.name,
+                    retentionPolicy: args.objectStore.retentionPolicy ?? "30d",
+                    sidecarResources: args.objectStore.sidecarResources,
+                }),
+            }, { parent: this, dependsOn: [plugin] });
+            objectStoreName = store.metadata.name;
+        }
+
+        // --- Cluster -------------------------------------------------------------------------------------------
+        const cluster = new k8s.apiextensions.CustomResource(`${name}-cluster`, {
+            apiVersion: CNPG_API_VERSION,
+            kind: "Cluster",
+            // Services, PodMonitors and NetworkPolicies address the cluster by this name.
+            metadata: { name: clusterName, namespace: args.namespace, labels: labels("database") },
+            spec: clusterSpec(clusterName, {
+                instances: args.instances,
+                imageName: args.imageName,
+                storageSize: args.storageSize,
+                walStorageSize: args.walStorageSize,
+                storageClass: args.storageClass,
+                resources: args.resources,
+                maxConnections: args.maxConnections ?? 200,
+                zoneSpread: args.zoneSpread ?? false,
+                appDatabase: args.appDatabase,
+                appOwnerSecretName: roleSecrets[args.appDatabase].metadata.name,
+                superuserSecretName: superuser.metadata.name,
+                roles: args.databases.map((role) => ({ name: role, passwordSecretName: roleSecrets[role].metadata.name })),
+                walArchiving: objectStoreName ? { objectStoreName, archiveTimeoutSeconds: args.objectStore?.archiveTimeoutSeconds ?? 300 } : undefined,
+                inheritedLabels: { "app.kubernetes.io/part-of": PART_OF },
+            }),
+        }, { parent: this, dependsOn: [this.operator, ...(plugin ? [plugin] : [])] });
+        const afterCluster = { parent: this, dependsOn: [this.operator, cluster] };
+
+        for (const database of args.databases.filter((d) => d !== args.appDatabase)) {
+            new k8s.apiextensions.CustomResource(`${name}-database-${database}`, {
+                apiVersion: CNPG_API_VERSION,
+                kind: "Database",
+                metadata: { namespace: args.namespace, labels: labels("database") },
+                spec: databaseSpec(clusterName, database, database),
+            }, afterCluster);
+        }
+
+        if (args.objectStore) {
+            new k8s.apiextensions.CustomResource(`${name}-full-backup`, {
+                apiVersion: CNPG_API_VERSION,
+                kind: "ScheduledBackup",
+                metadata: { namespace: args.namespace, labels: labels("backup") },
+                spec: scheduledBackupSpec(clusterName, args.objectStore.fullBackupSchedule ?? "0 0 2 * * *"),
+            }, afterCluster);
+        }
+
+        // --- Pooler --------------------------------------------------------------------------------------------
+        let clientEndpoint: Endpoint = primaryEndpoint(clusterName, args.namespace, domain);
+        this.primaryHost = clientEndpoint.host;
+        if (args.pooler) {
+            new k8s.apiextensions.CustomResource(`${name}-pooler`, {
+                apiVersion: CNPG_API_VERSION,
+                kind: "Pooler",
+                // The Pooler's Service carries its name; clients and NetworkPolicies refer to it.
+                metadata: { name: POSTGRES_POOLER_NAME, namespace: args.namespace, labels: labels("pooler") },
+                spec: poolerSpec(clusterName, POSTGRES_POOLER_NAME, {
+                    instances: args.pooler.instances ?? 2,
+                    poolMode: args.pooler.poolMode ?? "transaction",
+                    maxClientConnections: args.pooler.maxClientConnections ?? 1000,
+                    defaultPoolSize: args.pooler.defaultPoolSize ?? 25,
+                    resources: args.pooler.resources,
+                    containerSecurityContext: containerSecurityContext() as Record<string, unknown>,
+                    labels: { "app.kubernetes.io/part-of": PART_OF },
+                }),
+            }, afterCluster);
+            clientEndpoint = poolerEndpoint(POSTGRES_POOLER_NAME, args.namespace, domain);
+        }
+        this.host = clientEndpoint.host;
+        this.port = clientEndpoint.port;
+
+        // --- Client Secrets (services read them by reference) --------------------------------------------------
+        const databaseSecretNames: Record<string, pulumi.Output<string>> = {};
+        for (const database of args.databases) {
+            const endpoint = clientEndpoint;
+            const data = pulumi.output(args.rolePasswords[database]).apply((password) => clientSecretData(endpoint, database, database, password));
+            const secret = new k8s.core.v1.Secret(`${name}-client-${database}`, {
+                metadata: { namespace: args.clientNamespace, labels: labels("client-credentials") },
+                type: "kubernetes.io/basic-auth",
+                stringData: pulumi.secret(data),
+            }, { parent: this });
+            databaseSecretNames[database] = secret.metadata.name;
+        }
+        this.databaseSecretNames = databaseSecretNames;
+
+        // --- Monitoring ----------------------------------------------------------------------------------------
+        if (args.monitoringEnabled) {
+            const afterMonitoring = { parent: this, dependsOn: [cluster, ...monitoringDependsOn] };
+            new k8s.apiextensions.CustomResource(`${name}-instances`, {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "PodMonitor",
+                metadata: { namespace: args.namespace, labels: labels("monitoring") },
+                spec: clusterPodMonitorSpec(clusterName),
+            }, afterMonitoring);
+            if (args.pooler) {
+                new k8s.apiextensions.CustomResource(`${name}-pooler`, {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "PodMonitor",
+                    metadata: { namespace: args.namespace, labels: labels("monitoring") },
+                    spec: poolerPodMonitorSpec(POSTGRES_POOLER_NAME),
+                }, afterMonitoring);
+            }
+        }
+
+        // --- NetworkPolicies -----------------------------------------------------------------------------------
+        const network: PostgresNetworkArgs = {
+            clusterName,
+            clients: args.clientPods,
+            backups: args.backupPods ?? [],
+            operatorNamespace: args.operatorNamespace,
+            prometheus: args.prometheusPods,
+            poolerName: args.pooler ? POSTGRES_POOLER_NAME : undefined,
+        };
+        new k8s.networking.v1.NetworkPolicy(`${name}-instances`, {
+            metadata: { namespace: args.namespace, labels: labels("database") },
+            spec: instancesNetworkPolicySpec(network),
+        }, { parent: this });
+        if (args.pooler) {
+            new k8s.networking.v1.NetworkPolicy(`${name}-pooler`, {
+                metadata: { namespace: args.namespace, labels: labels("pooler") },
+                spec: poolerNetworkPolicySpec({ ...network, poolerName: POSTGRES_POOLER_NAME }),
+            }, { parent: this });
+        }
+
+        this.registerOutputs({ databaseSecretNames: this.databaseSecretNames, host: this.host });
+    }
+
+    /**
+     * The Barman Cloud plugin in the operator's namespace, with the operator <-> plugin mTLS certificates generated
+     * here (self-signed, like the chart's cert-manager default, so no cert-manager is needed).
+     */
+    private barmanPlugin(name: string, args: PostgresArgs, store: PostgresObjectStoreArgs): k8s.helm.v4.Chart {
+        const tlsSecret = (role: "server" | "client", secretName: string) => {
+            const key = new tls.PrivateKey(`${name}-barman-${role}`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+            const cert = new tls.SelfSignedCert(`${name}-barman-${role}`, {
+                privateKeyPem: key.privateKeyPem,
+                subject: { commonName: role === "server" ? BARMAN_PLUGIN_SERVICE : `${BARMAN_PLUGIN_SERVICE}-client` },
+                // The operator verifies the server against its Service name.
+                dnsNames: role === "server" ? [BARMAN_PLUGIN_SERVICE] : [],
+                validityPeriodHours: 8760,
+                earlyRenewalHours: 720,
+                allowedUses: ["digital_signature", "key_encipherment", role === "server" ? "server_auth" : "client_auth"],
+            }, { parent: this });
+            return new k8s.core.v1.Secret(`${name}-barman-${role}-tls`, {
+                // The plugin chart and its Service annotations refer to these names.
+                metadata: { name: secretName, namespace: args.operatorNamespace, labels: recommendedLabels({ name: "plugin-barman-cloud", instance: name, component: "tls" }) },
+                type: "kubernetes.io/tls",
+                stringData: { "tls.crt": cert.certPem, "tls.key": pulumi.secret(key.privateKeyPem), "ca.crt": cert.certPem },
+            }, { parent: this });
+        };
+        const secrets = [tlsSecret("server", BARMAN_PLUGIN_SERVER_SECRET), tlsSecret("client", BARMAN_PLUGIN_CLIENT_SECRET)];
+        return new k8s.helm.v4.Chart(`${name}-barman-cloud`, {
+            ...chartSourceArgs(store.pluginChart),
+            name: "plugin-barman-cloud",
+            namespace: args.operatorNamespace,
+            values: barmanPluginChartValues({ resources: store.pluginResources }),
+            postRenderer: {
+                command: process.execPath,
+                args: [path.join(__dirname, "..", "scripts", "postgres", "drop-kinds.js"), ...BARMAN_PLUGIN_DROPPED_KINDS],
+            },
+        }, { parent: this, dependsOn: [this.operator, ...secrets] });
+    }
+}

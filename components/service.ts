@@ -1,0 +1,132 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ServiceConfig } from "../config";
+import type { EnvironmentDefaults } from "../lib/defaults";
+import { configMapData, containerEnv, rolloutAnnotations } from "../lib/service/env";
+import { serviceMonitorSpec } from "../lib/service/monitoring";
+import { networkPolicySpec, ServiceTraffic } from "../lib/service/network";
+import { hpaSpec, pdbSpec } from "../lib/service/scaling";
+import { resolveScaling, resolveServiceResources } from "../lib/service/settings";
+import {
+    deploymentSpec, migrationJobSpec, migrationLabels, migrationSelector, serviceLabels, serviceSelector, serviceSpec,
+} from "../lib/service/workload";
+
+export interface AppServiceArgs {
+    /** Namespace of every object (the application namespace); pass the Namespace's output to order after it. */
+    readonly namespace: pulumi.Input<string>;
+    /** The service's validated config (`services.<name>`); the component's name is the service key. */
+    readonly service: ServiceConfig;
+    /** Environment defaults: replicas, autoscaling bounds, resources, zone spreading (lib/defaults.ts). */
+    readonly defaults: EnvironmentDefaults;
+    /** Allowed traffic in and out (lib/service/network.ts serviceTraffic). */
+    readonly traffic: ServiceTraffic;
+    /** Sidecar mesh on: migration pods opt out of injection, metrics are scraped over mTLS. @default false */
+    readonly meshEnabled?: boolean;
+    /** Create a ServiceMonitor when the service exposes metrics. @default false */
+    readonly monitoringEnabled?: boolean;
+    /** Resources the ServiceMonitor waits for (the monitoring CRDs). @default [] */
+    readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** GeneratedSecrets.appCredentialsSecretName: source of `secretEnv`. */
+    readonly appCredentialsSecretName: pulumi.Input<string>;
+    /** GeneratedSecrets.rotation: counters of the credentials the service uses go onto the pod template. @default {} */
+    readonly credentialRotation?: Readonly<Record<string, number>>;
+    /** Connection Secret of the service's database (keys per DATABASE_SECRET_ENV); no database env when unset. */
+    readonly databaseSecretName?: pulumi.Input<string>;
+    /** Redis client Secret (keys per REDIS_SECRET_ENV); no Redis env when unset. */
+    readonly redisSecretName?: pulumi.Input<string>;
+}
+
+/**
+ * One application service: Deployment (+ optional migration Job run before it rolls), settings ConfigMap,
+ * ServiceAccount and ClusterIP Service named after the service, HPA or fixed replicas, PodDisruptionBudget,
+ * NetworkPolicies and a ServiceMonitor.
+ */
+export class AppService extends pulumi.ComponentResource {
+    /** Name of the Kubernetes Service and ServiceAccount: the service key (callers use http://<name>). */
+    public readonly serviceName: string;
+    public readonly deploymentName: pulumi.Output<string>;
+
+    constructor(name: string, args: AppServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("stackwright:app:Service", name, {}, opts);
+        const svc = args.service;
+        const meshEnabled = args.meshEnabled ?? false;
+        const labels = serviceLabels(name, svc);
+        const metadata = { namespace: args.namespace, labels };
+        const scaling = resolveScaling(svc, args.defaults);
+        const resources = resolveServiceResources(svc, args.defaults);
+
+        // Named after the service: Istio authorization refers to its principal (lib/topology servicePrincipal).
+        const account = new k8s.core.v1.ServiceAccount(name, {
+            metadata: { ...metadata, name },
+            automountServiceAccountToken: svc.kubernetesApiAccess,
+        }, { parent: this });
+        const settings = new k8s.core.v1.ConfigMap(`${name}-settings`, { metadata, data: configMapData(svc) }, { parent: this });
+        const env = containerEnv(svc, {
+            configMapName: settings.metadata.name,
+            appCredentialsSecretName: args.appCredentialsSecretName,
+            databaseSecretName: args.databaseSecretName,
+            redisSecretName: args.redisSecretName,
+        });
+        const podAnnotations = rolloutAnnotations(svc, args.credentialRotation ?? {});
+        const podArgs = { name, svc, resources, env, serviceAccountName: account.metadata.name };
+
+        const policy = new k8s.networking.v1.NetworkPolicy(name, {
+            metadata,
+            spec: networkPolicySpec(serviceSelector(name), args.traffic),
+        }, { parent: this });
+
+        const rollsAfter: pulumi.Resource[] = [policy];
+        if (svc.migration) {
+            const migrationPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-migration`, {
+                metadata: { namespace: args.namespace, labels: migrationLabels(name, svc) },
+                spec: networkPolicySpec(migrationSelector(name), { ingress: [], egress: args.traffic.migrationEgress }),
+            }, { parent: this });
+            // A Job's spec.template is immutable. The Job is auto-named, and any spec change (new image, env,
+            // command) replaces it: a new Job is created, so the migration runs again with the new image, and
+            // the old one is deleted. Pulumi waits for the Job to complete, and the Deployment depends on it,
+            // so pods of a new version start only after their migration succeeded. Migrations must therefore
+            // be idempotent (they also re-run if the finished Job, deleted by ttlSecondsAfterFinished, is
+            // recreated after a `pulumi refresh`).
+            const job = new k8s.batch.v1.Job(`${name}-migration`, {
+                metadata: { namespace: args.namespace, labels: migrationLabels(name, svc) },
+                spec: migrationJobSpec({ ...podArgs, podAnnotations, meshEnabled }),
+            }, { parent: this, dependsOn: [migrationPolicy], replaceOnChanges: ["spec"] });
+            rollsAfter.push(job);
+        }
+
+        const deployment = new k8s.apps.v1.Deployment(name, {
+            metadata,
+            spec: deploymentSpec({
+                ...podArgs,
+                podAnnotations,
+                replicas: scaling.replicas,
+                zoneSpreadRequired: args.defaults.zoneSpreadRequired,
+            }),
+        }, { parent: this, dependsOn: rollsAfter });
+        this.deploymentName = deployment.metadata.name;
+
+        if (svc.ports.length > 0) {
+            new k8s.core.v1.Service(name, { metadata: { ...metadata, name }, spec: serviceSpec(name, svc) }, { parent: this });
+        }
+        if (scaling.autoscaling) {
+            new k8s.autoscaling.v2.HorizontalPodAutoscaler(name, {
+                metadata,
+                spec: hpaSpec(deployment.metadata.name, scaling.autoscaling),
+            }, { parent: this });
+        }
+        if (scaling.maxReplicas > 1) {
+            new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec: pdbSpec(serviceSelector(name)) }, { parent: this });
+        }
+        if ((args.monitoringEnabled ?? false) && svc.metrics) {
+            new k8s.apiextensions.CustomResource(name, {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "ServiceMonitor",
+                metadata,
+                spec: serviceMonitorSpec(name, args.namespace, svc.metrics, meshEnabled),
+            }, { parent: this, dependsOn: args.monitoringDependsOn ?? [] });
+        }
+
+        this.serviceName = name;
+        this.registerOutputs({ deploymentName: this.deploymentName });
+    }
+}

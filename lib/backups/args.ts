@@ -1,0 +1,90 @@
+/**
+ * From the validated stack config to the Backups component's args (pure; index.ts only wires). The alert rules
+ * find the CronJobs by their names (lib/topology BACKUP_CRONJOBS, lib/monitoring/plan backupCronJobTargets).
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { databaseRoles, StackConfig } from "../../config";
+import type { BackupsArgs } from "../../components/backups";
+import { resolveResources } from "../defaults";
+import { backupMaxAgeSeconds } from "../monitoring/alert-rules";
+import { POSTGRES_CLUSTER_NAME, POSTGRES_PORT, postgresPods, REDIS_NAME, REDIS_PORT, redisPods } from "../topology";
+import { storageClassFor } from "../storage-class";
+import { podHostname } from "../redis/conf";
+import { PASSWORD_KEY } from "../redis/workload";
+import { BACKUP_JOB_RESOURCES } from "./defaults";
+
+/** Outputs of the data-store components the backup jobs refer to. */
+export interface BackupsWiring {
+    /** Postgres.superuserSecretName: basic-auth Secret of the superuser in the data namespace. */
+    readonly postgresSuperuserSecretName?: pulumi.Input<string>;
+    /** Redis password Secret in the data namespace and its key (@default lib/redis/workload PASSWORD_KEY). */
+    readonly redisPasswordSecretName?: pulumi.Input<string>;
+    readonly redisPasswordSecretKey?: string;
+    /** The data-store components: jobs and the ScheduledBackup are created after them. @default [] */
+    readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** Whether the stack takes any backup: backups on and at least one data store to back up. */
+export function backupsWanted(cfg: StackConfig): boolean {
+    return cfg.backups.enabled && (cfg.postgres.enabled || cfg.redis.enabled);
+}
+
+/** `<cluster>-rw.<ns>.svc`: always the primary, and a name on every server certificate CloudNativePG issues. */
+export function postgresBackupHost(cfg: StackConfig): string {
+    return `${POSTGRES_CLUSTER_NAME}-rw.${cfg.namespaces.data}.svc`;
+}
+
+/**
+ * The Valkey node to snapshot. Sentinel mode: the highest-ordinal data node, a replica unless failovers promoted it
+ * (the fork for the snapshot then happens off the primary; redis-snapshot.sh refuses a replica whose link is down
+ * and works from a primary too). Standalone: the one node.
+ */
+export function redisSnapshotHost(cfg: StackConfig): string {
+    const ordinal = cfg.redis.mode === "sentinel" ? cfg.redis.replicas - 1 : 0;
+    return podHostname(REDIS_NAME, ordinal, REDIS_NAME, cfg.namespaces.data, cfg.kubernetes.clusterDomain);
+}
+
+export function backupsArgs(cfg: StackConfig, wiring: BackupsWiring): BackupsArgs {
+    const b = cfg.backups;
+    const postgres = cfg.postgres.enabled;
+    const redis = cfg.redis.enabled;
+    if (postgres && wiring.postgresSuperuserSecretName === undefined) throw new Error("backups: PostgreSQL is enabled but no superuser Secret was given");
+    if (redis && wiring.redisPasswordSecretName === undefined) throw new Error("backups: Redis is enabled but no Redis password Secret was given");
+    return {
+        namespace: cfg.namespaces.data,
+        timeZone: b.timeZone,
+        storageClassName: storageClassFor(cfg, b.storageClass),
+        storageSize: b.storageSize,
+        redisStorageSize: b.redisStorageSize,
+        retentionDaily: b.retentionDaily,
+        retentionWeekly: b.retentionWeekly,
+        retentionMonthly: b.retentionMonthly,
+        resources: resolveResources(b.resources, BACKUP_JOB_RESOURCES),
+        backupDeadlineSeconds: b.backupDeadlineSeconds,
+        restoreDeadlineSeconds: b.restoreDeadlineSeconds,
+
+        postgresDatabases: postgres ? databaseRoles(cfg) : [],
+        postgresImage: cfg.postgres.imageName,
+        postgresHost: postgresBackupHost(cfg),
+        postgresPort: POSTGRES_PORT,
+        postgresSuperuserSecretName: wiring.postgresSuperuserSecretName,
+        postgresCaSecretName: `${POSTGRES_CLUSTER_NAME}-ca`,
+        postgresPods: [postgresPods(cfg)],
+        postgresSchedule: b.postgresSchedule,
+        verifySchedule: b.verifySchedule,
+        // The verification fails when the newest dump is older than one backup interval + grace.
+        postgresMaxBackupAgeHours: Math.ceil(backupMaxAgeSeconds(b.postgresSchedule) / 3600),
+        postgresClusterName: POSTGRES_CLUSTER_NAME,
+        physicalBackupSchedule: postgres && cfg.postgres.objectStore ? b.incrementalSchedule : undefined,
+
+        redisImage: redis ? cfg.redis.image : undefined,
+        redisHost: redisSnapshotHost(cfg),
+        redisPort: REDIS_PORT,
+        redisPasswordSecretName: wiring.redisPasswordSecretName,
+        redisPasswordSecretKey: wiring.redisPasswordSecretKey ?? PASSWORD_KEY,
+        redisPods: [redisPods(cfg)],
+        redisSchedule: b.redisSchedule,
+
+        dataStoresDependsOn: wiring.dependsOn ?? [],
+    };
+}

@@ -1,0 +1,75 @@
+/** Everything the Edge component needs that follows from config alone (pure). */
+import type { Environment, StackConfig } from "../../config";
+import { environmentDefaults, ResourceSpec, resolveResources } from "../defaults";
+import { publicHosts } from "../plan";
+import { edgeDataPlane, ISTIOD_XDS_PORT, istiodPods, PeerSelector, prometheusPods } from "../topology";
+import type { ChartSource } from "./chart-source";
+import { EdgeRoute, edgeRoutes } from "./routes";
+import { edgeResourceDefaults, EdgeResourceDefaults } from "./values";
+
+export interface EdgePlan {
+    readonly environment: Environment;
+    readonly domain: string;
+    readonly clusterDomain: string;
+    /** Namespace of NGINX Gateway Fabric, the Gateway, its routes and policies. */
+    readonly namespace: string;
+    readonly certManagerNamespace: string;
+    readonly hosts: readonly string[];
+    readonly routes: readonly EdgeRoute[];
+    readonly hstsMaxAgeSeconds: number;
+    readonly tls: "generated-ca" | "acme";
+    readonly acme?: { readonly email: string; readonly server: string };
+    readonly certManagerIssuer: "acme" | "generated-ca";
+    readonly controllerReplicas: number;
+    readonly controllerMaxReplicas?: number;
+    readonly dataPlaneReplicas: number;
+    readonly dataPlaneMaxReplicas?: number;
+    readonly serviceType: "LoadBalancer" | "NodePort";
+    readonly nodePorts?: { readonly http: number; readonly https: number };
+    readonly controllerResources: ResourceSpec;
+    readonly dataPlaneResources: ResourceSpec;
+    readonly certManagerResources: EdgeResourceDefaults["certManager"];
+    readonly zoneSpreadRequired: boolean;
+    readonly dataPlane: PeerSelector;
+    /** Mesh on: the data plane gets a sidecar and needs istiod. */
+    readonly istiod?: { readonly pods: PeerSelector; readonly port: number };
+    /** Monitoring on: Prometheus scrapes the edge. */
+    readonly prometheus?: PeerSelector;
+    readonly chart: ChartSource;
+    readonly certManagerChart: ChartSource;
+    readonly gatewayApiCrds: { readonly url: string; readonly path?: string };
+}
+
+export function edgePlan(cfg: StackConfig): EdgePlan {
+    const e = cfg.edge;
+    const resources = edgeResourceDefaults(cfg.environment);
+    return {
+        environment: cfg.environment,
+        domain: cfg.domain,
+        clusterDomain: cfg.kubernetes.clusterDomain,
+        namespace: cfg.namespaces.edge,
+        certManagerNamespace: cfg.namespaces.certManager,
+        hosts: publicHosts(cfg),
+        routes: edgeRoutes(cfg),
+        hstsMaxAgeSeconds: e.hstsMaxAgeSeconds,
+        tls: e.tls,
+        acme: e.acme,
+        certManagerIssuer: e.certManagerIssuer,
+        controllerReplicas: e.controllerReplicas,
+        controllerMaxReplicas: e.controllerMaxReplicas,
+        dataPlaneReplicas: e.dataPlaneReplicas,
+        dataPlaneMaxReplicas: e.dataPlaneMaxReplicas,
+        serviceType: e.serviceType,
+        nodePorts: e.nodePorts,
+        controllerResources: resolveResources(e.resources, resources.controlPlane),
+        dataPlaneResources: resolveResources(e.dataPlaneResources, resources.dataPlane),
+        certManagerResources: resources.certManager,
+        zoneSpreadRequired: environmentDefaults(cfg.environment).zoneSpreadRequired,
+        dataPlane: edgeDataPlane(cfg),
+        istiod: cfg.mesh.enabled ? { pods: istiodPods(cfg), port: ISTIOD_XDS_PORT } : undefined,
+        prometheus: cfg.monitoring.enabled ? prometheusPods(cfg) : undefined,
+        chart: e.chart,
+        certManagerChart: e.certManagerChart,
+        gatewayApiCrds: e.gatewayApiCrds,
+    };
+}

@@ -1,0 +1,55 @@
+/** Everything the Mesh component needs, derived from the validated config. Pure. */
+import type { ResourcesConfig, StackConfig } from "../../config";
+import { environmentDefaults } from "../defaults";
+import { istioObjects, meshMonitors, MeshObject } from "./policies";
+import {
+    CNI_DEFAULT_RESOURCES, ComputeResources, IstioChartSourceConfig, istioBaseValues, istioCniValues, istiodValues,
+    ISTIOD_DEFAULT_RESOURCES,
+} from "./values";
+
+export interface MeshPlan {
+    readonly istioNamespace: string;
+    readonly cniNamespace: string;
+    readonly chart: IstioChartSourceConfig;
+    readonly baseValues: Record<string, unknown>;
+    readonly istiodValues: Record<string, unknown>;
+    readonly cniValues: Record<string, unknown>;
+    /** Istio custom resources (PeerAuthentication, DestinationRule, VirtualService, AuthorizationPolicy). */
+    readonly istioObjects: readonly MeshObject[];
+    /** PodMonitor / ServiceMonitor (empty when monitoring is off). */
+    readonly monitors: readonly MeshObject[];
+}
+
+/** Config resources over fallback values (cpu and memory only; the charts set no ephemeral storage). */
+export function computeResources(config: ResourcesConfig | undefined, fallback: ComputeResources): ComputeResources {
+    return {
+        requests: { cpu: config?.requests?.cpu ?? fallback.requests.cpu, memory: config?.requests?.memory ?? fallback.requests.memory },
+        limits: { cpu: config?.limits?.cpu ?? fallback.limits.cpu, memory: config?.limits?.memory ?? fallback.limits.memory },
+    };
+}
+
+/** The mesh of a stack, or undefined when `mesh.enabled` is false (then nothing Istio is deployed). */
+export function meshPlan(cfg: StackConfig): MeshPlan | undefined {
+    if (!cfg.mesh.enabled) return undefined;
+    const m = cfg.mesh;
+    return {
+        istioNamespace: cfg.namespaces.istio,
+        cniNamespace: cfg.namespaces.istioCni,
+        chart: { repository: m.chart.repository, version: m.chart.version, ...(m.chart.path !== undefined ? { path: m.chart.path } : {}) },
+        baseValues: istioBaseValues({ istioNamespace: cfg.namespaces.istio }),
+        istiodValues: istiodValues({
+            istioNamespace: cfg.namespaces.istio,
+            clusterDomain: cfg.kubernetes.clusterDomain,
+            replicas: m.istiodReplicas,
+            resources: computeResources(m.istiodResources, ISTIOD_DEFAULT_RESOURCES),
+            proxyResources: {
+                requests: { cpu: m.proxyRequestsCpu, memory: m.proxyRequestsMemory },
+                limits: { cpu: m.proxyLimitsCpu, memory: m.proxyLimitsMemory },
+            },
+            zoneSpread: environmentDefaults(cfg.environment).zoneSpreadRequired,
+        }),
+        cniValues: istioCniValues({ resources: computeResources(m.cniResources, CNI_DEFAULT_RESOURCES) }),
+        istioObjects: istioObjects(cfg),
+        monitors: meshMonitors(cfg),
+    };
+}

@@ -1,0 +1,135 @@
+/**
+ * What the monitoring component deploys, derived from the validated stack config (pure): chart sources, chart
+ * settings, the stack's alert rules with this environment's thresholds, the Alertmanager routing, the receivers
+ * (secret config values, kept secret by the component) and the NetworkPolicies.
+ */
+import * as path from "path";
+import { publicHost, StackConfig } from "../../config";
+import { environmentDefaults, resolveResources } from "../defaults";
+import { BACKUP_CRONJOBS, POSTGRES_CLUSTER_NAME } from "../topology";
+import {
+    AlertRulesArgs, BackupCronJobTarget, backupMaxAgeSeconds, prometheusRuleGroups, RecordingRuleGroup, RuleGroup,
+} from "./alert-rules";
+import type { AlertmanagerConfigArgs } from "./alertmanager";
+import { PROMETHEUS_DEFAULT_RESOURCES } from "./defaults";
+import { MonitoringNetworkPolicy, monitoringNetworkPolicies } from "./network-policies";
+import type { ChartSourceConfig, KubePrometheusStackValuesArgs } from "./values";
+
+/** The Grafana dashboards of the repository (one ConfigMap per *.json file). */
+export const DASHBOARDS_DIR = path.resolve(__dirname, "..", "..", "dashboards");
+
+/** Alert receivers: secret config values. */
+export interface AlertReceivers {
+    readonly webhookUrl?: string;
+    readonly slackWebhookUrl?: string;
+    readonly slackChannel?: string;
+}
+
+/** Chart settings known from config; the component adds what only exists once it has created it. */
+export type MonitoringChartSettings = Omit<KubePrometheusStackValuesArgs,
+    "namespace" | "nodeMonitoringNamespace" | "grafanaAdminSecretName" | "grafanaAdminPasswordRotation"
+    | "alertmanagerConfigSecretName" | "webhookCaBundleBase64" | "webhookCertificateChecksum">;
+
+export interface MonitoringPlan {
+    /** The monitoring namespace (index.ts passes the Namespace's output in its place, for ordering). */
+    readonly namespace: string;
+    readonly namespaceName: string;
+    readonly nodeMonitoringNamespace: string;
+    readonly clusterDomain: string;
+    readonly chart: ChartSourceConfig;
+    readonly crdsChart: ChartSourceConfig;
+    readonly settings: MonitoringChartSettings;
+    readonly ruleGroups: (RuleGroup | RecordingRuleGroup)[];
+    /** Routing without endpoints (those are `receivers`). */
+    readonly alertmanager: Omit<AlertmanagerConfigArgs, "webhookUrl" | "slackWebhookUrl" | "slackChannel">;
+    readonly receivers: AlertReceivers;
+    readonly networkPolicies: MonitoringNetworkPolicy[];
+    readonly dashboardsDir: string;
+    readonly webhookCaValidityHours: number;
+    readonly webhookCertificateValidityHours: number;
+    readonly webhookCertificateEarlyRenewalHours: number;
+}
+
+/** Whether the data namespace exists (namespacePlan creates it for any data store or backups). */
+function hasDataNamespace(cfg: StackConfig): boolean {
+    return cfg.postgres.enabled || cfg.redis.enabled || cfg.backups.enabled;
+}
+
+/** Backup CronJobs the backups component creates (names from lib/topology), with their staleness limit. */
+export function backupCronJobTargets(cfg: StackConfig): BackupCronJobTarget[] {
+    if (!cfg.backups.enabled) return [];
+    const ns = cfg.namespaces.data;
+    const targets: BackupCronJobTarget[] = [];
+    if (cfg.postgres.enabled) {
+        targets.push({ name: BACKUP_CRONJOBS.postgres, namespace: ns, maxAgeSeconds: backupMaxAgeSeconds(cfg.backups.postgresSchedule) });
+        targets.push({ name: BACKUP_CRONJOBS.postgresVerify, namespace: ns, maxAgeSeconds: backupMaxAgeSeconds(cfg.backups.verifySchedule) });
+    }
+    if (cfg.redis.enabled) targets.push({ name: BACKUP_CRONJOBS.redis, namespace: ns, maxAgeSeconds: backupMaxAgeSeconds(cfg.backups.redisSchedule) });
+    return targets;
+}
+
+/** Arguments of the stack's alert rules: its namespaces, scraped services, data stores, backups and thresholds. */
+export function alertRulesArgs(cfg: StackConfig): AlertRulesArgs {
+    const t = cfg.monitoring.thresholds;
+    const data = hasDataNamespace(cfg);
+    return {
+        namespaces: [cfg.namespaces.apps, ...(data ? [cfg.namespaces.data] : [])],
+        // Only services with a metrics endpoint have `up` series; the others would always look down.
+        services: Object.entries(cfg.services)
+            .filter(([, svc]) => svc.metrics !== undefined)
+            .map(([name, svc]) => ({ name, namespace: cfg.namespaces.apps, latencyP95TargetMs: svc.latencyTargetMilliseconds })),
+        backupCronJobs: backupCronJobTargets(cfg),
+        postgresClusters: cfg.postgres.enabled ? [{ name: POSTGRES_CLUSTER_NAME, namespace: cfg.namespaces.data }] : [],
+        redisNamespaces: cfg.redis.enabled ? [cfg.namespaces.data] : [],
+        istioEnabled: cfg.mesh.enabled,
+        cpuLimitPercent: t.cpuLimitPercent,
+        memoryLimitPercent: t.memoryLimitPercent,
+        errorRatePercent: t.errorRatePercent,
+        pvcFullPercent: t.pvcFullPercent,
+        postgresReplicationLagSeconds: t.postgresReplicationLagSeconds,
+        postgresConnectionsPercent: t.postgresConnectionsPercent,
+        redisMemoryPercent: t.redisMemoryPercent,
+    };
+}
+
+export function alertReceivers(cfg: StackConfig): AlertReceivers {
+    return {
+        webhookUrl: cfg.monitoring.alertWebhookUrl,
+        slackWebhookUrl: cfg.monitoring.slackWebhookUrl,
+        slackChannel: cfg.monitoring.slackChannel,
+    };
+}
+
+/** The monitoring stack of a config, or undefined when monitoring is off. */
+export function monitoringPlan(cfg: StackConfig): MonitoringPlan | undefined {
+    const m = cfg.monitoring;
+    if (!m.enabled) return undefined;
+    return {
+        namespace: cfg.namespaces.monitoring,
+        namespaceName: cfg.namespaces.monitoring,
+        nodeMonitoringNamespace: cfg.namespaces.nodeMonitoring,
+        clusterDomain: cfg.kubernetes.clusterDomain,
+        chart: m.chart,
+        crdsChart: m.crdsChart,
+        settings: {
+            retention: m.retention,
+            storageSize: m.storageSize,
+            storageClass: m.storageClass ?? cfg.storageClass ?? environmentDefaults(cfg.environment).storageClass,
+            alertmanagerStorageSize: m.alertmanagerStorageSize,
+            prometheusReplicas: m.prometheusReplicas,
+            alertmanagerReplicas: m.alertmanagerReplicas,
+            prometheusResources: resolveResources(m.resources, PROMETHEUS_DEFAULT_RESOURCES),
+            scrapeIntervalSeconds: m.scrapeIntervalSeconds,
+            meshEnabled: cfg.mesh.enabled,
+            grafanaHost: publicHost(m.grafanaHost, cfg.domain) ?? m.grafanaHost,
+        },
+        ruleGroups: prometheusRuleGroups(alertRulesArgs(cfg)),
+        alertmanager: { environment: cfg.environment },
+        receivers: alertReceivers(cfg),
+        networkPolicies: monitoringNetworkPolicies(cfg),
+        dashboardsDir: DASHBOARDS_DIR,
+        webhookCaValidityHours: cfg.secrets.caValidityHours,
+        webhookCertificateValidityHours: cfg.secrets.certificateValidityHours,
+        webhookCertificateEarlyRenewalHours: cfg.secrets.certificateEarlyRenewalHours,
+    };
+}

@@ -1,0 +1,276 @@
+/**
+ * Finds every pod template in a resource: the built-in workloads' pod specs and the pod-shaping fields of the
+ * custom resources Stackwright creates (CloudNativePG Cluster/Pooler, prometheus-operator Prometheus/Alertmanager).
+ *
+ * Operators build those pods themselves; for them we model the pod from the custom resource's fields plus the
+ * operator's documented defaults, so a policy judges exactly what the resource controls.
+ */
+import { KubeObject } from "./kinds";
+import { Labels } from "./selectors";
+import { arr, get, isObject, isUnknown, obj, Obj, str, stringMap, UNKNOWN, Unknown } from "./values";
+
+export type ContainerList = "containers" | "initContainers" | "ephemeralContainers";
+export const CONTAINER_LISTS: readonly ContainerList[] = ["initContainers", "containers", "ephemeralContainers"];
+
+export interface ContainerModel {
+    readonly list: ContainerList;
+    readonly name: string;
+    /** For messages: `container "app"`, `initContainer "migrate"`, `ephemeralContainer "debug"`. */
+    readonly label: string;
+    readonly spec: Obj;
+}
+
+export interface PodModel {
+    /** Where the pod template lives in the resource, e.g. `spec.template.spec`. */
+    readonly path: string;
+    /** The pod spec (or the operator-equivalent fields); UNKNOWN when the whole spec is not known yet. */
+    readonly spec: Obj | Unknown;
+    /** Pod template annotations (AppArmor annotations live here). */
+    readonly annotations: Record<string, string | Unknown> | Unknown;
+    readonly labels: Labels;
+    readonly containers: readonly ContainerModel[];
+    /** Some container list is not known yet: checks that need "every container" must not conclude. */
+    readonly containersUnknown: boolean;
+    /** Runs until stopped (Deployments, StatefulSets...), as opposed to run-to-completion (Jobs). */
+    readonly longRunning: boolean;
+    /** Set for custom resources: the operator builds the pod and owns probes and API access. */
+    readonly operator?: string;
+}
+
+const LIST_LABEL: Record<ContainerList, string> = {
+    containers: "container",
+    initContainers: "initContainer",
+    ephemeralContainers: "ephemeralContainer",
+};
+
+function containersOf(spec: unknown): { containers: ContainerModel[]; unknown: boolean } {
+    const containers: ContainerModel[] = [];
+    let unknown = isUnknown(spec);
+    for (const list of CONTAINER_LISTS) {
+        const value = get(spec, list);
+        if (isUnknown(value)) { unknown = true; continue; }
+        arr(value).forEach((c, index) => {
+            if (isUnknown(c)) { unknown = true; return; }
+            const name = str(get(c, "name")) ?? `#${index}`;
+            containers.push({ list, name, label: `${LIST_LABEL[list]} "${name}"`, spec: obj(c) });
+        });
+    }
+    return { containers, unknown };
+}
+
+function templateModel(path: string, template: unknown, spec: unknown, longRunning: boolean): PodModel {
+    const { containers, unknown } = containersOf(spec);
+    return {
+        path,
+        spec: isUnknown(spec) ? UNKNOWN : obj(spec),
+        annotations: stringMap(get(template, "metadata", "annotations")),
+        labels: stringMap(get(template, "metadata", "labels")),
+        containers,
+        containersUnknown: unknown,
+        longRunning,
+    };
+}
+
+// ---- operator defaults -------------------------------------------------------------------------------------
+
+const RUNTIME_DEFAULT_SECCOMP = { type: "RuntimeDefault" };
+
+/** CloudNativePG `specs.CreateContainerSecurityContext`. */
+function cnpgContainerSecurityContext(seccomp: unknown): Obj {
+    return {
+        allowPrivilegeEscalation: false,
+        runAsNonRoot: true,
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        seccompProfile: seccomp,
+        capabilities: { drop: ["ALL"] },
+    };
+}
+
+/** CloudNativePG `specs.CreatePodSecurityContext`. */
+function cnpgPodSecurityContext(seccomp: unknown, user: unknown, group: unknown): Obj {
+    return { runAsNonRoot: true, runAsUser: user, runAsGroup: group, fsGroup: group, seccompProfile: seccomp };
+}
+
+/** prometheus-operator's security context for the containers it generates. */
+const PROMETHEUS_OPERATOR_CONTAINER_SC: Obj = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ["ALL"] },
+};
+
+/**
+ * Merges user-given containers over the operator's, by name. prometheus-operator applies a strategic merge
+ * (security-context fields merge); CloudNativePG keeps a container's own securityContext whole when it has one.
+ */
+function mergeContainers(defaults: Obj[], given: unknown, securityContext: "merge" | "replace" = "merge"): unknown[] | Unknown {
+    if (isUnknown(given)) return UNKNOWN;
+    const out: unknown[] = defaults.map((d) => ({ ...d }));
+    for (const c of arr(given)) {
+        const name = get(c, "name");
+        const index = out.findIndex((d) => typeof name === "string" && get(d, "name") === name);
+        if (index < 0 || !isObject(c)) { out.push(c); continue; }
+        const base = obj(out[index]);
+        const sc = securityContext === "merge" && isObject(c.securityContext) && isObject(base.securityContext)
+            ? { ...base.securityContext, ...c.securityContext }
+            : c.securityContext ?? base.securityContext;
+        out[index] = { ...base, ...c, securityContext: sc };
+    }
+    return out;
+}
+
+function withName(labels: Labels, extra: Record<string, string | Unknown | undefined>): Labels {
+    if (isUnknown(labels)) return UNKNOWN;
+    const out: Record<string, string | Unknown> = { ...labels };
+    for (const [k, v] of Object.entries(extra)) if (v !== undefined) out[k] = v;
+    return out;
+}
+
+function nameOf(o: KubeObject): string | Unknown | undefined {
+    return o.name;
+}
+
+function cnpgCluster(o: KubeObject): PodModel {
+    const spec = get(o.props, "spec");
+    const seccomp = get(spec, "seccompProfile") ?? RUNTIME_DEFAULT_SECCOMP;
+    const uid = get(spec, "postgresUID") ?? 26;
+    const gid = get(spec, "postgresGID") ?? 26;
+    const podSc = get(spec, "podSecurityContext") ?? cnpgPodSecurityContext(seccomp, uid, gid);
+    const containerSc = get(spec, "securityContext") ?? cnpgContainerSecurityContext(seccomp);
+    const volumes: unknown[] = [];
+    const projected = get(spec, "projectedVolumeTemplate");
+    if (projected !== undefined) volumes.push({ name: "projected", projected });
+    const ephemeral = get(spec, "ephemeralVolumeSource");
+    if (ephemeral !== undefined) volumes.push({ name: "scratch-data", ephemeral });
+    const podSpec: Obj = {
+        securityContext: podSc,
+        serviceAccountName: get(spec, "serviceAccountName"),
+        volumes,
+        containers: [{
+            name: "postgres",
+            image: get(spec, "imageName"),
+            resources: get(spec, "resources"),
+            securityContext: containerSc,
+            env: get(spec, "env"),
+            envFrom: get(spec, "envFrom"),
+        }],
+    };
+    const inherited = stringMap(get(spec, "inheritedMetadata", "labels"));
+    return {
+        ...templateModel("spec (CloudNativePG Cluster: resources, securityContext, podSecurityContext)", {}, isUnknown(spec) ? UNKNOWN : podSpec, true),
+        labels: withName(inherited, { "cnpg.io/cluster": nameOf(o), "cnpg.io/podRole": "instance" }),
+        annotations: stringMap(get(spec, "inheritedMetadata", "annotations")),
+        operator: "CloudNativePG",
+    };
+}
+
+function cnpgPooler(o: KubeObject): PodModel {
+    const template = get(o.props, "spec", "template");
+    const tplSpec = get(template, "spec");
+    const seccomp = RUNTIME_DEFAULT_SECCOMP;
+    const containers = mergeContainers(
+        [{ name: "pgbouncer", securityContext: cnpgContainerSecurityContext(seccomp) }],
+        get(tplSpec, "containers"),
+        "replace",
+    );
+    const podSpec: Obj | Unknown = isUnknown(tplSpec) ? UNKNOWN : {
+        ...obj(tplSpec),
+        securityContext: get(tplSpec, "securityContext") ?? cnpgPodSecurityContext(seccomp, 998, 996),
+        containers,
+    };
+    const model = templateModel("spec.template.spec (CloudNativePG Pooler)", template, podSpec, true);
+    return {
+        ...model,
+        labels: withName(model.labels, { "cnpg.io/poolerName": nameOf(o), "cnpg.io/podRole": "pooler" }),
+        operator: "CloudNativePG",
+    };
+}
+
+function prometheusOperatorPod(o: KubeObject, app: "prometheus" | "alertmanager"): PodModel {
+    const spec = get(o.props, "spec");
+    const known = app === "prometheus" ? ["prometheus", "config-reloader", "thanos-sidecar"] : ["alertmanager", "config-reloader"];
+    const main: Obj = { name: app, resources: get(spec, "resources"), securityContext: PROMETHEUS_OPERATOR_CONTAINER_SC };
+    const image = get(spec, "image");
+    if (image !== undefined) main.image = image;
+    // Containers the user names after operator-generated ones are merged into them; the others are added.
+    const givenContainers = get(spec, "containers");
+    const operatorDefaults = [main, ...known.slice(1)
+        .filter((n) => arr(givenContainers).some((c) => get(c, "name") === n))
+        .map((n) => ({ name: n, securityContext: PROMETHEUS_OPERATOR_CONTAINER_SC }))];
+    const initGiven = get(spec, "initContainers");
+    const initDefaults = arr(initGiven).some((c) => get(c, "name") === "init-config-reloader")
+        ? [{ name: "init-config-reloader", securityContext: PROMETHEUS_OPERATOR_CONTAINER_SC }] : [];
+    const volumes: unknown[] = [...arr(get(spec, "volumes"))];
+    for (const secret of arr(get(spec, "secrets"))) volumes.push({ name: `secret-${String(secret)}`, secret: { secretName: secret } });
+    for (const cm of arr(get(spec, "configMaps"))) volumes.push({ name: `configmap-${String(cm)}`, configMap: { name: cm } });
+    const podSpec: Obj | Unknown = isUnknown(spec) ? UNKNOWN : {
+        securityContext: get(spec, "securityContext"),
+        hostNetwork: get(spec, "hostNetwork"),
+        automountServiceAccountToken: get(spec, "automountServiceAccountToken"),
+        serviceAccountName: get(spec, "serviceAccountName"),
+        imagePullSecrets: get(spec, "imagePullSecrets"),
+        volumes,
+        containers: mergeContainers(operatorDefaults, givenContainers),
+        initContainers: mergeContainers(initDefaults, initGiven),
+    };
+    const kind = app === "prometheus" ? "Prometheus" : "Alertmanager";
+    const name = nameOf(o);
+    return {
+        ...templateModel(`spec (prometheus-operator ${kind}: resources, securityContext, containers, initContainers)`, {}, podSpec, true),
+        labels: withName(stringMap(get(spec, "podMetadata", "labels")), {
+            "app.kubernetes.io/name": app,
+            "app.kubernetes.io/instance": name,
+            "app.kubernetes.io/managed-by": "prometheus-operator",
+            [app]: name,
+        }),
+        annotations: stringMap(get(spec, "podMetadata", "annotations")),
+        operator: "prometheus-operator",
+    };
+}
+
+/** Every pod template in the object (at most one for the kinds we know); [] when the kind has none. */
+export function podTemplatesOf(o: KubeObject): PodModel[] {
+    const p = o.props;
+    switch (`${o.group}/${o.kind}`) {
+        case "/Pod": {
+            const restart = get(p, "spec", "restartPolicy");
+            const model = templateModel("spec", p, get(p, "spec"), restart === undefined || restart === "Always");
+            return [model];
+        }
+        case "apps/Deployment":
+        case "apps/StatefulSet":
+        case "apps/DaemonSet":
+        case "apps/ReplicaSet":
+        case "/ReplicationController":
+            return [templateModel("spec.template.spec", get(p, "spec", "template"), get(p, "spec", "template", "spec"), true)];
+        case "batch/Job":
+            return [templateModel("spec.template.spec", get(p, "spec", "template"), get(p, "spec", "template", "spec"), false)];
+        case "batch/CronJob": {
+            const template = get(p, "spec", "jobTemplate", "spec", "template");
+            return [templateModel("spec.jobTemplate.spec.template.spec", template, get(template, "spec"), false)];
+        }
+        case "postgresql.cnpg.io/Cluster":
+            return [cnpgCluster(o)];
+        case "postgresql.cnpg.io/Pooler":
+            return [cnpgPooler(o)];
+        case "monitoring.coreos.com/Prometheus":
+            return [prometheusOperatorPod(o, "prometheus")];
+        case "monitoring.coreos.com/Alertmanager":
+            return [prometheusOperatorPod(o, "alertmanager")];
+        default:
+            return [];
+    }
+}
+
+/** Kinds whose pods we can see (used for "workload" lists in stack policies and docs). */
+export const WORKLOAD_KINDS: readonly string[] = [
+    "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob",
+    "Cluster", "Pooler", "Prometheus", "Alertmanager",
+];
+
+/** Effective value of a container security-context field: the container's, else the pod's. */
+export function effectiveSecurityField(pod: PodModel, c: ContainerModel, field: string): unknown {
+    const own = get(c.spec, "securityContext", field);
+    if (own !== undefined) return own;
+    return get(pod.spec, "securityContext", field);
+}

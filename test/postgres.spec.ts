@@ -1,0 +1,495 @@
+/**
+ * PostgreSQL (CloudNativePG): pure spec builders, the rendered stacks (operator chart, Cluster, Databases, roles,
+ * Secrets, Pooler, monitors, NetworkPolicies) and the rendered server parameters against a real `postgres`.
+ */
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { databaseRoles, parseConfig, StackConfig } from "../config";
+import { resolveResources } from "../lib/defaults";
+import { OPERATOR_RESOURCES, operatorReplicaDefault, postgresResourceDefaults } from "../lib/postgres/defaults";
+import { postgresClientPeers } from "../lib/postgres/args";
+import {
+    clusterSpec, connectionUri, instanceSelector, objectStoreSpec, primaryEndpoint, scheduledBackupSpec,
+} from "../lib/postgres/specs";
+import { BARMAN_PLUGIN_DROPPED_KINDS, chartSourceArgs, operatorChartValues } from "../lib/postgres/values";
+import { DATABASE_SECRET_ENV } from "../lib/topology";
+import {
+    byName, descendantsOf, kubeObjects, manifestOf, ofKind, podSpecOf, readStackConfig, RecordedResource, RenderedStack, renderStack,
+    REPO_ROOT, STACKS, StackName,
+} from "./lib/harness";
+import { egressAllowed, ingressAllowed, matchesSelector, Pod, RenderedPolicy } from "./lib/network-policy";
+import { validateAgainstSchemas } from "./lib/schemas";
+
+const CNPG_TYPES = ["Cluster", "Database", "Pooler", "ScheduledBackup"].map((k) => `kubernetes:postgresql.cnpg.io/v1:${k}`);
+const OBJECT_STORE = {
+    destinationPath: "s3://stackwright-backups/postgres",
+    endpointUrl: "https://s3.eu-central-1.example.com",
+    accessKeyId: "AKIAEXAMPLEKEY000001",
+    secretAccessKey: "example-secret-access-key-that-must-stay-secret",
+    region: "eu-central-1",
+};
+
+const dataStoreResources = (r: RenderedStack) => {
+    const component = r.resources.find((x) => x.type === "stackwright:data:Postgres");
+    if (!component) throw new Error("no stackwright:data:Postgres component registered");
+    return descendantsOf(r.resources, component.urn);
+};
+const one = (resources: RecordedResource[], type: string): RecordedResource => {
+    const found = resources.filter((r) => r.type === type);
+    expect(found, type).to.have.length(1);
+    return found[0];
+};
+const secretName = (r: RecordedResource): string => r.state.metadata.name;
+const generatedPassword = (rendered: RenderedStack, id: string): string => byName(rendered.resources, `secrets-${id}`).state.result;
+
+function hasBinary(bin: string): boolean {
+    return fs.existsSync(bin);
+}
+
+describe("postgres: pure specs", () => {
+    it("operator chart source: HTTP repository, OCI reference and local path", () => {
+        expect(chartSourceArgs({ repository: "https://cloudnative-pg.github.io/charts", chart: "cloudnative-pg", version: "0.29.0" }))
+            .to.deep.equal({ chart: "cloudnative-pg", version: "0.29.0", repositoryOpts: { repo: "https://cloudnative-pg.github.io/charts" } });
+        expect(chartSourceArgs({ repository: "oci://registry.example.com/charts/", chart: "cloudnative-pg", version: "0.29.0" }))
+            .to.deep.equal({ chart: "oci://registry.example.com/charts/cloudnative-pg", version: "0.29.0" });
+        expect(chartSourceArgs({ repository: "https://x", chart: "cloudnative-pg", version: "0.29.0", path: "./vendor/cnpg.tgz" }))
+            .to.deep.equal({ chart: "./vendor/cnpg.tgz" });
+    });
+
+    it("operator values: replicas, limits, PodMonitor only with monitoring, webhooks fail closed", () => {
+        const on = operatorChartValues({ replicas: 2, resources: OPERATOR_RESOURCES, monitoringEnabled: true }) as any;
+        expect(on.replicaCount).to.equal(2);
+        expect(on.resources.limits).to.include({ cpu: "500m", memory: "512Mi" });
+        expect(on.resources.requests).to.include({ cpu: "100m", memory: "256Mi" });
+        expect(on.monitoring.podMonitorEnabled).to.equal(true);
+        expect(on.webhook.validating.failurePolicy).to.equal("Fail");
+        expect(on.topologySpreadConstraints).to.have.length(1);
+        const off = operatorChartValues({ replicas: 1, resources: OPERATOR_RESOURCES, monitoringEnabled: false }) as any;
+        expect(off.monitoring.podMonitorEnabled).to.equal(false);
+        expect(off).to.not.have.property("topologySpreadConstraints");
+        expect(() => operatorChartValues({ replicas: 0, resources: OPERATOR_RESOURCES, monitoringEnabled: false })).to.throw(/replicas/);
+    });
+
+    const base = {
+        instances: 3, imageName: "ghcr.io/cloudnative-pg/postgresql:18.4-standard-trixie", storageSize: "10Gi", storageClass: "fast-ssd",
+        resources: postgresResourceDefaults("prod"), maxConnections: 200, zoneSpread: true, appDatabase: "app",
+        appOwnerSecretName: "app-secret", superuserSecretName: "su-secret",
+        roles: [{ name: "app", passwordSecretName: "app-secret" }, { name: "jobs", passwordSecretName: "jobs-secret" }],
+    };
+
+    it("cluster: replicated clusters get PDBs, hard node anti-affinity and zone spreading; single instances neither", () => {
+        const ha = clusterSpec("postgres", base) as any;
+        expect(ha.enablePDB).to.equal(true);
+        expect(ha.affinity).to.deep.include({ enablePodAntiAffinity: true, topologyKey: "kubernetes.io/hostname", podAntiAffinityType: "required" });
+        expect(ha.topologySpreadConstraints[0]).to.deep.include({ topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule" });
+        const single = clusterSpec("postgres", { ...base, instances: 1, zoneSpread: false }) as any;
+        expect(single.enablePDB).to.equal(false);
+        expect(single.affinity.podAntiAffinityType).to.equal("preferred");
+        expect(single).to.not.have.property("topologySpreadConstraints");
+    });
+
+    it("cluster: archive_timeout and the Barman Cloud plugin only with WAL archiving", () => {
+        const plain = clusterSpec("postgres", base) as any;
+        expect(plain.postgresql.parameters).to.not.have.property("archive_timeout");
+        expect(plain).to.not.have.property("plugins");
+        expect(plain).to.not.have.nested.property("backup.barmanObjectStore");
+        const archived = clusterSpec("postgres", { ...base, walArchiving: { objectStoreName: "store", archiveTimeoutSeconds: 300 } }) as any;
+        expect(archived.postgresql.parameters.archive_timeout).to.equal("300s");
+        expect(archived.plugins).to.deep.equal([{ name: "barman-cloud.cloudnative-pg.io", enabled: true, isWALArchiver: true, parameters: { barmanObjectName: "store" } }]);
+    });
+
+    it("cluster: refuses a missing bootstrap owner and roles reserved by CloudNativePG", () => {
+        expect(() => clusterSpec("postgres", { ...base, roles: [{ name: "jobs", passwordSecretName: "x" }] })).to.throw(/bootstrap owner/);
+        for (const reserved of ["postgres", "streaming_replica", "cnpg_pooler_pgbouncer"]) {
+            expect(() => clusterSpec("postgres", { ...base, roles: [...base.roles, { name: reserved, passwordSecretName: "x" }] }), reserved).to.throw(/reserved/);
+        }
+    });
+
+    it("instance selector: instances and join jobs, never the pooler's pods (which carry the cluster label too)", () => {
+        const sel = instanceSelector("postgres");
+        expect(matchesSelector(sel, { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "instance" })).to.equal(true);
+        expect(matchesSelector(sel, { "cnpg.io/cluster": "postgres", "cnpg.io/jobRole": "join" })).to.equal(true);
+        expect(matchesSelector(sel, { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "pooler", "cnpg.io/poolerName": "p" })).to.equal(false);
+        expect(matchesSelector(sel, { "cnpg.io/cluster": "other", "cnpg.io/podRole": "instance" })).to.equal(false);
+    });
+
+    it("object store and scheduled backup specs", () => {
+        const spec = objectStoreSpec({ ...OBJECT_STORE, credentialsSecretName: "creds", retentionPolicy: "30d", sidecarResources: OPERATOR_RESOURCES }) as any;
+        expect(spec.configuration.s3Credentials.accessKeyId).to.deep.equal({ name: "creds", key: "ACCESS_KEY_ID" });
+        expect(spec.configuration.s3Credentials.region).to.deep.equal({ name: "creds", key: "REGION" });
+        expect(JSON.stringify(spec)).to.not.include(OBJECT_STORE.secretAccessKey);
+        expect(() => objectStoreSpec({ ...OBJECT_STORE, destinationPath: "https://bucket", credentialsSecretName: "c", retentionPolicy: "30d", sidecarResources: OPERATOR_RESOURCES })).to.throw(/s3:\/\//);
+        expect(scheduledBackupSpec("postgres", "0 0 2 * * *")).to.deep.include({ method: "plugin", pluginConfiguration: { name: "barman-cloud.cloudnative-pg.io" } });
+        expect(() => scheduledBackupSpec("postgres", "0 2 * * *")).to.throw(/six fields/);
+    });
+
+    it("connection URI percent-encodes credentials", () => {
+        expect(connectionUri(primaryEndpoint("postgres", "data", "cluster.local"), "app", "app", "p@ss/w:rd"))
+            .to.equal("postgresql://app:p%40ss%2Fw%3Ard@postgres-rw.data.svc.cluster.local:5432/app");
+    });
+
+    it("the post-renderer drops only the listed kinds (plugin-barman-cloud's cert-manager Issuer)", () => {
+        const script = path.join(REPO_ROOT, "scripts", "postgres", "drop-kinds.js");
+        const input = [
+            "", "# Source: a\napiVersion: v1\nkind: Service\nmetadata:\n  name: barman-cloud\n",
+            "\n# Source: b\napiVersion: cert-manager.io/v1\nkind: Issuer\nmetadata:\n  name: selfsigned\nspec:\n  selfSigned: {}\n",
+            "\napiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: c\n",
+        ].join("---");
+        const run = spawnSync(process.execPath, [script, ...BARMAN_PLUGIN_DROPPED_KINDS], { input, encoding: "utf8" });
+        expect(run.status, run.stderr).to.equal(0);
+        expect(run.stdout).to.include("kind: Service");
+        expect(run.stdout).to.include("kind: Certificate");
+        expect(run.stdout).to.not.include("kind: Issuer");
+        expect(spawnSync(process.execPath, [script], { input, encoding: "utf8" }).status).to.equal(2);
+    });
+
+    it("config: defaults pin operator chart 0.29.0 (operator 1.30.0) and reject impossible pools and resources", () => {
+        const cfg = parseConfig({ environment: "dev", domain: "example.com" });
+        expect(cfg.postgres.operatorChart).to.include({ chart: "cloudnative-pg", version: "0.29.0" });
+        expect(cfg.postgres.barmanCloudPluginChart).to.include({ chart: "plugin-barman-cloud", version: "0.7.0" });
+        expect(() => parseConfig({ environment: "dev", domain: "example.com", postgres: { maxConnections: 20, pooler: { enabled: true, defaultPoolSize: 25 } } }))
+            .to.throw(/stackwright:postgres\.pooler\.defaultPoolSize: must be below postgres\.maxConnections/);
+        expect(() => parseConfig({ environment: "dev", domain: "example.com", postgres: { resources: { requests: { memory: "2Gi" } } } }))
+            .to.throw(/stackwright:postgres\.resources\.requests\.memory: request "2Gi" exceeds limit "1Gi" \(the default\)/);
+    });
+});
+
+for (const stack of STACKS) {
+    describe(`postgres: stack ${stack}`, () => {
+        let rendered: RenderedStack;
+        let cfg: StackConfig;
+        let mine: RecordedResource[];
+        before(async () => {
+            cfg = parseConfig(readStackConfig(stack));
+            rendered = await renderStack(stack);
+            mine = dataStoreResources(rendered);
+        });
+
+        it("installs the pinned operator chart with the values of operatorChartValues", () => {
+            const chart = one(mine, "kubernetes:helm.sh/v4:Chart");
+            expect(chart.inputs.chart).to.equal("cloudnative-pg");
+            expect(chart.inputs.version).to.equal("0.29.0");
+            expect(chart.inputs.repositoryOpts).to.deep.equal({ repo: "https://cloudnative-pg.github.io/charts" });
+            expect(chart.inputs.namespace).to.equal(cfg.namespaces.postgresOperator);
+            expect(chart.inputs.values).to.deep.equal(operatorChartValues({
+                replicas: operatorReplicaDefault(cfg.environment), resources: OPERATOR_RESOURCES, monitoringEnabled: cfg.monitoring.enabled,
+            }));
+        });
+
+        it("Cluster: instances, image, storage, resources and parameters per environment", () => {
+            const cluster = one(mine, "kubernetes:postgresql.cnpg.io/v1:Cluster");
+            const spec = cluster.inputs.spec;
+            expect(cluster.inputs.metadata).to.include({ name: "postgres", namespace: "data" });
+            expect(spec.instances).to.equal({ dev: 1, staging: 2, prod: 3 }[stack]);
+            expect(spec.imageName).to.equal(cfg.postgres.imageName);
+            expect(spec.storage).to.deep.include({ size: { dev: "5Gi", staging: "20Gi", prod: "100Gi" }[stack], storageClass: { dev: "standard", staging: "standard", prod: "fast-ssd" }[stack] });
+            if (stack === "prod") expect(spec.walStorage).to.deep.include({ size: "20Gi", storageClass: "fast-ssd" });
+            else expect(spec).to.not.have.property("walStorage");
+            const expected = resolveResources(cfg.postgres.resources, postgresResourceDefaults(cfg.environment));
+            expect(spec.resources.requests).to.include({ cpu: expected.requests.cpu, memory: expected.requests.memory });
+            expect(spec.resources.limits).to.include({ cpu: expected.limits.cpu, memory: expected.limits.memory });
+            if (stack === "prod") {
+                expect(spec.resources.requests).to.include({ cpu: "500m", memory: "1Gi" });
+                expect(spec.resources.limits).to.include({ cpu: "2000m", memory: "4Gi" });
+            }
+            expect(spec.postgresql.parameters.max_connections).to.equal(String(cfg.postgres.maxConnections));
+            expect(spec.enablePDB).to.equal(stack !== "dev");
+            expect(spec.affinity.enablePodAntiAffinity).to.equal(true);
+            expect(Boolean(spec.topologySpreadConstraints)).to.equal(stack === "prod");
+        });
+
+        it("Cluster: bootstraps the app database and manages one login role per database, passwords from basic-auth Secrets", () => {
+            const spec = one(mine, "kubernetes:postgresql.cnpg.io/v1:Cluster").inputs.spec;
+            const roles = databaseRoles(cfg);
+            expect(roles).to.deep.equal(["app", "jobs"]);
+            const roleSecret = (role: string) => byName(mine, `postgres-role-${role}`);
+            expect(spec.bootstrap.initdb).to.deep.include({ database: "app", owner: "app", secret: { name: secretName(roleSecret("app")) } });
+            expect(spec.managed.roles.map((r: any) => r.name)).to.deep.equal(roles);
+            for (const role of spec.managed.roles) {
+                expect(role).to.deep.include({ ensure: "present", login: true, superuser: false, passwordSecret: { name: secretName(roleSecret(role.name)) } });
+                const secret = roleSecret(role.name);
+                expect(secret.inputs.type).to.equal("kubernetes.io/basic-auth");
+                expect(secret.inputs.metadata.namespace).to.equal("data");
+                expect(secret.inputs.metadata.labels["cnpg.io/reload"]).to.equal("true");
+                expect(secret.inputs.stringData).to.deep.equal({ username: role.name, password: generatedPassword(rendered, `db-${role.name}`) });
+            }
+            const superuser = byName(mine, "postgres-superuser");
+            expect(spec.enableSuperuserAccess).to.equal(true);
+            expect(spec.superuserSecret).to.deep.equal({ name: secretName(superuser) });
+            expect(superuser.inputs.stringData).to.deep.equal({ username: "postgres", password: generatedPassword(rendered, "postgresSuperuserPassword") });
+        });
+
+        it("a Database CR (owned by its role) for every service-owned database, none for the bootstrap database", () => {
+            const databases = mine.filter((r) => r.type === "kubernetes:postgresql.cnpg.io/v1:Database");
+            expect(databases.map((d) => d.inputs.spec.name)).to.deep.equal(["jobs"]);
+            expect(databases[0].inputs.spec).to.deep.include({ name: "jobs", owner: "jobs", cluster: { name: "postgres" }, databaseReclaimPolicy: "retain" });
+        });
+
+        it("orders custom resources after the operator (and monitors after the monitoring CRDs)", () => {
+            const chart = one(mine, "kubernetes:helm.sh/v4:Chart");
+            for (const r of mine.filter((x) => CNPG_TYPES.includes(x.type))) expect(r.dependencies, `${r.type} ${r.name}`).to.include(chart.urn);
+            const monitoring = rendered.resources.find((r) => !r.custom && r.type.endsWith(":Monitoring"));
+            expect(Boolean(monitoring), "the monitoring component").to.equal(cfg.monitoring.enabled);
+            const monitors = mine.filter((r) => r.type === "kubernetes:monitoring.coreos.com/v1:PodMonitor");
+            expect(monitors.length).to.equal(stack === "prod" ? 2 : 1);
+            if (monitoring) {
+                const monitoringUrns = new Set([monitoring.urn, ...descendantsOf(rendered.resources, monitoring.urn).map((r) => r.urn)]);
+                for (const m of monitors) expect(m.dependencies.some((d) => monitoringUrns.has(d)), m.name).to.equal(true);
+                // The operator chart renders its own PodMonitor.
+                expect(chart.dependencies.some((d) => monitoringUrns.has(d)), "operator chart").to.equal(true);
+            }
+        });
+
+        it("PodMonitors select the instances (and the pooler) on their metrics port", () => {
+            const monitor = mine.find((r) => r.type.endsWith(":PodMonitor") && r.name === "postgres-instances")!;
+            expect(monitor.inputs.spec.selector.matchLabels).to.deep.equal({ "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "instance" });
+            expect(monitor.inputs.spec.podMetricsEndpoints[0].port).to.equal("metrics");
+        });
+
+        it("every custom resource and object of the component passes strict schema validation (CNPG 1.30 CRDs)", async () => {
+            const objects = kubeObjects(mine);
+            expect(objects.some((o) => o.kind === "Cluster")).to.equal(true);
+            const violations = await validateAgainstSchemas(objects);
+            expect(violations.map((v) => `${v.object}: ${v.message}`)).to.deep.equal([]);
+        });
+
+        it("one client Secret per database in the apps namespace with the DATABASE_SECRET_ENV keys", () => {
+            const endpointHost = stack === "prod" ? "postgres-pooler-rw.data.svc.cluster.local" : "postgres-rw.data.svc.cluster.local";
+            for (const database of databaseRoles(cfg)) {
+                const secret = byName(mine, `postgres-client-${database}`);
+                expect(secret.inputs.metadata.namespace).to.equal("apps");
+                expect(secret.inputs.type).to.equal("kubernetes.io/basic-auth");
+                const data = secret.inputs.stringData;
+                expect(Object.keys(data).sort()).to.deep.equal(Object.values(DATABASE_SECRET_ENV).sort());
+                const password = generatedPassword(rendered, `db-${database}`);
+                expect(data).to.deep.include({ host: endpointHost, port: "5432", dbname: database, username: database, password });
+                const uri = new URL(data.uri);
+                expect([uri.protocol, uri.hostname, uri.port, uri.pathname, uri.username, decodeURIComponent(uri.password)])
+                    .to.deep.equal(["postgresql:", endpointHost, "5432", `/${database}`, database, password]);
+            }
+        });
+
+        it("services reference exactly the connection Secret of the database they declare", () => {
+            const clientSecrets = new Map(databaseRoles(cfg).map((db) => [secretName(byName(mine, `postgres-client-${db}`)), db]));
+            for (const [service, svc] of Object.entries(cfg.services)) {
+                const workloads = rendered.resources.filter((r) => (r.type === "kubernetes:apps/v1:Deployment" && r.name === service)
+                    || (r.type === "kubernetes:batch/v1:Job" && r.name === `${service}-migration`));
+                expect(workloads.length, service).to.be.greaterThan(0);
+                for (const w of workloads) {
+                    const refs = new Set<string>();
+                    for (const c of podSpecOf(manifestOf(w)!)!.containers) {
+                        for (const e of c.env ?? []) {
+                            const name = e.valueFrom?.secretKeyRef?.name;
+                            if (name !== undefined && clientSecrets.has(name)) refs.add(clientSecrets.get(name)!);
+                        }
+                    }
+                    expect([...refs], `${w.type} ${w.name}`).to.deep.equal(svc.database === undefined ? [] : [svc.database]);
+                }
+            }
+        });
+
+        it("NetworkPolicies: only the services that declare a database (and their migrations) reach 5432", () => {
+            const policies: RenderedPolicy[] = ofKind(rendered.resources, "NetworkPolicy")
+                .map((r) => ({ namespace: r.inputs.metadata.namespace, spec: r.inputs.spec }));
+            const instance: Pod = { namespace: "data", labels: { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "instance" } };
+            const pooler: Pod = { namespace: "data", labels: { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "pooler", "cnpg.io/poolerName": "postgres-pooler-rw" } };
+            const appPods: Pod[] = rendered.resources
+                .filter((r) => ["kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"].includes(r.type) && r.inputs.metadata?.namespace === "apps")
+                .map((r) => ({ namespace: "apps", labels: manifestOf(r)!.spec.template.metadata.labels, name: r.name }));
+            expect(appPods.length).to.be.at.least(3);
+            const expected = Object.entries(cfg.services).filter(([, s]) => s.database !== undefined)
+                .flatMap(([n, s]) => [n, ...(s.migration ? [`${n}-migration`] : [])]).sort();
+            for (const target of stack === "prod" ? [instance, pooler] : [instance]) {
+                const allowed = appPods.filter((p) => ingressAllowed(policies, p, target, 5432)).map((p) => p.name).sort();
+                expect(allowed, JSON.stringify(target.labels)).to.deep.equal(expected);
+            }
+            // Peers: replication, the operator's status calls, backups, Prometheus; nobody else in the data namespace.
+            const peer = { namespace: "data", labels: { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "instance" } };
+            const joinJob = { namespace: "data", labels: { "cnpg.io/cluster": "postgres", "cnpg.io/jobRole": "join" } };
+            expect(ingressAllowed(policies, peer, instance, 5432)).to.equal(true);
+            expect(ingressAllowed(policies, joinJob, instance, 5432)).to.equal(true);
+            expect(egressAllowed(policies, joinJob, instance, 5432)).to.equal(true);
+            expect(ingressAllowed(policies, { namespace: "cnpg-system", labels: { "app.kubernetes.io/name": "cloudnative-pg" } }, instance, 8000)).to.equal(true);
+            expect(ingressAllowed(policies, { namespace: "cnpg-system", labels: { "app.kubernetes.io/name": "cloudnative-pg" } }, instance, 5432)).to.equal(false);
+            expect(ingressAllowed(policies, { namespace: "data", labels: { "app.kubernetes.io/component": "backup" } }, instance, 5432)).to.equal(true);
+            expect(ingressAllowed(policies, { namespace: "data", labels: { "app.kubernetes.io/name": "valkey" } }, instance, 5432)).to.equal(false);
+            expect(ingressAllowed(policies, { namespace: "monitoring", labels: { "app.kubernetes.io/name": "prometheus" } }, instance, 9187)).to.equal(cfg.monitoring.enabled);
+            expect(egressAllowed(policies, instance, { namespace: "default", labels: {} }, 443)).to.equal(true);
+            expect(egressAllowed(policies, instance, { namespace: "apps", labels: {} }, 8080)).to.equal(false);
+            expect(postgresClientPeers(cfg).map((p) => p.podLabels["app.kubernetes.io/name"]).sort()).to.deep.equal(expected);
+        });
+
+        it("Pooler only where configured (prod): PgBouncer with resources and a hardened container", () => {
+            const poolers = mine.filter((r) => r.type === "kubernetes:postgresql.cnpg.io/v1:Pooler");
+            expect(poolers).to.have.length(stack === "prod" ? 1 : 0);
+            if (stack !== "prod") return;
+            const spec = poolers[0].inputs.spec;
+            expect(poolers[0].inputs.metadata.name).to.equal("postgres-pooler-rw");
+            expect(spec).to.deep.include({ cluster: { name: "postgres" }, instances: 3, type: "rw" });
+            expect(spec.pgbouncer.poolMode).to.equal("transaction");
+            const container = spec.template.spec.containers[0];
+            expect(container.name).to.equal("pgbouncer");
+            expect(container.resources.limits).to.include.keys("cpu", "memory");
+            expect(container.securityContext).to.deep.include({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true });
+        });
+
+        it("no generated secret value in any non-Secret object of the component", () => {
+            for (const r of mine.filter((x) => x.type !== "kubernetes:core/v1:Secret")) {
+                const text = JSON.stringify(r.inputs);
+                for (const s of rendered.generatedSecrets) expect(text.includes(s), `${r.type} ${r.name}`).to.equal(false);
+            }
+        });
+    });
+}
+
+describe("postgres: WAL archiving to object storage (staging with postgres.objectStore)", () => {
+    let rendered: RenderedStack;
+    let mine: RecordedResource[];
+    before(async () => {
+        const raw = readStackConfig("staging" as StackName);
+        rendered = await renderStack("staging", { overrides: { postgres: { ...(raw.postgres as object), objectStore: OBJECT_STORE } } });
+        mine = dataStoreResources(rendered);
+    });
+
+    it("installs the Barman Cloud plugin with generated mTLS certificates and no cert-manager Issuer", () => {
+        const plugin = mine.find((r) => r.type === "kubernetes:helm.sh/v4:Chart" && r.inputs.chart === "plugin-barman-cloud")!;
+        expect(plugin.inputs).to.deep.include({ version: "0.7.0", namespace: "cnpg-system" });
+        expect(plugin.inputs.values.certificate).to.deep.include({ createClientCertificate: false, createServerCertificate: false });
+        expect(plugin.inputs.postRenderer.command).to.equal(process.execPath);
+        expect(fs.existsSync(plugin.inputs.postRenderer.args[0])).to.equal(true);
+        expect(plugin.inputs.postRenderer.args.slice(1)).to.deep.equal(["cert-manager.io/v1/Issuer"]);
+        for (const name of ["barman-cloud-server-tls", "barman-cloud-client-tls"]) {
+            const secret = mine.find((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata.name === name)!;
+            expect(secret.inputs.metadata.namespace).to.equal("cnpg-system");
+            expect(secret.inputs.type).to.equal("kubernetes.io/tls");
+            expect(plugin.dependencies).to.include(secret.urn);
+        }
+        const server = mine.find((r) => r.type === "tls:index/selfSignedCert:SelfSignedCert" && r.name === "postgres-barman-server")!;
+        expect(server.inputs.dnsNames).to.deep.equal(["barman-cloud"]);
+    });
+
+    it("archives WAL through the plugin at least every 5 minutes and takes scheduled base backups", () => {
+        const store = one(mine, "kubernetes:barmancloud.cnpg.io/v1:ObjectStore");
+        const spec = one(mine, "kubernetes:postgresql.cnpg.io/v1:Cluster").inputs.spec;
+        expect(spec.postgresql.parameters.archive_timeout).to.equal("300s");
+        expect(spec.plugins).to.deep.equal([{ name: "barman-cloud.cloudnative-pg.io", enabled: true, isWALArchiver: true, parameters: { barmanObjectName: store.state.metadata.name } }]);
+        expect(spec).to.not.have.property("backup");
+        const credentials = mine.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "postgres-object-store")!;
+        expect(store.inputs.spec.configuration.destinationPath).to.equal(OBJECT_STORE.destinationPath);
+        expect(store.inputs.spec.configuration.s3Credentials.secretAccessKey).to.deep.equal({ name: secretName(credentials), key: "ACCESS_SECRET_KEY" });
+        expect(credentials.inputs.stringData).to.deep.equal({ ACCESS_KEY_ID: OBJECT_STORE.accessKeyId, ACCESS_SECRET_KEY: OBJECT_STORE.secretAccessKey, REGION: OBJECT_STORE.region });
+        const backup = one(mine, "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup");
+        expect(backup.inputs.spec).to.deep.include({ schedule: "0 0 2 * * *", method: "plugin", cluster: { name: "postgres" } });
+    });
+
+    it("object-store credentials appear only in their Secret", () => {
+        for (const r of rendered.resources.filter((x) => x.type !== "kubernetes:core/v1:Secret")) {
+            expect(JSON.stringify(r.inputs).includes(OBJECT_STORE.secretAccessKey), `${r.type} ${r.name}`).to.equal(false);
+        }
+    });
+
+    it("CNPG objects still pass schema validation (the plugin's ObjectStore CRD is not in shared/crds)", async () => {
+        const violations = await validateAgainstSchemas(kubeObjects(mine), { unvalidatedGroups: ["barmancloud.cnpg.io"] });
+        expect(violations.map((v) => `${v.object}: ${v.message}`)).to.deep.equal([]);
+    });
+});
+
+describe("postgres: rendered Cluster and client Secrets against a real server", () => {
+    const version = fs.existsSync("/usr/lib/postgresql") ? fs.readdirSync("/usr/lib/postgresql").sort((a, b) => Number(b) - Number(a))[0] : undefined;
+    const bin = (tool: string) => `/usr/lib/postgresql/${version}/bin/${tool}`;
+    const psql = spawnSync("sh", ["-c", "command -v psql"], { encoding: "utf8" }).stdout.trim();
+    let root: string | undefined;
+    let dataDir = "";
+    let started = false;
+    // initdb refuses to run as root: run the server as the postgres (or nobody) user then.
+    const ids: { uid?: number; gid?: number } = {};
+    const asServer = () => ({ ...ids, encoding: "utf8" as const, timeout: 60_000, cwd: root });
+
+    before(function () {
+        if (version === undefined || !hasBinary(bin("postgres")) || psql === "") {
+            if (process.env.CI === "true") throw new Error("PostgreSQL server binaries or psql missing in CI (apt-get install postgresql)");
+            console.log("    skipped: PostgreSQL binaries not installed under /usr/lib/postgresql, or no psql (apt-get install postgresql)");
+            this.skip();
+        }
+        root = fs.mkdtempSync(path.join(os.tmpdir(), "stackwright-pg-"));
+        fs.chmodSync(root, 0o755);
+        dataDir = path.join(root, "data");
+        if (process.getuid?.() === 0) {
+            const id = (flag: string, user: string) => spawnSync("id", [flag, user], { encoding: "utf8" });
+            const user = id("-u", "postgres").status === 0 ? "postgres" : "nobody";
+            ids.uid = Number(id("-u", user).stdout.trim());
+            ids.gid = Number(id("-g", user).stdout.trim());
+            fs.chownSync(root, ids.uid, ids.gid);
+        }
+    });
+
+    after(() => {
+        if (started) spawnSync(bin("pg_ctl"), ["-D", dataDir, "-m", "immediate", "-w", "-t", "30", "stop"], { ...ids, stdio: "ignore", timeout: 40_000, cwd: root });
+        if (root) fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    it("the server accepts every Cluster parameter; roles and databases as declared; the client Secrets' URIs log in", async function () {
+        this.timeout(90_000);
+        // Prod with archiving: the largest parameter set.
+        const raw = readStackConfig("prod");
+        const rendered = await renderStack("prod", { overrides: { postgres: { ...(raw.postgres as object), objectStore: OBJECT_STORE } } });
+        const mine = dataStoreResources(rendered);
+        const cluster = one(mine, "kubernetes:postgresql.cnpg.io/v1:Cluster").inputs.spec;
+        const parameters = cluster.postgresql.parameters as Record<string, string>;
+        expect(Object.keys(parameters)).to.include.members(["max_connections", "archive_timeout"]);
+
+        const init = spawnSync(bin("initdb"), ["-D", dataDir, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale", "--no-sync"], asServer());
+        expect(init.status, init.stderr).to.equal(0);
+        // -C prints the effective value and exits: an unknown parameter or a malformed value fails here.
+        const settings = Object.entries(parameters).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
+        const check = spawnSync(bin("postgres"), ["-D", dataDir, ...settings, "-C", "archive_timeout"], asServer());
+        expect(check.status, check.stderr).to.equal(0);
+        expect(check.stdout.trim()).to.equal("300");
+
+        const port = await freePort();
+        const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off ${Object.entries(parameters).map(([k, v]) => `-c ${k}=${v}`).join(" ")}`;
+        const start = spawnSync(bin("pg_ctl"), ["-D", dataDir, "-l", path.join(root!, "log"), "-w", "-t", "30", "-o", options, "start"], asServer());
+        expect(start.status, `${start.stderr}${start.stdout}`).to.equal(0);
+        started = true;
+        const superuser = (sql: string) => spawnSync(psql, ["-h", root!, "-p", String(port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-qAtc", sql], asServer());
+        expect(superuser("SHOW max_connections").stdout.trim()).to.equal(parameters.max_connections);
+
+        // What CloudNativePG does with the spec: managed roles with their Secrets' passwords, initdb and Database CRs.
+        const passwordOf = (secretRef: string) => mine.find((r) => r.type === "kubernetes:core/v1:Secret" && r.state.metadata.name === secretRef)!.inputs.stringData.password;
+        for (const role of cluster.managed.roles) {
+            const sql = `CREATE ROLE "${role.name}" LOGIN PASSWORD '${passwordOf(role.passwordSecret.name)}'`;
+            expect(superuser(sql).status, role.name).to.equal(0);
+        }
+        const databases = [
+            { name: cluster.bootstrap.initdb.database, owner: cluster.bootstrap.initdb.owner },
+            ...mine.filter((r) => r.type === "kubernetes:postgresql.cnpg.io/v1:Database").map((d) => ({ name: d.inputs.spec.name, owner: d.inputs.spec.owner })),
+        ];
+        for (const db of databases) expect(superuser(`CREATE DATABASE "${db.name}" OWNER "${db.owner}"`).status, db.name).to.equal(0);
+
+        for (const db of databaseRoles(parseConfig(raw))) {
+            const data = byName(mine, `postgres-client-${db}`).inputs.stringData;
+            const uri = new URL(data.uri);
+            uri.host = `127.0.0.1:${port}`;
+            const login = spawnSync(psql, [uri.toString(), "-qAtc", "SELECT current_user || ' ' || current_database()"], asServer());
+            expect(login.status, login.stderr).to.equal(0);
+            expect(login.stdout.trim()).to.equal(`${data.username} ${data.dbname}`);
+            uri.password = "wrong-password";
+            expect(spawnSync(psql, [uri.toString(), "-qAtc", "SELECT 1"], asServer()).status, `${db} with a wrong password`).to.not.equal(0);
+        }
+    });
+});
+
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const port = (server.address() as net.AddressInfo).port;
+            server.close(() => resolve(port));
+        });
+    });
+}
