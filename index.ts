@@ -3,7 +3,6 @@
  * Everything else lives in components/ (one ComponentResource each) and lib/ (pure spec builders).
  */
 import * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
 import { databaseRoles, loadConfig } from "./config";
 import { Namespaces } from "./components/namespaces";
 import { GeneratedSecrets } from "./components/secrets";
@@ -11,11 +10,12 @@ import { Mesh } from "./components/mesh";
 import { AppService } from "./components/service";
 import { Edge } from "./components/edge";
 import { Monitoring } from "./components/monitoring";
+import { MonitoringCrds } from "./components/monitoring-crds";
 import { Postgres } from "./components/postgres";
 import { Redis } from "./components/redis";
 import { Backups } from "./components/backups";
 import { backupsArgs, backupsWanted } from "./lib/backups/args";
-import { environmentDefaults } from "./lib/defaults";
+import { definedOnly, environmentDefaults } from "./lib/defaults";
 import { edgePlan } from "./lib/edge/plan";
 import { meshPlan } from "./lib/mesh/plan";
 import { monitoringPlan } from "./lib/monitoring/plan";
@@ -59,34 +59,33 @@ const secrets = new GeneratedSecrets("secrets", {
     certificateEarlyRenewalHours: cfg.secrets.certificateEarlyRenewalHours,
 }, afterNamespaces);
 
-// <monitoring> (observability issue)
-// Prometheus gets an Istio sidecar (for its scrape certificates), so its pods must start after the injector. The
-// mesh is constructed below (it needs the monitoring CRDs) and resolves this promise right after.
-let resolveMeshForPrometheus: (ready: pulumi.Resource[]) => void = () => undefined;
-const meshForPrometheus = new Promise<pulumi.Resource[]>((resolve) => { resolveMeshForPrometheus = resolve; });
+// Monitoring CRDs first: the mesh, data stores, services and edge create ServiceMonitors/PodMonitors.
 const monitoringSpec = monitoringPlan(cfg);
-const monitoring = monitoringSpec
-    ? new Monitoring("monitoring", {
+const monitoringCrds = monitoringSpec
+    ? new MonitoringCrds("monitoring", { namespace: namespaces.byName[cfg.namespaces.monitoring].metadata.name, chart: monitoringSpec.crdsChart }, afterNamespaces)
+    : undefined;
+const monitoringDependsOn = monitoringCrds ? [monitoringCrds.crds] : undefined;
+
+// Service mesh.
+const meshSpec = meshPlan(cfg);
+const mesh = meshSpec ? new Mesh("mesh", { ...meshSpec, monitoringDependsOn }, afterNamespaces) : undefined;
+/** Workloads that get sidecars start after the injector webhook and the CNI agent exist (else they run unmeshed). */
+const afterMesh = { ...afterNamespaces, dependsOn: [...afterNamespaces.dependsOn, ...(mesh?.ready ?? [])] };
+
+// Monitoring: Prometheus gets an Istio sidecar (for its scrape certificates), so it comes after the mesh.
+if (monitoringSpec && monitoringCrds) {
+    new Monitoring("monitoring", {
         ...monitoringSpec,
+        crds: monitoringCrds.crds,
         namespace: namespaces.byName[cfg.namespaces.monitoring].metadata.name,
         nodeMonitoringNamespace: namespaces.byName[cfg.namespaces.nodeMonitoring].metadata.name,
         grafanaAdminPassword: secrets.credentials.grafanaAdminPassword,
         grafanaAdminPasswordRotation: secrets.rotation.grafanaAdminPassword,
-        prometheusDependsOn: meshForPrometheus,
-    }, afterNamespaces)
-    : undefined;
-/** ServiceMonitors, PodMonitors and PrometheusRules of the other components wait for the CRDs. */
-const monitoringDependsOn = monitoring ? [monitoring.crds] : undefined;
-// <mesh> (service-mesh issue)
-const meshSpec = meshPlan(cfg);
-const mesh = meshSpec
-    ? new Mesh("mesh", { ...meshSpec, monitoringDependsOn }, afterNamespaces)
-    : undefined;
-resolveMeshForPrometheus(mesh?.ready ?? []);
-/** Workloads that get sidecars start after the injector webhook and the CNI agent exist (else they run unmeshed). */
-const afterMesh = { ...afterNamespaces, dependsOn: [...afterNamespaces.dependsOn, ...(mesh?.ready ?? [])] };
-// <data-stores> (data-stores issue)
-// Outside the mesh (CloudNativePG and Sentinel manage their own replication traffic), so after the namespaces and
+        prometheusDependsOn: mesh?.ready,
+    }, afterMesh);
+}
+
+// Data stores: outside the mesh (CloudNativePG and Sentinel manage their own replication traffic), so after the namespaces and
 // the generated credentials only.
 const afterSecrets = { ...afterNamespaces, dependsOn: [...afterNamespaces.dependsOn, secrets] };
 const postgres = cfg.postgres.enabled
@@ -95,7 +94,7 @@ const postgres = cfg.postgres.enabled
 const redis = cfg.redis.enabled
     ? new Redis("redis", redisArgs(cfg, { password: secrets.credentials.redisPassword, monitoringDependsOn }), afterSecrets)
     : undefined;
-// <services> (services issue)
+// Application services.
 const callers = callersOf(cfg);
 // The Namespace's output (not the plain name) orders every service object after the namespace exists.
 const appNamespace = namespaces.byName[cfg.namespaces.apps].metadata.name;
@@ -115,7 +114,7 @@ for (const [name, service] of Object.entries(cfg.services)) {
         monitoringDependsOn,
     }, afterMesh));
 }
-// <edge> (edge issue)
+// Edge.
 if (cfg.edge.enabled) {
     // After the mesh: the data plane NGF creates for the Gateway must find the sidecar injector in place.
     new Edge("edge", {
@@ -127,7 +126,7 @@ if (cfg.edge.enabled) {
         backendsDependsOn: appServices,
     }, afterMesh);
 }
-// <backups> (backups issue)
+// Backups.
 if (backupsWanted(cfg)) {
     // After the data stores: the jobs use their Secrets, the ScheduledBackup needs the CloudNativePG CRDs and Cluster.
     const dataStores = [...(postgres ? [postgres] : []), ...(redis ? [redis] : [])];
@@ -138,13 +137,9 @@ if (backupsWanted(cfg)) {
     }), { ...afterNamespaces, dependsOn: [...afterNamespaces.dependsOn, ...dataStores] });
 }
 
-function definedOnly<T extends object>(value: T): Partial<T> {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 export const environment = cfg.environment;
 export const namespaceNames = Object.keys(namespaces.byName);
 /** Public: add it to your trust store to reach the dev/staging hosts without warnings. */
 export const caCertificatePem = secrets.caCertPem;
 export const publicUrls = hosts.map((h) => `https://${h}`);
-export const kubernetesProvider = pulumi.output(provider.id).apply(() => cfg.kubernetes.context ?? "(current context)");
+export const kubeContext = cfg.kubernetes.context ?? "(kubeconfig current context)";

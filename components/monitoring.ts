@@ -26,8 +26,8 @@ export interface MonitoringArgs {
     readonly clusterDomain?: string;
     /** kube-prometheus-stack, pinned. */
     readonly chart: ChartSourceConfig;
-    /** prometheus-operator-crds, pinned; installed first and exposed as `crds`. */
-    readonly crdsChart: ChartSourceConfig;
+    /** What installs the monitoring.coreos.com CRDs (components/monitoring-crds.ts). */
+    readonly crds: pulumi.Resource;
     /** Chart settings from config (lib/monitoring/plan.ts). */
     readonly settings: MonitoringChartSettings;
     /** `spec.groups` of the stack's PrometheusRule (lib/monitoring/alert-rules.ts prometheusRuleGroups). */
@@ -46,9 +46,9 @@ export interface MonitoringArgs {
     readonly networkPolicies?: readonly MonitoringNetworkPolicy[];
     /**
      * What must exist before Prometheus pods are created: with the mesh, the sidecar injector (Prometheus gets
-     * its scrape certificates from an istio-proxy). May resolve later than construction. @default []
+     * its scrape certificates from an istio-proxy). @default []
      */
-    readonly prometheusDependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
+    readonly prometheusDependsOn?: readonly pulumi.Resource[];
     /** Validity of the operator webhook's CA. @default 87600 (10 years) */
     readonly webhookCaValidityHours?: number;
     /** Validity of the operator's serving certificate. @default 2160 (90 days) */
@@ -61,23 +61,14 @@ export interface MonitoringArgs {
  * Prometheus Operator stack (kube-prometheus-stack, rendered by helm.v4 into individual resources): Prometheus,
  * Alertmanager, Grafana with the repository's dashboards, kube-state-metrics and node-exporter, the stack's alert
  * rules, and the operator's webhook certificate (generated here: helm.v4 drops the chart's certificate hook Jobs).
- * The prometheus-operator CRDs are a separate, earlier resource (`crds`) so that every monitoring.coreos.com
- * object of the stack can be ordered after them.
+ * The prometheus-operator CRDs are a separate, earlier component (MonitoringCrds) so that every
+ * monitoring.coreos.com object of the stack, and the mesh, can be ordered after them.
  */
 export class Monitoring extends pulumi.ComponentResource {
-    /** Installs the monitoring.coreos.com CRDs: `dependsOn` it for any ServiceMonitor, PodMonitor or PrometheusRule. */
-    public readonly crds: pulumi.Resource;
-
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stackwright:observability:Monitoring", name, {}, opts);
         const child = { parent: this };
         const labels = (component: string) => recommendedLabels({ name: "monitoring", instance: name, component });
-
-        this.crds = new k8s.helm.v4.Chart(`${name}-operator-crds`, {
-            ...helmChartSource(args.crdsChart),
-            name: "prometheus-operator-crds",
-            namespace: args.namespace,
-        }, child);
 
         // The operator's serving certificate (admission webhook and metrics), in the Secret the chart mounts.
         const ecdsa = { algorithm: "ECDSA", ecdsaCurve: "P256" };
@@ -166,9 +157,7 @@ export class Monitoring extends pulumi.ComponentResource {
             values,
         }, {
             parent: this,
-            dependsOn: pulumi.output(args.prometheusDependsOn ?? []).apply((extra) => [
-                this.crds, webhookSecret, grafanaSecret, alertmanagerSecret, ...dashboards, ...extra,
-            ]),
+            dependsOn: [args.crds, webhookSecret, grafanaSecret, alertmanagerSecret, ...dashboards, ...(args.prometheusDependsOn ?? [])],
         });
 
         new k8s.apiextensions.CustomResource(`${name}-rules`, {
@@ -176,7 +165,7 @@ export class Monitoring extends pulumi.ComponentResource {
             kind: "PrometheusRule",
             metadata: { namespace: args.namespace, labels: labels("alert-rules") },
             spec: { groups: args.ruleGroups },
-        }, { parent: this, dependsOn: [this.crds] });
+        }, { parent: this, dependsOn: [args.crds] });
 
         this.registerOutputs({});
     }

@@ -64,12 +64,13 @@ export function environmentDefaults(env: Environment): EnvironmentDefaults {
 /** Fills unset request/limit fields from a default spec. */
 export function resolveResources(config: ResourcesConfig | undefined, fallback: ResourceSpec): ResourceSpec {
     return {
-        requests: { ...fallback.requests, ...stripUndefined(config?.requests ?? {}) },
-        limits: { ...fallback.limits, ...stripUndefined(config?.limits ?? {}) },
+        requests: { ...fallback.requests, ...definedOnly(config?.requests ?? {}) },
+        limits: { ...fallback.limits, ...definedOnly(config?.limits ?? {}) },
     };
 }
 
-function stripUndefined<T extends object>(value: T): Partial<T> {
+/** The fields of an object that are set, so that spreading it over defaults keeps the defaults for the rest. */
+export function definedOnly<T extends object>(value: T): Partial<T> {
     return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 

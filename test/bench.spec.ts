@@ -1,8 +1,8 @@
 /**
  * Render performance of the whole program under the mocks (scripts/bench.ts), in a fresh child process so the
- * heap of the other specs does not count. Timed on CPU time (user + system) rather than wall time: this machine
- * is shared, and wall time would measure the neighbours. The absolute bound applies to the program's own cost
- * (the SDK's per-promise diagnostic stack traces off; see scripts/bench.ts); `npm run bench` prints both modes.
+ * heap of the other specs does not count. The 10 s budget is wall time with plain JavaScript stack traces (a
+ * precompiled program); `npm run bench` also prints the ts-node figures, where source-map translation of the
+ * SDK's diagnostic stacks roughly doubles the time.
  */
 import { expect } from "chai";
 import { measureInChild } from "../scripts/bench";
@@ -12,10 +12,9 @@ describe("render benchmark (generated stacks)", function () {
 
     it("200 services render in under 10 s, and the cost per service grows linearly (200 vs 50: < 2x)", async () => {
         const [at50, at200] = await measureInChild([50, 200], false);
-        console.log(`      50 services: ${at50.wallMs} ms wall, ${at50.cpuMs} ms CPU; 200 services: ${at200.wallMs} ms wall, ${at200.cpuMs} ms CPU, peak RSS ${at200.peakRssMiB} MiB`);
+        console.log(`      50 services: ${at50.wallMs} ms wall, ${at50.cpuMs} ms CPU; 200 services: ${at200.resources} resources, ${at200.wallMs} ms wall, ${at200.cpuMs} ms CPU, peak RSS ${at200.peakRssMiB} MiB`);
         expect(at200.resources).to.be.greaterThan(at50.resources * 3);
-        expect(at200.cpuMs, "CPU time for 200 services").to.be.below(10000);
-        expect(at200.cpuMs / 200, "CPU per service at 200 vs 50").to.be.below(2 * (at50.cpuMs / 50));
+        expect(at200.wallMs, "wall time for 200 services").to.be.below(10000);
         expect(at200.perServiceMs, "wall time per service at 200 vs 50").to.be.below(2 * at50.perServiceMs);
     });
 });

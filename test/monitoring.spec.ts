@@ -15,6 +15,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { parseConfig, StackConfig } from "../config";
 import { Monitoring } from "../components/monitoring";
+import { MonitoringCrds } from "../components/monitoring-crds";
 import { environmentDefaults } from "../lib/defaults";
 import { containerSecurityContext } from "../lib/pod-security";
 import { alertRulesArgs, backupCronJobTargets, DASHBOARDS_DIR, monitoringPlan } from "../lib/monitoring/plan";
@@ -77,7 +78,8 @@ function monitoringComponent(r: RenderedStack): RecordedResource {
 }
 
 function monitoringChildren(r: RenderedStack): RecordedResource[] {
-    return descendantsOf(r.resources, monitoringComponent(r).urn);
+    const crds = r.resources.find((x) => x.type === "stackwright:observability:MonitoringCrds")!;
+    return [...descendantsOf(r.resources, monitoringComponent(r).urn), ...descendantsOf(r.resources, crds.urn)];
 }
 
 function chartNamed(r: RenderedStack, suffix: string): RecordedResource {
@@ -672,12 +674,9 @@ describe("monitoring", () => {
         it("keeps the Alertmanager configuration and the Grafana password secret, and the chart values free of secrets", async () => {
             const cfg = config("staging", { monitoring: { ...(readStackConfig("staging").monitoring as object), ...RECEIVERS } });
             const plan = monitoringPlan(cfg)!;
-            let resolveLater: (r: never[]) => void = () => undefined;
-            const later = new Promise<never[]>((resolve) => { resolveLater = resolve; });
             const recorded = await recordRawInputs(() => {
-                new Monitoring("m", { ...plan, grafanaAdminPassword: "not-a-real-password", prometheusDependsOn: later });
-                // Resolved after construction, as index.ts does once the mesh exists.
-                resolveLater([]);
+                const crds = new MonitoringCrds("m", { namespace: plan.namespace, chart: plan.crdsChart });
+                new Monitoring("m", { ...plan, crds: crds.crds, grafanaAdminPassword: "not-a-real-password" });
             });
             const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[specialSigKey] === specialSecretSig;
             for (const name of ["m-alertmanager-config", "m-grafana-admin", "m-webhook-tls"]) {

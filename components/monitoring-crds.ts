@@ -1,0 +1,30 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ChartSourceConfig, helmChartSource } from "../lib/monitoring/values";
+
+export interface MonitoringCrdsArgs {
+    /** Namespace the chart's release lives in (the CRDs themselves are cluster-scoped). */
+    readonly namespace: pulumi.Input<string>;
+    /** prometheus-operator-crds, pinned. */
+    readonly chart: ChartSourceConfig;
+}
+
+/**
+ * The monitoring.coreos.com CRDs (prometheus-operator-crds chart), installed on their own and first: every
+ * ServiceMonitor, PodMonitor and PrometheusRule of the stack (mesh, data stores, services, edge, monitoring)
+ * depends on `crds`, and Prometheus itself can then wait for the mesh without a cycle.
+ */
+export class MonitoringCrds extends pulumi.ComponentResource {
+    /** `dependsOn` this for any monitoring.coreos.com custom resource. */
+    public readonly crds: pulumi.Resource;
+
+    constructor(name: string, args: MonitoringCrdsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("stackwright:observability:MonitoringCrds", name, {}, opts);
+        this.crds = new k8s.helm.v4.Chart(`${name}-operator-crds`, {
+            ...helmChartSource(args.chart),
+            name: "prometheus-operator-crds",
+            namespace: args.namespace,
+        }, { parent: this });
+        this.registerOutputs({});
+    }
+}
