@@ -117,7 +117,7 @@ const namespaces = strict({
 const quota = strict({
     requestsCpu: cpu.optional(), requestsMemory: memory.optional(),
     limitsCpu: cpu.optional(), limitsMemory: memory.optional(),
-    pods: positiveInt.optional(), persistentVolumeClaims: positiveInt.optional(),
+    pods: positiveInt.optional().describe("maximum pods in the namespace"), persistentVolumeClaims: positiveInt.optional().describe("maximum PersistentVolumeClaims in the namespace"),
 }).default({}).describe("ResourceQuota of each application namespace; unset values take the environment defaults");
 
 const limitRange = strict({
@@ -140,10 +140,10 @@ const httpProbe = strict({
     path: z.string().regex(/^\//, "must start with '/'").optional().describe("HTTP path (http probes)"),
     port: z.union([portName, z.number().int().min(1).max(65535)]).optional().describe("port name or number; default: the first port"),
     command: z.array(z.string()).min(1).optional().describe("command (exec probes)"),
-    initialDelaySeconds: z.number().int().min(0).optional(),
-    periodSeconds: positiveInt.optional(),
-    timeoutSeconds: positiveInt.optional(),
-    failureThreshold: positiveInt.optional(),
+    initialDelaySeconds: z.number().int().min(0).optional().describe("seconds before the first probe (liveness default 30, readiness 5, startup 0)"),
+    periodSeconds: positiveInt.optional().describe("seconds between probes (liveness 10, readiness 5, startup 5)"),
+    timeoutSeconds: positiveInt.optional().describe("probe timeout in seconds (liveness 5, readiness 3)"),
+    failureThreshold: positiveInt.optional().describe("failures before acting (liveness 3, readiness 2, startup 30 = 150 s to start)"),
 });
 export type ProbeConfig = z.infer<typeof httpProbe>;
 
@@ -167,18 +167,18 @@ const service = strict({
         enabled: z.boolean().optional().describe("default: off in dev, on in staging and prod"),
         minReplicas: z.number().int().min(1).optional().describe("default per environment (dev 1, staging 2, prod 3)"),
         maxReplicas: z.number().int().min(1).optional().describe("default per environment (dev 2, staging 10, prod 20)"),
-        cpuUtilizationPercent: percent.default(70),
-        memoryUtilizationPercent: percent.default(80),
+        cpuUtilizationPercent: percent.default(70).describe("target average CPU utilisation of requests"),
+        memoryUtilizationPercent: percent.default(80).describe("target average memory utilisation of requests"),
         requestsPerSecond: positiveInt.optional().describe("optional custom Pods metric target: http_requests_per_second per pod"),
-        scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).default(300),
+        scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).default(300).describe("scale down only after this long below target (scale-up is immediate)"),
     }).default({}),
     ports: z.array(strict({
-        name: portName,
-        containerPort: z.number().int().min(1).max(65535),
+        name: portName.describe("port name (IANA service name), also the Service port name"),
+        containerPort: z.number().int().min(1).max(65535).describe("container port; the Service exposes the same number"),
         protocol: z.enum(["TCP", "UDP"]).default("TCP"),
     })).default([]).describe("container ports; each becomes a named Service port"),
-    command: z.array(z.string()).optional(),
-    args: z.array(z.string()).optional(),
+    command: z.array(z.string()).optional().describe("container command (entrypoint override)"),
+    args: z.array(z.string()).optional().describe("container arguments"),
     env: z.record(z.string().regex(ENV_NAME, "must be an environment variable name"), z.string()).default({})
         .describe("plain settings; delivered through the service's ConfigMap (a change rolls the pods)"),
     secretEnv: z.record(z.string().regex(ENV_NAME, "must be an environment variable name"), z.enum(APP_CREDENTIALS)).default({})
@@ -192,22 +192,22 @@ const service = strict({
     fsGroup: z.number().int().min(1).optional().describe("default: runAsGroup"),
     kubernetesApiAccess: z.boolean().default(false).describe("mount the ServiceAccount token (only for services calling the Kubernetes API)"),
     metrics: strict({
-        port: portName,
-        path: z.string().regex(/^\//).default("/metrics"),
-        intervalSeconds: positiveInt.default(30),
+        port: portName.describe("name of the port serving metrics"),
+        path: z.string().regex(/^\//).default("/metrics").describe("metrics path"),
+        intervalSeconds: positiveInt.default(30).describe("scrape interval"),
     }).optional().describe("Prometheus scrape endpoint (ServiceMonitor)"),
     calls: z.array(dnsLabel).default([]).describe("services this service calls (NetworkPolicy egress/ingress and mesh authorization)"),
     database: dnsLabel.optional().describe("PostgreSQL database the service uses: postgres.appDatabase, or its own database (created with its own owner)"),
     redis: z.boolean().default(false).describe("service connects to Redis"),
     routes: z.array(route).default([]).describe("public HTTP routes at the edge"),
-    priorityClassName: dnsLabel.optional(),
+    priorityClassName: dnsLabel.optional().describe("PriorityClass of the pods (must exist in the cluster)"),
     latencyTargetMilliseconds: positiveInt.default(200).describe("p95 latency target (alerting)"),
     migration: strict({
-        command: z.array(z.string()).min(1),
-        args: z.array(z.string()).optional(),
-        backoffLimit: z.number().int().min(0).default(2),
-        activeDeadlineSeconds: positiveInt.default(600),
-        ttlSecondsAfterFinished: positiveInt.default(3600),
+        command: z.array(z.string()).min(1).describe("migration command, run with the service image, env and secrets"),
+        args: z.array(z.string()).optional().describe("migration arguments"),
+        backoffLimit: z.number().int().min(0).default(2).describe("retries before the migration (and the rollout) fails"),
+        activeDeadlineSeconds: positiveInt.default(600).describe("migration time limit"),
+        ttlSecondsAfterFinished: positiveInt.default(3600).describe("delete the finished Job after this long (migrations must be idempotent)"),
     }).optional().describe("database migration Job run with the new image before the Deployment rolls"),
     mesh: strict({
         timeoutSeconds: positiveInt.default(15).describe("in-mesh request timeout, retries included (VirtualService)"),
@@ -229,32 +229,32 @@ const service = strict({
 export type ServiceConfig = z.infer<typeof service>;
 
 const postgres = strict({
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).describe("PostgreSQL (CloudNativePG operator and Cluster)"),
     instances: z.number().int().min(1).max(9).default(1).describe("PostgreSQL instances (1 primary + replicas)"),
     imageName: image.default("ghcr.io/cloudnative-pg/postgresql:18.4-standard-trixie")
         .describe("CloudNativePG operand image (\"standard\": no in-image Barman, the Barman Cloud plugin brings its own); also used by backup jobs (matching client version)"),
-    storageSize: quantity.default("10Gi"),
+    storageSize: quantity.default("10Gi").describe("data volume per instance"),
     walStorageSize: quantity.optional().describe("separate WAL volume"),
     storageClass: dnsName.optional().describe("default: top-level storageClass, else the environment default"),
     resources: resources.optional().describe("PostgreSQL container; defaults per environment (prod: 500m/1Gi requests, 2000m/4Gi limits)"),
     appDatabase: dnsLabel.default("app").describe("bootstrap database (owner of the same name)"),
-    maxConnections: positiveInt.default(200),
+    maxConnections: positiveInt.default(200).describe("max_connections of the server"),
     zoneAntiAffinity: z.boolean().optional().describe("spread instances across zones (default: prod)"),
     pooler: strict({
-        enabled: z.boolean().default(false),
-        instances: positiveInt.default(2),
+        enabled: z.boolean().default(false).describe("PgBouncer Pooler in front of the primary; services then connect through it"),
+        instances: positiveInt.default(2).describe("PgBouncer pods"),
         poolMode: z.enum(["session", "transaction"]).default("transaction"),
-        maxClientConnections: positiveInt.default(1000),
-        defaultPoolSize: positiveInt.default(25),
+        maxClientConnections: positiveInt.default(1000).describe("PgBouncer max_client_conn"),
+        defaultPoolSize: positiveInt.default(25).describe("PgBouncer default_pool_size (below maxConnections)"),
         resources: resources.optional().describe("PgBouncer container; default 50m/64Mi requests, 500m/256Mi limits"),
     }).default({}),
     objectStore: strict({
-        destinationPath: z.string().regex(/^s3:\/\/\S+$/, "must be an s3:// URL"),
-        endpointUrl: z.string().regex(/^https?:\/\/\S+$/).optional(),
+        destinationPath: z.string().regex(/^s3:\/\/\S+$/, "must be an s3:// URL").describe("bucket and prefix, e.g. s3://backups/stackwright-prod"),
+        endpointUrl: z.string().regex(/^https?:\/\/\S+$/).optional().describe("S3-compatible endpoint (MinIO, Ceph, ...); unset for AWS S3"),
         accessKeyId: z.string().min(1).describe("secret config value"),
         secretAccessKey: z.string().min(1).describe("secret config value"),
-        region: z.string().optional(),
-        retentionPolicy: z.string().regex(/^\d+[dwm]$/, "must be like \"30d\"").default("30d"),
+        region: z.string().optional().describe("bucket region"),
+        retentionPolicy: z.string().regex(/^\d+[dwm]$/, "must be like \"30d\"").default("30d").describe("how long base backups and WAL are kept in the bucket"),
         fullBackupSchedule: z.string().default("0 0 2 * * *").describe("ScheduledBackup (six-field cron, seconds first)"),
         archiveTimeoutSeconds: z.number().int().min(60).max(900).default(300)
             .describe("force a WAL segment switch (and so an archive) at least this often: bounds data loss to it (RPO)"),
@@ -267,14 +267,14 @@ const postgres = strict({
 }).default({});
 
 const redis = strict({
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).describe("Valkey (Redis protocol)"),
     mode: z.enum(["standalone", "sentinel"]).default("standalone").describe("standalone (1 node) or replicated with Sentinel failover"),
     image: image.default("valkey/valkey:8.1.11-trixie").describe("Valkey image, Debian variant (the start scripts need bash; BSD-3, see README for the license choice)"),
     exporterImage: image.default("oliver006/redis_exporter:v1.90.0"),
     replicas: z.number().int().min(1).max(9).default(3).describe("data nodes in sentinel mode (1 primary + replicas)"),
-    sentinels: z.number().int().min(3).max(9).default(3),
-    masterName: dnsLabel.default("primary"),
-    storageSize: quantity.default("2Gi"),
+    sentinels: z.number().int().min(3).max(9).default(3).describe("Sentinel pods in sentinel mode (quorum: a majority)"),
+    masterName: dnsLabel.default("primary").describe("Sentinel master name given to clients"),
+    storageSize: quantity.default("2Gi").describe("data volume per node (AOF + RDB)"),
     storageClass: dnsName.optional().describe("default: top-level storageClass, else the environment default"),
     maxmemory: quantity.optional().describe("default: 75% of the memory limit"),
     maxmemoryPolicy: z.enum(["noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu"]).default("noeviction"),
@@ -283,7 +283,7 @@ const redis = strict({
 }).default({});
 
 const edge = strict({
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).describe("NGINX Gateway Fabric, the Gateway and its routes"),
     controllerReplicas: z.number().int().min(1).default(1)
         .describe("NGINX Gateway Fabric control-plane replicas (leader-elected; prod needs at least 2)"),
     controllerMaxReplicas: z.number().int().min(1).optional().describe("enable control-plane autoscaling up to this many replicas"),
@@ -327,12 +327,13 @@ const mesh = strict({
 
 const monitoring = strict({
     enabled: z.boolean().default(true).describe("Prometheus Operator stack: Prometheus, Alertmanager, Grafana, kube-state-metrics, node-exporter"),
-    // kube-prometheus-stack 92.3.0 (October 2026) runs prometheus-operator v0.94 and Grafana 13.2.
-    chart: chartSource({ repository: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack", version: "92.3.0" })
+    // kube-prometheus-stack 88.5.3 (prometheus-operator v0.93.1, Grafana 13.2.0): the newest release whose templates
+    // our values were rendered against with `helm template`; newer majors change Grafana's chart and token handling.
+    chart: chartSource({ repository: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack", version: "88.5.3" })
         .describe("kube-prometheus-stack chart (installed without its CRDs: see crdsChart)"),
     // The CRDs are their own resource so every ServiceMonitor/PodMonitor/PrometheusRule can be ordered after them;
-    // keep the version in step with the operator version of `chart` (prometheus-operator-crds 32.x = operator v0.94).
-    crdsChart: chartSource({ repository: "https://prometheus-community.github.io/helm-charts", chart: "prometheus-operator-crds", version: "32.0.1" })
+    // keep the version in step with the operator version of `chart` (prometheus-operator-crds 31.x = operator v0.93).
+    crdsChart: chartSource({ repository: "https://prometheus-community.github.io/helm-charts", chart: "prometheus-operator-crds", version: "31.0.1" })
         .describe("prometheus-operator CRDs chart, installed before anything that creates monitoring.coreos.com objects"),
     retention: z.string().regex(/^\d+[hdwy]$/, "must be a Prometheus duration like \"15d\"").default("15d").describe("Prometheus retention time"),
     storageSize: quantity.default("20Gi").describe("Prometheus volume per replica; size-based retention keeps 85 % of it"),
@@ -352,7 +353,7 @@ const monitoring = strict({
         memoryLimitPercent: percent.default(90).describe("container memory use as a share of its limit (warning after 5 min)"),
         errorRatePercent: z.number().min(0.01).max(100).default(5).describe("share of 5xx responses (critical after 5 min)"),
         pvcFullPercent: percent.default(85).describe("volume use that warns"),
-        postgresReplicationLagSeconds: positiveInt.default(30),
+        postgresReplicationLagSeconds: positiveInt.default(30).describe("replication lag alert threshold"),
         postgresConnectionsPercent: percent.default(80).describe("PostgreSQL backends as a share of max_connections"),
         redisMemoryPercent: percent.default(90).describe("Redis used_memory as a share of maxmemory"),
     }).default({}).describe("alert thresholds (per environment: set them in the stack file)"),
@@ -729,8 +730,12 @@ function show(value: unknown): string {
     return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** Config keys that hold secrets: error messages never echo their values. */
+const SECRET_KEYS = new Set(["accessKeyId", "secretAccessKey", "alertWebhookUrl", "slackWebhookUrl"]);
+
 function describeIssue(issue: z.ZodIssue, raw: unknown): string {
-    const value = valueAt(raw, issue.path);
+    const secret = SECRET_KEYS.has(String(issue.path[issue.path.length - 1]));
+    const value = secret ? "(secret value hidden)" : valueAt(raw, issue.path);
     const key = formatKey(issue.path);
     switch (issue.code) {
         case z.ZodIssueCode.unrecognized_keys: {

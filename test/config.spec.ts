@@ -119,3 +119,17 @@ describe("config: malformed input is rejected before any resource is registered"
         }
     });
 });
+
+describe("config: secrets in error messages", () => {
+    it("never echoes a secret value", () => {
+        const config = mutated("dev", (c) => { c.monitoring.slackWebhookUrl = "http://hooks.example.com/T0/B0/s3cr3t-token"; });
+        try {
+            parseConfig(config);
+            expect.fail("should have thrown");
+        } catch (e) {
+            const message = (e as Error).message;
+            expect(message).to.include("stackwright:monitoring.slackWebhookUrl");
+            expect(message).to.not.include("s3cr3t-token");
+        }
+    });
+});
