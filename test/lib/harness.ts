@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 export const STACKS = ["dev", "staging", "prod"] as const;
@@ -167,11 +167,19 @@ async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedSt
     const generatedSecrets: string[] = [];
 
     pulumi.runtime.setAllConfig(toPulumiConfig(raw), []);
+    // The record being registered: the mock monitor calls newResource synchronously from registerResource, so
+    // inputs and state are taken from the mock call instead of deserialising the request and response again.
+    let registering: { inputs: Record<string, any>; state: Record<string, any> } | undefined;
     await pulumi.runtime.setMocks({
-        newResource: (args: pulumi.runtime.MockResourceArgs) => ({
-            id: args.custom ? `${args.name}-id` : undefined,
-            state: mockState(args.type, args.name, args.inputs, generatedSecrets),
-        }),
+        newResource: (args: pulumi.runtime.MockResourceArgs) => {
+            const state = mockState(args.type, args.name, args.inputs, generatedSecrets);
+            if (registering) {
+                registering.inputs = unwrapSecrets(args.inputs);
+                registering.state = unwrapSecrets(state);
+                registering = undefined;
+            }
+            return { id: args.custom ? `${args.name}-id` : undefined, state };
+        },
         call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
     }, PROJECT, stack, opts.preview ?? false);
 
@@ -183,18 +191,15 @@ async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedSt
         const name: string = req.getName();
         const parent: string = req.getParent();
         const urn: string = monitor.newUrn(parent, type, name);
-        const inputs = unwrapSecrets(deserializeProperties(req.getObject()));
         const propertyDependencies: Record<string, string[]> = {};
         req.getPropertydependenciesMap().forEach((deps: any, key: string) => { propertyDependencies[key] = deps.getUrnsList(); });
         const record: RecordedResource = {
-            urn, type, name, custom: req.getCustom(), inputs, state: {}, parent: parent || undefined,
+            urn, type, name, custom: req.getCustom(), inputs: {}, state: {}, parent: parent || undefined,
             dependencies: req.getDependenciesList(), propertyDependencies, provider: req.getProvider() || undefined,
         };
         records.set(urn, record);
-        return original(req, (err: any, response: any) => {
-            if (!err && response) (record as { state: Record<string, any> }).state = unwrapSecrets(deserializeProperties(response.getObject()));
-            callback(err, response);
-        });
+        registering = record as { inputs: Record<string, any>; state: Record<string, any> };
+        return original(req, callback);
     };
 
     clearProjectModules();
