@@ -10,7 +10,7 @@ import {
     clientSecretData, headlessServiceSpec, initialPrimaryHost, PASSWORD_KEY, pdbSpec, RedisLayout, redisLayout, RedisMode,
     SENTINEL_CONF_KEY, SENTINEL_SELECTOR, sentinelAddresses, sentinelNetworkPolicySpec, sentinelPodSpec, sentinelQuorum,
     sentinelServicePorts, SERVER_CONF_KEY, SERVER_SELECTOR, serverNetworkPolicySpec, serverPodSpec, serverServiceHost,
-    serverServicePorts, serviceMonitorSpec, START_SENTINEL_SCRIPT, START_SERVER_SCRIPT, statefulSetSpec, DATA_DIR,
+    serverServicePorts, serviceMonitorSpec, START_SCRIPTS_LIB, START_SENTINEL_SCRIPT, START_SERVER_SCRIPT, statefulSetSpec, DATA_DIR,
 } from "../lib/redis/workload";
 import { PeerSelector, REDIS_NAME, REDIS_PORT, REDIS_SENTINEL_NAME } from "../lib/topology";
 
@@ -133,10 +133,9 @@ export class Redis extends pulumi.ComponentResource {
         }, child);
         const scripts = new k8s.core.v1.ConfigMap(`${name}-scripts`, {
             metadata: { namespace: args.namespace, labels: serverLabels },
-            data: {
-                [START_SERVER_SCRIPT]: fs.readFileSync(path.join(SCRIPTS_SOURCE_DIR, START_SERVER_SCRIPT), "utf8"),
-                ...(sentinelMode ? { [START_SENTINEL_SCRIPT]: fs.readFileSync(path.join(SCRIPTS_SOURCE_DIR, START_SENTINEL_SCRIPT), "utf8") } : {}),
-            },
+            // Mounted as one directory: the start scripts source lib.sh from next to themselves.
+            data: Object.fromEntries([START_SCRIPTS_LIB, START_SERVER_SCRIPT, ...(sentinelMode ? [START_SENTINEL_SCRIPT] : [])]
+                .map((file) => [file, fs.readFileSync(path.join(SCRIPTS_SOURCE_DIR, file), "utf8")])),
         }, child);
 
         // --- Data nodes ----------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@
  * `amtool config routes test` (prometheus-alertmanager). A missing tool skips its tests locally, fails in CI.
  */
 import { expect } from "chai";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -27,6 +26,7 @@ import {
 } from "../lib/monitoring/alertmanager";
 import { knownMetricNames, METRICS_CATALOG, RECORDING_RULE_NAMES } from "../lib/monitoring/metrics-catalog";
 import { metricNamesInPromql, metricNamesInVariableQuery } from "../lib/monitoring/promql-metrics";
+import { needTool, run } from "./lib/tools";
 
 const DASHBOARD_DIR = path.resolve(__dirname, "..", "dashboards");
 const DASHBOARD_FILES = ["service-overview.json", "postgresql.json", "redis.json", "backups.json"];
@@ -34,25 +34,7 @@ const DASHBOARD_FILES = ["service-overview.json", "postgresql.json", "redis.json
 const GRAFANA_SCHEMA_VERSION = 41;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Tools
-
-function findTool(name: string): string | undefined {
-    const r = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
-    return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
-}
-
-function needTool(ctx: Mocha.Context, name: string, debianPackage: string): string {
-    const found = findTool(name);
-    if (found) return found;
-    if (process.env.CI === "true") throw new Error(`${name} is required in CI: apt-get install -y ${debianPackage}`);
-    console.log(`      skipped: ${name} not installed (apt-get install -y ${debianPackage})`);
-    ctx.skip();
-}
-
-function run(tool: string, args: string[], cwd: string): { status: number; output: string; stdout: string } {
-    const r = spawnSync(tool, args, { cwd, encoding: "utf8", timeout: 30_000 });
-    return { status: r.status ?? -1, output: `${r.stdout ?? ""}${r.stderr ?? ""}`, stdout: r.stdout ?? "" };
-}
+// Files
 
 // Set by the top-level describe's before() hook; removed in its after().
 let tmpDir: string;

@@ -7,7 +7,6 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
-import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -34,32 +33,12 @@ import { isPolicyName } from "../policy/policies/names";
 import {
     descendantsOf, kubeObjects, manifestOf, readStackConfig, RecordedResource, renderStack, RenderedStack, STACKS, StackName,
 } from "./lib/harness";
-import { Endpoint, isAllowed, NetworkPolicyObject } from "./lib/netpol";
+import { Endpoint, isAllowed, NetworkPolicyObject, podEndpoint } from "./lib/netpol";
 import { validateAgainstSchemas } from "./lib/schemas";
+import { needTool, run } from "./lib/tools";
 
 const CHART_TYPE = "kubernetes:helm.sh/v4:Chart";
 const MONITORING_GROUP = "monitoring.coreos.com";
-
-// ---------------------------------------------------------------------------------------------------------------
-// Tools (same policy as monitoring-rules.spec.ts: skip locally when missing, fail in CI)
-
-function findTool(name: string): string | undefined {
-    const r = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
-    return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
-}
-
-function needTool(ctx: Mocha.Context, name: string, debianPackage: string): string {
-    const found = findTool(name);
-    if (found) return found;
-    if (process.env.CI === "true") throw new Error(`${name} is required in CI: apt-get install -y ${debianPackage}`);
-    console.log(`      skipped: ${name} not installed (apt-get install -y ${debianPackage})`);
-    ctx.skip();
-}
-
-function run(tool: string, args: string[]): { status: number; output: string } {
-    const r = spawnSync(tool, args, { encoding: "utf8", timeout: 30_000 });
-    return { status: r.status ?? -1, output: `${r.stdout ?? ""}${r.stderr ?? ""}` };
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
@@ -439,13 +418,11 @@ describe("monitoring", () => {
         const cfg = config("staging");
         const policies: NetworkPolicyObject[] = monitoringNetworkPolicies(cfg).map((p) => ({ metadata: { namespace: cfg.namespaces.monitoring, name: p.name }, spec: p.spec }));
         const ns = cfg.namespaces.monitoring;
-        const pod = (id: string, namespace: string, podLabels: Record<string, string>, ports: number[]): Endpoint =>
-            ({ id, namespace, podLabels, ports: ports.map((port) => ({ port, protocol: "TCP" })) });
-        const prometheus = pod("prometheus", ns, prometheusPods(cfg).podLabels as Record<string, string>, [9090]);
-        const grafana = pod("grafana", ns, grafanaPods(cfg).podLabels as Record<string, string>, [GRAFANA_CONTAINER_PORT]);
-        const alertmanager = pod("alertmanager", ns, { "app.kubernetes.io/name": "alertmanager" }, [9093, 9094]);
-        const edge = pod("edge", cfg.namespaces.edge, edgeDataPlane(cfg).podLabels as Record<string, string>, [443]);
-        const app = pod("app", cfg.namespaces.apps, { "app.kubernetes.io/name": "backend" }, [9898]);
+        const prometheus = podEndpoint("prometheus", ns, prometheusPods(cfg).podLabels as Record<string, string>, [9090]);
+        const grafana = podEndpoint("grafana", ns, grafanaPods(cfg).podLabels as Record<string, string>, [GRAFANA_CONTAINER_PORT]);
+        const alertmanager = podEndpoint("alertmanager", ns, { "app.kubernetes.io/name": "alertmanager" }, [9093, 9094]);
+        const edge = podEndpoint("edge", cfg.namespaces.edge, edgeDataPlane(cfg).podLabels as Record<string, string>, [443]);
+        const app = podEndpoint("app", cfg.namespaces.apps, { "app.kubernetes.io/name": "backend" }, [9898]);
         const allowed = (from: Endpoint, to: Endpoint, port: number) => isAllowed(policies, from, to, { port, protocol: "TCP" }, "ingress");
 
         it("let the edge and Prometheus reach Grafana, and nobody else", () => {

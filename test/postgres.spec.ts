@@ -5,7 +5,6 @@
 import { expect } from "chai";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { databaseRoles, parseConfig, StackConfig } from "../config";
@@ -21,7 +20,8 @@ import {
     byName, descendantsOf, kubeObjects, manifestOf, ofKind, podSpecOf, readStackConfig, RecordedResource, RenderedStack, renderStack,
     REPO_ROOT, STACKS, StackName,
 } from "./lib/harness";
-import { egressAllowed, ingressAllowed, matchesSelector, Pod, RenderedPolicy } from "./lib/network-policy";
+import { Endpoint, isAllowed, matchesSelector, NetworkPolicyObject, podEndpoint } from "./lib/netpol";
+import { freePorts } from "./lib/ports";
 import { validateAgainstSchemas } from "./lib/schemas";
 
 const CNPG_TYPES = ["Cluster", "Database", "Pooler", "ScheduledBackup"].map((k) => `kubernetes:postgresql.cnpg.io/v1:${k}`);
@@ -232,8 +232,8 @@ for (const stack of STACKS) {
         it("orders custom resources after the operator (and monitors after the monitoring CRDs)", () => {
             const chart = one(mine, "kubernetes:helm.sh/v4:Chart");
             for (const r of mine.filter((x) => CNPG_TYPES.includes(x.type))) expect(r.dependencies, `${r.type} ${r.name}`).to.include(chart.urn);
-            const monitoring = rendered.resources.find((r) => !r.custom && r.type.endsWith(":Monitoring"));
-            expect(Boolean(monitoring), "the monitoring component").to.equal(cfg.monitoring.enabled);
+            const monitoring = rendered.resources.find((r) => !r.custom && r.type === "stackwright:observability:MonitoringCrds");
+            expect(Boolean(monitoring), "the monitoring CRDs component").to.equal(cfg.monitoring.enabled);
             const monitors = mine.filter((r) => r.type === "kubernetes:monitoring.coreos.com/v1:PodMonitor");
             expect(monitors.length).to.equal(stack === "prod" ? 2 : 1);
             if (monitoring) {
@@ -293,33 +293,37 @@ for (const stack of STACKS) {
         });
 
         it("NetworkPolicies: only the services that declare a database (and their migrations) reach 5432", () => {
-            const policies: RenderedPolicy[] = ofKind(rendered.resources, "NetworkPolicy")
-                .map((r) => ({ namespace: r.inputs.metadata.namespace, spec: r.inputs.spec }));
-            const instance: Pod = { namespace: "data", labels: { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "instance" } };
-            const pooler: Pod = { namespace: "data", labels: { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "pooler", "cnpg.io/poolerName": "postgres-pooler-rw" } };
-            const appPods: Pod[] = rendered.resources
+            const policies: NetworkPolicyObject[] = ofKind(rendered.resources, "NetworkPolicy")
+                .map((r) => ({ metadata: { namespace: r.inputs.metadata.namespace }, spec: r.inputs.spec }));
+            // One side at a time: the destination's ingress policies, or the source's egress policies.
+            const ingressAllowed = (from: Endpoint, to: Endpoint, port: number) => isAllowed(policies, from, to, { port }, "ingress");
+            const egressAllowed = (from: Endpoint, to: Endpoint, port: number) => isAllowed(policies, from, to, { port }, "egress");
+            const instance = podEndpoint("instance", "data", { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "instance" });
+            const pooler = podEndpoint("pooler", "data", { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "pooler", "cnpg.io/poolerName": "postgres-pooler-rw" });
+            const appPods = rendered.resources
                 .filter((r) => ["kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"].includes(r.type) && r.inputs.metadata?.namespace === "apps")
-                .map((r) => ({ namespace: "apps", labels: manifestOf(r)!.spec.template.metadata.labels, name: r.name }));
+                .map((r) => podEndpoint(r.name, "apps", manifestOf(r)!.spec.template.metadata.labels));
             expect(appPods.length).to.be.at.least(3);
             const expected = Object.entries(cfg.services).filter(([, s]) => s.database !== undefined)
                 .flatMap(([n, s]) => [n, ...(s.migration ? [`${n}-migration`] : [])]).sort();
             for (const target of stack === "prod" ? [instance, pooler] : [instance]) {
-                const allowed = appPods.filter((p) => ingressAllowed(policies, p, target, 5432)).map((p) => p.name).sort();
-                expect(allowed, JSON.stringify(target.labels)).to.deep.equal(expected);
+                const allowed = appPods.filter((p) => ingressAllowed(p, target, 5432)).map((p) => p.id).sort();
+                expect(allowed, JSON.stringify(target.podLabels)).to.deep.equal(expected);
             }
             // Peers: replication, the operator's status calls, backups, Prometheus; nobody else in the data namespace.
-            const peer = { namespace: "data", labels: { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "instance" } };
-            const joinJob = { namespace: "data", labels: { "cnpg.io/cluster": "postgres", "cnpg.io/jobRole": "join" } };
-            expect(ingressAllowed(policies, peer, instance, 5432)).to.equal(true);
-            expect(ingressAllowed(policies, joinJob, instance, 5432)).to.equal(true);
-            expect(egressAllowed(policies, joinJob, instance, 5432)).to.equal(true);
-            expect(ingressAllowed(policies, { namespace: "cnpg-system", labels: { "app.kubernetes.io/name": "cloudnative-pg" } }, instance, 8000)).to.equal(true);
-            expect(ingressAllowed(policies, { namespace: "cnpg-system", labels: { "app.kubernetes.io/name": "cloudnative-pg" } }, instance, 5432)).to.equal(false);
-            expect(ingressAllowed(policies, { namespace: "data", labels: { "app.kubernetes.io/component": "backup" } }, instance, 5432)).to.equal(true);
-            expect(ingressAllowed(policies, { namespace: "data", labels: { "app.kubernetes.io/name": "valkey" } }, instance, 5432)).to.equal(false);
-            expect(ingressAllowed(policies, { namespace: "monitoring", labels: { "app.kubernetes.io/name": "prometheus" } }, instance, 9187)).to.equal(cfg.monitoring.enabled);
-            expect(egressAllowed(policies, instance, { namespace: "default", labels: {} }, 443)).to.equal(true);
-            expect(egressAllowed(policies, instance, { namespace: "apps", labels: {} }, 8080)).to.equal(false);
+            const peer = podEndpoint("peer", "data", { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "instance" });
+            const joinJob = podEndpoint("join-job", "data", { "cnpg.io/cluster": "postgres", "cnpg.io/jobRole": "join" });
+            const operator = podEndpoint("operator", "cnpg-system", { "app.kubernetes.io/name": "cloudnative-pg" });
+            expect(ingressAllowed(peer, instance, 5432)).to.equal(true);
+            expect(ingressAllowed(joinJob, instance, 5432)).to.equal(true);
+            expect(egressAllowed(joinJob, instance, 5432)).to.equal(true);
+            expect(ingressAllowed(operator, instance, 8000)).to.equal(true);
+            expect(ingressAllowed(operator, instance, 5432)).to.equal(false);
+            expect(ingressAllowed(podEndpoint("backup", "data", { "app.kubernetes.io/component": "backup" }), instance, 5432)).to.equal(true);
+            expect(ingressAllowed(podEndpoint("valkey", "data", { "app.kubernetes.io/name": "valkey" }), instance, 5432)).to.equal(false);
+            expect(ingressAllowed(podEndpoint("prometheus", "monitoring", { "app.kubernetes.io/name": "prometheus" }), instance, 9187)).to.equal(cfg.monitoring.enabled);
+            expect(egressAllowed(instance, podEndpoint("default-ns-pod", "default", {}), 443)).to.equal(true);
+            expect(egressAllowed(instance, podEndpoint("apps-pod", "apps", {}), 8080)).to.equal(false);
             expect(postgresClientPeers(cfg).map((p) => p.podLabels["app.kubernetes.io/name"]).sort()).to.deep.equal(expected);
         });
 
@@ -450,7 +454,7 @@ describe("postgres: rendered Cluster and client Secrets against a real server", 
         expect(check.status, check.stderr).to.equal(0);
         expect(check.stdout.trim()).to.equal("300");
 
-        const port = await freePort();
+        const [port] = await freePorts(1);
         const options = `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off ${Object.entries(parameters).map(([k, v]) => `-c ${k}=${v}`).join(" ")}`;
         const start = spawnSync(bin("pg_ctl"), ["-D", dataDir, "-l", path.join(root!, "log"), "-w", "-t", "30", "-o", options, "start"], asServer());
         expect(start.status, `${start.stderr}${start.stdout}`).to.equal(0);
@@ -482,14 +486,3 @@ describe("postgres: rendered Cluster and client Secrets against a real server", 
         }
     });
 });
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once("error", reject);
-        server.listen(0, "127.0.0.1", () => {
-            const port = (server.address() as net.AddressInfo).port;
-            server.close(() => resolve(port));
-        });
-    });
-}

@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import {
@@ -14,10 +13,12 @@ import {
     sentinelConf,
     statefulSetPodAddresses,
 } from "../lib/redis/conf";
+import { freePorts } from "./lib/ports";
 
 const SCRIPTS_DIR = path.join(__dirname, "..", "scripts", "redis");
 const START_SERVER = path.join(SCRIPTS_DIR, "start-server.sh");
 const START_SENTINEL = path.join(SCRIPTS_DIR, "start-sentinel.sh");
+const SCRIPTS_LIB = path.join(SCRIPTS_DIR, "lib.sh");
 
 // Debian's Redis 7.0 by default; point these at valkey-* to run the same test against Valkey.
 const SERVER_BIN = process.env.SERVER_BIN ?? "redis-server";
@@ -149,9 +150,9 @@ describe("redis conf (pure functions)", () => {
 });
 
 describe("redis start scripts (static)", () => {
-    it("pass shellcheck", function () {
+    it("pass shellcheck (following the sourced lib.sh)", function () {
         requireBinaries(this, ["shellcheck"]);
-        const result = spawnSync("shellcheck", ["--shell=bash", START_SERVER, START_SENTINEL], { encoding: "utf8" });
+        const result = spawnSync("shellcheck", ["--shell=bash", "--external-sources", START_SERVER, START_SENTINEL, SCRIPTS_LIB], { encoding: "utf8" });
         expect(result.stdout + result.stderr).to.equal("");
         expect(result.status).to.equal(0);
     });
@@ -326,17 +327,6 @@ async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<
         await new Promise((r) => setTimeout(r, 200));
     }
     throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-}
-
-async function freePorts(count: number): Promise<number[]> {
-    const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-        const s = net.createServer();
-        s.once("error", reject);
-        s.listen(0, "127.0.0.1", () => resolve(s));
-    })));
-    const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    return ports;
 }
 
 async function primaryFromSentinel(sentinelPort: number): Promise<number | undefined> {

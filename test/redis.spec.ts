@@ -6,7 +6,6 @@
 import { expect } from "chai";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { parseConfig, StackConfig } from "../config";
@@ -22,7 +21,8 @@ import { REDIS_SECRET_ENV, redisPods, redisSentinelPods } from "../lib/topology"
 import {
     descendantsOf, kubeObjects, manifestOf, ofKind, podSpecOf, readStackConfig, RecordedResource, RenderedStack, renderStack, REPO_ROOT, STACKS,
 } from "./lib/harness";
-import { egressAllowed, ingressAllowed, matchesSelector, Pod, RenderedPolicy } from "./lib/network-policy";
+import { Endpoint, isAllowed, matchesSelector, NetworkPolicyObject, podEndpoint } from "./lib/netpol";
+import { freePorts } from "./lib/ports";
 import { validateAgainstSchemas } from "./lib/schemas";
 
 const SCRIPTS = path.join(REPO_ROOT, "scripts", "redis");
@@ -165,6 +165,9 @@ for (const stack of STACKS) {
             expect(data["server.conf"]).to.equal(expected);
             expect(data["server.conf"]).to.match(/^appendonly yes$/m).and.to.match(/^save \d+/m);
             const scripts = get(mine, "core/v1:ConfigMap", "redis-scripts").inputs.data;
+            // The start scripts source lib.sh from their own directory: it ships in the same ConfigMap.
+            expect(Object.keys(scripts).sort()).to.deep.equal(["lib.sh", ...(sentinelMode ? ["start-sentinel.sh"] : []), "start-server.sh"]);
+            expect(scripts["lib.sh"]).to.equal(fs.readFileSync(path.join(SCRIPTS, "lib.sh"), "utf8"));
             expect(scripts["start-server.sh"]).to.equal(fs.readFileSync(path.join(SCRIPTS, "start-server.sh"), "utf8"));
             if (sentinelMode) expect(scripts["start-sentinel.sh"]).to.equal(fs.readFileSync(path.join(SCRIPTS, "start-sentinel.sh"), "utf8"));
         });
@@ -208,29 +211,32 @@ for (const stack of STACKS) {
         });
 
         it("NetworkPolicies: only redis clients (and backups, peers, Prometheus) get in", () => {
-            const policies: RenderedPolicy[] = ofKind(rendered.resources, "NetworkPolicy").map((r) => ({ namespace: r.inputs.metadata.namespace, spec: r.inputs.spec }));
-            const server: Pod = { namespace: "data", labels: { ...SERVER_SELECTOR } };
-            const sentinel: Pod = { namespace: "data", labels: { ...SENTINEL_SELECTOR } };
-            const appPods: Pod[] = rendered.resources
+            const policies: NetworkPolicyObject[] = ofKind(rendered.resources, "NetworkPolicy").map((r) => ({ metadata: { namespace: r.inputs.metadata.namespace }, spec: r.inputs.spec }));
+            // One side at a time: the destination's ingress policies, or the source's egress policies.
+            const ingressAllowed = (from: Endpoint, to: Endpoint, port: number) => isAllowed(policies, from, to, { port }, "ingress");
+            const egressAllowed = (from: Endpoint, to: Endpoint, port: number) => isAllowed(policies, from, to, { port }, "egress");
+            const server = podEndpoint("server", "data", { ...SERVER_SELECTOR });
+            const sentinel = podEndpoint("sentinel", "data", { ...SENTINEL_SELECTOR });
+            const appPods = rendered.resources
                 .filter((r) => ["kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"].includes(r.type) && r.inputs.metadata?.namespace === "apps")
-                .map((r) => ({ namespace: "apps", labels: manifestOf(r)!.spec.template.metadata.labels, name: r.name }));
+                .map((r) => podEndpoint(r.name, "apps", manifestOf(r)!.spec.template.metadata.labels));
             const expected = Object.entries(cfg.services).filter(([, s]) => s.redis).map(([n]) => n).sort();
-            expect(appPods.filter((p) => ingressAllowed(policies, p, server, 6379)).map((p) => p.name).sort()).to.deep.equal(expected);
+            expect(appPods.filter((p) => ingressAllowed(p, server, 6379)).map((p) => p.id).sort()).to.deep.equal(expected);
             expect(redisClientPeers(cfg).map((p) => p.podLabels["app.kubernetes.io/name"])).to.deep.equal(expected);
-            const backup: Pod = { namespace: "data", labels: { "app.kubernetes.io/component": "backup" } };
-            const stranger: Pod = { namespace: "data", labels: { "cnpg.io/cluster": "postgres" } };
-            expect(ingressAllowed(policies, backup, server, 6379)).to.equal(true);
-            expect(ingressAllowed(policies, stranger, server, 6379)).to.equal(false);
-            expect(ingressAllowed(policies, { namespace: "monitoring", labels: { "app.kubernetes.io/name": "prometheus" } }, server, 9121)).to.equal(cfg.monitoring.enabled);
-            expect(ingressAllowed(policies, server, server, 6379)).to.equal(true);
-            expect(egressAllowed(policies, server, server, 6379)).to.equal(true);
+            const backup = podEndpoint("backup", "data", { "app.kubernetes.io/component": "backup" });
+            const stranger = podEndpoint("stranger", "data", { "cnpg.io/cluster": "postgres" });
+            expect(ingressAllowed(backup, server, 6379)).to.equal(true);
+            expect(ingressAllowed(stranger, server, 6379)).to.equal(false);
+            expect(ingressAllowed(podEndpoint("prometheus", "monitoring", { "app.kubernetes.io/name": "prometheus" }), server, 9121)).to.equal(cfg.monitoring.enabled);
+            expect(ingressAllowed(server, server, 6379)).to.equal(true);
+            expect(egressAllowed(server, server, 6379)).to.equal(true);
             if (!sentinelMode) return;
-            expect(appPods.filter((p) => ingressAllowed(policies, p, sentinel, 26379)).map((p) => p.name).sort()).to.deep.equal(expected);
-            expect(ingressAllowed(policies, sentinel, server, 6379)).to.equal(true);
-            expect(egressAllowed(policies, sentinel, server, 6379)).to.equal(true);
-            expect(egressAllowed(policies, sentinel, sentinel, 26379)).to.equal(true);
-            expect(egressAllowed(policies, server, sentinel, 26379)).to.equal(true);
-            expect(ingressAllowed(policies, stranger, sentinel, 26379)).to.equal(false);
+            expect(appPods.filter((p) => ingressAllowed(p, sentinel, 26379)).map((p) => p.id).sort()).to.deep.equal(expected);
+            expect(ingressAllowed(sentinel, server, 6379)).to.equal(true);
+            expect(egressAllowed(sentinel, server, 6379)).to.equal(true);
+            expect(egressAllowed(sentinel, sentinel, 26379)).to.equal(true);
+            expect(egressAllowed(server, sentinel, 26379)).to.equal(true);
+            expect(ingressAllowed(stranger, sentinel, 26379)).to.equal(false);
         });
 
         it("ServiceMonitor on the exporter (plain HTTP: outside the mesh), after the monitoring CRDs", () => {
@@ -241,8 +247,8 @@ for (const stack of STACKS) {
             expect(matchesSelector(monitor.inputs.spec.selector, service.inputs.metadata.labels)).to.equal(true);
             expect(monitor.inputs.spec.endpoints).to.deep.equal([{ port: "metrics", path: "/metrics", interval: "30s", scheme: "http" }]);
             expect(service.inputs.spec.ports.map((p: any) => p.name)).to.include("metrics");
-            const monitoring = rendered.resources.find((r) => !r.custom && r.type.endsWith(":Monitoring"));
-            expect(Boolean(monitoring), "the monitoring component").to.equal(cfg.monitoring.enabled);
+            const monitoring = rendered.resources.find((r) => !r.custom && r.type === "stackwright:observability:MonitoringCrds");
+            expect(Boolean(monitoring), "the monitoring CRDs component").to.equal(cfg.monitoring.enabled);
             if (monitoring) {
                 const urns = new Set([monitoring.urn, ...descendantsOf(rendered.resources, monitoring.urn).map((r) => r.urn)]);
                 expect(monitor.dependencies.some((d) => urns.has(d))).to.equal(true);
@@ -287,7 +293,7 @@ describe("redis: the rendered data node against a real server", function () {
         const mine = redisResources(rendered);
         const container = get(mine, "apps/v1:StatefulSet", "redis-server").inputs.spec.template.spec.containers[0];
         const conf: string = get(mine, "core/v1:ConfigMap", "redis-config").inputs.data["server.conf"];
-        const script: string = get(mine, "core/v1:ConfigMap", "redis-scripts").inputs.data["start-server.sh"];
+        const scripts: Record<string, string> = get(mine, "core/v1:ConfigMap", "redis-scripts").inputs.data;
         const password: string = mine.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "redis-password")!.inputs.stringData.password;
         const [port] = await freePorts(1);
 
@@ -295,7 +301,8 @@ describe("redis: the rendered data node against a real server", function () {
         const dirs = { config: path.join(root, "config"), scripts: path.join(root, "scripts"), run: path.join(root, "run"), data: path.join(root, "data") };
         Object.values(dirs).forEach((d) => fs.mkdirSync(d));
         fs.writeFileSync(path.join(dirs.config, "server.conf"), conf.replace(/^port 6379$/m, `port ${port}`).replace(/^dir \/data$/m, `dir ${dirs.data}`).replace(/^bind 0\.0\.0\.0$/m, "bind 127.0.0.1"));
-        fs.writeFileSync(path.join(dirs.scripts, "start-server.sh"), script);
+        // The whole ConfigMap, as the pod mounts it (start-server.sh sources lib.sh from next to itself).
+        for (const [file, text] of Object.entries(scripts)) fs.writeFileSync(path.join(dirs.scripts, file), text);
         const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: root };
         for (const e of container.env) {
             if (e.value !== undefined) env[e.name] = e.value.replace("$(POD_NAME)", "redis-0");
@@ -331,14 +338,3 @@ describe("redis: the rendered data node against a real server", function () {
         expect(fs.readFileSync(path.join(dirs.run, "server.conf"), "utf8")).to.include("requirepass");
     });
 });
-
-async function freePorts(count: number): Promise<number[]> {
-    const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-        const s = net.createServer();
-        s.once("error", reject);
-        s.listen(0, "127.0.0.1", () => resolve(s));
-    })));
-    const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-    return ports;
-}

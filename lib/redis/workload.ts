@@ -38,6 +38,8 @@ export const SERVER_CONF_KEY = "server.conf";
 export const SENTINEL_CONF_KEY = "sentinel.conf";
 export const START_SERVER_SCRIPT = "start-server.sh";
 export const START_SENTINEL_SCRIPT = "start-sentinel.sh";
+/** Helpers both start scripts source from their own directory: ships in the same ConfigMap. */
+export const START_SCRIPTS_LIB = "lib.sh";
 /** The password key of the data-namespace Secret. */
 export const PASSWORD_KEY = "password";
 

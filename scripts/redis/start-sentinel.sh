@@ -24,33 +24,16 @@ SENTINEL_ADDRESSES=${SENTINEL_ADDRESSES:-}
 QUERY_TIMEOUT_SECONDS=${QUERY_TIMEOUT_SECONDS:-3}
 PRIMARY_WAIT_SECONDS=${PRIMARY_WAIT_SECONDS:-30}
 
-log() { printf '%s start-sentinel: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+LOG_TAG=start-sentinel
+SCRIPT_DIR=$(dirname -- "${BASH_SOURCE[0]}")
+# shellcheck source-path=SCRIPTDIR
+source "$SCRIPT_DIR/lib.sh"
 
 [[ -n ${REDIS_PASSWORD:-} ]] || die "REDIS_PASSWORD is empty"
 [[ -r $CONF_SOURCE ]] || die "cannot read CONF_SOURCE=$CONF_SOURCE"
 [[ $QUERY_TIMEOUT_SECONDS =~ ^[1-9][0-9]*$ ]] || die "QUERY_TIMEOUT_SECONDS must be a positive integer"
 [[ $PRIMARY_WAIT_SECONDS =~ ^[0-9]+$ ]] || die "PRIMARY_WAIT_SECONDS must be a non-negative integer"
-command -v timeout >/dev/null || die "the timeout utility is required"
-command -v "$CLI_BIN" >/dev/null || die "CLI_BIN=$CLI_BIN not found"
-command -v "$SENTINEL_BIN" >/dev/null || die "SENTINEL_BIN=$SENTINEL_BIN not found"
-
-# A config-file string literal; same escaping as quoteConfValue() in lib/redis/conf.ts.
-conf_quote() {
-    local value=$1
-    [[ $value != *[[:cntrl:]]* ]] || die "the password must not contain control characters"
-    value=${value//\\/\\\\}
-    value=${value//\"/\\\"}
-    printf '"%s"' "$value"
-}
-
-conf_get() { awk -v key="$1" '$1 == key { value = $2 } END { print value }' "$2"; }
-
-cli() {
-    local host=$1 port=$2
-    shift 2
-    REDISCLI_AUTH=$REDIS_PASSWORD VALKEYCLI_AUTH=$REDIS_PASSWORD timeout "$QUERY_TIMEOUT_SECONDS" "$CLI_BIN" -e -h "$host" -p "$port" "$@"
-}
+require_binaries SENTINEL_BIN
 
 read -r master_name initial_host initial_port quorum < <(
     awk '$1 == "sentinel" && $2 == "monitor" { print $3, $4, $5, $6 }' "$CONF_SOURCE"
@@ -61,29 +44,8 @@ port=$(conf_get port "$CONF_SOURCE")
 port=${port:-26379}
 self="${ANNOUNCE_HOSTNAME:-}:${ANNOUNCE_PORT:-$port}"
 
-# The primary most peers report ("host port"); nothing when none answers.
-primary_from_peers() {
-    local -a addresses parts
-    local -A votes=()
-    local address reply key best="" best_votes=0
-    read -r -a addresses <<<"${SENTINEL_ADDRESSES//,/ }"
-    for address in "${addresses[@]}"; do
-        [[ $address != "$self" ]] || continue
-        reply=$(cli "${address%:*}" "${address##*:}" SENTINEL get-master-addr-by-name "$master_name" 2>/dev/null) || continue
-        mapfile -t parts <<<"$reply"
-        if [[ ${#parts[@]} -eq 2 && -n ${parts[0]} && ${parts[1]} =~ ^[0-9]+$ ]]; then
-            key="${parts[0]} ${parts[1]}"
-            votes[$key]=$((${votes[$key]:-0} + 1))
-            if ((votes[$key] > best_votes)); then
-                best=$key
-                best_votes=${votes[$key]}
-            fi
-        fi
-    done
-    [[ -z $best ]] || printf '%s\n' "$best"
-}
-
-primary=$(primary_from_peers)
+# The primary most peers report (this Sentinel does not ask itself).
+primary=$(primary_from_sentinels "$master_name" "$self")
 if [[ -n $primary ]]; then
     log "peer Sentinels report primary $primary"
 else
@@ -99,25 +61,17 @@ if [[ -r $RUNTIME_CONF ]]; then
 fi
 
 password=$(conf_quote "$REDIS_PASSWORD")
-umask 077
-mkdir -p "$(dirname "$RUNTIME_CONF")"
-tmp="$RUNTIME_CONF.tmp.$$"
-{
+runtime_conf() {
     awk -v host="$primary_host" -v port="$primary_port" \
         '$1 == "sentinel" && $2 == "monitor" { $4 = host; $5 = port } { print }' "$CONF_SOURCE"
     printf '\n# Appended by start-sentinel.sh at container start.\n'
     printf 'requirepass %s\nsentinel auth-pass %s %s\n' "$password" "$master_name" "$password"
-    if [[ -n ${ANNOUNCE_HOSTNAME:-} ]]; then
-        printf 'sentinel announce-ip %s\n' "$ANNOUNCE_HOSTNAME"
-    fi
-    if [[ -n ${ANNOUNCE_PORT:-} ]]; then
-        printf 'sentinel announce-port %s\n' "$ANNOUNCE_PORT"
-    fi
+    announce_directives "sentinel announce"
     if [[ -n $previous_id ]]; then
         printf 'sentinel myid %s\n' "$previous_id"
     fi
-} >"$tmp"
-mv -f "$tmp" "$RUNTIME_CONF"
+}
+write_runtime_conf runtime_conf
 
 deadline=$((SECONDS + PRIMARY_WAIT_SECONDS))
 # A PONG proves the name resolves, the node listens and the password fits.

@@ -148,6 +148,32 @@ function clearProjectModules(): void {
     }
 }
 
+/** A resource registration as the mock monitor receives it (`req` is the RegisterResourceRequest). */
+export interface Registration {
+    readonly req: any;
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    /** Parent URN; "" for none. */
+    readonly parent: string;
+}
+
+/**
+ * Wraps the current mock monitor (call after pulumi.runtime.setMocks) so that `onRegister` sees every resource
+ * registration before the mocks answer it.
+ */
+export function interceptRegistrations(onRegister: (registration: Registration) => void): void {
+    const monitor = (pulumi.runtime as any).getMonitor();
+    const original = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: any) => {
+        const type: string = req.getType();
+        const name: string = req.getName();
+        const parent: string = req.getParent();
+        onRegister({ req, urn: monitor.newUrn(parent, type, name), type, name, parent });
+        return original(req, callback);
+    };
+}
+
 let renderQueue: Promise<unknown> = Promise.resolve();
 
 /**
@@ -184,13 +210,7 @@ async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedSt
     }, PROJECT, stack, opts.preview ?? false);
 
     // Wrap the mock monitor to see what the engine sees: parent, dependencies, provider.
-    const monitor = (pulumi.runtime as any).getMonitor();
-    const original = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: any) => {
-        const type: string = req.getType();
-        const name: string = req.getName();
-        const parent: string = req.getParent();
-        const urn: string = monitor.newUrn(parent, type, name);
+    interceptRegistrations(({ req, urn, type, name, parent }) => {
         const propertyDependencies: Record<string, string[]> = {};
         req.getPropertydependenciesMap().forEach((deps: any, key: string) => { propertyDependencies[key] = deps.getUrnsList(); });
         const record: RecordedResource = {
@@ -199,8 +219,7 @@ async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedSt
         };
         records.set(urn, record);
         registering = record as { inputs: Record<string, any>; state: Record<string, any> };
-        return original(req, callback);
-    };
+    });
 
     clearProjectModules();
     let program: Record<string, unknown>;

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc";
+import { interceptRegistrations } from "./harness";
 
 export interface MockedResource {
     readonly urn: string;
@@ -33,13 +34,7 @@ export async function renderUnderMocks(build: () => void, stack = "unit"): Promi
         },
         call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
     }, "stackwright", stack, false);
-    const monitor = (pulumi.runtime as any).getMonitor();
-    const original = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: any) => {
-        const type: string = req.getType();
-        const name: string = req.getName();
-        const parent: string = req.getParent();
-        const urn: string = monitor.newUrn(parent, type, name);
+    interceptRegistrations(({ req, urn, type, name, parent }) => {
         const inputs = deserializeProperties(req.getObject());
         records.set(urn, {
             urn, type, name, inputs, parent: parent || undefined,
@@ -48,8 +43,7 @@ export async function renderUnderMocks(build: () => void, stack = "unit"): Promi
             deleteBeforeReplace: req.getDeletebeforereplace(),
             objectName: inputs.metadata?.name ?? (type.startsWith("kubernetes:") ? `${name}-auto` : undefined),
         });
-        return original(req, callback);
-    };
+    });
     build();
     await (pulumi.runtime as any).waitForRPCs();
     return [...records.values()];

@@ -37,6 +37,11 @@ export interface Endpoint {
     readonly ports: readonly EndpointPort[];
 }
 
+/** A pod endpoint listening on TCP `ports` (none: the pod is only ever a source). */
+export function podEndpoint(id: string, namespace: string, podLabels: Readonly<Record<string, string>>, ports: readonly number[] = []): Endpoint {
+    return { id, namespace, podLabels, ports: ports.map((port) => ({ port, protocol: "TCP" })) };
+}
+
 export interface NetworkPolicyObject {
     readonly metadata?: { readonly name?: string; readonly namespace?: string };
     readonly spec?: Record<string, any>;
