@@ -377,6 +377,21 @@ const backups = strict({
     resources: resources.optional().describe("backup job container; default 100m/256Mi requests, 1/1Gi limits"),
     incrementalSchedule: z.string().default("0 0 */6 * * *")
         .describe("CloudNativePG ScheduledBackup cadence (six-field cron, seconds first) between the daily full ones, when postgres.objectStore is configured"),
+    objectStore: strict({
+        endpointUrl: z.string().regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, "must be an http(s) URL without query").optional()
+            .describe("S3-compatible endpoint (MinIO, Ceph RGW, ...); unset for AWS S3"),
+        bucket: z.string()
+            .regex(/^(?!\d+\.\d+\.\d+\.\d+$)(?!xn--)(?!.*\.\.)(?!.*\.-)(?!.*-\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+                "must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens; starts and ends with a letter or digit; not an IP address)")
+            .describe("existing bucket the backups are mirrored to (the jobs never create it)"),
+        prefix: z.string().regex(/^([A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*)?$/, "must be key segments of letters, digits, \"_\", \".\", \"-\" joined by \"/\" (no leading or trailing \"/\")")
+            .default("").describe("key prefix inside the bucket; default \"stackwright/<environment>\"; PostgreSQL sets go to <prefix>/postgres/<db>/, Redis to <prefix>/redis/redis/"),
+        region: z.string().regex(/^[a-z0-9-]+$/, "must be a region name such as \"us-east-1\"").default("us-east-1").describe("bucket region (most S3-compatible servers accept the default)"),
+        accessKeyId: z.string().min(1).describe("secret config value"),
+        secretAccessKey: z.string().min(1).describe("secret config value"),
+        forcePathStyle: z.boolean().default(true).describe("path-style URLs (<endpoint>/<bucket>/<key>), as MinIO and Ceph need; false for virtual-hosted style"),
+        image: image.default("rclone/rclone:1.75.0").describe("rclone image the upload container runs (Alpine: the sync script is POSIX sh)"),
+    }).optional().describe("S3-compatible object storage the PostgreSQL dumps and Redis snapshots are mirrored to after each run (same GFS set as the volume); volume only when unset"),
 }).default({});
 
 export const stackConfigSchema = strict({

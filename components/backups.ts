@@ -4,6 +4,7 @@ import type { ResourceSpec } from "../lib/defaults";
 import { backupLabels, backupClaimSpec, backupNetworkPolicySpec, postgresBackupCronJob, PostgresConnection, postgresRestoreCronJob,
     postgresVerifyCronJob, POSTGRES_BACKUP_APP, redisSnapshotCronJob, REDIS_BACKUP_APP, restoreCronJobName, Retention } from "../lib/backups/jobs";
 import { POSTGRES_IMAGE_UID, redisSnapshotTimeoutSeconds, VALKEY_IMAGE_UID } from "../lib/backups/defaults";
+import { BackupObjectStoreArgs, OBJECT_STORE_SECRET_KEYS, OBJECT_STORE_SUBPREFIX, s3SyncContainer, withObjectStoreEgress } from "../lib/backups/object-store";
 import { readBackupScripts } from "../lib/backups/scripts";
 import { CNPG_API_VERSION, scheduledBackupSpec } from "../lib/postgres/specs";
 import { BACKUP_CRONJOBS, PeerSelector } from "../lib/topology";
@@ -69,6 +70,12 @@ export interface BackupsArgs {
     /** @default "30 2 * * *" */
     readonly redisSchedule?: string;
 
+    /**
+     * S3-compatible object storage the backup and snapshot runs mirror their volume to (rclone container after the
+     * backup script, egress on 443 and the endpoint's port); the keys go only into a Secret. @default volume only
+     */
+    readonly objectStore?: BackupObjectStoreArgs;
+
     /** The data-store components; the ScheduledBackup (a CloudNativePG custom resource) waits for them. @default [] */
     readonly dataStoresDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -106,6 +113,20 @@ export class Backups extends pulumi.ComponentResource {
         }, { parent: this });
         const scriptsConfigMapName = scripts.metadata.name;
 
+        const store = args.objectStore;
+        const storeSecret = store === undefined ? undefined : new k8s.core.v1.Secret(`${name}-object-store`, {
+            metadata: { namespace, labels: backupLabels("backup-object-store", name) },
+            type: "Opaque",
+            stringData: {
+                [OBJECT_STORE_SECRET_KEYS.accessKeyId]: pulumi.secret(store.accessKeyId),
+                [OBJECT_STORE_SECRET_KEYS.secretAccessKey]: pulumi.secret(store.secretAccessKey),
+            },
+        }, { parent: this });
+        /** The upload container of a backup volume's pods, when there is an object store. */
+        const upload = (subPrefix: string) => store === undefined || storeSecret === undefined ? undefined
+            : s3SyncContainer({ store, credentialsSecretName: storeSecret.metadata.name, subPrefix, resources: args.resources });
+        const withStoreEgress = (spec: k8s.types.input.networking.v1.NetworkPolicySpec) => store === undefined ? spec : withObjectStoreEgress(spec, store.endpointUrl);
+
         const restoreCronJobNames: Record<string, string> = {};
         if (args.postgresDatabases.length > 0) {
             if (args.postgresSuperuserSecretName === undefined) throw new Error("Backups: postgresSuperuserSecretName is required with postgresDatabases");
@@ -116,7 +137,7 @@ export class Backups extends pulumi.ComponentResource {
             this.postgresClaimName = claim.metadata.name;
             const policy = new k8s.networking.v1.NetworkPolicy(`${name}-postgres`, {
                 metadata: { namespace, labels: backupLabels(POSTGRES_BACKUP_APP, name) },
-                spec: backupNetworkPolicySpec(POSTGRES_BACKUP_APP, args.postgresPods, args.postgresPort ?? 5432),
+                spec: withStoreEgress(backupNetworkPolicySpec(POSTGRES_BACKUP_APP, args.postgresPods, args.postgresPort ?? 5432)),
             }, { parent: this });
 
             const connection: PostgresConnection = {
@@ -125,50 +146,44 @@ export class Backups extends pulumi.ComponentResource {
                 superuserSecretName: args.postgresSuperuserSecretName,
                 caSecretName: args.postgresCaSecretName,
             };
-            const pod = {
+            const job = {
                 scriptsConfigMapName,
                 claimName: claim.metadata.name,
                 image: args.postgresImage,
                 resources: args.resources,
                 // CloudNativePG images run as postgres (26); fsGroup 26 makes the volume writable for it.
                 identity: { runAsUser: POSTGRES_IMAGE_UID, runAsGroup: POSTGRES_IMAGE_UID, fsGroup: POSTGRES_IMAGE_UID },
+                timeZone,
+                connection,
             };
             // Pods start only once their NetworkPolicy exists (the namespace denies everything else).
-            const jobOpts = { parent: this, dependsOn: [policy] };
+            const cronJob = (resourceName: string, cronJobName: string, spec: k8s.types.input.batch.v1.CronJobSpec) => new k8s.batch.v1.CronJob(resourceName, {
+                metadata: { name: cronJobName, namespace, labels: backupLabels(POSTGRES_BACKUP_APP, cronJobName, args.postgresImage) },
+                spec,
+            }, { parent: this, dependsOn: [policy] });
             // Alert rules and dashboards find these CronJobs by name (lib/topology BACKUP_CRONJOBS).
-            new k8s.batch.v1.CronJob(BACKUP_CRONJOBS.postgres, {
-                metadata: { name: BACKUP_CRONJOBS.postgres, namespace, labels: backupLabels(POSTGRES_BACKUP_APP, BACKUP_CRONJOBS.postgres, args.postgresImage) },
-                spec: postgresBackupCronJob({
-                    ...pod,
-                    cronJobName: BACKUP_CRONJOBS.postgres,
-                    schedule: args.postgresSchedule ?? "0 2 * * *",
-                    timeZone,
-                    connection,
-                    databases: args.postgresDatabases,
-                    retention,
-                    activeDeadlineSeconds: backupDeadlineSeconds,
-                }),
-            }, jobOpts);
-            new k8s.batch.v1.CronJob(BACKUP_CRONJOBS.postgresVerify, {
-                metadata: { name: BACKUP_CRONJOBS.postgresVerify, namespace, labels: backupLabels(POSTGRES_BACKUP_APP, BACKUP_CRONJOBS.postgresVerify, args.postgresImage) },
-                spec: postgresVerifyCronJob({
-                    ...pod,
-                    cronJobName: BACKUP_CRONJOBS.postgresVerify,
-                    schedule: args.verifySchedule ?? "0 4 * * 0",
-                    timeZone,
-                    connection,
-                    databases: args.postgresDatabases,
-                    maxBackupAgeHours: args.postgresMaxBackupAgeHours ?? 25,
-                    activeDeadlineSeconds: restoreDeadlineSeconds,
-                }),
-            }, jobOpts);
+            cronJob(BACKUP_CRONJOBS.postgres, BACKUP_CRONJOBS.postgres, postgresBackupCronJob({
+                ...job,
+                uploadContainer: upload(OBJECT_STORE_SUBPREFIX.postgres),
+                cronJobName: BACKUP_CRONJOBS.postgres,
+                schedule: args.postgresSchedule ?? "0 2 * * *",
+                databases: args.postgresDatabases,
+                retention,
+                activeDeadlineSeconds: backupDeadlineSeconds,
+            }));
+            cronJob(BACKUP_CRONJOBS.postgresVerify, BACKUP_CRONJOBS.postgresVerify, postgresVerifyCronJob({
+                ...job,
+                cronJobName: BACKUP_CRONJOBS.postgresVerify,
+                schedule: args.verifySchedule ?? "0 4 * * 0",
+                databases: args.postgresDatabases,
+                maxBackupAgeHours: args.postgresMaxBackupAgeHours ?? 25,
+                activeDeadlineSeconds: restoreDeadlineSeconds,
+            }));
             for (const database of args.postgresDatabases) {
                 // Operators type this name in `kubectl create job --from=cronjob/<name>`: it must be predictable.
                 const cronJobName = restoreCronJobName(database);
-                new k8s.batch.v1.CronJob(`${name}-restore-${database}`, {
-                    metadata: { name: cronJobName, namespace, labels: backupLabels(POSTGRES_BACKUP_APP, cronJobName, args.postgresImage) },
-                    spec: postgresRestoreCronJob({ ...pod, cronJobName, timeZone, connection, database, activeDeadlineSeconds: restoreDeadlineSeconds }),
-                }, jobOpts);
+                cronJob(`${name}-restore-${database}`, cronJobName,
+                    postgresRestoreCronJob({ ...job, cronJobName, database, activeDeadlineSeconds: restoreDeadlineSeconds }));
                 restoreCronJobNames[database] = cronJobName;
             }
 
@@ -193,7 +208,7 @@ export class Backups extends pulumi.ComponentResource {
             this.redisClaimName = claim.metadata.name;
             const policy = new k8s.networking.v1.NetworkPolicy(`${name}-redis`, {
                 metadata: { namespace, labels: backupLabels(REDIS_BACKUP_APP, name) },
-                spec: backupNetworkPolicySpec(REDIS_BACKUP_APP, args.redisPods, args.redisPort ?? 6379),
+                spec: withStoreEgress(backupNetworkPolicySpec(REDIS_BACKUP_APP, args.redisPods, args.redisPort ?? 6379)),
             }, { parent: this });
             new k8s.batch.v1.CronJob(BACKUP_CRONJOBS.redis, {
                 metadata: { name: BACKUP_CRONJOBS.redis, namespace, labels: backupLabels(REDIS_BACKUP_APP, BACKUP_CRONJOBS.redis, args.redisImage) },
@@ -204,6 +219,7 @@ export class Backups extends pulumi.ComponentResource {
                     resources: args.resources,
                     // The Debian Valkey image runs as valkey (999).
                     identity: { runAsUser: VALKEY_IMAGE_UID, runAsGroup: VALKEY_IMAGE_UID, fsGroup: VALKEY_IMAGE_UID },
+                    uploadContainer: upload(OBJECT_STORE_SUBPREFIX.redis),
                     cronJobName: BACKUP_CRONJOBS.redis,
                     schedule: args.redisSchedule ?? "30 2 * * *",
                     timeZone,

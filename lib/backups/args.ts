@@ -12,6 +12,7 @@ import { storageClassFor } from "../storage-class";
 import { podHostname } from "../redis/conf";
 import { PASSWORD_KEY } from "../redis/workload";
 import { BACKUP_JOB_RESOURCES } from "./defaults";
+import { BackupObjectStoreArgs, objectStorePrefix } from "./object-store";
 
 /** Outputs of the data-store components the backup jobs refer to. */
 export interface BackupsWiring {
@@ -85,6 +86,24 @@ export function backupsArgs(cfg: StackConfig, wiring: BackupsWiring): BackupsArg
         redisPods: [redisPods(cfg)],
         redisSchedule: b.redisSchedule,
 
+        objectStore: backupObjectStore(cfg),
+
         dataStoresDependsOn: wiring.dependsOn ?? [],
+    };
+}
+
+/** backups.objectStore with the prefix resolved (`stackwright/<environment>` by default); undefined when unset. */
+export function backupObjectStore(cfg: StackConfig): BackupObjectStoreArgs | undefined {
+    const o = cfg.backups.objectStore;
+    if (o === undefined) return undefined;
+    return {
+        endpointUrl: o.endpointUrl,
+        bucket: o.bucket,
+        prefix: objectStorePrefix(o.prefix, cfg.environment),
+        region: o.region,
+        forcePathStyle: o.forcePathStyle,
+        image: o.image,
+        accessKeyId: o.accessKeyId,
+        secretAccessKey: o.secretAccessKey,
     };
 }

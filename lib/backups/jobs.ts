@@ -93,6 +93,11 @@ export interface JobPodArgs {
     readonly image: string;
     readonly resources: ResourceSpec;
     readonly identity: RunAsIdentity;
+    /**
+     * Runs after the script, on the same volume (lib/backups/object-store s3SyncContainer): the script then runs as
+     * an init container and this as the main one. @default none
+     */
+    readonly uploadContainer?: Container;
 }
 
 interface JobTemplateArgs extends JobPodArgs {
@@ -141,13 +146,16 @@ function jobTemplate(a: JobTemplateArgs): k8s.types.input.batch.v1.JobTemplateSp
                     // A node drain or preemption is not the job's fault: retry without counting it.
                     { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
                     { action: "FailJob", onExitCodes: { containerName: a.containerName, operator: "In", values: PERMANENT_EXIT_CODES } },
+                    ...(a.uploadContainer ? [{ action: "FailJob", onExitCodes: { containerName: a.uploadContainer.name, operator: "In", values: PERMANENT_EXIT_CODES } }] : []),
                 ],
             },
             template: {
                 // Jobs never finish with a sidecar next to them; the data namespace is outside the mesh anyway.
                 metadata: { labels: { ...a.labels, "sidecar.istio.io/inject": "false" } },
                 spec: {
-                    ...hardenedPodSpec({ containers: [container], identity: a.identity, volumes }),
+                    ...hardenedPodSpec(a.uploadContainer
+                        ? { initContainers: [container], containers: [a.uploadContainer], identity: a.identity, volumes }
+                        : { containers: [container], identity: a.identity, volumes }),
                     restartPolicy: "Never",
                 },
             },
@@ -177,15 +185,44 @@ function cronJobSpec(a: CronJobArgs): CronJobSpec {
     };
 }
 
-export interface PostgresBackupArgs extends JobPodArgs {
+/** What every PostgreSQL job (backup, verification, restore) shares. */
+export interface PostgresJobArgs extends JobPodArgs {
     readonly cronJobName: string;
-    readonly schedule: string;
     readonly timeZone: string;
     readonly connection: PostgresConnection;
+    readonly activeDeadlineSeconds: number;
+}
+
+interface PostgresJobTemplateArgs {
+    readonly containerName: string;
+    readonly script: string;
+    /** Appended to the connection settings. */
+    readonly env: EnvVar[];
+    readonly backoffLimit: number;
+    /** Added to the backup labels. */
+    readonly extraLabels?: Record<string, string>;
+    readonly readOnlyBackups?: boolean;
+}
+
+/** Job template of a PostgreSQL job: the family's labels, the connection env and the cluster's CA mounted. */
+function postgresJobTemplate(a: PostgresJobArgs, job: PostgresJobTemplateArgs): k8s.types.input.batch.v1.JobTemplateSpec {
+    return jobTemplate({
+        ...a,
+        labels: { ...backupLabels(POSTGRES_BACKUP_APP, a.cronJobName, a.image), ...job.extraLabels },
+        containerName: job.containerName,
+        script: job.script,
+        env: [...postgresEnv(a.connection, a.cronJobName), ...job.env],
+        backoffLimit: job.backoffLimit,
+        readOnlyBackups: job.readOnlyBackups,
+        postgresCaSecretName: a.connection.caSecretName,
+    });
+}
+
+export interface PostgresBackupArgs extends PostgresJobArgs {
+    readonly schedule: string;
     /** Every database of the stack (pg_dump, one set each). */
     readonly databases: readonly string[];
     readonly retention: Retention;
-    readonly activeDeadlineSeconds: number;
 }
 
 /** Daily logical backup: pg_dump -Fc of each database + checksum + manifest, then GFS retention. */
@@ -194,33 +231,25 @@ export function postgresBackupCronJob(a: PostgresBackupArgs): CronJobSpec {
     return cronJobSpec({
         schedule: a.schedule,
         timeZone: a.timeZone,
-        jobTemplate: jobTemplate({
-            ...a,
-            labels: backupLabels(POSTGRES_BACKUP_APP, a.cronJobName, a.image),
+        jobTemplate: postgresJobTemplate(a, {
             containerName: "pg-backup",
             script: BACKUP_SCRIPTS.postgresBackup,
             env: [
-                ...postgresEnv(a.connection, a.cronJobName),
                 // Explicit list: a configured database that is missing makes the run fail instead of being skipped.
                 { name: "DATABASES", value: a.databases.join(" ") },
                 ...retentionEnv(a.retention),
             ],
             // One retry for transient failures (failover of the primary during the dump).
             backoffLimit: 1,
-            postgresCaSecretName: a.connection.caSecretName,
         }),
     });
 }
 
-export interface PostgresVerifyArgs extends JobPodArgs {
-    readonly cronJobName: string;
+export interface PostgresVerifyArgs extends PostgresJobArgs {
     readonly schedule: string;
-    readonly timeZone: string;
-    readonly connection: PostgresConnection;
     readonly databases: readonly string[];
     /** The newest backup of each database must be younger than this (0 = no age check). */
     readonly maxBackupAgeHours: number;
-    readonly activeDeadlineSeconds: number;
 }
 
 /** Weekly proof that the backups restore: newest dump of each database into a scratch database, row counts compared. */
@@ -229,29 +258,21 @@ export function postgresVerifyCronJob(a: PostgresVerifyArgs): CronJobSpec {
     return cronJobSpec({
         schedule: a.schedule,
         timeZone: a.timeZone,
-        jobTemplate: jobTemplate({
-            ...a,
-            labels: backupLabels(POSTGRES_BACKUP_APP, a.cronJobName, a.image),
+        jobTemplate: postgresJobTemplate(a, {
             containerName: "pg-verify",
             script: BACKUP_SCRIPTS.postgresVerify,
             env: [
-                ...postgresEnv(a.connection, a.cronJobName),
                 { name: "DATABASES", value: a.databases.join(" ") },
                 { name: "MAX_BACKUP_AGE_HOURS", value: String(a.maxBackupAgeHours) },
             ],
             backoffLimit: 1,
-            postgresCaSecretName: a.connection.caSecretName,
         }),
     });
 }
 
-export interface PostgresRestoreArgs extends JobPodArgs {
-    readonly cronJobName: string;
-    readonly timeZone: string;
-    readonly connection: PostgresConnection;
+export interface PostgresRestoreArgs extends PostgresJobArgs {
     /** Database whose newest complete backup is restored, in place, owned by its role of the same name. */
     readonly database: string;
-    readonly activeDeadlineSeconds: number;
 }
 
 /**
@@ -264,13 +285,11 @@ export function postgresRestoreCronJob(a: PostgresRestoreArgs): CronJobSpec {
         schedule: NEVER_SCHEDULE,
         timeZone: a.timeZone,
         suspend: true,
-        jobTemplate: jobTemplate({
-            ...a,
-            labels: { ...backupLabels(POSTGRES_BACKUP_APP, a.cronJobName, a.image), [DATABASE_LABEL]: a.database },
+        jobTemplate: postgresJobTemplate(a, {
+            extraLabels: { [DATABASE_LABEL]: a.database },
             containerName: "pg-restore",
             script: BACKUP_SCRIPTS.postgresRestore,
             env: [
-                ...postgresEnv(a.connection, a.cronJobName),
                 { name: "SOURCE_DATABASE", value: a.database },
                 { name: "TARGET_DATABASE", value: a.database },
                 { name: "TARGET_OWNER", value: a.database },
@@ -279,7 +298,6 @@ export function postgresRestoreCronJob(a: PostgresRestoreArgs): CronJobSpec {
             // A restore is run by a person watching it: fail once, loudly, instead of retrying.
             backoffLimit: 0,
             readOnlyBackups: true,
-            postgresCaSecretName: a.connection.caSecretName,
         }),
     });
 }

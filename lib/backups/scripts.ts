@@ -9,12 +9,14 @@ import * as path from "path";
 /** scripts/backup in the repository. */
 export const BACKUP_SCRIPTS_DIR = path.resolve(__dirname, "../../scripts/backup");
 
-/** Entry points run by the jobs (`bash <mount>/<script>`); lib.sh and retention.sh are sourced by them. */
+/** Entry points run by the jobs (`bash <mount>/<script>`, s3-sync.sh with `sh`); lib.sh and retention.sh are sourced by them. */
 export const BACKUP_SCRIPTS = {
     postgresBackup: "pg-backup.sh",
     postgresVerify: "pg-verify.sh",
     postgresRestore: "pg-restore.sh",
     redisSnapshot: "redis-snapshot.sh",
+    /** POSIX sh, run by the rclone image's busybox sh (`sh <mount>/s3-sync.sh`). */
+    objectStoreSync: "s3-sync.sh",
 } as const;
 
 /** Every `*.sh` of the directory by file name (the ConfigMap's data), sorted; fails if an entry point is missing. */
