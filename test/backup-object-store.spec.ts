@@ -4,11 +4,12 @@
 //    servers (moto) on random loopback ports in temp dirs. Skips only when a tool is absent and CI is
 //    not "true".
 // 2. The Kubernetes wiring (backups.objectStore) rendered with the real stack files under mocks.
+import { findPgBin, hasBinary, sha256File, sleep, waitFor as waitUntil } from "./lib/tools";
+import { freePort } from "./lib/ports";
 import { expect } from "chai";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { BACKUP_CRONJOBS } from "../lib/topology";
@@ -27,9 +28,6 @@ const REDIS_PASSWORD = "redis pa$$ 'w\"rd'";
 
 interface Run { status: number | null; stdout: string; stderr: string }
 
-function hasBinary(bin: string): boolean {
-    return spawnSync("sh", ["-c", 'command -v "$1"', "sh", bin], { stdio: "ignore" }).status === 0;
-}
 
 function hasMoto(): boolean {
     return spawnSync("python3", ["-c", "import moto.server, boto3"], { stdio: "ignore", timeout: 30_000 }).status === 0;
@@ -43,43 +41,15 @@ function requireTools(ctx: Mocha.Context, missing: string[]): void {
     ctx.skip();
 }
 
-function findPgBin(): string | undefined {
-    const base = "/usr/lib/postgresql";
-    if (!fs.existsSync(base)) return undefined;
-    const versions = fs.readdirSync(base).filter((v) => fs.existsSync(path.join(base, v, "bin", "initdb"))).sort((a, b) => Number(b) - Number(a));
-    return versions.length > 0 ? path.join(base, versions[0], "bin") : undefined;
-}
 
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
-}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-        if (check()) return;
-        await sleep(100);
-    }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, opts: { input?: string; timeoutMs?: number } = {}): Run {
     const r = spawnSync(cmd, args, { env, input: opts.input, encoding: "utf8", timeout: opts.timeoutMs ?? 60_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function sha256File(file: string): string {
-    return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-}
 
 /** Visible files of a set directory (no *.partial, no last-success), sorted. */
 function backupFiles(dir: string): string[] {
@@ -590,3 +560,8 @@ describe("backups: object-storage target (rendered under mocks)", () => {
         expect(violations.map((v) => `${v.object}: ${v.message}`)).to.deep.equal([]);
     });
 });
+
+/** This spec's polling bound. */
+function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+    return waitUntil(what, check, timeoutMs);
+}

@@ -1,10 +1,10 @@
 // End-to-end tests of scripts/backup/*.sh against real PostgreSQL and Redis servers started on
 // random loopback ports in temp dirs. Skips only when a binary is absent and CI is not "true".
+import { findPgBin, hasBinary, sha256File, sleep, waitFor as waitUntil } from "./lib/tools";
+import { freePort } from "./lib/ports";
 import { expect } from "chai";
 import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from "child_process";
-import * as crypto from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 
@@ -20,9 +20,6 @@ const IN_CI = process.env.CI === "true";
 const PG_PASSWORD = "pg pa$$ 'w\"rd' 9";
 const REDIS_PASSWORD = 'redis pa$$ "w\\rd" 4b1e';
 
-function hasBinary(bin: string): boolean {
-    return spawnSync("sh", ["-c", 'command -v "$1"', "sh", bin], { stdio: "ignore" }).status === 0;
-}
 
 /** Skip with a reason, unless in CI where a missing tool is a failure. */
 function requireTools(ctx: Mocha.Context, missing: string[]): void {
@@ -38,46 +35,10 @@ function requireTools(ctx: Mocha.Context, missing: string[]): void {
 }
 
 /** Newest PostgreSQL bin dir (Debian keeps it off PATH). */
-function findPgBin(): string | undefined {
-    const base = "/usr/lib/postgresql";
-    if (fs.existsSync(base)) {
-        const versions = fs
-            .readdirSync(base)
-            .filter((v) => fs.existsSync(path.join(base, v, "bin", "initdb")))
-            .sort((a, b) => Number(b) - Number(a));
-        if (versions.length > 0) {
-            return path.join(base, versions[0], "bin");
-        }
-    }
-    const cfg = spawnSync("pg_config", ["--bindir"], { encoding: "utf8" });
-    const dir = cfg.status === 0 ? cfg.stdout.trim() : "";
-    return dir && fs.existsSync(path.join(dir, "initdb")) ? dir : undefined;
-}
 
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-    });
-}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` every 100 ms until it returns true or `timeoutMs` passes. */
-async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-        if (check()) {
-            return;
-        }
-        await sleep(100);
-    }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 interface RunResult {
     status: number | null;
@@ -90,9 +51,6 @@ function runScript(script: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): 
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function sha256File(file: string): string {
-    return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-}
 
 /** All files below dir, relative, sorted ("" when dir is absent). */
 function listFiles(dir: string): string[] {
@@ -941,3 +899,8 @@ describe("backup scripts: shellcheck", function () {
         expect(r.status, r.stdout + r.stderr).to.equal(0);
     });
 });
+
+/** This spec's polling bound. */
+function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+    return waitUntil(what, check, timeoutMs);
+}

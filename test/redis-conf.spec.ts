@@ -1,3 +1,4 @@
+import { hasBinary } from "./lib/tools";
 import { expect } from "chai";
 import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -28,9 +29,6 @@ const CLI_BIN = process.env.CLI_BIN ?? "redis-cli";
 // Quotes, backslash, dollar and spaces prove the config quoting and the env-only transport end to end.
 const PASSWORD = 'Test pa$$ "w\\rd" 7f3a9c';
 
-function hasBinary(bin: string): boolean {
-    return spawnSync("sh", ["-c", 'command -v "$1"', "sh", bin], { stdio: "ignore" }).status === 0;
-}
 
 /** Skip with a reason, unless in CI where a missing tool is a failure. */
 function requireBinaries(ctx: Mocha.Context, bins: string[]): void {

@@ -15,3 +15,8 @@ export async function freePorts(count: number): Promise<number[]> {
     await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
     return ports;
 }
+
+/** One free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+    return (await freePorts(1))[0];
+}

@@ -2,6 +2,9 @@
  * Real command-line tools for tests (promtool, amtool, ...): a missing tool skips its test locally and fails in CI.
  */
 import { spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 
 /** Absolute path of a command on PATH, or undefined. */
 export function findTool(name: string): string | undefined {
@@ -22,4 +25,39 @@ export function needTool(ctx: Mocha.Context, name: string, debianPackage: string
 export function run(tool: string, args: string[], cwd?: string): { status: number; output: string; stdout: string } {
     const r = spawnSync(tool, args, { cwd, encoding: "utf8", timeout: 30_000 });
     return { status: r.status ?? -1, output: `${r.stdout ?? ""}${r.stderr ?? ""}`, stdout: r.stdout ?? "" };
+}
+
+/** Whether a command is on PATH. */
+export function hasBinary(name: string): boolean {
+    return findTool(name) !== undefined;
+}
+
+/** The bin directory of the newest PostgreSQL server installed (Debian keeps it off PATH), or undefined. */
+export function findPgBin(): string | undefined {
+    const base = "/usr/lib/postgresql";
+    if (fs.existsSync(base)) {
+        const versions = fs.readdirSync(base)
+            .filter((v) => fs.existsSync(path.join(base, v, "bin", "initdb")))
+            .sort((a, b) => Number(b) - Number(a));
+        if (versions.length > 0) return path.join(base, versions[0], "bin");
+    }
+    const cfg = spawnSync("pg_config", ["--bindir"], { encoding: "utf8" });
+    const dir = cfg.status === 0 ? cfg.stdout.trim() : "";
+    return dir && fs.existsSync(path.join(dir, "initdb")) ? dir : undefined;
+}
+
+export function sha256File(file: string): string {
+    return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every 100 ms until it returns true; throws after `timeoutMs`. */
+export async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+        if (check()) return;
+        await sleep(100);
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
