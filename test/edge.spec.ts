@@ -488,6 +488,9 @@ describe("edge: chart values and data-plane settings (pure)", () => {
             expect(v.global.leaderElection.namespace).to.equal("cert-manager");
             expect([v.networkPolicy.enabled, v.webhook.networkPolicy.enabled, v.cainjector.networkPolicy.enabled]).to.deep.equal([true, true, true]);
             expect(v.prometheus.servicemonitor.enabled).to.equal(true);
+            // part-of on every chart object through commonLabels; the chart sets managed-by itself (no duplicate key).
+            expect(v.global.commonLabels).to.deep.equal({ "app.kubernetes.io/part-of": "stackwright" });
+            expect(v).to.not.have.property("podLabels");
         }
         const off = certManagerChartValues({ namespace: "cm", environment: "dev", monitoring: false, zoneSpreadRequired: false, resources: edgeResourceDefaults("dev").certManager });
         expect(off.prometheus).to.deep.equal({ enabled: false, servicemonitor: { enabled: false, interval: "30s" } });

@@ -5,7 +5,7 @@
  */
 import type { Environment } from "../../config";
 import { ResourceSpec, toKubeResources } from "../defaults";
-import { MANAGED_BY, PART_OF } from "../labels";
+import { PART_OF } from "../labels";
 import {
     controlPlaneSelector, DATA_PLANE_METRICS_PORT, GATEWAY_CLASS_NAME, HTTP_PORT, HTTPS_PORT, ISTIO_INJECT_LABEL, NGF_AGENT_TLS_SECRET,
     NGF_HEALTH_PORT, NGF_METRICS_PORT, NGF_SERVER_TLS_SECRET,
@@ -181,7 +181,9 @@ export function certManagerChartValues(args: CertManagerValuesArgs) {
     });
     return {
         crds: { enabled: true, keep: true },
-        global: { leaderElection: { namespace: args.namespace } },
+        // commonLabels reach every object the chart renders (its own labels already carry name, instance,
+        // component and managed-by; setting managed-by again would duplicate the key in its templates).
+        global: { leaderElection: { namespace: args.namespace }, commonLabels: { "app.kubernetes.io/part-of": PART_OF } },
         config: {
             apiVersion: "controller.config.cert-manager.io/v1alpha1",
             kind: "ControllerConfiguration",
@@ -193,7 +195,6 @@ export function certManagerChartValues(args: CertManagerValuesArgs) {
         podDisruptionBudget: pdb,
         resources: toKubeResources(args.resources.controller),
         topologySpreadConstraints: spreadConstraints(component("cert-manager"), args.zoneSpreadRequired),
-        podLabels: { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/managed-by": MANAGED_BY },
         networkPolicy: { enabled: true },
         prometheus: { enabled: args.monitoring, servicemonitor: { enabled: args.monitoring, interval: "30s" } },
         webhook: {

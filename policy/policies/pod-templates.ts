@@ -221,6 +221,8 @@ function prometheusOperatorPod(o: KubeObject, app: "prometheus" | "alertmanager"
             "app.kubernetes.io/name": app,
             "app.kubernetes.io/instance": name,
             "app.kubernetes.io/managed-by": "prometheus-operator",
+            // The operator also labels the pods with the resource's name (Services of the chart select on it).
+            "operator.prometheus.io/name": name,
             [app]: name,
         }),
         annotations: stringMap(get(spec, "podMetadata", "annotations")),
