@@ -14,6 +14,9 @@ import {
     BARMAN_PLUGIN_CLIENT_SECRET, BARMAN_PLUGIN_DROPPED_KINDS, BARMAN_PLUGIN_SERVER_SECRET, BARMAN_PLUGIN_SERVICE,
     barmanPluginChartValues, ChartSourceConfig, chartSourceArgs, operatorChartValues,
 } from "../lib/postgres/values";
+import {
+    BARMAN_PLUGIN_RELEASE_NAME, OPERATOR_RELEASE_NAME, operatorNetworkPolicySpec, operatorPdbSpec,
+} from "../lib/postgres/operator-policies";
 import { PeerSelector, POSTGRES_CLUSTER_NAME, POSTGRES_POOLER_NAME } from "../lib/topology";
 
 export interface PostgresPoolerArgs {
@@ -128,7 +131,8 @@ export class Postgres extends pulumi.ComponentResource {
         // --- Operator ------------------------------------------------------------------------------------------
         this.operator = new k8s.helm.v4.Chart(`${name}-operator`, {
             ...chartSourceArgs(args.operatorChart),
-            name: "cnpg",
+            // The chart puts the release name into the operator pods' labels (OPERATOR_POD_LABELS).
+            name: OPERATOR_RELEASE_NAME,
             namespace: args.operatorNamespace,
             values: operatorChartValues({
                 replicas: args.operatorReplicas ?? 1,
@@ -136,6 +140,25 @@ export class Postgres extends pulumi.ComponentResource {
                 monitoringEnabled: args.monitoringEnabled,
             }),
         }, { parent: this, dependsOn: args.monitoringEnabled ? monitoringDependsOn : [] });
+        // The chart renders neither a NetworkPolicy nor a PodDisruptionBudget for its operator pods.
+        const operatorLabels = recommendedLabels({ name: "cloudnative-pg", instance: OPERATOR_RELEASE_NAME, component: "operator" });
+        const afterOperator = { parent: this, dependsOn: [this.operator] };
+        new k8s.networking.v1.NetworkPolicy(`${name}-operator`, {
+            metadata: { namespace: args.operatorNamespace, labels: operatorLabels },
+            spec: operatorNetworkPolicySpec({
+                dataNamespace: args.namespace,
+                clusterName,
+                prometheus: args.prometheusPods,
+                barmanPlugin: args.objectStore !== undefined,
+            }),
+        }, afterOperator);
+        const operatorPdb = operatorPdbSpec(args.operatorReplicas ?? 1);
+        if (operatorPdb) {
+            new k8s.policy.v1.PodDisruptionBudget(`${name}-operator`, {
+                metadata: { namespace: args.operatorNamespace, labels: operatorLabels },
+                spec: operatorPdb,
+            }, afterOperator);
+        }
 
         // --- Credentials ---------------------------------------------------------------------------------------
         // basic-auth Secrets CloudNativePG reads; `cnpg.io/reload` makes a rotated password apply at once.
@@ -333,7 +356,7 @@ export class Postgres extends pulumi.ComponentResource {
         const secrets = [tlsSecret("server", BARMAN_PLUGIN_SERVER_SECRET), tlsSecret("client", BARMAN_PLUGIN_CLIENT_SECRET)];
         return new k8s.helm.v4.Chart(`${name}-barman-cloud`, {
             ...chartSourceArgs(store.pluginChart),
-            name: "plugin-barman-cloud",
+            name: BARMAN_PLUGIN_RELEASE_NAME,
             namespace: args.operatorNamespace,
             values: barmanPluginChartValues({ resources: store.pluginResources }),
             postRenderer: {

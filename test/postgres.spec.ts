@@ -15,12 +15,13 @@ import {
     clusterSpec, connectionUri, instanceSelector, objectStoreSpec, primaryEndpoint, scheduledBackupSpec,
 } from "../lib/postgres/specs";
 import { BARMAN_PLUGIN_DROPPED_KINDS, chartSourceArgs, operatorChartValues } from "../lib/postgres/values";
+import { operatorNetworkPolicySpec, operatorPdbSpec } from "../lib/postgres/operator-policies";
 import { DATABASE_SECRET_ENV } from "../lib/topology";
 import {
     byName, descendantsOf, kubeObjects, manifestOf, ofKind, podSpecOf, readStackConfig, RecordedResource, RenderedStack, renderStack,
     REPO_ROOT, STACKS, StackName,
 } from "./lib/harness";
-import { Endpoint, isAllowed, matchesSelector, NetworkPolicyObject, podEndpoint } from "./lib/netpol";
+import { allowedConnections, Endpoint, isAllowed, matchesSelector, NetworkPolicyObject, podEndpoint } from "./lib/netpol";
 import { freePorts } from "./lib/ports";
 import { validateAgainstSchemas } from "./lib/schemas";
 
@@ -32,6 +33,56 @@ const OBJECT_STORE = {
     secretAccessKey: "example-secret-access-key-that-must-stay-secret",
     region: "eu-central-1",
 };
+
+/**
+ * Labels the cloudnative-pg chart 0.29.0 puts on the operator pods (independent of lib/postgres, so a drifting
+ * constant there fails here). Source, cloudnative-pg/charts at tag cloudnative-pg-v0.29.0:
+ * templates/deployment.yaml, pod template `labels: {{- include "cloudnative-pg.selectorLabels" . }}` (+ empty
+ * `podLabels`); templates/_helpers.tpl `cloudnative-pg.selectorLabels` = `app.kubernetes.io/name: {{ include
+ * "cloudnative-pg.name" . }}` (chart name, no nameOverride) and `app.kubernetes.io/instance: {{ .Release.Name }}`
+ * (release "cnpg", set by components/postgres.ts).
+ */
+const CHART_OPERATOR_POD_LABELS = { "app.kubernetes.io/name": "cloudnative-pg", "app.kubernetes.io/instance": "cnpg" };
+/** plugin-barman-cloud chart 0.7.0 "plugin-barman-cloud.selectorLabels" for release "plugin-barman-cloud". */
+const CHART_BARMAN_PLUGIN_POD_LABELS = { "app.kubernetes.io/name": "plugin-barman-cloud", "app.kubernetes.io/instance": "plugin-barman-cloud" };
+
+/** Probes for the operator's NetworkPolicy: who may reach the operator, and where the operator may go. */
+const operatorProbes = (operatorNamespace: string): Endpoint[] => [
+    podEndpoint("operator", operatorNamespace, CHART_OPERATOR_POD_LABELS, [9443, 8080, 22]),
+    { id: "api-server", ip: "203.0.113.10", ports: [443, 6443, 80].map((port) => ({ port, protocol: "TCP" as const })) },
+    podEndpoint("prometheus", "monitoring", { "app.kubernetes.io/name": "prometheus" }),
+    podEndpoint("apps-pod", "apps", { "app.kubernetes.io/name": "backend" }, [8080, 443]),
+    podEndpoint("instance", "data", { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "instance" }, [5432, 8000, 9187]),
+    podEndpoint("pooler", "data", { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "pooler", "cnpg.io/poolerName": "postgres-pooler-rw" }, [5432]),
+    podEndpoint("barman-plugin", operatorNamespace, CHART_BARMAN_PLUGIN_POD_LABELS, [9090]),
+    {
+        id: "kube-dns", namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" },
+        ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }],
+    },
+];
+/** Connections to or from the operator pods that the operator's own policy allows (each side judged alone). */
+const operatorConnections = (policy: NetworkPolicyObject, operatorNamespace: string): string[] => {
+    const endpoints = operatorProbes(operatorNamespace);
+    const ingress = allowedConnections([policy], endpoints, "ingress").filter((c) => / -> operator:/.test(c));
+    const egress = allowedConnections([policy], endpoints, "egress").filter((c) => c.startsWith("operator -> "));
+    return [...ingress, ...egress].sort();
+};
+const expectedOperatorConnections = (opts: { monitoring: boolean; barmanPlugin: boolean }): string[] => [
+    // Webhooks from anywhere (the API server's addresses are cluster-specific).
+    ...["api-server", "prometheus", "apps-pod", "instance", "pooler", "barman-plugin", "kube-dns"].map((s) => `${s} -> operator:9443/TCP`),
+    ...(opts.monitoring ? ["prometheus -> operator:8080/TCP"] : []),
+    // API server ports to any destination (443/6443), the instances' status API, DNS.
+    "operator -> api-server:443/TCP", "operator -> api-server:6443/TCP", "operator -> apps-pod:443/TCP",
+    "operator -> instance:8000/TCP",
+    "operator -> kube-dns:53/UDP", "operator -> kube-dns:53/TCP",
+    ...(opts.barmanPlugin ? ["operator -> barman-plugin:9090/TCP"] : []),
+].sort();
+const operatorPolicyOf = (resources: RecordedResource[], operatorNamespace: string): RecordedResource => {
+    const found = ofKind(resources, "NetworkPolicy", operatorNamespace);
+    expect(found, `NetworkPolicies in ${operatorNamespace}`).to.have.length(1);
+    return found[0];
+};
+const asPolicy = (r: RecordedResource): NetworkPolicyObject => ({ metadata: { namespace: r.inputs.metadata.namespace }, spec: r.inputs.spec });
 
 const dataStoreResources = (r: RenderedStack) => {
     const component = r.resources.find((x) => x.type === "stackwright:data:Postgres");
@@ -72,6 +123,24 @@ describe("postgres: pure specs", () => {
         expect(off.monitoring.podMonitorEnabled).to.equal(false);
         expect(off).to.not.have.property("topologySpreadConstraints");
         expect(() => operatorChartValues({ replicas: 0, resources: OPERATOR_RESOURCES, monitoringEnabled: false })).to.throw(/replicas/);
+    });
+
+    it("operator NetworkPolicy: metrics only from Prometheus when given, the plugin's gRPC port only with the plugin", () => {
+        const prometheus = { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" } };
+        const policy = (spec: unknown): NetworkPolicyObject => ({ metadata: { namespace: "cnpg-system" }, spec: spec as Record<string, any> });
+        const full = operatorNetworkPolicySpec({ dataNamespace: "data", clusterName: "postgres", prometheus, barmanPlugin: true });
+        expect(operatorConnections(policy(full), "cnpg-system")).to.deep.equal(expectedOperatorConnections({ monitoring: true, barmanPlugin: true }));
+        const bare = operatorNetworkPolicySpec({ dataNamespace: "data", clusterName: "postgres", barmanPlugin: false });
+        expect(operatorConnections(policy(bare), "cnpg-system")).to.deep.equal(expectedOperatorConnections({ monitoring: false, barmanPlugin: false }));
+        expect(bare.podSelector).to.deep.equal({ matchLabels: CHART_OPERATOR_POD_LABELS });
+    });
+
+    it("operator PDB: maxUnavailable 1 for 2+ replicas, none for one, refuses impossible counts", () => {
+        expect(operatorPdbSpec(1)).to.equal(undefined);
+        expect(operatorPdbSpec(2)).to.deep.equal({ maxUnavailable: 1, selector: { matchLabels: CHART_OPERATOR_POD_LABELS } });
+        expect(operatorPdbSpec(3)).to.deep.include({ maxUnavailable: 1 });
+        expect(() => operatorPdbSpec(0)).to.throw(/replicas/);
+        expect(() => operatorPdbSpec(1.5)).to.throw(/replicas/);
     });
 
     const base = {
@@ -327,6 +396,52 @@ for (const stack of STACKS) {
             expect(postgresClientPeers(cfg).map((p) => p.podLabels["app.kubernetes.io/name"]).sort()).to.deep.equal(expected);
         });
 
+        it("operator NetworkPolicy: in the operator namespace, selects exactly the chart's operator pods, after the chart", () => {
+            const chart = one(mine, "kubernetes:helm.sh/v4:Chart");
+            // The release name is part of the pods' labels (app.kubernetes.io/instance).
+            expect(chart.inputs.name).to.equal(CHART_OPERATOR_POD_LABELS["app.kubernetes.io/instance"]);
+            const policy = operatorPolicyOf(mine, cfg.namespaces.postgresOperator);
+            expect(cfg.namespaces.postgresOperator).to.equal("cnpg-system");
+            expect(policy.inputs.spec.podSelector).to.deep.equal({ matchLabels: CHART_OPERATOR_POD_LABELS });
+            expect(policy.inputs.spec.policyTypes).to.deep.equal(["Ingress", "Egress"]);
+            expect(matchesSelector(policy.inputs.spec.podSelector, CHART_BARMAN_PLUGIN_POD_LABELS)).to.equal(false);
+            expect(policy.dependencies).to.include(chart.urn);
+            expect(policy.inputs.metadata.labels).to.deep.include({
+                "app.kubernetes.io/name": "cloudnative-pg", "app.kubernetes.io/component": "operator",
+                "app.kubernetes.io/part-of": "stackwright", "app.kubernetes.io/managed-by": "pulumi",
+            });
+        });
+
+        it("operator NetworkPolicy: webhook 9443 from anywhere, 8080 from Prometheus (with monitoring); API server, instances, DNS out", () => {
+            const policy = asPolicy(operatorPolicyOf(mine, cfg.namespaces.postgresOperator));
+            expect(operatorConnections(policy, cfg.namespaces.postgresOperator))
+                .to.deep.equal(expectedOperatorConnections({ monitoring: cfg.monitoring.enabled, barmanPlugin: false }));
+        });
+
+        it("operator PodDisruptionBudget (policy/v1, maxUnavailable 1) exactly when the operator runs 2+ replicas", () => {
+            const replicas = cfg.postgres.operatorReplicas ?? operatorReplicaDefault(cfg.environment);
+            const chart = one(mine, "kubernetes:helm.sh/v4:Chart");
+            expect(chart.inputs.values.replicaCount).to.equal(replicas);
+            const pdbs = ofKind(mine, "PodDisruptionBudget");
+            expect(pdbs.map((p) => p.type)).to.deep.equal(replicas > 1 ? ["kubernetes:policy/v1:PodDisruptionBudget"] : []);
+            if (replicas > 1) {
+                expect(stack).to.not.equal("dev");
+                const pdb = pdbs[0];
+                expect(pdb.inputs.metadata.namespace).to.equal(cfg.namespaces.postgresOperator);
+                expect(pdb.inputs.spec).to.deep.equal({ maxUnavailable: 1, selector: { matchLabels: CHART_OPERATOR_POD_LABELS } });
+                expect(pdb.dependencies).to.include(chart.urn);
+                expect(pdb.inputs.metadata.labels).to.deep.include({ "app.kubernetes.io/component": "operator", "app.kubernetes.io/part-of": "stackwright" });
+            }
+        });
+
+        it("operator NetworkPolicy and PodDisruptionBudget pass strict schema validation", async () => {
+            const objects = kubeObjects([...ofKind(mine, "NetworkPolicy", cfg.namespaces.postgresOperator), ...ofKind(mine, "PodDisruptionBudget")]);
+            const replicas = cfg.postgres.operatorReplicas ?? operatorReplicaDefault(cfg.environment);
+            expect(objects.map((o) => o.kind).sort()).to.deep.equal(replicas > 1 ? ["NetworkPolicy", "PodDisruptionBudget"] : ["NetworkPolicy"]);
+            const violations = await validateAgainstSchemas(objects);
+            expect(violations.map((v) => `${v.object}: ${v.message}`)).to.deep.equal([]);
+        });
+
         it("Pooler only where configured (prod): PgBouncer with resources and a hardened container", () => {
             const poolers = mine.filter((r) => r.type === "kubernetes:postgresql.cnpg.io/v1:Pooler");
             expect(poolers).to.have.length(stack === "prod" ? 1 : 0);
@@ -388,6 +503,11 @@ describe("postgres: WAL archiving to object storage (staging with postgres.objec
         expect(credentials.inputs.stringData).to.deep.equal({ ACCESS_KEY_ID: OBJECT_STORE.accessKeyId, ACCESS_SECRET_KEY: OBJECT_STORE.secretAccessKey, REGION: OBJECT_STORE.region });
         const backup = one(mine, "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup");
         expect(backup.inputs.spec).to.deep.include({ schedule: "0 0 2 * * *", method: "plugin", cluster: { name: "postgres" } });
+    });
+
+    it("the operator may reach the plugin's gRPC port (9090) in its namespace", () => {
+        const policy = asPolicy(operatorPolicyOf(mine, "cnpg-system"));
+        expect(operatorConnections(policy, "cnpg-system")).to.deep.equal(expectedOperatorConnections({ monitoring: true, barmanPlugin: true }));
     });
 
     it("object-store credentials appear only in their Secret", () => {

@@ -363,7 +363,7 @@ type NetworkPolicyIngressRule = k8s.types.input.networking.v1.NetworkPolicyIngre
 const tcp = (port: number) => ({ protocol: "TCP", port });
 const sameNamespacePods = (selector: Record<string, unknown>) => ({ podSelector: selector });
 /** Any destination: the API server has no labels to select (its address is cluster-specific). */
-const apiServerEgress = { ports: API_SERVER_PORTS.map(tcp) };
+export const apiServerEgress = { ports: API_SERVER_PORTS.map(tcp) };
 
 /** The instances' policy: who may reach PostgreSQL, the status API and the exporter, and where instances may go. */
 export function instancesNetworkPolicySpec(args: PostgresNetworkArgs): NetworkPolicySpec {
