@@ -15,7 +15,7 @@ import {
     barmanPluginChartValues, ChartSourceConfig, chartSourceArgs, operatorChartValues,
 } from "../lib/postgres/values";
 import {
-    BARMAN_PLUGIN_RELEASE_NAME, OPERATOR_RELEASE_NAME, operatorNetworkPolicySpec, operatorPdbSpec,
+    BARMAN_PLUGIN_RELEASE_NAME, barmanPluginNetworkPolicySpec, OPERATOR_RELEASE_NAME, operatorNetworkPolicySpec, operatorPdbSpec,
 } from "../lib/postgres/operator-policies";
 import { PeerSelector, POSTGRES_CLUSTER_NAME, POSTGRES_POOLER_NAME } from "../lib/topology";
 
@@ -182,6 +182,10 @@ export class Postgres extends pulumi.ComponentResource {
         let plugin: k8s.helm.v4.Chart | undefined;
         if (args.objectStore) {
             plugin = this.barmanPlugin(name, args, args.objectStore);
+            new k8s.networking.v1.NetworkPolicy(`${name}-barman-plugin`, {
+                metadata: { namespace: args.operatorNamespace, labels: recommendedLabels({ name: "plugin-barman-cloud", instance: BARMAN_PLUGIN_RELEASE_NAME, component: "backup-plugin" }) },
+                spec: barmanPluginNetworkPolicySpec(),
+            }, { parent: this, dependsOn: [plugin] });
             const credentials = new k8s.core.v1.Secret(`${name}-object-store`, {
                 metadata: { namespace: args.namespace, labels: labels("backup") },
                 type: "Opaque",

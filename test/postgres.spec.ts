@@ -77,9 +77,11 @@ const expectedOperatorConnections = (opts: { monitoring: boolean; barmanPlugin: 
     "operator -> kube-dns:53/UDP", "operator -> kube-dns:53/TCP",
     ...(opts.barmanPlugin ? ["operator -> barman-plugin:9090/TCP"] : []),
 ].sort();
+/** The one NetworkPolicy selecting the operator pods (the Barman Cloud plugin, when installed, has its own). */
 const operatorPolicyOf = (resources: RecordedResource[], operatorNamespace: string): RecordedResource => {
-    const found = ofKind(resources, "NetworkPolicy", operatorNamespace);
-    expect(found, `NetworkPolicies in ${operatorNamespace}`).to.have.length(1);
+    const found = ofKind(resources, "NetworkPolicy", operatorNamespace)
+        .filter((p) => matchesSelector(p.inputs.spec.podSelector, CHART_OPERATOR_POD_LABELS));
+    expect(found, `NetworkPolicies selecting the operator in ${operatorNamespace}`).to.have.length(1);
     return found[0];
 };
 const asPolicy = (r: RecordedResource): NetworkPolicyObject => ({ metadata: { namespace: r.inputs.metadata.namespace }, spec: r.inputs.spec });
@@ -508,6 +510,22 @@ describe("postgres: WAL archiving to object storage (staging with postgres.objec
     it("the operator may reach the plugin's gRPC port (9090) in its namespace", () => {
         const policy = asPolicy(operatorPolicyOf(mine, "cnpg-system"));
         expect(operatorConnections(policy, "cnpg-system")).to.deep.equal(expectedOperatorConnections({ monitoring: true, barmanPlugin: true }));
+    });
+
+    it("the plugin's own NetworkPolicy admits only the operator on 9090 and lets it reach only the API server and DNS", () => {
+        const policies = mine.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && r.inputs.metadata.namespace === "cnpg-system");
+        const pluginPolicy = policies.find((p) => matchesSelector(p.inputs.spec.podSelector, CHART_BARMAN_PLUGIN_POD_LABELS)
+            && !matchesSelector(p.inputs.spec.podSelector, CHART_OPERATOR_POD_LABELS))!;
+        expect(pluginPolicy, "plugin NetworkPolicy").to.not.equal(undefined);
+        const policy = asPolicy(pluginPolicy);
+        const endpoints = operatorProbes("cnpg-system");
+        const ingress = allowedConnections([policy], endpoints, "ingress").filter((c) => / -> barman-plugin:/.test(c));
+        const egress = allowedConnections([policy], endpoints, "egress").filter((c) => c.startsWith("barman-plugin -> "));
+        expect(ingress).to.deep.equal(["operator -> barman-plugin:9090/TCP"]);
+        expect(egress.sort()).to.deep.equal([
+            "barman-plugin -> api-server:443/TCP", "barman-plugin -> api-server:6443/TCP", "barman-plugin -> apps-pod:443/TCP",
+            "barman-plugin -> kube-dns:53/TCP", "barman-plugin -> kube-dns:53/UDP",
+        ].sort());
     });
 
     it("object-store credentials appear only in their Secret", () => {

@@ -89,3 +89,17 @@ export function operatorPdbSpec(replicas: number): PodDisruptionBudgetSpec | und
     if (replicas < 2) return undefined;
     return { maxUnavailable: 1, selector: { matchLabels: { ...OPERATOR_POD_LABELS } } };
 }
+
+/**
+ * The Barman Cloud plugin's policy (operator namespace): only the operator calls its gRPC port; it talks to the
+ * API server (it watches ObjectStore resources) and DNS. Object storage is reached by the plugin's sidecar in the
+ * instance pods, not by this Deployment.
+ */
+export function barmanPluginNetworkPolicySpec(): NetworkPolicySpec {
+    return {
+        podSelector: { matchLabels: { ...BARMAN_PLUGIN_POD_LABELS } },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{ from: [{ podSelector: { matchLabels: { ...OPERATOR_POD_LABELS } } }], ports: [tcp(BARMAN_PLUGIN_GRPC_PORT)] }],
+        egress: [apiServerEgress, DNS_EGRESS_RULE],
+    };
+}
