@@ -69,6 +69,18 @@ export interface NgfValuesArgs {
     readonly zoneSpreadRequired: boolean;
 }
 
+/** NGF's autoscaling block (same shape for the control plane and the NginxProxy data plane). */
+function ngfAutoscaling(minReplicas: number, maxReplicas: number) {
+    return {
+        enable: true,
+        minReplicas,
+        maxReplicas,
+        targetCPUUtilizationPercentage: TARGET_CPU_PERCENT,
+        targetMemoryUtilizationPercentage: TARGET_MEMORY_PERCENT,
+        behavior: SCALING_BEHAVIOR,
+    };
+}
+
 /**
  * NGINX Gateway Fabric chart values. The control plane: replicas/HPA, resources, spread, metrics on, telemetry to
  * F5 off, kept out of the mesh (label). The cert-generator hook Job is off: the Edge component supplies its
@@ -81,14 +93,7 @@ export function ngfChartValues(args: NgfValuesArgs) {
         nginxGateway: {
             gatewayClassName: GATEWAY_CLASS_NAME,
             replicas: args.replicas,
-            autoscaling: args.maxReplicas === undefined ? { enable: false } : {
-                enable: true,
-                minReplicas: args.replicas,
-                maxReplicas: args.maxReplicas,
-                targetCPUUtilizationPercentage: TARGET_CPU_PERCENT,
-                targetMemoryUtilizationPercentage: TARGET_MEMORY_PERCENT,
-                behavior: SCALING_BEHAVIOR,
-            },
+            autoscaling: args.maxReplicas === undefined ? { enable: false } : ngfAutoscaling(args.replicas, args.maxReplicas),
             labels: {
                 // Pod label: the control plane never gets a sidecar (its gRPC port already speaks mutual TLS).
                 [ISTIO_INJECT_LABEL]: "false",
@@ -133,16 +138,7 @@ export function dataPlaneProxySpec(args: DataPlaneArgs) {
         kubernetes: {
             deployment: {
                 replicas: args.replicas,
-                ...(args.maxReplicas === undefined ? {} : {
-                    autoscaling: {
-                        enable: true,
-                        minReplicas: args.replicas,
-                        maxReplicas: args.maxReplicas,
-                        targetCPUUtilizationPercentage: TARGET_CPU_PERCENT,
-                        targetMemoryUtilizationPercentage: TARGET_MEMORY_PERCENT,
-                        behavior: SCALING_BEHAVIOR,
-                    },
-                }),
+                ...(args.maxReplicas === undefined ? {} : { autoscaling: ngfAutoscaling(args.replicas, args.maxReplicas) }),
                 pod: {
                     terminationGracePeriodSeconds: 30,
                     topologySpreadConstraints: spreadConstraints(args.podLabels, args.zoneSpreadRequired),

@@ -80,8 +80,8 @@ export interface ObjectPolicyDef<C> extends PolicyMeta<C> {
     readonly check: (o: KubeObject, config: C & BaseConfig) => string[];
 }
 
-/** A per-resource policy over Kubernetes objects. */
-export function objectPolicy<C>(def: ObjectPolicyDef<C>): StackwrightResourcePolicy<C> {
+/** What every policy of the pack declares: name, level, optional severity and remediation, config schema. */
+function policyMetadata<C>(def: PolicyMeta<C>) {
     return {
         name: def.name,
         description: def.description,
@@ -90,6 +90,13 @@ export function objectPolicy<C>(def: ObjectPolicyDef<C>): StackwrightResourcePol
         ...(def.remediationSteps ? { remediationSteps: def.remediationSteps } : {}),
         configSchema: schemaFor(def),
         defaults: def.defaults,
+    };
+}
+
+/** A per-resource policy over Kubernetes objects. */
+export function objectPolicy<C>(def: ObjectPolicyDef<C>): StackwrightResourcePolicy<C> {
+    return {
+        ...policyMetadata(def),
         validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
             const o = kubeObject(args.type, args.props, args.name, args.urn);
             if (!o) return args.notApplicable("not a Kubernetes object");
@@ -174,13 +181,7 @@ export interface StackPolicyDef<C> extends PolicyMeta<C> {
 /** A stack policy; each violation names the object it is about (exemptions apply to that object). */
 export function stackPolicy<C>(def: StackPolicyDef<C>): StackwrightStackPolicy<C> {
     return {
-        name: def.name,
-        description: def.description,
-        enforcementLevel: def.enforcementLevel,
-        ...(def.severity ? { severity: def.severity } : {}),
-        ...(def.remediationSteps ? { remediationSteps: def.remediationSteps } : {}),
-        configSchema: schemaFor(def),
-        defaults: def.defaults,
+        ...policyMetadata(def),
         validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
             const config = resolveConfig(def.defaults, args.getConfig<object>());
             const stack = stackView(args.resources);
