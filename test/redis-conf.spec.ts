@@ -309,6 +309,9 @@ async function info(port: number, section: string): Promise<Map<string, string>>
     }));
 }
 
+/** Thrown by a waitFor check when waiting longer cannot help (e.g. the server exited). */
+class GaveUp extends Error {}
+
 /** Polls until check returns a value (not undefined); fails with the last observation after timeoutMs. */
 async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
     const deadline = Date.now() + timeoutMs;
@@ -320,6 +323,9 @@ async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<
                 return value;
             }
         } catch (e) {
+            if (e instanceof GaveUp) {
+                throw e;
+            }
             last = e;
         }
         await new Promise((r) => setTimeout(r, 200));
@@ -389,9 +395,17 @@ describe("redis HA with real servers (start scripts + generated conf)", function
         fs.chmodSync(file, 0o444); // like a ConfigMap mount: the scripts must only read it
     }
 
-    async function waitForReplication(primaryPort: number, replicaPorts: number[], timeoutMs: number): Promise<void> {
+    /** Waits until every replica reports an up link to primaryPort; fails at once when `child` (a replica just
+     *  started) exits, with the end of its log. */
+    async function waitForReplication(primaryPort: number, replicaPorts: number[], timeoutMs: number,
+        child?: ChildProcess): Promise<void> {
         for (const port of replicaPorts) {
             await waitFor(`node ${port} replicating from ${primaryPort}`, timeoutMs, async () => {
+                if (child !== undefined && (child.exitCode !== null || child.signalCode !== null)) {
+                    const log = processes.find((p) => p.child === child)?.log;
+                    const tail = log && fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").slice(-10).join("\n") : "";
+                    throw new GaveUp(`node on port ${port} exited (${child.exitCode ?? child.signalCode}):\n${tail}`);
+                }
                 const repl = await info(port, "replication");
                 return repl.get("role") === "slave" && repl.get("master_port") === String(primaryPort)
                     && repl.get("master_link_status") === "up" ? true : undefined;
@@ -534,8 +548,8 @@ describe("redis HA with real servers (start scripts + generated conf)", function
         if (newPrimary === 0) {
             this.skip(); // failover test failed already; nothing to rejoin
         }
-        startNode(0);
-        await waitForReplication(newPrimary, [serverPorts[0]], 20_000);
+        const restarted = startNode(0);
+        await waitForReplication(newPrimary, [serverPorts[0]], 20_000, restarted);
         expect((await cli(serverPorts[0], ["GET", "after-failover"])).stdout).to.equal("yes");
         expect((await cli(serverPorts[0], ["GET", "key:0"])).stdout).to.equal("value-0");
         const runtime = fs.readFileSync(path.join(root, "node-0", "run", "server.conf"), "utf8");
