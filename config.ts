@@ -37,6 +37,8 @@ const cpu = quantity.describe("CPU quantity, e.g. \"500m\"");
 const memory = quantity.describe("memory quantity, e.g. \"512Mi\"");
 const positiveInt = z.number().int().positive();
 const percent = z.number().int().min(1).max(100);
+/** Highest volume-use warning: the critical PVC alert is fixed at 95 % and must stay above the warning. */
+export const PVC_WARNING_MAX_PERCENT = 94;
 const absolutePath = z.string().regex(/^\/[^\0]*$/, "must be an absolute path, e.g. \"/var/cache\"");
 
 /** A container image pinned by tag or digest; "latest" and untagged references are rejected. */
@@ -141,9 +143,9 @@ const httpProbe = strict({
     port: z.union([portName, z.number().int().min(1).max(65535)]).optional().describe("port name or number; default: the first port"),
     command: z.array(z.string()).min(1).optional().describe("command (exec probes)"),
     initialDelaySeconds: z.number().int().min(0).optional().describe("seconds before the first probe (liveness default 30, readiness 5, startup 0)"),
-    periodSeconds: positiveInt.optional().describe("seconds between probes (liveness 10, readiness 5, startup 5)"),
-    timeoutSeconds: positiveInt.optional().describe("probe timeout in seconds (liveness 5, readiness 3)"),
-    failureThreshold: positiveInt.optional().describe("failures before acting (liveness 3, readiness 2, startup 30 = 150 s to start)"),
+    periodSeconds: positiveInt.optional().describe("seconds between probes (liveness 10, readiness 5, startup 10)"),
+    timeoutSeconds: positiveInt.optional().describe("probe timeout in seconds (liveness 5, readiness 3, startup 5)"),
+    failureThreshold: positiveInt.optional().describe("failures before acting (liveness 3, readiness 2, startup 30: 30 x 10 s = 300 s to start)"),
 });
 export type ProbeConfig = z.infer<typeof httpProbe>;
 
@@ -210,9 +212,10 @@ const service = strict({
         ttlSecondsAfterFinished: positiveInt.default(3600).describe("delete the finished Job after this long (migrations must be idempotent)"),
     }).optional().describe("database migration Job run with the new image before the Deployment rolls"),
     mesh: strict({
-        timeoutSeconds: positiveInt.default(15).describe("in-mesh request timeout, retries included (VirtualService)"),
-        retryAttempts: z.number().int().min(0).max(10).default(3).describe("retries after the first try (0: no retries)"),
-        retryPerTryTimeoutSeconds: positiveInt.default(10).describe("timeout of each try; at most timeoutSeconds"),
+        timeoutSeconds: positiveInt.default(15)
+            .describe("in-mesh request timeout, retries included (VirtualService); with retries, at least retryPerTryTimeoutSeconds x (retryAttempts + 1)"),
+        retryAttempts: z.number().int().min(0).max(10).default(2).describe("retries after the first try (0: no retries); the defaults, 3 tries x 5 s, fit the 15 s timeout"),
+        retryPerTryTimeoutSeconds: positiveInt.default(5).describe("timeout of each try"),
         retryOn: z.string().regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, "must be a comma-separated list of Envoy retry conditions, e.g. \"5xx,reset\"")
             .default("5xx,reset,connect-failure,refused-stream").describe("Envoy retry conditions"),
         retryPathPrefix: z.string().regex(/^\//).optional().describe("retries only for this path prefix (e.g. /api/v1/); default all paths"),
@@ -352,7 +355,9 @@ const monitoring = strict({
         cpuLimitPercent: percent.default(80).describe("container CPU use as a share of its limit (warning after 10 min)"),
         memoryLimitPercent: percent.default(90).describe("container memory use as a share of its limit (warning after 5 min)"),
         errorRatePercent: z.number().min(0.01).max(100).default(5).describe("share of 5xx responses (critical after 5 min)"),
-        pvcFullPercent: percent.default(85).describe("volume use that warns"),
+        // The critical volume alert is fixed at 95 % (lib/monitoring/alert-rules.ts), and the warning must sit below it.
+        pvcFullPercent: z.number().int().min(1).max(PVC_WARNING_MAX_PERCENT, `must be at most ${PVC_WARNING_MAX_PERCENT} (the critical volume alert fires at 95 %, the warning must come first)`).default(85)
+            .describe(`volume use that warns (1-${PVC_WARNING_MAX_PERCENT}: the critical alert fires at 95 %, so the warning must be below it)`),
         postgresReplicationLagSeconds: positiveInt.default(30).describe("replication lag alert threshold"),
         postgresConnectionsPercent: percent.default(80).describe("PostgreSQL backends as a share of max_connections"),
         redisMemoryPercent: percent.default(90).describe("Redis used_memory as a share of maxmemory"),
@@ -376,7 +381,7 @@ const backups = strict({
     restoreDeadlineSeconds: z.number().int().min(300).default(14400).describe("a restore or restore verification is stopped after this long (RTO: 4 h)"),
     resources: resources.optional().describe("backup job container; default 100m/256Mi requests, 1/1Gi limits"),
     incrementalSchedule: z.string().default("0 0 */6 * * *")
-        .describe("CloudNativePG ScheduledBackup cadence (six-field cron, seconds first) between the daily full ones, when postgres.objectStore is configured"),
+        .describe("extra CloudNativePG ScheduledBackup cadence (six-field cron, seconds first) between the daily ones, when postgres.objectStore is configured; Barman Cloud has no incremental backups, so each run is a full base backup, and continuous WAL archiving covers the time in between"),
     objectStore: strict({
         endpointUrl: z.string().regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, "must be an http(s) URL without query").optional()
             .describe("S3-compatible endpoint (MinIO, Ceph RGW, ...); unset for AWS S3"),
@@ -418,16 +423,43 @@ export type StackConfig = z.infer<typeof stackConfigSchema>;
 // Cross-field rules
 // ---------------------------------------------------------------------------------------------------------------
 
-function crossFieldProblems(cfg: StackConfig): { path: (string | number)[]; message: string }[] {
-    const problems: { path: (string | number)[]; message: string }[] = [];
-    const serviceNames = Object.keys(cfg.services);
+interface Problem { path: (string | number)[]; message: string }
+
+/**
+ * What the cross-field rules may rely on. When the schema fails, the rules still run over the parts that parsed
+ * (so one run reports everything); a rule whose inputs did not parse is skipped rather than guessed at.
+ */
+interface RuleContext {
+    /** True when every named top-level key (and, for "services", every service) parsed. */
+    readonly parsed: (...keys: (keyof StackConfig)[]) => boolean;
+    /** Every service name in the config, parsed or not (a call to a broken service is still a known callee). */
+    readonly serviceNames: string[];
+    /** The raw config, for rules about what the stack file sets explicitly. */
+    readonly raw: Record<string, unknown>;
+}
+
+/** Why a host is unusable: not a DNS name at all, or outside the stack domain (undefined when `domain` is unknown). */
+function hostProblem(host: string, domain: string | undefined): string | undefined {
+    if (!DNS_SUBDOMAIN.test(host)) return `${JSON.stringify(host)} is not a valid DNS-1123 host name (lower-case letters, digits, '-' and '.')`;
+    if (domain !== undefined && publicHost(host, domain) === undefined) {
+        return `"${host}" is outside the stack domain "${domain}" (allowed: a label such as "api", or a name ending in ".${domain}")`;
+    }
+    return undefined;
+}
+
+function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
+    const problems: Problem[] = [];
+    const { parsed, serviceNames } = ctx;
+    const domain = parsed("domain") ? cfg.domain : undefined;
     const seenRoutes = new Map<string, string>();
     const ownDatabases = new Map<string, string>();
 
+    for (const name of serviceNames) {
+        if (!DNS_LABEL.test(name)) problems.push({ path: ["services", name], message: `service name "${name}" must be a DNS-1123 label (lower-case letters, digits and '-', starting with a letter)` });
+    }
     for (const [name, svc] of Object.entries(cfg.services)) {
         const at = (...path: (string | number)[]) => ["services", name, ...path];
         const envDefaults = environmentDefaults(cfg.environment);
-        if (!DNS_LABEL.test(name)) problems.push({ path: at(), message: `service name "${name}" must be a DNS-1123 label (lower-case letters, digits and '-', starting with a letter)` });
 
         const portNames = svc.ports.map((p) => p.name);
         const portNumbers = svc.ports.map((p) => p.containerPort);
@@ -457,7 +489,7 @@ function crossFieldProblems(cfg: StackConfig): { path: (string | number)[]; mess
         const as = svc.autoscaling;
         if (as.minReplicas !== undefined && as.maxReplicas !== undefined && as.minReplicas > as.maxReplicas) {
             problems.push({ path: at("autoscaling", "minReplicas"), message: `minReplicas (${as.minReplicas}) must be <= maxReplicas (${as.maxReplicas})` });
-        } else if (as.enabled ?? envDefaults.autoscalingEnabled) {
+        } else if (parsed("environment") && (as.enabled ?? envDefaults.autoscalingEnabled)) {
             // One bound set, the other from the environment defaults.
             const min = as.minReplicas ?? envDefaults.minReplicas;
             const max = as.maxReplicas ?? envDefaults.maxReplicas;
@@ -484,7 +516,7 @@ function crossFieldProblems(cfg: StackConfig): { path: (string | number)[]; mess
         for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
             const request = resolved.requests[key];
             const limit = resolved.limits[key];
-            if (parseQuantity(request) > parseQuantity(limit)) {
+            if (parsed("environment") && parseQuantity(request) > parseQuantity(limit)) {
                 const origin = svc.resources?.limits?.[key] === undefined ? " (the environment default)" : "";
                 problems.push({ path: at("resources", "requests", key), message: `request "${request}" exceeds limit "${limit}"${origin}` });
             }
@@ -492,9 +524,9 @@ function crossFieldProblems(cfg: StackConfig): { path: (string | number)[]; mess
         svc.calls.forEach((callee, i) => {
             if (!serviceNames.includes(callee)) problems.push({ path: at("calls", i), message: `"${callee}" is not a configured service (allowed: ${serviceNames.join(", ")})` });
             else if (callee === name) problems.push({ path: at("calls", i), message: "a service cannot declare a call to itself" });
-            else if (cfg.services[callee].ports.length === 0) problems.push({ path: at("calls", i), message: `"${callee}" exposes no ports, so it cannot be called` });
+            else if (cfg.services[callee]?.ports.length === 0) problems.push({ path: at("calls", i), message: `"${callee}" exposes no ports, so it cannot be called` });
         });
-        if (svc.database !== undefined) {
+        if (svc.database !== undefined && parsed("postgres")) {
             if (!cfg.postgres.enabled) problems.push({ path: at("database"), message: "postgres.enabled is false, so no database can be used" });
             if (svc.database !== cfg.postgres.appDatabase) {
                 const owner = ownDatabases.get(svc.database);
@@ -502,17 +534,16 @@ function crossFieldProblems(cfg: StackConfig): { path: (string | number)[]; mess
                 ownDatabases.set(svc.database, name);
             }
         }
-        if (svc.redis && !cfg.redis.enabled) problems.push({ path: at("redis"), message: "redis.enabled is false, so the service cannot use Redis" });
-        if (svc.replicas !== undefined && (as.enabled ?? cfg.environment !== "dev")) {
+        if (svc.redis && parsed("redis") && !cfg.redis.enabled) problems.push({ path: at("redis"), message: "redis.enabled is false, so the service cannot use Redis" });
+        if (svc.replicas !== undefined && parsed("environment") && (as.enabled ?? cfg.environment !== "dev")) {
             problems.push({ path: at("replicas"), message: "replicas is set but autoscaling owns the replica count (set autoscaling.enabled: false, or use autoscaling.minReplicas)" });
         }
         svc.routes.forEach((r, i) => {
-            const host = publicHost(r.host, cfg.domain);
-            if (host === undefined) {
-                problems.push({ path: at("routes", i, "host"), message: `"${r.host}" is outside the stack domain "${cfg.domain}" (allowed: a label such as "api", or a name ending in ".${cfg.domain}")` });
-                return;
-            }
             if (!exposes(r.port)) problems.push({ path: at("routes", i, "port"), message: `route port ${JSON.stringify(r.port ?? "(first port)")} is not a port of this service (allowed: ${portNames.join(", ") || "none"})` });
+            const problem = hostProblem(r.host, domain);
+            if (problem) problems.push({ path: at("routes", i, "host"), message: problem });
+            const host = domain === undefined ? undefined : publicHost(r.host, domain);
+            if (host === undefined) return;
             // Gateway API prefixes match whole path segments: "/api/v1" and "/api/v1/" are the same route.
             const key = `${host}${r.pathPrefix.length > 1 ? r.pathPrefix.replace(/\/+$/, "") : r.pathPrefix}`;
             const other = seenRoutes.get(key);
@@ -520,18 +551,58 @@ function crossFieldProblems(cfg: StackConfig): { path: (string | number)[]; mess
             seenRoutes.set(key, `service "${name}"`);
         });
         if (svc.migration && svc.database === undefined) problems.push({ path: at("migration"), message: "a migration Job needs the service to declare a database" });
-        if (svc.mesh.retryAttempts > 0 && svc.mesh.retryPerTryTimeoutSeconds > svc.mesh.timeoutSeconds) {
-            problems.push({ path: at("mesh", "retryPerTryTimeoutSeconds"), message: `${svc.mesh.retryPerTryTimeoutSeconds} exceeds mesh.timeoutSeconds (${svc.mesh.timeoutSeconds}), which bounds all tries together (allowed: at most ${svc.mesh.timeoutSeconds})` });
+        const m = svc.mesh;
+        // The route timeout covers every try (Envoy): below this budget the last retries can never run.
+        const minimum = m.retryAttempts > 0 ? m.retryPerTryTimeoutSeconds * (m.retryAttempts + 1) : 0;
+        if (m.timeoutSeconds < minimum) {
+            problems.push({ path: at("mesh", "timeoutSeconds"), message: `${m.timeoutSeconds} is below mesh.retryPerTryTimeoutSeconds x (mesh.retryAttempts + 1) = ${m.retryPerTryTimeoutSeconds} x (${m.retryAttempts} + 1) = ${minimum}, so the retries cannot all run (allowed: at least ${minimum}, or fewer/shorter retries)` });
         }
     }
 
-    const grafanaHost = publicHost(cfg.monitoring.grafanaHost, cfg.domain);
-    if (cfg.monitoring.enabled && cfg.edge.enabled) {
-        if (grafanaHost === undefined) problems.push({ path: ["monitoring", "grafanaHost"], message: `"${cfg.monitoring.grafanaHost}" is outside the stack domain "${cfg.domain}"` });
-        else if ([...seenRoutes.keys()].some((k) => k.startsWith(`${grafanaHost}/`))) {
+    if (parsed("monitoring", "edge") && cfg.monitoring.enabled && cfg.edge.enabled) {
+        const problem = hostProblem(cfg.monitoring.grafanaHost, domain);
+        const grafanaHost = domain === undefined ? undefined : publicHost(cfg.monitoring.grafanaHost, domain);
+        if (problem) problems.push({ path: ["monitoring", "grafanaHost"], message: problem });
+        else if (grafanaHost !== undefined && [...seenRoutes.keys()].some((k) => k.startsWith(`${grafanaHost}/`))) {
             problems.push({ path: ["monitoring", "grafanaHost"], message: `host "${grafanaHost}" is already used by a service route` });
         }
     }
+    if (parsed("monitoring")) problems.push(...monitoringProblems(cfg));
+    if (parsed("edge")) {
+        cfg.edge.extraHosts.forEach((h, i) => {
+            const problem = hostProblem(h, domain);
+            if (problem) problems.push({ path: ["edge", "extraHosts", i], message: problem });
+        });
+        if (cfg.edge.tls === "acme" && !cfg.edge.acme) problems.push({ path: ["edge", "acme"], message: "edge.tls is \"acme\" but edge.acme (email) is not set" });
+        if (cfg.edge.dataPlaneMaxReplicas !== undefined && cfg.edge.dataPlaneMaxReplicas < cfg.edge.dataPlaneReplicas) {
+            problems.push({ path: ["edge", "dataPlaneMaxReplicas"], message: `must be >= edge.dataPlaneReplicas (${cfg.edge.dataPlaneReplicas})` });
+        }
+        problems.push(...edgeProblems(cfg, ctx));
+    }
+    if (parsed("mesh") && cfg.mesh.enabled) {
+        for (const [request, limit] of [["proxyRequestsCpu", "proxyLimitsCpu"], ["proxyRequestsMemory", "proxyLimitsMemory"]] as const) {
+            if (parseQuantity(cfg.mesh[request]) > parseQuantity(cfg.mesh[limit])) {
+                problems.push({ path: ["mesh", request], message: `"${cfg.mesh[request]}" exceeds mesh.${limit} "${cfg.mesh[limit]}" (allowed: at most the limit)` });
+            }
+        }
+    }
+    if (parsed("redis") && cfg.redis.mode === "sentinel" && cfg.redis.replicas < 2) problems.push({ path: ["redis", "replicas"], message: "sentinel mode needs at least 2 data nodes (1 primary + 1 replica)" });
+    problems.push(...dataStoreProblems(cfg, ctx));
+    if (parsed("backups")) problems.push(...backupProblems(cfg, ctx));
+
+    // Database roles come from every service and the postgres section: without all of them the ids are unknown.
+    if (parsed("secrets", "postgres", "services")) {
+        const credentialIds = new Set<string>([...APP_CREDENTIALS, ...PLATFORM_CREDENTIALS, ...databaseRoles(cfg).map((r) => `db-${r}`)]);
+        for (const id of Object.keys(cfg.secrets.rotation)) {
+            if (!credentialIds.has(id)) problems.push({ path: ["secrets", "rotation", id], message: `"${id}" is not a generated credential (allowed: ${[...credentialIds].join(", ")})` });
+        }
+    }
+    return problems;
+}
+
+/** Monitoring rules that need nothing outside the monitoring section. */
+function monitoringProblems(cfg: StackConfig): Problem[] {
+    const problems: Problem[] = [];
     if (cfg.monitoring.slackChannel !== undefined && cfg.monitoring.slackWebhookUrl === undefined) {
         problems.push({ path: ["monitoring", "slackChannel"], message: "a Slack channel needs monitoring.slackWebhookUrl (set both, or remove slackChannel)" });
     }
@@ -544,29 +615,6 @@ function crossFieldProblems(cfg: StackConfig): { path: (string | number)[]; mess
             problems.push({ path: ["monitoring", "resources", "requests", key], message: `request "${request}" exceeds limit "${limit}"${origin}` });
         }
     }
-    cfg.edge.extraHosts.forEach((h, i) => {
-        if (publicHost(h, cfg.domain) === undefined) problems.push({ path: ["edge", "extraHosts", i], message: `"${h}" is outside the stack domain "${cfg.domain}"` });
-    });
-    if (cfg.edge.tls === "acme" && !cfg.edge.acme) problems.push({ path: ["edge", "acme"], message: "edge.tls is \"acme\" but edge.acme (email) is not set" });
-    if (cfg.edge.dataPlaneMaxReplicas !== undefined && cfg.edge.dataPlaneMaxReplicas < cfg.edge.dataPlaneReplicas) {
-        problems.push({ path: ["edge", "dataPlaneMaxReplicas"], message: `must be >= edge.dataPlaneReplicas (${cfg.edge.dataPlaneReplicas})` });
-    }
-    problems.push(...edgeProblems(cfg));
-    if (cfg.mesh.enabled) {
-        for (const [request, limit] of [["proxyRequestsCpu", "proxyLimitsCpu"], ["proxyRequestsMemory", "proxyLimitsMemory"]] as const) {
-            if (parseQuantity(cfg.mesh[request]) > parseQuantity(cfg.mesh[limit])) {
-                problems.push({ path: ["mesh", request], message: `"${cfg.mesh[request]}" exceeds mesh.${limit} "${cfg.mesh[limit]}" (allowed: at most the limit)` });
-            }
-        }
-    }
-    if (cfg.redis.mode === "sentinel" && cfg.redis.replicas < 2) problems.push({ path: ["redis", "replicas"], message: "sentinel mode needs at least 2 data nodes (1 primary + 1 replica)" });
-    problems.push(...dataStoreProblems(cfg));
-    problems.push(...backupProblems(cfg));
-
-    const credentialIds = new Set<string>([...APP_CREDENTIALS, ...PLATFORM_CREDENTIALS, ...databaseRoles(cfg).map((r) => `db-${r}`)]);
-    for (const id of Object.keys(cfg.secrets.rotation)) {
-        if (!credentialIds.has(id)) problems.push({ path: ["secrets", "rotation", id], message: `"${id}" is not a generated credential (allowed: ${[...credentialIds].join(", ")})` });
-    }
     return problems;
 }
 
@@ -578,8 +626,8 @@ export const MAX_PUBLIC_HOSTS = 32;
 const GATEWAY_PATH = /^\/(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})*$/;
 
 /** Rules for the edge section and the routes it serves (NGINX Gateway Fabric and Gateway API limits). */
-function edgeProblems(cfg: StackConfig): { path: (string | number)[]; message: string }[] {
-    const problems: { path: (string | number)[]; message: string }[] = [];
+function edgeProblems(cfg: StackConfig, { parsed }: RuleContext): Problem[] {
+    const problems: Problem[] = [];
     const hosts = new Set<string>();
     for (const [name, svc] of Object.entries(cfg.services)) {
         svc.routes.forEach((r, i) => {
@@ -588,7 +636,7 @@ function edgeProblems(cfg: StackConfig): { path: (string | number)[]; message: s
                 problems.push({ path: at(), message: "edge.enabled is false, so no public route can be served (remove the route or enable the edge)" });
                 return;
             }
-            const host = publicHost(r.host, cfg.domain);
+            const host = parsed("domain") ? publicHost(r.host, cfg.domain) : undefined;
             if (host !== undefined) hosts.add(host);
             const p = r.pathPrefix;
             if (!GATEWAY_PATH.test(p) || /\/\/|\/\.\.?(\/|$)|%2f|%2F|#/.test(p)) {
@@ -606,18 +654,19 @@ function edgeProblems(cfg: StackConfig): { path: (string | number)[]; message: s
         });
     }
     if (!cfg.edge.enabled) return problems;
-    if (cfg.monitoring.enabled) {
+    if (parsed("monitoring", "domain") && cfg.monitoring.enabled) {
         const grafana = publicHost(cfg.monitoring.grafanaHost, cfg.domain);
         if (grafana !== undefined) hosts.add(grafana);
     }
-    for (const h of cfg.edge.extraHosts) {
+    for (const h of parsed("domain") ? cfg.edge.extraHosts : []) {
         const host = publicHost(h, cfg.domain);
         if (host !== undefined) hosts.add(host);
     }
-    if (hosts.size > MAX_PUBLIC_HOSTS) {
+    // Counting needs every host: a service or section that did not parse may add more.
+    if (parsed("domain", "services", "monitoring") && hosts.size > MAX_PUBLIC_HOSTS) {
         problems.push({ path: ["edge"], message: `${hosts.size} public hosts exceed the ${MAX_PUBLIC_HOSTS} one Gateway can serve (64 listeners, HTTPS + HTTP redirect per host)` });
     }
-    if (cfg.environment === "prod") {
+    if (parsed("environment") && cfg.environment === "prod") {
         for (const key of ["controllerReplicas", "dataPlaneReplicas"] as const) {
             if (cfg.edge[key] < 2) problems.push({ path: ["edge", key], message: `${cfg.edge[key]} is too few for prod (allowed: at least 2, so a node drain or rollout keeps the edge up)` });
         }
@@ -643,8 +692,10 @@ function edgeProblems(cfg: StackConfig): { path: (string | number)[]; message: s
 }
 
 /** Data-store rules: requests within limits (after the environment defaults), Redis maxmemory below its limit. */
-function dataStoreProblems(cfg: StackConfig): { path: (string | number)[]; message: string }[] {
-    const problems: { path: (string | number)[]; message: string }[] = [];
+function dataStoreProblems(cfg: StackConfig, { parsed }: RuleContext): Problem[] {
+    const problems: Problem[] = [];
+    // The resource defaults depend on the environment.
+    if (!parsed("environment")) return problems;
     const checkResources = (path: string[], config: ResourcesConfig | undefined, fallback: ResourceSpec) => {
         const resolved = resolveResources(config, fallback);
         for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
@@ -655,14 +706,14 @@ function dataStoreProblems(cfg: StackConfig): { path: (string | number)[]; messa
         }
         return resolved;
     };
-    if (cfg.postgres.enabled) {
+    if (parsed("postgres") && cfg.postgres.enabled) {
         checkResources(["postgres", "resources"], cfg.postgres.resources, postgresResourceDefaults(cfg.environment));
         checkResources(["postgres", "pooler", "resources"], cfg.postgres.pooler.resources, POOLER_RESOURCES);
         if (cfg.postgres.pooler.defaultPoolSize >= cfg.postgres.maxConnections) {
             problems.push({ path: ["postgres", "pooler", "defaultPoolSize"], message: `must be below postgres.maxConnections (${cfg.postgres.maxConnections})` });
         }
     }
-    if (cfg.redis.enabled) {
+    if (parsed("redis") && cfg.redis.enabled) {
         const resolved = checkResources(["redis", "resources"], cfg.redis.resources, redisResourceDefaults(cfg.environment));
         checkResources(["redis", "sentinelResources"], cfg.redis.sentinelResources, SENTINEL_RESOURCES);
         if (cfg.redis.maxmemory !== undefined && parseQuantity(cfg.redis.maxmemory) >= parseQuantity(resolved.limits.memory)) {
@@ -673,8 +724,8 @@ function dataStoreProblems(cfg: StackConfig): { path: (string | number)[]; messa
 }
 
 /** Backup rules: schedules the CronJob controller and CloudNativePG accept, an image the Redis backup can run in. */
-function backupProblems(cfg: StackConfig): { path: (string | number)[]; message: string }[] {
-    const problems: { path: (string | number)[]; message: string }[] = [];
+function backupProblems(cfg: StackConfig, { parsed }: RuleContext): Problem[] {
+    const problems: Problem[] = [];
     const b = cfg.backups;
     const cronProblem = (schedule: string): string | undefined => {
         try {
@@ -693,7 +744,7 @@ function backupProblems(cfg: StackConfig): { path: (string | number)[]; message:
     if (fields.length !== 6 || !/^([0-5]?\d)$/.test(seconds) || cronProblem(fields.slice(1).join(" "))) {
         problems.push({ path: ["backups", "incrementalSchedule"], message: `"${b.incrementalSchedule}" is not a six-field cron schedule (allowed: seconds first, e.g. "0 0 */6 * * *")` });
     }
-    if (b.enabled && cfg.redis.enabled && /(^|[^a-z])alpine/i.test(cfg.redis.image.split("/").pop() ?? "")) {
+    if (b.enabled && parsed("redis") && cfg.redis.enabled && /(^|[^a-z])alpine/i.test(cfg.redis.image.split("/").pop() ?? "")) {
         problems.push({ path: ["redis", "image"], message: `"${cfg.redis.image}" is an Alpine image, but the Redis backup job runs in it and needs GNU coreutils (allowed: the Debian variant, e.g. "valkey/valkey:8.1.11-trixie", or backups.enabled: false)` });
     }
     const resolved = resolveResources(b.resources, BACKUP_JOB_RESOURCES);
@@ -795,31 +846,125 @@ export function unwrap(schema: z.ZodTypeAny): z.ZodTypeAny {
     }
 }
 
-/** Validates a raw config object (top-level keys without the namespace). Throws ConfigError listing every problem. */
-export function parseConfig(raw: Record<string, unknown>): StackConfig {
-    const result = stackConfigSchema.safeParse(raw);
-    if (!result.success) {
-        throw new ConfigError(result.error.issues.map((i) => describeIssue(i, raw)));
-    }
-    const problems = crossFieldProblems(result.data);
-    if (problems.length > 0) {
-        throw new ConfigError(problems.map((p) => `${formatKey(p.path)}: ${p.message}`));
-    }
-    return result.data;
+/** Config namespaces a stack file may use besides `stackwright`: Pulumi itself and the providers the program uses. */
+export const OTHER_CONFIG_NAMESPACES = ["pulumi", "kubernetes", "random", "tls"] as const;
+
+/** Keys of another namespace: allowed ones are not ours to check, any other is a typo that would be ignored. */
+function namespaceProblems(raw: Record<string, unknown>): string[] {
+    const allowed: readonly string[] = [CONFIG_NAMESPACE, ...OTHER_CONFIG_NAMESPACES];
+    return Object.keys(raw).filter((key) => key.includes(":") && !allowed.includes(key.slice(0, key.indexOf(":")))).map((key) => {
+        const namespace = key.slice(0, key.indexOf(":"));
+        return `${key}: unknown config namespace "${namespace}", so the key would be ignored (allowed namespaces: ${allowed.join(", ")}; settings of this program are "${CONFIG_NAMESPACE}:${key.slice(namespace.length + 1)}")`;
+    });
 }
 
-/** Reads every `stackwright:*` key of the current stack (structured values arrive as JSON text). */
+/**
+ * Credentials from config (object-store keys; alert webhook URLs, which carry their token in the URL): each must
+ * reach the program as a Pulumi secret (encrypted in the stack file).
+ */
+const CREDENTIAL_KEYS = [
+    ["postgres", "objectStore", "accessKeyId"], ["postgres", "objectStore", "secretAccessKey"],
+    ["backups", "objectStore", "accessKeyId"], ["backups", "objectStore", "secretAccessKey"],
+    ["monitoring", "alertWebhookUrl"], ["monitoring", "slackWebhookUrl"],
+] as const;
+
+/**
+ * Credentials set as plain config values. Pulumi marks secret-ness per top-level key (`pulumi config set --secret
+ * --path` makes all of `stackwright:postgres` secret), so that is the granularity checked here.
+ */
+function plainCredentialProblems(raw: Record<string, unknown>, isSecret: (topLevelKey: string) => boolean): string[] {
+    return CREDENTIAL_KEYS.filter((path) => valueAt(raw, [...path]) !== undefined && !isSecret(path[0])).map((path) => {
+        const key = formatKey([...path]);
+        return `${key}: is a plain config value, but it is a credential (allowed: a secret; set it with \`pulumi config set --secret --path '${key}' <value>\`)`;
+    });
+}
+
+/** The sections of a config that parse on their own, for running the cross-field rules when the whole does not. */
+function parseSections(raw: Record<string, unknown>): { cfg: StackConfig; failed: Set<string> } {
+    const shape = stackConfigSchema.shape;
+    const out: Record<string, unknown> = {};
+    const failed = new Set<string>();
+    for (const key of Object.keys(shape) as (keyof typeof shape)[]) {
+        if (key === "services") continue;
+        const result = (shape[key] as z.ZodTypeAny).safeParse(raw[key]);
+        if (result.success) {
+            out[key] = result.data;
+        } else {
+            failed.add(key);
+            // A stand-in only: every rule reading this key is skipped (RuleContext.parsed).
+            const fallback = (shape[key] as z.ZodTypeAny).safeParse(undefined);
+            out[key] = fallback.success ? fallback.data : key === "environment" ? "dev" : "invalid.example";
+        }
+    }
+    const services: Record<string, ServiceConfig> = {};
+    const rawServices = raw.services ?? {};
+    if (rawServices === null || typeof rawServices !== "object" || Array.isArray(rawServices)) {
+        failed.add("services");
+    } else {
+        for (const [name, value] of Object.entries(rawServices)) {
+            const result = service.safeParse(value);
+            if (result.success) services[name] = result.data;
+            else failed.add("services");
+        }
+    }
+    out.services = services;
+    return { cfg: out as StackConfig, failed };
+}
+
+function serviceNamesOf(raw: Record<string, unknown>): string[] {
+    const services = raw.services;
+    return services !== null && typeof services === "object" && !Array.isArray(services) ? Object.keys(services) : [];
+}
+
+export interface ParseOptions {
+    /**
+     * Whether a top-level key (without the namespace) was supplied as a Pulumi secret; when given, object-store
+     * credentials must be secrets. @default no secret-ness check
+     */
+    readonly isSecret?: (topLevelKey: string) => boolean;
+}
+
+/**
+ * Validates a raw config object (top-level keys without the namespace; keys of other namespaces keep theirs).
+ * Throws one ConfigError listing every problem: schema errors, and the cross-field rules over whatever parsed.
+ */
+export function parseConfig(raw: Record<string, unknown>, opts: ParseOptions = {}): StackConfig {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    const own = Object.fromEntries(Object.entries(raw)
+        .filter(([key]) => !key.includes(":") || key.startsWith(prefix))
+        .map(([key, value]) => [key.startsWith(prefix) ? key.slice(prefix.length) : key, value]));
+    const problems = namespaceProblems(raw);
+    if (opts.isSecret) problems.push(...plainCredentialProblems(own, opts.isSecret));
+    const result = stackConfigSchema.safeParse(own);
+    const { cfg, failed } = result.success ? { cfg: result.data, failed: new Set<string>() } : parseSections(own);
+    if (!result.success) problems.push(...result.error.issues.map((i) => describeIssue(i, own)));
+    const context: RuleContext = { parsed: (...keys) => keys.every((k) => !failed.has(k)), serviceNames: serviceNamesOf(own), raw: own };
+    problems.push(...crossFieldProblems(cfg, context).map((p) => `${formatKey(p.path)}: ${p.message}`));
+    if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
+    return cfg;
+}
+
+/** Reads every key of the current stack: `stackwright:*` without the namespace, others in full (JSON values parsed). */
 export function readRawConfig(): Record<string, unknown> {
     const raw: Record<string, unknown> = {};
     for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
         const [namespace, key] = fullKey.split(":", 2);
-        if (namespace !== CONFIG_NAMESPACE || key === undefined) continue;
-        raw[key] = /^\s*[[{]/.test(text) ? JSON.parse(text) : text;
+        const name = namespace === CONFIG_NAMESPACE && key !== undefined ? key : fullKey;
+        raw[name] = /^\s*[[{]/.test(text) ? JSON.parse(text) : text;
     }
     return raw;
 }
 
+/**
+ * Whether a config key is a secret. `isConfigSecret` is exported by @pulumi/pulumi's runtime but missing from its
+ * type declarations; without it the check cannot be made, so every key counts as secret (no false alarms).
+ */
+function isSecretKey(topLevelKey: string): boolean {
+    const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+    return typeof isConfigSecret === "function" ? isConfigSecret(`${CONFIG_NAMESPACE}:${topLevelKey}`) : true;
+}
+
 /** Loads and validates the stack configuration. Called once at start-up, before any resource is registered. */
 export function loadConfig(): StackConfig {
-    return parseConfig(readRawConfig());
+    return parseConfig(readRawConfig(), { isSecret: isSecretKey });
 }

@@ -111,6 +111,7 @@ for (const [name, service] of Object.entries(cfg.services)) {
         credentialRotation: secrets.rotation,
         databaseSecretName: service.database !== undefined ? postgres?.databaseSecretNames[service.database] : undefined,
         redisSecretName: service.redis ? redis?.clientSecretName : undefined,
+        migrationDependsOn: service.database !== undefined ? postgres?.databaseReady[service.database] : undefined,
         monitoringDependsOn,
     }, afterMesh));
 }

@@ -2,7 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourceSpec } from "../lib/defaults";
 import { backupLabels, backupClaimSpec, backupNetworkPolicySpec, postgresBackupCronJob, PostgresConnection, postgresRestoreCronJob,
-    postgresVerifyCronJob, POSTGRES_BACKUP_APP, redisSnapshotCronJob, REDIS_BACKUP_APP, restoreCronJobName, Retention } from "../lib/backups/jobs";
+    postgresVerifyCronJob, POSTGRES_BACKUP_APP, redisSnapshotCronJob, REDIS_BACKUP_APP, RedisSnapshotSource, restoreCronJobName,
+    Retention } from "../lib/backups/jobs";
 import { POSTGRES_IMAGE_UID, redisSnapshotTimeoutSeconds, VALKEY_IMAGE_UID } from "../lib/backups/defaults";
 import { BackupObjectStoreArgs, OBJECT_STORE_SECRET_KEYS, OBJECT_STORE_SUBPREFIX, s3SyncContainer, withObjectStoreEgress } from "../lib/backups/object-store";
 import { readBackupScripts } from "../lib/backups/scripts";
@@ -29,6 +30,8 @@ export interface BackupsArgs {
     readonly backupDeadlineSeconds?: number;
     /** activeDeadlineSeconds of restores and restore verifications. @default 14400 */
     readonly restoreDeadlineSeconds?: number;
+    /** The stack runs Istio: job pods opt out of injection by label; without it they carry no Istio label. @default false */
+    readonly meshEnabled?: boolean;
 
     /** Databases to dump, verify and offer restores for; no PostgreSQL jobs when empty. */
     readonly postgresDatabases: readonly string[];
@@ -57,10 +60,16 @@ export interface BackupsArgs {
 
     /** Valkey image (Debian variant) with valkey-cli; no Redis job when unset. */
     readonly redisImage?: string;
-    /** Address to snapshot from: a replica when there is one. */
-    readonly redisHost: string;
+    /** The one node to snapshot when there is no Sentinel; required with redisImage unless redisSentinel is set. */
+    readonly redisHost?: string;
     /** @default 6379 */
     readonly redisPort?: number;
+    /**
+     * Sentinel mode: each run asks these Sentinels for a healthy replica (the primary only when none is), so a
+     * failover never makes the snapshot fork the primary; the job pods may reach them. redisHost is then unused.
+     * @default no Sentinel
+     */
+    readonly redisSentinel?: RedisSentinelTarget;
     /** Secret with the Redis password in the namespace; required with redisImage. */
     readonly redisPasswordSecretName?: pulumi.Input<string>;
     /** @default "password" */
@@ -78,6 +87,17 @@ export interface BackupsArgs {
 
     /** The data-store components; the ScheduledBackup (a CloudNativePG custom resource) waits for them. @default [] */
     readonly dataStoresDependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** The Sentinels the Redis snapshot job asks for its source node. */
+export interface RedisSentinelTarget {
+    /** "host:port" of every Sentinel, tried in order. */
+    readonly addresses: readonly string[];
+    readonly masterName: string;
+    /** Sentinel pods (NetworkPolicy egress). */
+    readonly pods: readonly PeerSelector[];
+    /** @default 26379 */
+    readonly port?: number;
 }
 
 /**
@@ -102,6 +122,7 @@ export class Backups extends pulumi.ComponentResource {
         const retention: Retention = { daily: args.retentionDaily ?? 7, weekly: args.retentionWeekly ?? 4, monthly: args.retentionMonthly ?? 12 };
         const backupDeadlineSeconds = args.backupDeadlineSeconds ?? 14400;
         const restoreDeadlineSeconds = args.restoreDeadlineSeconds ?? 14400;
+        const meshEnabled = args.meshEnabled ?? false;
         // Backups outlive the stack: `pulumi destroy` or a replaced claim leaves the volume (and its dumps) behind.
         const claimOpts = { parent: this, retainOnDelete: true };
 
@@ -137,7 +158,7 @@ export class Backups extends pulumi.ComponentResource {
             this.postgresClaimName = claim.metadata.name;
             const policy = new k8s.networking.v1.NetworkPolicy(`${name}-postgres`, {
                 metadata: { namespace, labels: backupLabels(POSTGRES_BACKUP_APP, name) },
-                spec: withStoreEgress(backupNetworkPolicySpec(POSTGRES_BACKUP_APP, args.postgresPods, args.postgresPort ?? 5432)),
+                spec: withStoreEgress(backupNetworkPolicySpec(POSTGRES_BACKUP_APP, [{ peers: args.postgresPods, port: args.postgresPort ?? 5432 }])),
             }, { parent: this });
 
             const connection: PostgresConnection = {
@@ -153,6 +174,7 @@ export class Backups extends pulumi.ComponentResource {
                 resources: args.resources,
                 // CloudNativePG images run as postgres (26); fsGroup 26 makes the volume writable for it.
                 identity: { runAsUser: POSTGRES_IMAGE_UID, runAsGroup: POSTGRES_IMAGE_UID, fsGroup: POSTGRES_IMAGE_UID },
+                meshEnabled,
                 timeZone,
                 connection,
             };
@@ -201,6 +223,11 @@ export class Backups extends pulumi.ComponentResource {
 
         if (args.redisImage !== undefined) {
             if (args.redisPasswordSecretName === undefined) throw new Error("Backups: redisPasswordSecretName is required with redisImage");
+            const sentinel = args.redisSentinel;
+            let source: RedisSnapshotSource;
+            if (sentinel !== undefined) source = { sentinels: sentinel.addresses, masterName: sentinel.masterName };
+            else if (args.redisHost !== undefined) source = { host: args.redisHost, port: args.redisPort ?? 6379 };
+            else throw new Error("Backups: redisHost or redisSentinel is required with redisImage");
             const claim = new k8s.core.v1.PersistentVolumeClaim(`${name}-redis`, {
                 metadata: { namespace, labels: backupLabels(REDIS_BACKUP_APP, name) },
                 spec: backupClaimSpec({ storageSize: args.redisStorageSize ?? "5Gi", storageClassName: args.storageClassName }),
@@ -208,7 +235,11 @@ export class Backups extends pulumi.ComponentResource {
             this.redisClaimName = claim.metadata.name;
             const policy = new k8s.networking.v1.NetworkPolicy(`${name}-redis`, {
                 metadata: { namespace, labels: backupLabels(REDIS_BACKUP_APP, name) },
-                spec: withStoreEgress(backupNetworkPolicySpec(REDIS_BACKUP_APP, args.redisPods, args.redisPort ?? 6379)),
+                spec: withStoreEgress(backupNetworkPolicySpec(REDIS_BACKUP_APP, [
+                    { peers: args.redisPods, port: args.redisPort ?? 6379 },
+                    // The Sentinels name the node to snapshot (their policy admits backup pods).
+                    ...(sentinel !== undefined ? [{ peers: sentinel.pods, port: sentinel.port ?? 26379 }] : []),
+                ])),
             }, { parent: this });
             new k8s.batch.v1.CronJob(BACKUP_CRONJOBS.redis, {
                 metadata: { name: BACKUP_CRONJOBS.redis, namespace, labels: backupLabels(REDIS_BACKUP_APP, BACKUP_CRONJOBS.redis, args.redisImage) },
@@ -219,12 +250,12 @@ export class Backups extends pulumi.ComponentResource {
                     resources: args.resources,
                     // The Debian Valkey image runs as valkey (999).
                     identity: { runAsUser: VALKEY_IMAGE_UID, runAsGroup: VALKEY_IMAGE_UID, fsGroup: VALKEY_IMAGE_UID },
+                    meshEnabled,
                     uploadContainer: upload(OBJECT_STORE_SUBPREFIX.redis),
                     cronJobName: BACKUP_CRONJOBS.redis,
                     schedule: args.redisSchedule ?? "30 2 * * *",
                     timeZone,
-                    host: args.redisHost,
-                    port: args.redisPort ?? 6379,
+                    source,
                     passwordSecretName: args.redisPasswordSecretName,
                     passwordSecretKey: args.redisPasswordSecretKey ?? "password",
                     retention,

@@ -50,6 +50,8 @@ export class Edge extends pulumi.ComponentResource {
         const gatewayApiCrds = new k8s.yaml.v2.ConfigFile(`${name}-gateway-api-crds`, { file: manifestFile(args.gatewayApiCrds) }, { parent: this });
 
         // ---- Control plane <-> agent mutual TLS, replacing the chart's cert-generator hook Job.
+        // Mesh on: the data plane carries a sidecar (and reaches istiod); nothing here carries an Istio label otherwise.
+        const meshed = args.istiod !== undefined;
         const pki = controlPlanePkiPlan(ns, args.clusterDomain);
         const key = (id: string) => new tls.PrivateKey(`${name}-ngf-${id}`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
         const caKey = key("ca");
@@ -99,6 +101,7 @@ export class Edge extends pulumi.ComponentResource {
                 maxReplicas: args.controllerMaxReplicas,
                 resources: args.controllerResources,
                 zoneSpreadRequired: args.zoneSpreadRequired,
+                meshEnabled: meshed,
             }),
         }, { parent: this, dependsOn: [gatewayApiCrds, serverTls, agentTls] });
         const afterNgf = [gatewayApiCrds, ngf];
@@ -149,7 +152,7 @@ export class Edge extends pulumi.ComponentResource {
                     spec,
                 }, child([certManager, ...deps]));
             const issuers = [
-                issuer("acme", ACME_ISSUER_NAME, acmeClusterIssuerSpec({ ...args.acme, gatewayNamespace: ns }), []),
+                issuer("acme", ACME_ISSUER_NAME, acmeClusterIssuerSpec({ ...args.acme, gatewayNamespace: ns, meshEnabled: meshed }), []),
                 issuer("ca", CA_ISSUER_NAME, caClusterIssuerSpec(CA_ISSUER_NAME), [caSecret]),
             ];
             for (const host of args.hosts) {
@@ -171,7 +174,6 @@ export class Edge extends pulumi.ComponentResource {
 
         // ---- The Gateway. NGF copies infrastructure labels/annotations onto the data-plane pods. Not ordered after the
         // Certificates: ACME issuance (HTTP-01) needs this Gateway to be serving first.
-        const meshed = args.istiod !== undefined;
         const gateway = new k8s.apiextensions.CustomResource(`${name}-gateway`, {
             apiVersion: "gateway.networking.k8s.io/v1",
             kind: "Gateway",

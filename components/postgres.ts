@@ -19,6 +19,9 @@ import {
 } from "../lib/postgres/operator-policies";
 import { PeerSelector, POSTGRES_CLUSTER_NAME, POSTGRES_POOLER_NAME } from "../lib/topology";
 
+/** @pulumi/kubernetes (>= 4.18) awaits a custom resource until this condition or JSONPath value holds. */
+const PULUMI_WAIT_FOR = "pulumi.com/waitFor";
+
 export interface PostgresPoolerArgs {
     /** @default 2 */
     readonly instances?: number;
@@ -119,6 +122,11 @@ export class Postgres extends pulumi.ComponentResource {
     public readonly port: number;
     /** The operator chart; CloudNativePG custom resources created elsewhere must depend on it. */
     public readonly operator: k8s.helm.v4.Chart;
+    /**
+     * By database: what a client that needs it (a migration Job) must wait for. The Cluster (awaited until Ready),
+     * plus the Database object (awaited until applied) for every database but the bootstrap one.
+     */
+    public readonly databaseReady: Readonly<Record<string /* database */, pulumi.Resource[]>>;
 
     constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stackwright:data:Postgres", name, {}, opts);
@@ -215,8 +223,9 @@ export class Postgres extends pulumi.ComponentResource {
         const cluster = new k8s.apiextensions.CustomResource(`${name}-cluster`, {
             apiVersion: CNPG_API_VERSION,
             kind: "Cluster",
-            // Services, PodMonitors and NetworkPolicies address the cluster by this name.
-            metadata: { name: clusterName, namespace: args.namespace, labels: labels("database") },
+            // Services, PodMonitors and NetworkPolicies address the cluster by this name. Pulumi awaits no custom
+            // resource by itself: the annotation makes `up` wait until CloudNativePG reports the Cluster Ready.
+            metadata: { name: clusterName, namespace: args.namespace, labels: labels("database"), annotations: { [PULUMI_WAIT_FOR]: "condition=Ready" } },
             spec: clusterSpec(clusterName, {
                 instances: args.instances,
                 imageName: args.imageName,
@@ -236,14 +245,17 @@ export class Postgres extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [this.operator, ...(plugin ? [plugin] : [])] });
         const afterCluster = { parent: this, dependsOn: [this.operator, cluster] };
 
+        const databaseReady: Record<string, pulumi.Resource[]> = { [args.appDatabase]: [cluster] };
         for (const database of args.databases.filter((d) => d !== args.appDatabase)) {
-            new k8s.apiextensions.CustomResource(`${name}-database-${database}`, {
+            databaseReady[database] = [cluster, new k8s.apiextensions.CustomResource(`${name}-database-${database}`, {
                 apiVersion: CNPG_API_VERSION,
                 kind: "Database",
-                metadata: { namespace: args.namespace, labels: labels("database") },
+                // Awaited until CloudNativePG has created the database (status.applied).
+                metadata: { namespace: args.namespace, labels: labels("database"), annotations: { [PULUMI_WAIT_FOR]: "jsonpath={.status.applied}=true" } },
                 spec: databaseSpec(clusterName, database, database),
-            }, afterCluster);
+            }, afterCluster)];
         }
+        this.databaseReady = databaseReady;
 
         if (args.objectStore) {
             new k8s.apiextensions.CustomResource(`${name}-full-backup`, {
@@ -319,6 +331,7 @@ export class Postgres extends pulumi.ComponentResource {
             operatorNamespace: args.operatorNamespace,
             prometheus: args.prometheusPods,
             poolerName: args.pooler ? POSTGRES_POOLER_NAME : undefined,
+            objectStore: args.objectStore ? { endpointUrl: args.objectStore.endpointUrl } : undefined,
         };
         new k8s.networking.v1.NetworkPolicy(`${name}-instances`, {
             metadata: { namespace: args.namespace, labels: labels("database") },

@@ -20,7 +20,7 @@ export interface AppServiceArgs {
     readonly defaults: EnvironmentDefaults;
     /** Allowed traffic in and out (lib/service/network.ts serviceTraffic). */
     readonly traffic: ServiceTraffic;
-    /** Sidecar mesh on: migration pods opt out of injection, metrics are scraped over mTLS. @default false */
+    /** Sidecar mesh on: metrics are scraped over mTLS (the namespace's injection label gives the pods sidecars). @default false */
     readonly meshEnabled?: boolean;
     /** Create a ServiceMonitor when the service exposes metrics. @default false */
     readonly monitoringEnabled?: boolean;
@@ -34,6 +34,12 @@ export interface AppServiceArgs {
     readonly databaseSecretName?: pulumi.Input<string>;
     /** Redis client Secret (keys per REDIS_SECRET_ENV); no Redis env when unset. */
     readonly redisSecretName?: pulumi.Input<string>;
+    /**
+     * What the migration Job waits for: the service's database (Postgres.databaseReady), so that on a fresh stack
+     * the migration does not run before CloudNativePG has bootstrapped the cluster and created the database.
+     * @default []
+     */
+    readonly migrationDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -79,7 +85,7 @@ export class AppService extends pulumi.ComponentResource {
         if (svc.migration) {
             const migrationPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-migration`, {
                 metadata: { namespace: args.namespace, labels: migrationLabels(name, svc) },
-                spec: networkPolicySpec(migrationSelector(name), { ingress: [], egress: args.traffic.migrationEgress }),
+                spec: networkPolicySpec(migrationSelector(name), { ingress: args.traffic.migrationIngress, egress: args.traffic.migrationEgress }),
             }, { parent: this });
             // A Job's spec.template is immutable. The Job is auto-named, and any spec change (new image, env,
             // command) replaces it: a new Job is created, so the migration runs again with the new image, and
@@ -89,8 +95,8 @@ export class AppService extends pulumi.ComponentResource {
             // recreated after a `pulumi refresh`).
             const job = new k8s.batch.v1.Job(`${name}-migration`, {
                 metadata: { namespace: args.namespace, labels: migrationLabels(name, svc) },
-                spec: migrationJobSpec({ ...podArgs, podAnnotations, meshEnabled }),
-            }, { parent: this, dependsOn: [migrationPolicy], replaceOnChanges: ["spec"] });
+                spec: migrationJobSpec({ ...podArgs, podAnnotations }),
+            }, { parent: this, dependsOn: [migrationPolicy, ...(args.migrationDependsOn ?? [])], replaceOnChanges: ["spec"] });
             rollsAfter.push(job);
         }
 

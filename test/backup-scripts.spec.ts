@@ -7,6 +7,7 @@ import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from "child_process"
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { authDirectives, sentinelConf } from "../lib/redis/conf";
 
 const SCRIPT_DIR = path.join(__dirname, "..", "scripts", "backup");
 const PG_BACKUP = path.join(SCRIPT_DIR, "pg-backup.sh");
@@ -884,6 +885,123 @@ describe("backup scripts: Redis snapshots (real server)", function () {
     });
 });
 
+/** Replicas of a SENTINEL REPLICAS reply (redis-cli prints one element per line: key, value, ...). */
+function sentinelReplicas(stdout: string): Record<string, string>[] {
+    const lines = stdout.replace(/\r/g, "").split("\n");
+    const replicas: Record<string, string>[] = [];
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+        if (lines[i] === "name") replicas.push({});
+        if (replicas.length > 0) replicas[replicas.length - 1][lines[i]] = lines[i + 1];
+    }
+    return replicas;
+}
+
+describe("backup scripts: Redis snapshot source chosen by Sentinel (real servers)", function () {
+    this.timeout(60_000);
+    const MASTER = "cache";
+    let work: string;
+    let primary: RedisServer;
+    let replica: RedisServer;
+    let sentinel: ChildProcess | undefined;
+    let sentinelPort = 0;
+    let deadPort = 0;
+
+    const sentinelCli = (...args: string[]) => spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(sentinelPort), ...args], {
+        env: { PATH: process.env.PATH, REDISCLI_AUTH: REDIS_PASSWORD }, encoding: "utf8", timeout: 10_000,
+    });
+    const replicaAsSentinelSeesIt = () => sentinelReplicas(sentinelCli("SENTINEL", "REPLICAS", MASTER).stdout)
+        .find((r) => r.port === String(replica.port));
+
+    const snapshot = (label: string, extra: NodeJS.ProcessEnv = {}) => {
+        const backupDir = path.join(work, `bk-${label}`);
+        const r = runScript(REDIS_SNAPSHOT, {
+            PATH: process.env.PATH, LANG: "C.UTF-8", BACKUP_DIR: backupDir,
+            // A dead Sentinel first: the script must go on to the next one.
+            REDIS_SENTINELS: `127.0.0.1:${deadPort},127.0.0.1:${sentinelPort}`,
+            REDIS_MASTER_NAME: MASTER,
+            // Ignored with Sentinels: pointing at nothing proves the Sentinels chose the node.
+            REDIS_HOST: "127.0.0.1", REDIS_PORT: String(deadPort),
+            REDIS_PASSWORD, REDIS_CLI: "redis-cli", REDIS_CHECK_RDB: "redis-check-rdb", REDIS_SNAPSHOT_TIMEOUT_SECONDS: "30",
+            ...extra,
+        });
+        const set = path.join(backupDir, "redis");
+        const rdbs = artifactsIn(set, "rdb");
+        const manifest = rdbs.length === 1 ? JSON.parse(fs.readFileSync(path.join(set, `${rdbs[0]}.manifest.json`), "utf8")) : undefined;
+        return { ...r, rdbs, manifest };
+    };
+
+    before(async function () {
+        requireTools(this, ["redis-server", "redis-sentinel", "redis-cli", "redis-check-rdb"].filter((b) => !hasBinary(b)));
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "sw-backup-sentinel-"));
+        primary = new RedisServer(path.join(work, "primary"), REDIS_PASSWORD);
+        await primary.start();
+        for (let i = 0; i < 100; i++) primary.call("SET", `k:${i}`, `v${i}`);
+        replica = new RedisServer(path.join(work, "replica"), REDIS_PASSWORD);
+        await replica.start(["--replicaof", "127.0.0.1", String(primary.port)]);
+        await waitFor("replica in sync", () => replica.call("INFO", "replication").includes("master_link_status:up") &&
+            replica.call("DBSIZE") === "100");
+
+        sentinelPort = await freePort();
+        deadPort = await freePort();
+        const dir = path.join(work, "sentinel");
+        fs.mkdirSync(dir);
+        const conf = path.join(dir, "sentinel.conf");
+        // The generated conf (resolve/announce hostnames) plus the password as start-sentinel.sh appends it.
+        fs.writeFileSync(conf, sentinelConf({
+            port: sentinelPort, bind: "127.0.0.1", dir, masterName: MASTER, initialPrimaryHost: "127.0.0.1",
+            initialPrimaryPort: primary.port, quorum: 1, downAfterMilliseconds: 1000,
+        }) + authDirectives("sentinel", REDIS_PASSWORD, MASTER));
+        const log = fs.openSync(path.join(dir, "sentinel.log"), "a");
+        sentinel = spawn("redis-sentinel", [conf], { stdio: ["ignore", log, log] });
+        fs.closeSync(log);
+        await waitFor("Sentinel to see the replica healthy", () => {
+            const r = replicaAsSentinelSeesIt();
+            return r?.flags === "slave" && r["master-link-status"] === "ok";
+        });
+    });
+
+    after(async function () {
+        if (sentinel && sentinel.exitCode === null) {
+            const exited = new Promise((r) => sentinel!.once("exit", r));
+            sentinel.kill("SIGKILL");
+            await Promise.race([exited, sleep(5000)]);
+        }
+        for (const s of [replica, primary]) await s?.stop();
+        if (work) fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    it("snapshots the healthy replica the Sentinels report, never the primary, and logs the node it used", function () {
+        const r = snapshot("replica");
+        expect(r.status, r.stderr).to.equal(0);
+        expect(r.stderr).to.include(`Sentinel 127.0.0.1:${deadPort} did not answer`);
+        expect(r.stderr).to.include(`Sentinel 127.0.0.1:${sentinelPort}: using healthy replica 127.0.0.1:${replica.port} of ${MASTER}`);
+        expect(r.rdbs).to.have.length(1);
+        expect(r.manifest).to.include({ source: `127.0.0.1:${replica.port}`, role: "slave", masterLinkStatus: "up", keys: 100 });
+    });
+
+    it("falls back to the primary (GET-MASTER-ADDR-BY-NAME) when no replica is healthy", async function () {
+        await replica.stop();
+        await waitFor("Sentinel to flag the replica", () => replicaAsSentinelSeesIt()?.flags !== "slave");
+        const r = snapshot("primary");
+        expect(r.status, r.stderr).to.equal(0);
+        expect(r.stderr).to.include(`no healthy replica of ${MASTER}; falling back to the primary 127.0.0.1:${primary.port}`);
+        expect(r.manifest).to.include({ source: `127.0.0.1:${primary.port}`, role: "master", keys: 100 });
+    });
+
+    it("fails when no Sentinel answers, and rejects a malformed Sentinel address as bad configuration", function () {
+        const none = snapshot("no-sentinel", { REDIS_SENTINELS: `127.0.0.1:${deadPort}` });
+        expect(none.status).to.equal(1);
+        expect(none.stderr).to.include(`no Sentinel of '127.0.0.1:${deadPort}' reported master ${MASTER}`);
+        expect(none.rdbs).to.deep.equal([]);
+        const unknown = snapshot("unknown-master", { REDIS_MASTER_NAME: "other" });
+        expect(unknown.status).to.equal(1);
+        expect(unknown.stderr).to.include("does not know master other");
+        const bad = snapshot("bad-address", { REDIS_SENTINELS: "sentinel-0" });
+        expect(bad.status).to.equal(2);
+        expect(bad.stderr).to.include("REDIS_SENTINELS: 'sentinel-0' is not host:port");
+    });
+});
+
 // ---------------------------------------------------------------------------------------------
 // shellcheck
 // ---------------------------------------------------------------------------------------------
@@ -897,6 +1015,53 @@ describe("backup scripts: shellcheck", function () {
         const r = spawnSync("shellcheck", ["--external-sources", "--severity=style", ...scripts],
             { cwd: SCRIPT_DIR, encoding: "utf8" });
         expect(r.status, r.stdout + r.stderr).to.equal(0);
+    });
+});
+
+describe("backup and Redis scripts: strict mode", function () {
+    /**
+     * Shell options an entry script turns on before it does any work: the `set` lines at its top (a POSIX sh script
+     * may turn pipefail on under `if (set -o pipefail) ...`, its shell permitting), or, for a script that is also
+     * sourced as a library, the first line of its `if [[ ${BASH_SOURCE[0]} == "$0" ]]` block.
+     */
+    function strictOptions(text: string): Set<string> {
+        const code = text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+        const guard = code.findIndex((l) => /^if \[\[ \$\{BASH_SOURCE\[0\]\} == "\$0" \]\]; then$/.test(l));
+        const options = new Set<string>();
+        const letters: Record<string, string> = { e: "errexit", u: "nounset" };
+        for (const line of code.slice(guard >= 0 ? guard + 1 : 0)) {
+            const m = /^(?:if \(set -o pipefail\) 2>\/dev\/null; then )?set ((?:[-+][a-z]+|[a-z]+| )+?)(?:; fi)?$/.exec(line);
+            if (!m) break;
+            const words = m[1].trim().split(/\s+/);
+            for (let i = 0; i < words.length; i++) {
+                if (!words[i].startsWith("-")) break;
+                for (const flag of words[i].slice(1)) {
+                    if (flag === "o") options.add(words[++i] ?? "");
+                    else if (letters[flag]) options.add(letters[flag]);
+                }
+            }
+        }
+        options.delete("");
+        return options;
+    }
+
+    it("the option parser reads the forms the scripts use, and only at the top", () => {
+        expect([...strictOptions("#!/bin/sh\n# c\nset -eu\nif (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\nx=1\n")].sort())
+            .to.deep.equal(["errexit", "nounset", "pipefail"]);
+        expect([...strictOptions("#!/usr/bin/env bash\nset -euo pipefail\n")].sort()).to.deep.equal(["errexit", "nounset", "pipefail"]);
+        expect([...strictOptions("#!/bin/sh\nset -eu\nx=1\nset -o pipefail\n")].sort()).to.deep.equal(["errexit", "nounset"]);
+        expect([...strictOptions("#!/bin/sh\nset -e\n")]).to.deep.equal(["errexit"]);
+    });
+
+    it("every entry script under scripts/backup and scripts/redis sets errexit, nounset and pipefail", () => {
+        const dirs = [SCRIPT_DIR, path.join(__dirname, "..", "scripts", "redis")];
+        const entries = dirs.flatMap((dir) => fs.readdirSync(dir).filter((f) => f.endsWith(".sh")).map((f) => path.join(dir, f)))
+            .filter((f) => fs.readFileSync(f, "utf8").startsWith("#!"));
+        expect(entries.map((f) => path.basename(f)).sort()).to.include.members(["pg-backup.sh", "pg-restore.sh", "pg-verify.sh",
+            "redis-snapshot.sh", "retention.sh", "s3-sync.sh", "start-sentinel.sh", "start-server.sh"]);
+        for (const file of entries) {
+            expect([...strictOptions(fs.readFileSync(file, "utf8"))].sort(), file).to.include.members(["errexit", "nounset", "pipefail"]);
+        }
     });
 });
 

@@ -183,16 +183,24 @@ for (const stack of STACKS) {
             }
         });
 
-        it("snapshots Redis from a replica (sentinel) or the one node (standalone) with the Valkey image and the Redis password by reference", () => {
+        it("snapshots Redis from the replica the Sentinels name at run time (sentinel) or the one node (standalone), with the Valkey image and the Redis password by reference", () => {
             const o = cronJob(objects, BACKUP_CRONJOBS.redis);
             const c = container(o);
             expect(c.image).to.equal(cfg.redis.image);
             expect(c.command).to.deep.equal(["bash", "/opt/backup/redis-snapshot.sh"]);
             const env = envOf(o);
-            const ordinal = cfg.redis.mode === "sentinel" ? cfg.redis.replicas - 1 : 0;
-            expect(ordinal).to.equal(stack === "dev" ? 0 : 2);
-            expect(env.REDIS_HOST).to.equal(`redis-${ordinal}.redis.${cfg.namespaces.data}.svc.cluster.local`);
-            expect(env.REDIS_PORT).to.equal(String(REDIS_PORT));
+            expect(cfg.redis.mode).to.equal(stack === "dev" ? "standalone" : "sentinel");
+            if (cfg.redis.mode === "sentinel") {
+                // No pod is a replica by convention (a failover may have promoted any): the script asks the Sentinels.
+                expect(env.REDIS_SENTINELS).to.equal(Array.from({ length: cfg.redis.sentinels },
+                    (_, i) => `redis-sentinel-${i}.redis-sentinel.${cfg.namespaces.data}.svc.cluster.local:26379`).join(" "));
+                expect(env.REDIS_MASTER_NAME).to.equal(cfg.redis.masterName);
+                expect(env).not.to.have.any.keys("REDIS_HOST", "REDIS_PORT");
+            } else {
+                expect(env.REDIS_HOST).to.equal(`redis-0.redis.${cfg.namespaces.data}.svc.cluster.local`);
+                expect(env.REDIS_PORT).to.equal(String(REDIS_PORT));
+                expect(env).not.to.have.any.keys("REDIS_SENTINELS", "REDIS_MASTER_NAME");
+            }
             expect(env.REDIS_SNAPSHOT_MODE).to.equal("rdb");
             expect(env.REDIS_CLI).to.equal("valkey-cli");
             const passwordSecret = rendered.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "redis-password")!;
@@ -229,6 +237,16 @@ for (const stack of STACKS) {
             }
         });
 
+        it("job pods opt out of Istio injection only when the mesh is on; mesh off renders no Istio label", () => {
+            expect(cfg.mesh.enabled).to.equal(stack !== "dev");
+            for (const o of byKind(objects, "CronJob")) {
+                const labels = o.spec.jobTemplate.spec.template.metadata.labels;
+                if (cfg.mesh.enabled) expect(labels["sidecar.istio.io/inject"], o.metadata.name).to.equal("false");
+                else expect(Object.keys(labels).filter((k) => k.includes("istio")), o.metadata.name).to.deep.equal([]);
+            }
+            if (!cfg.mesh.enabled) expect(JSON.stringify(objects)).not.to.include("istio");
+        });
+
         it("mounts one immutable ConfigMap whose content is exactly scripts/backup/*.sh", () => {
             const maps = byKind(objects, "ConfigMap");
             expect(maps).to.have.length(1);
@@ -245,7 +263,7 @@ for (const stack of STACKS) {
             }
         });
 
-        it("NetworkPolicies: backup pods reach only PostgreSQL 5432 / Valkey 6379 and DNS, nothing reaches them; the data stores let them in", () => {
+        it("NetworkPolicies: backup pods reach only PostgreSQL 5432 / Valkey 6379 (+ Sentinel 26379) and DNS, nothing reaches them; the data stores let them in", () => {
             const policies = kubeObjects(rendered.resources).filter((o) => o.kind === "NetworkPolicy");
             const podOf = (name: string, id: string): Endpoint => ({
                 id, namespace: cfg.namespaces.data, podLabels: cronJob(objects, name).spec.jobTemplate.spec.template.metadata.labels, ports: [{ port: 8080 }],
@@ -265,17 +283,20 @@ for (const stack of STACKS) {
             const backupIds = new Set(["pg-backup", "pg-verify", "pg-restore", "redis-backup"]);
             const fromBackups = allowedConnections(policies, endpoints, "egress").filter((c) => backupIds.has(c.split(" ")[0]));
             const dns = (id: string) => [`${id} -> dns:53/TCP`, `${id} -> dns:53/UDP`];
+            // Sentinel mode: the snapshot job asks the Sentinels which node to snapshot.
+            const sentinel = cfg.redis.mode === "sentinel" ? ["redis-backup -> sentinel:26379/TCP"] : [];
             expect(fromBackups).to.deep.equal([
                 ...dns("pg-backup"), "pg-backup -> postgres:5432/TCP",
                 ...dns("pg-restore"), "pg-restore -> postgres:5432/TCP",
                 ...dns("pg-verify"), "pg-verify -> postgres:5432/TCP",
-                ...dns("redis-backup"), "redis-backup -> valkey:6379/TCP",
+                ...dns("redis-backup"), "redis-backup -> valkey:6379/TCP", ...sentinel,
             ].sort());
             const intoBackups = allowedConnections(policies, endpoints, "ingress").filter((c) => backupIds.has(c.split(" -> ")[1].split(":")[0]));
             expect(intoBackups).to.deep.equal([]);
             // Both sides together (the Postgres and Redis policies admit `app.kubernetes.io/component: backup`).
             const enforced = allowedConnections(policies, endpoints, "both").filter((c) => backupIds.has(c.split(" ")[0]) && !c.includes("dns"));
-            expect(enforced).to.deep.equal(["pg-backup -> postgres:5432/TCP", "pg-restore -> postgres:5432/TCP", "pg-verify -> postgres:5432/TCP", "redis-backup -> valkey:6379/TCP"]);
+            expect(enforced).to.deep.equal(["pg-backup -> postgres:5432/TCP", "pg-restore -> postgres:5432/TCP", "pg-verify -> postgres:5432/TCP",
+                "redis-backup -> valkey:6379/TCP", ...sentinel].sort());
         });
 
         it("every object passes strict upstream schema validation", async () => {

@@ -1,11 +1,13 @@
 import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
 import { ConfigError, parseConfig } from "../config";
-import { readStackConfig, renderStack, STACKS } from "./lib/harness";
+import { readStackConfig, REPO_ROOT, renderStack, RenderOptions, STACKS } from "./lib/harness";
 
 type Mutation = (c: any) => void;
 
 /** Malformed configs: each is the real dev (or named) stack file with one thing broken, and the message expected. */
-const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: string }[] = [
+const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: string; render?: RenderOptions }[] = [
     { title: "misspelt service key", mutate: (c) => { c.services.backend.imgae = "nginx:1.27.3"; }, expected: "stackwright:services.backend.imgae: unknown key (allowed keys at stackwright:services.backend: image," },
     { title: "misspelt top-level key", mutate: (c) => { c.sevices = {}; }, expected: "stackwright:sevices: unknown key (allowed top-level keys: environment, domain," },
     { title: "misspelt section key", mutate: (c) => { c.postgres.instnaces = 3; }, expected: "stackwright:postgres.instnaces: unknown key" },
@@ -13,7 +15,16 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
     { title: "bad memory quantity", mutate: (c) => { c.redis.storageSize = "1GB"; }, expected: "stackwright:redis.storageSize: \"1GB\" is not a Kubernetes quantity" },
     { title: "min > max replicas", mutate: (c) => { c.services.backend.autoscaling = { minReplicas: 5, maxReplicas: 2 }; }, expected: "stackwright:services.backend.autoscaling.minReplicas: minReplicas (5) must be <= maxReplicas (2)" },
     { title: "unknown service reference", mutate: (c) => { c.services.frontend.calls = ["billing"]; }, expected: "stackwright:services.frontend.calls[0]: \"billing\" is not a configured service (allowed: frontend, backend, worker)" },
-    { title: "invalid hostname in a route", mutate: (c) => { c.services.frontend.routes = [{ host: "app_v1" }]; }, expected: "stackwright:services.frontend.routes[0].host: \"app_v1\" is outside the stack domain" },
+    { title: "invalid hostname in a route", mutate: (c) => { c.services.frontend.routes = [{ host: "app_v1" }]; }, expected: "stackwright:services.frontend.routes[0].host: \"app_v1\" is not a valid DNS-1123 host name (lower-case letters, digits, '-' and '.')" },
+    { title: "invalid host name inside the domain", mutate: (c) => { c.services.frontend.routes = [{ host: "bad_host.stackwright.localtest.me" }]; }, expected: "stackwright:services.frontend.routes[0].host: \"bad_host.stackwright.localtest.me\" is not a valid DNS-1123 host name (lower-case letters, digits, '-' and '.')" },
+    { title: "upper-case host label", mutate: (c) => { c.services.frontend.routes = [{ host: "Bad" }]; }, expected: "stackwright:services.frontend.routes[0].host: \"Bad\" is not a valid DNS-1123 host name" },
+    { title: "host label starting with '-'", mutate: (c) => { c.services.frontend.routes = [{ host: "-x" }]; }, expected: "stackwright:services.frontend.routes[0].host: \"-x\" is not a valid DNS-1123 host name" },
+    { title: "invalid Grafana host", mutate: (c) => { c.monitoring.grafanaHost = "grafana_ui"; }, expected: "stackwright:monitoring.grafanaHost: \"grafana_ui\" is not a valid DNS-1123 host name" },
+    { title: "invalid extra host", mutate: (c) => { c.edge.extraHosts = ["Dev"]; }, expected: "stackwright:edge.extraHosts[0]: \"Dev\" is not a valid DNS-1123 host name" },
+    { title: "extra host outside the domain", mutate: (c) => { c.edge.extraHosts = ["dev.example.org"]; }, expected: "stackwright:edge.extraHosts[0]: \"dev.example.org\" is outside the stack domain \"stackwright.localtest.me\"" },
+    { title: "volume warning at or above the fixed 95 % critical alert", mutate: (c) => { c.monitoring.thresholds = { pvcFullPercent: 95 }; }, expected: "stackwright:monitoring.thresholds.pvcFullPercent: 95 must be at most 94 (the critical volume alert fires at 95 %" },
+    { title: "mesh timeout shorter than the retries it carries", stack: "staging", mutate: (c) => { c.services.backend.mesh.timeoutSeconds = 15; }, expected: "stackwright:services.backend.mesh.timeoutSeconds: 15 is below mesh.retryPerTryTimeoutSeconds x (mesh.retryAttempts + 1) = 10 x (3 + 1) = 40, so the retries cannot all run (allowed: at least 40" },
+    { title: "misspelt config namespace", mutate: (c) => { c["stackwrigt:postgres"] = { instances: 2 }; }, expected: "stackwrigt:postgres: unknown config namespace \"stackwrigt\", so the key would be ignored (allowed namespaces: stackwright, pulumi, kubernetes, random, tls" },
     { title: "invalid domain", mutate: (c) => { c.domain = "Example..com"; }, expected: "stackwright:domain: \"Example..com\" must be a DNS name" },
     { title: "unknown environment", mutate: (c) => { c.environment = "qa"; }, expected: "stackwright:environment: \"qa\" is not allowed (allowed: dev, staging, prod)" },
     { title: "latest tag", mutate: (c) => { c.services.backend.image = "nginx:latest"; }, expected: "stackwright:services.backend.image: \"nginx:latest\" uses the \"latest\" tag" },
@@ -43,6 +54,24 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
     { title: "invalid namespace name", mutate: (c) => { c.namespaces = { apps: "Apps" }; }, expected: "stackwright:namespaces.apps: \"Apps\" must be a DNS-1123 label" },
     { title: "unpinned chart version", mutate: (c) => { c.postgres.operatorChart = { version: "latest" }; }, expected: "stackwright:postgres.operatorChart.version: \"latest\" must be an exact version" },
     { title: "relative writable path", mutate: (c) => { c.services.backend.writablePaths = ["tmp/cache"]; }, expected: "stackwright:services.backend.writablePaths[0]: \"tmp/cache\" must be an absolute path" },
+    {
+        title: "object-store credentials set as plain (non-secret) values",
+        mutate: (c) => { c.postgres.objectStore = { destinationPath: "s3://backups/dev", accessKeyId: "AKIAEXAMPLE", secretAccessKey: "plain-secret" }; },
+        render: { secretKeys: [] },
+        expected: "stackwright:postgres.objectStore.accessKeyId: is a plain config value, but it is a credential (allowed: a secret; set it with `pulumi config set --secret --path 'stackwright:postgres.objectStore.accessKeyId' <value>`)",
+    },
+    {
+        title: "backup object-store credentials set as plain values",
+        mutate: (c) => { c.backups.objectStore = { bucket: "stackwright-backups", accessKeyId: "AKIAEXAMPLE", secretAccessKey: "plain-secret" }; },
+        render: { secretKeys: ["postgres"] },
+        expected: "stackwright:backups.objectStore.secretAccessKey: is a plain config value, but it is a credential (allowed: a secret; set it with `pulumi config set --secret --path 'stackwright:backups.objectStore.secretAccessKey' <value>`)",
+    },
+    {
+        title: "Slack webhook URL (it carries the token) set as a plain value",
+        mutate: (c) => { c.monitoring.slackWebhookUrl = "https://hooks.slack.com/services/T0/B0/XXXX"; },
+        render: { secretKeys: [] },
+        expected: "stackwright:monitoring.slackWebhookUrl: is a plain config value, but it is a credential (allowed: a secret; set it with `pulumi config set --secret --path 'stackwright:monitoring.slackWebhookUrl' <value>`)",
+    },
 ];
 
 function mutated(stack: string, mutate: Mutation): Record<string, unknown> {
@@ -81,7 +110,7 @@ describe("config: malformed input is rejected before any resource is registered"
         it(c.title, async () => {
             let error: any;
             try {
-                await renderStack(c.stack ?? "dev", { rawConfig: mutated(c.stack ?? "dev", c.mutate) });
+                await renderStack(c.stack ?? "dev", { ...c.render, rawConfig: mutated(c.stack ?? "dev", c.mutate) });
             } catch (err) {
                 error = err;
             }
@@ -117,6 +146,109 @@ describe("config: malformed input is rejected before any resource is registered"
         } catch (e) {
             expect((e as ConfigError).problems).to.have.length(3);
         }
+    });
+});
+
+describe("config: schema and cross-field problems are reported together", () => {
+    const readmeExample = (): string => {
+        const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+        const match = /```\n(invalid stack configuration[^`]*)\n```/.exec(readme);
+        expect(match, "README config-error example").to.not.equal(null);
+        return match![1];
+    };
+
+    it("the README example is exactly what a bad CPU quantity plus an unknown callee print", () => {
+        const config = mutated("dev", (c) => {
+            c.services.backend.resources.limits.cpu = "2 cores";
+            c.services.frontend.calls = ["billing"];
+        });
+        expect(() => parseConfig(config)).to.throw(ConfigError).that.satisfies((e: ConfigError) => {
+            expect(e.problems).to.have.length(2);
+            expect(e.message).to.equal(readmeExample());
+            return true;
+        });
+    });
+
+    it("a schema error in one section does not hide cross-field problems elsewhere", () => {
+        const config = mutated("staging", (c) => {
+            c.postgres.instances = 0;
+            c.redis.mode = "cluster";
+            c.services.frontend.autoscaling = { minReplicas: 5, maxReplicas: 2 };
+            c.services.worker.resources = { requests: { memory: "4Gi" }, limits: { memory: "1Gi" } };
+            c.edge.extraHosts = ["Bad"];
+            c.backups.redisSchedule = "every day";
+        });
+        try {
+            parseConfig(config);
+            expect.fail("should have thrown");
+        } catch (e) {
+            expect((e as ConfigError).problems).to.deep.equal([
+                "stackwright:postgres.instances: 0 must be greater than or equal to 1",
+                "stackwright:redis.mode: \"cluster\" is not allowed (allowed: standalone, sentinel)",
+                "stackwright:services.frontend.autoscaling.minReplicas: minReplicas (5) must be <= maxReplicas (2)",
+                "stackwright:services.worker.resources.requests.memory: request \"4Gi\" exceeds limit \"1Gi\"",
+                "stackwright:edge.extraHosts[0]: \"Bad\" is not a valid DNS-1123 host name (lower-case letters, digits, '-' and '.')",
+                "stackwright:backups.redisSchedule: \"every day\" is not a usable schedule (cron: \"every day\" must have 5 fields; allowed: five-field cron such as \"0 2 * * *\", or @daily/@weekly)",
+            ]);
+        }
+    });
+
+    it("rules whose inputs did not parse are skipped, not guessed (a call to a broken service is still a call)", () => {
+        const config = mutated("dev", (c) => {
+            c.services.backend.image = "nginx";
+            c.environment = "qa";
+            c.services.worker.resources = { requests: { cpu: "4" } };
+        });
+        try {
+            parseConfig(config);
+            expect.fail("should have thrown");
+        } catch (e) {
+            const problems = (e as ConfigError).problems;
+            expect(problems.some((p) => p.includes("calls")), problems.join("\n")).to.equal(false);
+            // The worker's request is compared with the environment default limit, unknown while environment is invalid.
+            expect(problems.some((p) => p.includes("services.worker.resources")), problems.join("\n")).to.equal(false);
+            expect(problems).to.have.length(2);
+        }
+    });
+
+    it("the mesh retry budget holds for every service, the defaults and the stack files included", () => {
+        for (const stack of STACKS) {
+            const cfg = parseConfig(readStackConfig(stack));
+            const m = cfg.services.backend.mesh;
+            expect(m.timeoutSeconds, stack).to.be.at.least(m.retryPerTryTimeoutSeconds * (m.retryAttempts + 1));
+        }
+        // Timeout 45 with 4 x 10 s tries is fine; 5 retries need 60 s.
+        expect(() => parseConfig(mutated("staging", (c) => { c.services.backend.mesh.timeoutSeconds = 45; }))).to.not.throw();
+        expect(() => parseConfig(mutated("staging", (c) => { c.services.backend.mesh = { timeoutSeconds: 45, retryAttempts: 5, retryPerTryTimeoutSeconds: 10 }; })))
+            .to.throw("stackwright:services.backend.mesh.timeoutSeconds: 45 is below mesh.retryPerTryTimeoutSeconds x (mesh.retryAttempts + 1) = 10 x (5 + 1) = 60");
+        expect(() => parseConfig(mutated("staging", (c) => { c.services.backend.mesh = { timeoutSeconds: 45, retryAttempts: 0 }; }))).to.not.throw();
+        // The defaults fit their own timeout; a shorter timeout with default retries does not.
+        expect(() => parseConfig(mutated("staging", (c) => { c.services.frontend.mesh = {}; }))).to.not.throw();
+        expect(() => parseConfig(mutated("staging", (c) => { c.services.frontend.mesh = { timeoutSeconds: 10 }; })))
+            .to.throw("stackwright:services.frontend.mesh.timeoutSeconds: 10 is below mesh.retryPerTryTimeoutSeconds x (mesh.retryAttempts + 1) = 5 x (2 + 1) = 15");
+    });
+});
+
+describe("config: object-store credentials must be Pulumi secrets", () => {
+    const withCredentials = mutated("dev", (c) => {
+        c.postgres.objectStore = { destinationPath: "s3://backups/dev", accessKeyId: "AKIAEXAMPLE", secretAccessKey: "s3cr3t-value" };
+    });
+
+    it("parseConfig with a secret-ness check: plain fails (value not echoed), secret passes", () => {
+        expect(() => parseConfig(withCredentials, { isSecret: (key) => key === "postgres" })).to.not.throw();
+        try {
+            parseConfig(withCredentials, { isSecret: () => false });
+            expect.fail("should have thrown");
+        } catch (e) {
+            expect((e as ConfigError).problems).to.have.length(2);
+            expect((e as Error).message).to.include("stackwright:postgres.objectStore.secretAccessKey: is a plain config value");
+            expect((e as Error).message).to.not.include("s3cr3t-value");
+        }
+    });
+
+    it("the program reads secret-ness from the Pulumi runtime: the same credentials render when supplied as secrets", async () => {
+        const rendered = await renderStack("dev", { rawConfig: withCredentials, secretKeys: ["postgres"] });
+        expect(rendered.resources.length).to.be.greaterThan(0);
     });
 });
 

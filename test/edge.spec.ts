@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { ConfigError, parseConfig, StackConfig } from "../config";
-import { controlPlanePkiPlan } from "../lib/edge/certificates";
+import { acmeClusterIssuerSpec, controlPlanePkiPlan } from "../lib/edge/certificates";
 import { helmChartReference } from "../lib/edge/chart-source";
 import { securityHeaders } from "../lib/edge/gateway";
 import {
@@ -88,7 +88,7 @@ for (const stack of STACKS) {
             expect(ngf.inputs.skipCrds ?? false).to.equal(false);
         });
 
-        it("every edge object validates strictly against the Gateway API, NGINX Gateway Fabric and Kubernetes schemas", async () => {
+        it("every edge object validates strictly against the Gateway API, NGINX Gateway Fabric, cert-manager and Kubernetes schemas", async () => {
             const objects = kubeObjects(edge);
             const kinds = new Set(objects.map((o) => `${o.apiVersion} ${o.kind}`));
             for (const k of [`${GW}/v1 Gateway`, `${GW}/v1 HTTPRoute`, `${GW}/v1 ReferenceGrant`, "gateway.nginx.org/v1alpha2 NginxProxy",
@@ -96,7 +96,7 @@ for (const stack of STACKS) {
                 "gateway.nginx.org/v1alpha1 RateLimitPolicy", "networking.k8s.io/v1 NetworkPolicy", "policy/v1 PodDisruptionBudget", "v1 Secret"]) {
                 expect(kinds, k).to.include(k);
             }
-            const violations = await validateAgainstSchemas(objects, { unvalidatedGroups: ["cert-manager.io"] });
+            const violations = await validateAgainstSchemas(objects);
             expect(violations.map((v) => `${v.object}: ${v.message}`)).to.deep.equal([]);
         });
 
@@ -308,7 +308,8 @@ for (const stack of STACKS) {
             const edgeNs = rendered.resources.find((r) => r.type === "kubernetes:core/v1:Namespace" && r.name === ns())!;
             expect(edgeNs.inputs.metadata.labels["istio-injection"]).to.equal(meshOn ? "enabled" : undefined);
             const ngf = byType(edge, "kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.name === NGF_RELEASE_NAME)!;
-            expect(ngf.inputs.values.nginxGateway.labels["sidecar.istio.io/inject"]).to.equal("false");
+            // Opted out only where the namespace injects; without a mesh nothing carries an Istio label.
+            expect(ngf.inputs.values.nginxGateway.labels["sidecar.istio.io/inject"]).to.equal(meshOn ? "false" : undefined);
             if (meshOn) {
                 expect(infra.annotations["traffic.sidecar.istio.io/includeInboundPorts"]).to.equal("");
                 expect(infra.labels["sidecar.istio.io/inject"]).to.equal("true");
@@ -361,6 +362,10 @@ for (const stack of STACKS) {
             expect(controlPlane.spec.egress[1].ports).to.deep.equal([{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }]);
             const deny = policies.find((p) => Object.keys(p.spec.podSelector).length === 0)!;
             expect(deny.spec.policyTypes).to.deep.equal(["Ingress", "Egress"]);
+
+            // Prometheus: NGINX metrics, plus the sidecar's Envoy stats that the mesh's PodMonitor scrapes here too.
+            const scraped = (dataPlane.spec.ingress as any[]).filter((r) => r.from?.[0]?.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "prometheus");
+            expect(scraped.flatMap((r) => r.ports.map((p: any) => p.port))).to.deep.equal(!cfg.monitoring.enabled ? [] : cfg.mesh.enabled ? [9113, 15090] : [9113]);
         });
 
         it("disruption budgets and metrics scraping for both planes", () => {
@@ -399,6 +404,8 @@ for (const stack of STACKS) {
                 expect(acme.spec.acme.server).to.equal("https://acme-v02.api.letsencrypt.org/directory");
                 const solver = acme.spec.acme.solvers[0].http01.gatewayHTTPRoute;
                 expect(solver.parentRefs).to.deep.equal([{ group: GW, kind: "Gateway", name: GATEWAY_NAME, namespace: ns() }]);
+                // The solver pods run in the (meshed) edge namespace: opted out of injection.
+                expect(solver.podTemplate).to.deep.equal({ metadata: { labels: { "sidecar.istio.io/inject": "false" } } });
                 const ca = issuers.find((i) => i.spec.ca)!;
                 const caSecret = byType(edge, "kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.namespace === cfg.namespaces.certManager)!;
                 expect(caSecret.inputs.metadata.name).to.equal(ca.spec.ca.secretName);
@@ -437,9 +444,15 @@ describe("edge: chart values and data-plane settings (pure)", () => {
             const p = plans[stack];
             const values = ngfChartValues({ clusterDomain: p.clusterDomain, replicas: p.controllerReplicas, maxReplicas: p.controllerMaxReplicas, resources: p.controllerResources, zoneSpreadRequired: p.zoneSpreadRequired });
             const g = values.nginxGateway;
-            expect(g.replicas, stack).to.equal({ dev: 1, staging: 2, prod: 2 }[stack]);
             expect(g.autoscaling.enable, stack).to.equal(stack === "prod");
-            if (stack === "prod") expect(g.autoscaling).to.include({ minReplicas: 2, maxReplicas: 3, targetCPUUtilizationPercentage: 70, targetMemoryUtilizationPercentage: 80 });
+            if (stack === "prod") {
+                // The HPA owns the count: the chart (2.6.7) drops spec.replicas under autoscaling.enable, and no
+                // replicas value suggests otherwise; minReplicas is the configured floor (2+, the PDB keeps one).
+                expect(g).to.not.have.property("replicas");
+                expect(g.autoscaling).to.include({ minReplicas: 2, maxReplicas: 3, targetCPUUtilizationPercentage: 70, targetMemoryUtilizationPercentage: 80 });
+            } else {
+                expect("replicas" in g && g.replicas, stack).to.equal({ dev: 1, staging: 2 }[stack]);
+            }
             expect(g.resources.requests).to.have.keys("cpu", "memory", "ephemeral-storage");
             expect(g.resources.limits).to.have.keys("cpu", "memory", "ephemeral-storage");
             expect(g.productTelemetry.enable).to.equal(false);
@@ -502,6 +515,15 @@ describe("edge: chart values and data-plane settings (pure)", () => {
         expect(helmChartReference({ repository: "https://charts.jetstack.io", chart: "cert-manager", version: "v1.21.1" }))
             .to.deep.equal({ chart: "cert-manager", version: "v1.21.1", repositoryOpts: { repo: "https://charts.jetstack.io" } });
         expect(helmChartReference({ repository: "https://x", chart: "c", version: "1.0.0", path: "./vendor/c-1.0.0.tgz" })).to.deep.equal({ chart: "./vendor/c-1.0.0.tgz" });
+    });
+
+    it("Istio opt-out labels only with a mesh: control plane and ACME solver pods", () => {
+        const values = (meshEnabled: boolean) => ngfChartValues({ clusterDomain: "c", replicas: 1, resources: edgeResourceDefaults("dev").controlPlane, zoneSpreadRequired: false, meshEnabled });
+        expect(values(true).nginxGateway.labels).to.include({ "sidecar.istio.io/inject": "false" });
+        expect(Object.keys(values(false).nginxGateway.labels).filter((k) => k.includes("istio.io"))).to.deep.equal([]);
+        const solver = (meshEnabled: boolean) => acmeClusterIssuerSpec({ email: "a@example.com", server: "https://acme.example", gatewayNamespace: "edge", meshEnabled }).acme.solvers[0].http01.gatewayHTTPRoute;
+        expect(solver(true).podTemplate).to.deep.equal({ metadata: { labels: { "sidecar.istio.io/inject": "false" } } });
+        expect(solver(false)).to.not.have.property("podTemplate");
     });
 
     it("control-plane certificate names follow the NGF generator (service DNS name, wildcard client)", () => {

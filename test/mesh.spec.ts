@@ -5,8 +5,9 @@
 import { expect } from "chai";
 import { ConfigError, parseConfig, StackConfig } from "../config";
 import { meshPlan } from "../lib/mesh/plan";
+import { imageVersion } from "../lib/labels";
 import {
-    authorizationPolicies, destinationRules, injectedNamespaces, meshedNamespaces, meshMonitors, MeshObject, PERMISSIVE_EXEMPTION_ANNOTATION,
+    authorizationPolicies, destinationRules, injectedNamespaces, istioObjects, meshedNamespaces, meshMonitors, MeshObject, PERMISSIVE_EXEMPTION_ANNOTATION,
     peerAuthentications, virtualServices,
 } from "../lib/mesh/policies";
 import {
@@ -15,7 +16,8 @@ import {
 } from "../lib/mesh/values";
 import { edgeDataPlanePrincipal, prometheusPrincipal, serviceHost, servicePrincipal } from "../lib/topology";
 import { exemptAnnotation, findExemption } from "../policy/policies/exemptions";
-import { checkDestinationRule, checkPeerAuthentication } from "../policy/policies/istio";
+import { checkDestinationRule } from "../policy/policies/istio-destination-rule-mutual-tls";
+import { checkPeerAuthentication } from "../policy/policies/istio-peer-authentication-strict";
 import { kubeObject } from "../policy/policies/kinds";
 import { POLICY_NAMES } from "../policy/policies/names";
 import { descendantsOf, kubeObjects, manifestOf, podSpecOf, readStackConfig, RecordedResource, RenderedStack, renderStack } from "./lib/harness";
@@ -25,6 +27,7 @@ const CHART_TYPE = "kubernetes:helm.sh/v4:Chart";
 const MESH_TYPE = "stackwright:mesh:Mesh";
 const ISTIO_GROUP = /^kubernetes:[a-z]+\.istio\.io\//;
 const MESH_STACKS = ["staging", "prod"] as const;
+const RECOMMENDED_LABELS = ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version", "app.kubernetes.io/component", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"];
 
 function stackConfig(stack: string, mutate?: (raw: any) => void): StackConfig {
     const raw = JSON.parse(JSON.stringify(readStackConfig(stack)));
@@ -196,6 +199,19 @@ describe("mesh: per-service Istio objects from config", () => {
         expect((plaintext[0].spec as any).rules[0].to[0].operation.ports).to.deep.equal(["9898"]);
     });
 
+    it("every Istio object and monitor carries the recommended labels, versioned like what it belongs to", () => {
+        const cfg = stackConfig("prod");
+        const objects = [...istioObjects(cfg), ...meshMonitors(cfg)];
+        expect(objects.length).to.be.greaterThan(10);
+        for (const o of objects) {
+            const labels = o.metadata.labels;
+            expect(labels, o.resourceName).to.include.keys(RECOMMENDED_LABELS);
+            const service = cfg.services[labels["app.kubernetes.io/name"]];
+            // Per-service objects: the service's image version, like its Deployment; mesh-wide ones: Istio's.
+            expect(labels["app.kubernetes.io/version"], o.resourceName).to.equal(service ? imageVersion(service.image) : cfg.mesh.chart.version);
+        }
+    });
+
     it("without the reason there is no PERMISSIVE anywhere", () => {
         const all = [...peerAuthentications(stackConfig("staging")), ...peerAuthentications(stackConfig("prod"))];
         expect(all.map((p) => (p.spec as any).mtls.mode)).to.deep.equal(["STRICT", "STRICT"]);
@@ -207,17 +223,17 @@ describe("mesh: per-service Istio objects from config", () => {
         const vs = Object.fromEntries(virtualServices(cfg).map((v) => [(v.spec as any).hosts[0], (v.spec as any).http]));
         const frontend = vs[serviceHost(cfg, "frontend")];
         expect(frontend).to.have.length(1);
-        expect(frontend[0]).to.deep.include({ timeout: "15s", retries: { attempts: 3, perTryTimeout: "10s", retryOn: "5xx,reset,connect-failure,refused-stream" } });
+        expect(frontend[0]).to.deep.include({ timeout: "15s", retries: { attempts: 2, perTryTimeout: "5s", retryOn: "5xx,reset,connect-failure,refused-stream" } });
         expect(frontend[0].match).to.equal(undefined);
         expect(vs[serviceHost(cfg, "worker")][0]).to.deep.include({ timeout: "5s", retries: { attempts: 0 } });
     });
 
-    it("config rejects a per-try timeout above the overall timeout, and proxy requests above limits", () => {
+    it("config rejects an overall timeout shorter than the tries it carries, and proxy requests above limits", () => {
         const bad = (mutate: (c: any) => void) => {
             try { stackConfig("staging", mutate); } catch (e) { return (e as ConfigError).problems.join("\n"); }
             return "";
         };
-        expect(bad((c) => { c.services.backend.mesh.timeoutSeconds = 5; })).to.include("stackwright:services.backend.mesh.retryPerTryTimeoutSeconds: 10 exceeds mesh.timeoutSeconds (5)");
+        expect(bad((c) => { c.services.backend.mesh.timeoutSeconds = 5; })).to.include("stackwright:services.backend.mesh.timeoutSeconds: 5 is below mesh.retryPerTryTimeoutSeconds x (mesh.retryAttempts + 1) = 10 x (3 + 1) = 40");
         expect(bad((c) => { c.mesh.proxyRequestsMemory = "1Gi"; })).to.include("stackwright:mesh.proxyRequestsMemory: \"1Gi\" exceeds mesh.proxyLimitsMemory \"256Mi\"");
     });
 
@@ -451,5 +467,24 @@ describe("mesh: stack dev (mesh off, rendered)", () => {
     it("everything else still renders: the services exist without mesh dependencies", () => {
         const services = rendered.resources.filter((r) => r.type === "stackwright:app:Service");
         expect(services.length).to.equal(3);
+    });
+
+    it("no rendered input anywhere (pod templates, chart values, custom resources) names anything of istio.io", () => {
+        const found: string[] = [];
+        const walk = (where: string, value: unknown): void => {
+            if (typeof value === "string") {
+                if (value.includes("istio.io")) found.push(`${where}: ${value}`);
+            } else if (Array.isArray(value)) {
+                value.forEach((v, i) => walk(`${where}[${i}]`, v));
+            } else if (value !== null && typeof value === "object") {
+                for (const [k, v] of Object.entries(value)) {
+                    if (k.includes("istio.io")) found.push(`${where}.${k}`);
+                    walk(`${where}.${k}`, v);
+                }
+            }
+        };
+        for (const r of rendered.resources) walk(`${r.type} ${r.name}`, r.inputs);
+        expect(rendered.resources.length).to.be.greaterThan(50);
+        expect(found).to.deep.equal([]);
     });
 });

@@ -385,6 +385,17 @@ describe("monitoring", () => {
             expect(alertRulesArgs(config("dev")).errorRatePercent).to.equal(5);
         });
 
+        it("WAL-archiving and base-backup alerts follow postgres.objectStore and the ScheduledBackups it brings", () => {
+            for (const stack of STACKS) expect(alertRulesArgs(config(stack)).postgresClusters![0].objectStore, stack).to.equal(undefined);
+            const objectStore = { destinationPath: "s3://b/pg", accessKeyId: "id", secretAccessKey: "secret" };
+            const postgres = { ...(readStackConfig("prod").postgres as object), objectStore };
+            // Daily full (02:00) and, with the backups component, incremental every 6 h: 6 h + 1 h grace.
+            expect(alertRulesArgs(config("prod", { postgres })).postgresClusters![0].objectStore).to.deep.equal({ baseBackupMaxAgeSeconds: 7 * 3600 });
+            // Without the backups component only the daily full ScheduledBackup runs: 24 h + 1 h.
+            const noBackups = alertRulesArgs(config("prod", { postgres, backups: { enabled: false } }));
+            expect(noBackups.postgresClusters![0].objectStore).to.deep.equal({ baseBackupMaxAgeSeconds: 25 * 3600 });
+        });
+
         it("no backup or data-store alerts for what the stack does not run", () => {
             const raw = readStackConfig("dev");
             // Services without data stores, so Postgres and Redis can be off.

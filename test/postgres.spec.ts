@@ -12,7 +12,7 @@ import { resolveResources } from "../lib/defaults";
 import { OPERATOR_RESOURCES, operatorReplicaDefault, postgresResourceDefaults } from "../lib/postgres/defaults";
 import { postgresClientPeers } from "../lib/postgres/args";
 import {
-    clusterSpec, connectionUri, instanceSelector, objectStoreSpec, primaryEndpoint, scheduledBackupSpec,
+    clusterSpec, connectionUri, instanceSelector, instancesNetworkPolicySpec, objectStoreSpec, primaryEndpoint, scheduledBackupSpec,
 } from "../lib/postgres/specs";
 import { BARMAN_PLUGIN_DROPPED_KINDS, chartSourceArgs, operatorChartValues } from "../lib/postgres/values";
 import { operatorNetworkPolicySpec, operatorPdbSpec } from "../lib/postgres/operator-policies";
@@ -196,6 +196,22 @@ describe("postgres: pure specs", () => {
         expect(() => objectStoreSpec({ ...OBJECT_STORE, destinationPath: "https://bucket", credentialsSecretName: "c", retentionPolicy: "30d", sidecarResources: OPERATOR_RESOURCES })).to.throw(/s3:\/\//);
         expect(scheduledBackupSpec("postgres", "0 0 2 * * *")).to.deep.include({ method: "plugin", pluginConfiguration: { name: "barman-cloud.cloudnative-pg.io" } });
         expect(() => scheduledBackupSpec("postgres", "0 2 * * *")).to.throw(/six fields/);
+    });
+
+    it("instances NetworkPolicy: WAL archiving reaches the object store's own port (http://minio:9000), only when configured", () => {
+        const base = { clusterName: "postgres", clients: [], backups: [], operatorNamespace: "cnpg-system" };
+        const instance = podEndpoint("instance", "data", { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "instance" });
+        const minioPod = podEndpoint("minio", "storage", { app: "minio" }, [9000]);
+        const external: Endpoint = { id: "s3", ip: "203.0.113.7", ports: [{ port: 9000 }, { port: 443 }] };
+        const egress = (objectStore?: { endpointUrl?: string }) => {
+            const policy: NetworkPolicyObject = { metadata: { namespace: "data" }, spec: instancesNetworkPolicySpec({ ...base, objectStore }) as Record<string, any> };
+            return allowedConnections([policy], [instance, minioPod, external], "egress").filter((c) => c.startsWith("instance -> ")).sort();
+        };
+        expect(egress({ endpointUrl: "http://minio.storage.svc:9000" })).to.deep.equal(
+            ["instance -> minio:9000/TCP", "instance -> s3:443/TCP", "instance -> s3:9000/TCP"]);
+        // AWS S3 (no endpoint) and no archiving: HTTPS only, as the API server rule already allows.
+        expect(egress({})).to.deep.equal(["instance -> s3:443/TCP"]);
+        expect(egress(undefined)).to.deep.equal(["instance -> s3:443/TCP"]);
     });
 
     it("connection URI percent-encodes credentials", () => {
@@ -534,9 +550,22 @@ describe("postgres: WAL archiving to object storage (staging with postgres.objec
         }
     });
 
-    it("CNPG objects still pass schema validation (the plugin's ObjectStore CRD is not in shared/crds)", async () => {
-        const violations = await validateAgainstSchemas(kubeObjects(mine), { unvalidatedGroups: ["barmancloud.cnpg.io"] });
+    it("CNPG objects, the ObjectStore included, pass schema validation", async () => {
+        const violations = await validateAgainstSchemas(kubeObjects(mine));
         expect(violations.map((v) => `${v.object}: ${v.message}`)).to.deep.equal([]);
+    });
+});
+
+describe("postgres: WAL archiving to an http object store on its own port (dev with MinIO at http://minio.storage.svc:9000)", () => {
+    it("the instances' NetworkPolicy lets the Barman Cloud sidecar reach the endpoint's port", async () => {
+        const raw = readStackConfig("dev" as StackName);
+        const store = { ...OBJECT_STORE, endpointUrl: "http://minio.storage.svc:9000" };
+        const rendered = await renderStack("dev", { overrides: { postgres: { ...(raw.postgres as object), objectStore: store } } });
+        const policies = ofKind(dataStoreResources(rendered), "NetworkPolicy").map(asPolicy);
+        const instance = podEndpoint("instance", "data", { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "instance" });
+        const minio = podEndpoint("minio", "storage", { "app.kubernetes.io/name": "minio" }, [9000]);
+        expect(isAllowed(policies, instance, minio, { port: 9000 }, "egress")).to.equal(true);
+        expect(isAllowed(policies, instance, minio, { port: 9001 }, "egress")).to.equal(false);
     });
 });
 

@@ -1,6 +1,7 @@
 import { hasBinary } from "./lib/tools";
 import { expect } from "chai";
 import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
+import * as dns from "dns";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -280,7 +281,22 @@ describe("redis start scripts (offline: stub CLI, `cat` as the server)", () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Real servers: 3 data nodes + 3 Sentinels on 127.0.0.1, started by the real scripts from the generated confs.
+// Real servers: 3 data nodes + 3 Sentinels bound to 127.0.0.1, started by the real scripts from the generated confs.
+// Every node and Sentinel announces, and is addressed by, the name HOST (as pods announce their DNS names), so the
+// generated resolve-hostnames / announce-hostnames settings are exercised with a name, not an IP.
+let HOST = "localhost";
+
+/**
+ * The name to announce: "localhost" when it resolves to IPv4 loopback only (as here). Where it also resolves to ::1,
+ * whether that address is usable depends on the machine's IPv6 setup, so the test falls back to 127.0.0.1 rather
+ * than depend on it (and says so), keeping a failover test that cannot flake on name resolution.
+ */
+async function announcedHost(): Promise<string> {
+    const resolved = (await dns.promises.lookup("localhost", { all: true })).map((a) => a.address);
+    if (resolved.length > 0 && resolved.every((a) => a.startsWith("127."))) return "localhost";
+    console.log(`      (localhost resolves to ${resolved.join(", ")}: announcing 127.0.0.1 instead of a host name)`);
+    return "127.0.0.1";
+}
 
 interface CliResult {
     readonly stdout: string;
@@ -336,7 +352,7 @@ async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<
 async function primaryFromSentinel(sentinelPort: number): Promise<number | undefined> {
     const { stdout } = await cli(sentinelPort, ["SENTINEL", "get-master-addr-by-name", "mymaster"]);
     const [host, port] = stdout.split(/\r?\n/);
-    return host === "127.0.0.1" && /^\d+$/.test(port ?? "") ? Number(port) : undefined;
+    return host === HOST && /^\d+$/.test(port ?? "") ? Number(port) : undefined;
 }
 
 describe("redis HA with real servers (start scripts + generated conf)", function () {
@@ -348,7 +364,7 @@ describe("redis HA with real servers (start scripts + generated conf)", function
     const processes: { name: string; child: ChildProcess; log: string }[] = [];
     const keys = Array.from({ length: 50 }, (_, i) => [`key:${i}`, `value-${i}`] as const);
 
-    const sentinelAddresses = () => sentinelPorts.map((p) => `127.0.0.1:${p}`).join(" ");
+    const sentinelAddresses = () => sentinelPorts.map((p) => `${HOST}:${p}`).join(" ");
 
     function startNode(i: number): ChildProcess {
         const nodeDir = path.join(root, `node-${i}`);
@@ -356,9 +372,9 @@ describe("redis HA with real servers (start scripts + generated conf)", function
             SERVER_BIN, CLI_BIN,
             CONF_SOURCE: path.join(nodeDir, "config", "server.conf"),
             RUNTIME_CONF: path.join(nodeDir, "run", "server.conf"),
-            INITIAL_PRIMARY_HOST: "127.0.0.1",
+            INITIAL_PRIMARY_HOST: HOST,
             INITIAL_PRIMARY_PORT: String(serverPorts[0]),
-            ANNOUNCE_HOSTNAME: "127.0.0.1",
+            ANNOUNCE_HOSTNAME: HOST,
             SENTINEL_ADDRESSES: sentinelAddresses(),
             QUERY_TIMEOUT_SECONDS: "2",
         });
@@ -370,7 +386,7 @@ describe("redis HA with real servers (start scripts + generated conf)", function
             SENTINEL_BIN, CLI_BIN,
             CONF_SOURCE: path.join(dir, "config", "sentinel.conf"),
             RUNTIME_CONF: path.join(dir, "run", "sentinel.conf"),
-            ANNOUNCE_HOSTNAME: "127.0.0.1",
+            ANNOUNCE_HOSTNAME: HOST,
             SENTINEL_ADDRESSES: sentinelAddresses(),
             QUERY_TIMEOUT_SECONDS: "2",
             PRIMARY_WAIT_SECONDS: "10",
@@ -416,6 +432,8 @@ describe("redis HA with real servers (start scripts + generated conf)", function
     before(async function () {
         requireBinaries(this, [SERVER_BIN, SENTINEL_BIN, CLI_BIN, "bash", "timeout"]);
         root = fs.mkdtempSync(path.join(os.tmpdir(), "stackwright-redis-"));
+        HOST = await announcedHost();
+        const bind = "127.0.0.1";
         const ports = await freePorts(6);
         serverPorts = ports.slice(0, 3);
         sentinelPorts = ports.slice(3);
@@ -424,12 +442,12 @@ describe("redis HA with real servers (start scripts + generated conf)", function
             const dataDir = path.join(root, `node-${i}`, "data");
             fs.mkdirSync(dataDir, { recursive: true });
             writeConf(path.join(root, `node-${i}`, "config", "server.conf"),
-                redisServerConf({ port, bind: "127.0.0.1", dir: dataDir, maxmemory: "64mb" }));
+                redisServerConf({ port, bind, dir: dataDir, maxmemory: "64mb" }));
         });
         sentinelPorts.forEach((port, i) => {
             const dir = path.join(root, `sentinel-${i}`);
             writeConf(path.join(dir, "config", "sentinel.conf"), sentinelConf({
-                port, bind: "127.0.0.1", dir, initialPrimaryHost: "127.0.0.1", initialPrimaryPort: serverPorts[0],
+                port, bind, dir, initialPrimaryHost: HOST, initialPrimaryPort: serverPorts[0],
                 downAfterMilliseconds: 1000, failoverTimeoutMilliseconds: 10_000,
             }));
         });
@@ -480,8 +498,8 @@ describe("redis HA with real servers (start scripts + generated conf)", function
     it("the server runs with exactly authDirectives() appended, Sentinel with auth-pass; the mounted confs hold no password", () => {
         const serverRuntime = fs.readFileSync(path.join(root, "node-1", "run", "server.conf"), "utf8");
         expect(serverRuntime).to.contain(authDirectives("server", PASSWORD));
-        expect(serverRuntime).to.match(/^replicaof 127\.0\.0\.1 \d+$/m);
-        expect(serverRuntime).to.match(/^replica-announce-ip 127\.0\.0\.1$/m);
+        expect(serverRuntime).to.match(new RegExp(`^replicaof ${HOST} \\d+$`, "m"));
+        expect(serverRuntime).to.match(new RegExp(`^replica-announce-ip ${HOST}$`, "m"));
         const primaryRuntime = fs.readFileSync(path.join(root, "node-0", "run", "server.conf"), "utf8");
         expect(primaryRuntime).not.to.match(/^replicaof/m);
         // Sentinel rewrites its file at once (the offline tests check the script's exact output).
@@ -553,6 +571,6 @@ describe("redis HA with real servers (start scripts + generated conf)", function
         expect((await cli(serverPorts[0], ["GET", "after-failover"])).stdout).to.equal("yes");
         expect((await cli(serverPorts[0], ["GET", "key:0"])).stdout).to.equal("value-0");
         const runtime = fs.readFileSync(path.join(root, "node-0", "run", "server.conf"), "utf8");
-        expect(runtime).to.match(new RegExp(`^replicaof 127\\.0\\.0\\.1 ${newPrimary}$`, "m"));
+        expect(runtime).to.match(new RegExp(`^replicaof ${HOST} ${newPrimary}$`, "m"));
     });
 });

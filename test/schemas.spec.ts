@@ -3,6 +3,8 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
+import { objectStoreSpec } from "../lib/postgres/specs";
+import { acmeClusterIssuerSpec, caClusterIssuerSpec, certificateSpec } from "../lib/edge/certificates";
 import { assertValidObjects, KubeObject, resolveCrdsDir, SchemaViolation, validateAgainstSchemas } from "./lib/schemas";
 
 // Objects as the stack renders them; each is valid against its upstream schema.
@@ -477,6 +479,26 @@ describe("schema validation of rendered objects (test/lib/schemas)", () => {
         });
     });
 
+    describe("cert-manager (@kubernetes-models/cert-manager)", () => {
+        const issuer = (spec: object): KubeObject => ({ apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: "acme" }, spec });
+        const certificate = (spec: object): KubeObject => ({ apiVersion: "cert-manager.io/v1", kind: "Certificate", metadata: { name: "app", namespace: "edge" }, spec });
+        const acme = acmeClusterIssuerSpec({ email: "ops@example.com", server: "https://acme-v02.api.letsencrypt.org/directory", gatewayNamespace: "edge" });
+
+        it("accepts the issuers and certificates the edge builds", async () => {
+            const objects = [issuer(acme), issuer(caClusterIssuerSpec("ca")), certificate(certificateSpec("app.example.com", "example.com", "acme"))];
+            expect(await validateAgainstSchemas(objects)).to.deep.equal([]);
+        });
+
+        it("rejects a misspelt solver field and a bad rotation policy", async () => {
+            const badSolver = { acme: { ...acme.acme, solvers: [{ http01: { gatewayHttpRoute: {} } }] } };
+            expect(messages(await violationsOf(issuer(badSolver)))).to.deep.equal(["spec.acme.solvers[0].http01.gatewayHttpRoute: unknown field"]);
+            const cert = certificateSpec("app.example.com", "example.com", "acme");
+            const violations = await violationsOf(certificate({ ...cert, privateKey: { ...cert.privateKey, rotationPolicy: "Sometimes" } }));
+            expect(messages(violations)).to.have.length(1);
+            expect(messages(violations)[0]).to.match(/^spec\.privateKey\.rotationPolicy: /);
+        });
+    });
+
     describe("CRDs from the CRD directory (ajv over the CRD's openAPIV3Schema)", () => {
         it("accepts valid custom resources of every covered group", async () => {
             expect(await validateAgainstSchemas(validCustomResources)).to.deep.equal([]);
@@ -527,6 +549,20 @@ describe("schema validation of rendered objects (test/lib/schemas)", () => {
             ]);
         });
 
+        it("Barman Cloud ObjectStore (derived from the Cluster's barmanObjectStore): accepts ours, rejects typos", async () => {
+            const args = { destinationPath: "s3://backups/pg", endpointUrl: "http://minio:9000", region: "eu-west-1", credentialsSecretName: "s3",
+                retentionPolicy: "30d", sidecarResources: { requests: { cpu: "50m", memory: "64Mi", ephemeralStorage: "64Mi" }, limits: { cpu: "200m", memory: "256Mi", ephemeralStorage: "256Mi" } } };
+            const store = (spec: Record<string, unknown>): KubeObject => ({ apiVersion: "barmancloud.cnpg.io/v1", kind: "ObjectStore", metadata: { name: "pg", namespace: "data" }, spec });
+            const spec = objectStoreSpec(args);
+            expect(await violationsOf(store(spec))).to.deep.equal([]);
+            const configuration = spec.configuration as Record<string, any>;
+            const typo = { ...spec, configuration: { ...configuration, endpointUrl: configuration.endpointURL, wal: { ...configuration.wal, compression: "zip" } } };
+            const found = messages(await violationsOf(store(typo)));
+            expect(found).to.include("spec.configuration.endpointUrl: unknown field");
+            expect(found.some((m) => m.startsWith("spec.configuration.wal.compression: "))).to.equal(true);
+            expect(messages(await violationsOf(store({ ...spec, retentionPolicy: "30 days" })))[0]).to.match(/^spec\.retentionPolicy: /);
+        });
+
         it("compiles the schema of every served version of every CRD in the directory", async () => {
             const crds = listCrdKinds(resolveCrdsDir());
             expect(crds.length).to.be.greaterThan(20);
@@ -537,23 +573,18 @@ describe("schema validation of rendered objects (test/lib/schemas)", () => {
     });
 
     describe("groups without a schema", () => {
-        const certificate: KubeObject = {
-            apiVersion: "cert-manager.io/v1",
-            kind: "Certificate",
-            metadata: { name: "edge", namespace: "edge" },
-            spec: { secretName: "edge-tls" },
-        };
+        const widget: KubeObject = { apiVersion: "example.stackwright.dev/v1", kind: "Widget", metadata: { name: "w", namespace: "apps" }, spec: {} };
 
         it("reports an object of an unknown group as a violation", async () => {
-            expect(await violationsOf(certificate)).to.deep.equal([
-                { object: "Certificate edge/edge", message: "no schema for cert-manager.io/v1 Certificate" },
+            expect(await violationsOf(widget)).to.deep.equal([
+                { object: "Widget apps/w", message: "no schema for example.stackwright.dev/v1 Widget" },
             ]);
         });
 
         it("lets explicitly allow-listed groups pass, and only those", async () => {
-            const issuer: KubeObject = { apiVersion: "acme.cert-manager.io/v1", kind: "Challenge", metadata: { name: "c" } };
-            const violations = await validateAgainstSchemas([certificate, issuer], { unvalidatedGroups: ["cert-manager.io"] });
-            expect(messages(violations)).to.deep.equal(["no schema for acme.cert-manager.io/v1 Challenge"]);
+            const other: KubeObject = { apiVersion: "other.stackwright.dev/v1", kind: "Gadget", metadata: { name: "g" } };
+            const violations = await validateAgainstSchemas([widget, other], { unvalidatedGroups: ["example.stackwright.dev"] });
+            expect(messages(violations)).to.deep.equal(["no schema for other.stackwright.dev/v1 Gadget"]);
         });
 
         it("still validates allow-listed groups that do have a schema", async () => {

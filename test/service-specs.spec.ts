@@ -124,6 +124,7 @@ describe("service traffic (lib/service/network)", () => {
             [["valkey/redis"], [6379]],
         ]);
         expect(api.migrationEgress).to.deep.equal([api.egress[0]]);
+        expect(api.migrationIngress, "nothing reaches an unmeshed migration pod").to.deep.equal([]);
         expect(serviceTraffic(cfg, "web", callers.web).migrationEgress).to.deep.equal([]);
     });
 
@@ -139,6 +140,11 @@ describe("service traffic (lib/service/network)", () => {
         ]);
         const web = serviceTraffic(cfg, "web", callersOf(cfg).web);
         expect(web.ingress[1].ports.map((p) => p.port)).to.deep.equal([8080, 15090]);
+        // The meshed migration pod's sidecar needs what the service's own sidecar needs: istiod out, and
+        // Prometheus in on the Envoy stats port (the mesh's PodMonitor selects every injected pod).
+        expect(api.migrationEgress).to.deep.equal([api.egress[0], api.egress[3]]);
+        expect(api.migrationIngress).to.deep.equal([{ peers: web.ingress[1].peers, ports: [{ port: 15090, protocol: "TCP" }] }]);
+        expect(serviceTraffic(cfg, "web", callersOf(cfg).web).migrationIngress, "no migration, no rules").to.deep.equal([]);
     });
 
     it("builds a policy that selects the pods, lists both policy types and always allows DNS", () => {
@@ -179,16 +185,16 @@ describe("service workloads and scaling (lib/service/workload, scaling, monitori
         expect(topologySpread({ a: "b" }, false).map((c) => c.whenUnsatisfiable)).to.deep.equal(["ScheduleAnyway", "ScheduleAnyway"]);
     });
 
-    it("runs the migration with the service image, limits, deadline and TTL, never as a meshed or selected pod", () => {
-        const spec = migrationJobSpec({ ...podArgs, podAnnotations: { x: "y" }, meshEnabled: true });
+    it("runs the migration with the service image, limits, deadline and TTL, never as a selected pod, with no Istio label", () => {
+        const spec = migrationJobSpec({ ...podArgs, podAnnotations: { x: "y" } });
         expect(spec).to.deep.include({ backoffLimit: 1, activeDeadlineSeconds: 600, ttlSecondsAfterFinished: 3600 });
         const container = (spec.template.spec.containers as any[])[0];
         expect(container).to.deep.include({ image: "ghcr.io/acme/api:2.1.0", command: ["migrate", "up"] });
         expect(container.resources.limits).to.have.keys(["cpu", "memory", "ephemeral-storage"]);
         expect(spec.template.spec.restartPolicy).to.equal("Never");
-        expect(spec.template.metadata.labels["sidecar.istio.io/inject"]).to.equal("false");
+        // Meshed or not, the pod carries no Istio label: the namespace's injection label decides (native sidecar).
+        expect(Object.keys(spec.template.metadata.labels).filter((k) => k.includes("istio.io"))).to.deep.equal([]);
         expect((spec.template.metadata.labels as Record<string, string>)["app.kubernetes.io/name"]).to.not.equal("api");
-        expect(migrationJobSpec({ ...podArgs, podAnnotations: {}, meshEnabled: false }).template.metadata.labels).to.not.have.property("sidecar.istio.io/inject");
     });
 
     it("exposes every container port on the Service under its name", () => {

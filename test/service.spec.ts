@@ -204,6 +204,41 @@ describe("AppService: Deployment, config and secrets", () => {
     });
 });
 
+describe("AppService: the migration Job waits for its database", () => {
+    for (const stack of STACKS) {
+        it(`${stack}: each migration Job depends on the CloudNativePG Cluster and its Database, both awaited by the engine`, () => {
+            const cfg = configs[stack];
+            const resources = rendered[stack].resources;
+            const cnpg = (kind: string) => resources.filter((r) => r.type === `kubernetes:postgresql.cnpg.io/v1:${kind}`);
+            const [cluster] = cnpg("Cluster");
+            // Without the annotation Pulumi treats a custom resource as ready once the API server accepted it.
+            expect(cluster.inputs.metadata.annotations).to.deep.include({ "pulumi.com/waitFor": "condition=Ready" });
+            const databaseObjects = new Map(cnpg("Database").map((d) => [d.inputs.spec.name, d]));
+            for (const d of databaseObjects.values()) expect(d.inputs.metadata.annotations).to.deep.include({ "pulumi.com/waitFor": "jsonpath={.status.applied}=true" });
+            const migrating = Object.entries(cfg.services).filter(([, svc]) => svc.migration && svc.database !== undefined);
+            expect(migrating.length, "the stack has a migration to check").to.be.greaterThan(0);
+            for (const [name, svc] of migrating) {
+                const job = childrenOf(rendered[stack], name).find((c) => c.type === "kubernetes:batch/v1:Job")!;
+                expect(job.dependencies, `${name}: Cluster`).to.include(cluster.urn);
+                // The bootstrap database comes with the Cluster; every other one is a Database object.
+                const bootstrap = cluster.inputs.spec.bootstrap.initdb.database;
+                if (svc.database !== bootstrap) expect(job.dependencies, `${name}: Database ${svc.database}`).to.include(databaseObjects.get(svc.database)!.urn);
+            }
+        });
+    }
+
+    it("a migration on a non-bootstrap database waits for that Database object too", async () => {
+        const services = clone(readStackConfig("dev").services) as Record<string, any>;
+        services.worker.migration = { command: ["./migrate"] };
+        const r = await renderStack("dev", { overrides: { services } });
+        const jobs = r.resources.find((x) => x.type === SERVICE_TYPE && x.name === "worker")!;
+        const job = descendantsOf(r.resources, jobs.urn).find((c) => c.type === "kubernetes:batch/v1:Job")!;
+        const database = r.resources.find((x) => x.type === "kubernetes:postgresql.cnpg.io/v1:Database" && x.inputs.spec.name === services.worker.database)!;
+        const cluster = r.resources.find((x) => x.type === "kubernetes:postgresql.cnpg.io/v1:Cluster")!;
+        expect(job.dependencies).to.include.members([database.urn, cluster.urn]);
+    });
+});
+
 describe("AppService: scaling, disruption, spreading, monitoring", () => {
     for (const stack of STACKS) {
         it(`${stack}: HPA v2 with CPU/memory targets, optional requests-per-second metric, and the behavior windows`, () => {
@@ -419,7 +454,13 @@ function expectedConnections(cfg: StackConfig, endpoints: readonly Endpoint[]): 
         const id = `svc:${name}`;
         for (const callee of svc.calls) for (const p of cfg.services[callee].ports) add(id, `svc:${callee}`, p.containerPort, p.protocol);
         if (svc.database && cfg.postgres.enabled) postgres(id);
-        if (svc.migration) postgres(`job:${name}-migration`);
+        if (svc.migration) {
+            // The migration pod is meshed like the service's own pods: its sidecar needs istiod and is scraped.
+            const job = `job:${name}-migration`;
+            postgres(job);
+            if (cfg.mesh.enabled) add(job, "istiod", 15012);
+            if (cfg.mesh.enabled && cfg.monitoring.enabled) add("prometheus", job, 15090);
+        }
         if (svc.redis && cfg.redis.enabled) {
             add(id, "redis", 6379);
             if (cfg.redis.mode === "sentinel") add(id, "sentinel", 26379);
@@ -563,13 +604,14 @@ describe("AppService: schemas", () => {
     }
 });
 
-// ---- Args index.ts does not pass yet ----------------------------------------------------------------------------
+// ---- The component on its own, under mocks with hand-made args (stand-ins for the resources it waits for) ---------
 
 describe("AppService: data-store Secrets, monitoring CRDs, Job replacement (component under mocks)", () => {
     it("injects database and Redis env exactly per DATABASE_SECRET_ENV / REDIS_SECRET_ENV; the ServiceMonitor waits for the CRDs", async () => {
         const cfg = parseConfig({ ...readStackConfig("staging") });
         const resources = await renderUnderMocks(() => {
             const crds = new k8s.core.v1.ConfigMap("monitoring-crds-stand-in", { metadata: { namespace: "monitoring" } });
+            const database = new k8s.core.v1.ConfigMap("database-stand-in", { metadata: { namespace: "data" } });
             new AppService("backend", {
                 namespace: "apps",
                 service: cfg.services.backend,
@@ -582,6 +624,7 @@ describe("AppService: data-store Secrets, monitoring CRDs, Job replacement (comp
                 credentialRotation: { jwtSecret: 4 },
                 databaseSecretName: "db-app-connection",
                 redisSecretName: "redis-client",
+                migrationDependsOn: [database],
             });
         });
         const find = (type: string) => resources.filter((r) => r.type === type);
@@ -599,5 +642,6 @@ describe("AppService: data-store Secrets, monitoring CRDs, Job replacement (comp
         expect(job.replaceOnChanges).to.deep.equal(["spec"]);
         expect(job.inputs.metadata.name, "auto-named so a replacement gets a new name").to.equal(undefined);
         expect(deployment.dependencies).to.include(job.urn);
+        expect(job.dependencies).to.include(resources.find((r) => r.name === "database-stand-in")!.urn);
     });
 });

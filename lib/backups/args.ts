@@ -4,13 +4,15 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { databaseRoles, StackConfig } from "../../config";
-import type { BackupsArgs } from "../../components/backups";
+import type { BackupsArgs, RedisSentinelTarget } from "../../components/backups";
 import { resolveResources } from "../defaults";
 import { backupMaxAgeSeconds } from "../monitoring/alert-rules";
-import { POSTGRES_CLUSTER_NAME, POSTGRES_PORT, postgresPods, REDIS_NAME, REDIS_PORT, redisPods } from "../topology";
+import {
+    POSTGRES_CLUSTER_NAME, POSTGRES_PORT, postgresPods, REDIS_NAME, REDIS_PORT, REDIS_SENTINEL_PORT, redisPods, redisSentinelPods,
+} from "../topology";
 import { storageClassFor } from "../storage-class";
 import { podHostname } from "../redis/conf";
-import { PASSWORD_KEY } from "../redis/workload";
+import { PASSWORD_KEY, redisLayout, sentinelAddresses } from "../redis/workload";
 import { BACKUP_JOB_RESOURCES } from "./defaults";
 import { BackupObjectStoreArgs, objectStorePrefix } from "./object-store";
 
@@ -35,14 +37,24 @@ export function postgresBackupHost(cfg: StackConfig): string {
     return `${POSTGRES_CLUSTER_NAME}-rw.${cfg.namespaces.data}.svc`;
 }
 
+/** Standalone: the one Valkey node to snapshot. Sentinel mode: none (the Sentinels name it at run time). */
+export function redisSnapshotHost(cfg: StackConfig): string | undefined {
+    if (cfg.redis.mode === "sentinel") return undefined;
+    return podHostname(REDIS_NAME, 0, REDIS_NAME, cfg.namespaces.data, cfg.kubernetes.clusterDomain);
+}
+
 /**
- * The Valkey node to snapshot. Sentinel mode: the highest-ordinal data node, a replica unless failovers promoted it
- * (the fork for the snapshot then happens off the primary; redis-snapshot.sh refuses a replica whose link is down
- * and works from a primary too). Standalone: the one node.
+ * Sentinel mode: the Sentinels the snapshot job asks for a healthy replica (the primary only when none is). No pod
+ * is a replica by convention: after a failover the highest-ordinal node may well be the primary.
  */
-export function redisSnapshotHost(cfg: StackConfig): string {
-    const ordinal = cfg.redis.mode === "sentinel" ? cfg.redis.replicas - 1 : 0;
-    return podHostname(REDIS_NAME, ordinal, REDIS_NAME, cfg.namespaces.data, cfg.kubernetes.clusterDomain);
+export function redisSnapshotSentinel(cfg: StackConfig): RedisSentinelTarget | undefined {
+    const r = cfg.redis;
+    if (r.mode !== "sentinel") return undefined;
+    const layout = redisLayout({
+        mode: r.mode, namespace: cfg.namespaces.data, clusterDomain: cfg.kubernetes.clusterDomain,
+        replicas: r.replicas, sentinels: r.sentinels, masterName: r.masterName,
+    });
+    return { addresses: sentinelAddresses(layout), masterName: r.masterName, pods: [redisSentinelPods(cfg)], port: REDIS_SENTINEL_PORT };
 }
 
 export function backupsArgs(cfg: StackConfig, wiring: BackupsWiring): BackupsArgs {
@@ -63,6 +75,7 @@ export function backupsArgs(cfg: StackConfig, wiring: BackupsWiring): BackupsArg
         resources: resolveResources(b.resources, BACKUP_JOB_RESOURCES),
         backupDeadlineSeconds: b.backupDeadlineSeconds,
         restoreDeadlineSeconds: b.restoreDeadlineSeconds,
+        meshEnabled: cfg.mesh.enabled,
 
         postgresDatabases: postgres ? databaseRoles(cfg) : [],
         postgresImage: cfg.postgres.imageName,
@@ -81,6 +94,7 @@ export function backupsArgs(cfg: StackConfig, wiring: BackupsWiring): BackupsArg
         redisImage: redis ? cfg.redis.image : undefined,
         redisHost: redisSnapshotHost(cfg),
         redisPort: REDIS_PORT,
+        redisSentinel: redis ? redisSnapshotSentinel(cfg) : undefined,
         redisPasswordSecretName: wiring.redisPasswordSecretName,
         redisPasswordSecretKey: wiring.redisPasswordSecretKey ?? PASSWORD_KEY,
         redisPods: [redisPods(cfg)],

@@ -94,6 +94,11 @@ export interface JobPodArgs {
     readonly resources: ResourceSpec;
     readonly identity: RunAsIdentity;
     /**
+     * The stack runs Istio: the pods then opt out of sidecar injection explicitly (a Job never completes next to a
+     * sidecar). Without the mesh they carry no Istio label at all.
+     */
+    readonly meshEnabled: boolean;
+    /**
      * Runs after the script, on the same volume (lib/backups/object-store s3SyncContainer): the script then runs as
      * an init container and this as the main one. @default none
      */
@@ -150,8 +155,9 @@ function jobTemplate(a: JobTemplateArgs): k8s.types.input.batch.v1.JobTemplateSp
                 ],
             },
             template: {
-                // Jobs never finish with a sidecar next to them; the data namespace is outside the mesh anyway.
-                metadata: { labels: { ...a.labels, "sidecar.istio.io/inject": "false" } },
+                // Jobs never finish with a sidecar next to them (the data namespace is outside the mesh anyway); a
+                // stack without the mesh renders no Istio labels.
+                metadata: { labels: a.meshEnabled ? { ...a.labels, "sidecar.istio.io/inject": "false" } : a.labels },
                 spec: {
                     ...hardenedPodSpec(a.uploadContainer
                         ? { initContainers: [container], containers: [a.uploadContainer], identity: a.identity, volumes }
@@ -302,13 +308,19 @@ export function postgresRestoreCronJob(a: PostgresRestoreArgs): CronJobSpec {
     });
 }
 
+/**
+ * Which Valkey node the snapshot reads: the one node (standalone), or the node the Sentinels name when the job runs
+ * (a healthy replica, else the primary; failovers move the primary, so no address is fixed here).
+ */
+export type RedisSnapshotSource =
+    | { readonly host: string; readonly port: number }
+    | { readonly sentinels: readonly string[]; readonly masterName: string };
+
 export interface RedisSnapshotArgs extends JobPodArgs {
     readonly cronJobName: string;
     readonly schedule: string;
     readonly timeZone: string;
-    /** A replica's address when there is one (the fork for the snapshot then happens there, not on the primary). */
-    readonly host: string;
-    readonly port: number;
+    readonly source: RedisSnapshotSource;
     readonly passwordSecretName: pulumi.Input<string>;
     readonly passwordSecretKey: string;
     readonly retention: Retention;
@@ -316,7 +328,20 @@ export interface RedisSnapshotArgs extends JobPodArgs {
     readonly snapshotTimeoutSeconds: number;
 }
 
-/** RDB snapshot streamed off the server (valkey-cli --rdb), checked with valkey-check-rdb, checksummed. */
+function redisSourceEnv(source: RedisSnapshotSource): EnvVar[] {
+    return "sentinels" in source
+        ? [{ name: "REDIS_SENTINELS", value: source.sentinels.join(" ") }, { name: "REDIS_MASTER_NAME", value: source.masterName }]
+        : [{ name: "REDIS_HOST", value: source.host }, { name: "REDIS_PORT", value: String(source.port) }];
+}
+
+/**
+ * RDB snapshot streamed off the server (valkey-cli --rdb), checked with valkey-check-rdb, checksummed.
+ *
+ * Why `--rdb` and not BGSAVE + copy: BGSAVE writes the dump onto the server's own PVC, which this pod cannot mount
+ * (ReadWriteOnce, another pod). `--rdb` makes the server fork and serialize a point-in-time RDB as BGSAVE does (the
+ * same consistency: one fork, one instant) and stream it to this pod as for a replica's full sync; here it is
+ * checked and checksummed. redis-snapshot.sh keeps the BGSAVE mode for setups where the dump file is local.
+ */
 export function redisSnapshotCronJob(a: RedisSnapshotArgs): CronJobSpec {
     return cronJobSpec({
         schedule: a.schedule,
@@ -327,10 +352,10 @@ export function redisSnapshotCronJob(a: RedisSnapshotArgs): CronJobSpec {
             containerName: "redis-snapshot",
             script: BACKUP_SCRIPTS.redisSnapshot,
             env: [
-                { name: "REDIS_HOST", value: a.host },
-                { name: "REDIS_PORT", value: String(a.port) },
+                ...redisSourceEnv(a.source),
                 { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: a.passwordSecretName, key: a.passwordSecretKey } } },
                 { name: "REDIS_CLI", value: "valkey-cli" },
+                // Not BGSAVE: its dump lands on the server's PVC, out of this pod's reach (see above).
                 { name: "REDIS_SNAPSHOT_MODE", value: "rdb" },
                 { name: "REDIS_BACKUP_NAME", value: REDIS_BACKUP_SET },
                 { name: "REDIS_SNAPSHOT_TIMEOUT_SECONDS", value: String(a.snapshotTimeoutSeconds) },
@@ -350,17 +375,23 @@ export function backupClaimSpec(a: { storageSize: string; storageClassName: stri
     };
 }
 
+/** Pods a backup job talks to, on one port. */
+export interface BackupEgressTarget {
+    readonly peers: readonly PeerSelector[];
+    readonly port: number;
+}
+
 /**
- * NetworkPolicy of a family of backup pods: no ingress at all; egress only to the data store's pods on its port,
- * and DNS. The backup target is a volume, so it needs no network rule.
+ * NetworkPolicy of a family of backup pods: no ingress at all; egress only to the data store's pods on their ports
+ * (e.g. Valkey and its Sentinels), and DNS. The backup target is a volume, so it needs no network rule.
  */
-export function backupNetworkPolicySpec(app: string, peers: readonly PeerSelector[], port: number): k8s.types.input.networking.v1.NetworkPolicySpec {
+export function backupNetworkPolicySpec(app: string, targets: readonly BackupEgressTarget[]): k8s.types.input.networking.v1.NetworkPolicySpec {
     return {
         podSelector: { matchLabels: backupPodSelector(app) },
         policyTypes: ["Ingress", "Egress"],
         ingress: [],
         egress: [
-            { to: peers.map(networkPolicyPeer), ports: [{ protocol: "TCP", port }] },
+            ...targets.map((t) => ({ to: t.peers.map(networkPolicyPeer), ports: [{ protocol: "TCP", port: t.port }] })),
             DNS_EGRESS_RULE,
         ],
     };

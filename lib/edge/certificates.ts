@@ -38,6 +38,8 @@ export interface AcmeIssuerArgs {
     readonly email: string;
     readonly server: string;
     readonly gatewayNamespace: string;
+    /** Sidecar mesh on: the solver pods (in the injection-labelled edge namespace) opt out by label. @default false */
+    readonly meshEnabled?: boolean;
 }
 
 /**
@@ -54,7 +56,7 @@ export function acmeClusterIssuerSpec(args: AcmeIssuerArgs) {
                 http01: {
                     gatewayHTTPRoute: {
                         parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: GATEWAY_NAME, namespace: args.gatewayNamespace }],
-                        podTemplate: { metadata: { labels: { [ISTIO_INJECT_LABEL]: "false" } } },
+                        ...((args.meshEnabled ?? false) ? { podTemplate: { metadata: { labels: { [ISTIO_INJECT_LABEL]: "false" } } } } : {}),
                     },
                 },
             }],

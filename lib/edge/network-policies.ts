@@ -4,7 +4,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { DNS_EGRESS_RULE } from "../namespace-specs";
-import { networkPolicyPeer, PeerSelector } from "../topology";
+import { ENVOY_STATS_PORT, networkPolicyPeer, PeerSelector } from "../topology";
 import {
     ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT, DATA_PLANE_METRICS_PORT, HTTP_PORT, HTTPS_PORT, NGF_AGENT_GRPC_PORT,
     NGF_METRICS_PORT,
@@ -61,19 +61,22 @@ export interface DataPlanePolicyArgs {
     /** Backend pods and container ports of the routed services (and Grafana). */
     readonly upstreams: readonly DataPlaneUpstream[];
     readonly prometheus?: PeerSelector;
-    /** istiod, when the data plane carries a sidecar (xDS + certificates). */
+    /** istiod, when the data plane carries a sidecar (xDS + certificates); Prometheus then also scrapes its Envoy stats. */
     readonly istiod?: { readonly pods: PeerSelector; readonly port: number };
     /** ACME mode: cert-manager's HTTP-01 solver pods in the edge namespace. */
     readonly acmeSolvers: boolean;
 }
 
 /**
- * NGINX data plane: public traffic in on the listener ports; out to exactly the routed backends' ports, the
- * control plane's agent port, and (when meshed) istiod.
+ * NGINX data plane: public traffic in on the listener ports, Prometheus on the metrics port (and, when meshed, on
+ * the sidecar's Envoy stats port, which the mesh's PodMonitor scrapes in this namespace too); out to exactly the
+ * routed backends' ports, the control plane's agent port, and (when meshed) istiod.
  */
 export function dataPlanePolicySpec(args: DataPlanePolicyArgs): NetworkPolicySpec {
     const ingress: Ingress[] = [{ ports: tcp(HTTP_PORT, HTTPS_PORT) }];
-    if (args.prometheus) ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: tcp(DATA_PLANE_METRICS_PORT) });
+    if (args.prometheus) {
+        ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: tcp(DATA_PLANE_METRICS_PORT, ...(args.istiod ? [ENVOY_STATS_PORT] : [])) });
+    }
 
     // One rule per backend selector, with all of its ports, in a stable order.
     const byPeer = new Map<string, { peer: PeerSelector; ports: Set<number> }>();

@@ -67,6 +67,8 @@ export interface NgfValuesArgs {
     readonly maxReplicas?: number;
     readonly resources: ResourceSpec;
     readonly zoneSpreadRequired: boolean;
+    /** Sidecar mesh on: the edge namespace is injection-labelled, so the control plane opts out by label. @default false */
+    readonly meshEnabled?: boolean;
 }
 
 /** NGF's autoscaling block (same shape for the control plane and the NginxProxy data plane). */
@@ -83,20 +85,27 @@ function ngfAutoscaling(minReplicas: number, maxReplicas: number) {
 
 /**
  * NGINX Gateway Fabric chart values. The control plane: replicas/HPA, resources, spread, metrics on, telemetry to
- * F5 off, kept out of the mesh (label). The cert-generator hook Job is off: the Edge component supplies its
- * Secrets. Data-plane settings live in the Gateway's NginxProxy (dataPlaneProxySpec), which overrides the
- * chart's class-level NginxProxy, so `nginx` keeps the chart defaults (its pinned image).
+ * F5 off, kept out of the mesh (label, only when there is a mesh). The cert-generator hook Job is off: the Edge
+ * component supplies its Secrets. Data-plane settings live in the Gateway's NginxProxy (dataPlaneProxySpec), which
+ * overrides the chart's class-level NginxProxy, so `nginx` keeps the chart defaults (its pinned image).
+ *
+ * Autoscaled, the chart's own switch is used and `replicas` is left out: with `autoscaling.enable` the 2.6.7
+ * chart renders the HPA and omits the Deployment's spec.replicas (templates/deployment.yaml), so the HPA alone
+ * owns the count and `minReplicas` is the floor the PDB protects. Scaling out helps because every replica (not
+ * only the leader) runs the event loop and serves the agents' gRPC connections; leader election only decides
+ * which replica writes statuses and provisions the data plane.
  */
 export function ngfChartValues(args: NgfValuesArgs) {
     return {
         clusterDomain: args.clusterDomain,
         nginxGateway: {
             gatewayClassName: GATEWAY_CLASS_NAME,
-            replicas: args.replicas,
-            autoscaling: args.maxReplicas === undefined ? { enable: false } : ngfAutoscaling(args.replicas, args.maxReplicas),
+            ...(args.maxReplicas === undefined
+                ? { replicas: args.replicas, autoscaling: { enable: false } }
+                : { autoscaling: ngfAutoscaling(args.replicas, args.maxReplicas) }),
             labels: {
                 // Pod label: the control plane never gets a sidecar (its gRPC port already speaks mutual TLS).
-                [ISTIO_INJECT_LABEL]: "false",
+                ...((args.meshEnabled ?? false) ? { [ISTIO_INJECT_LABEL]: "false" } : {}),
                 "app.kubernetes.io/component": "edge-control-plane",
                 "app.kubernetes.io/part-of": PART_OF,
             },

@@ -5,7 +5,7 @@
  * istiod and Prometheus reach the proxies belong to each workload: lib/service/network.ts.)
  */
 import type { ServiceConfig, StackConfig } from "../../config";
-import { recommendedLabels } from "../labels";
+import { imageVersion, recommendedLabels } from "../labels";
 import { namespacePlan } from "../plan";
 import { callersOf, edgeDataPlanePrincipal, ENVOY_STATS_PATH, prometheusPrincipal, serviceHost, servicePods, servicePrincipal } from "../topology";
 
@@ -36,8 +36,11 @@ export const PERMISSIVE_EXEMPTION_ANNOTATION = "policy.stackwright.io/exempt-ist
 export const ISTIO_PROXY_CONTAINER = "istio-proxy";
 export const ENVOY_STATS_PORT_NAME = "http-envoy-prom";
 
-const MESH_LABELS = recommendedLabels({ name: "istio", instance: "mesh", component: "service-mesh" });
-const serviceLabels = (service: string) => recommendedLabels({ name: service, component: "service-mesh" });
+/** Mesh-wide objects: versioned like the Istio charts that serve them. */
+const meshLabels = (cfg: StackConfig) => recommendedLabels({ name: "istio", instance: "mesh", component: "service-mesh", version: cfg.mesh.chart.version });
+/** Per-service objects: labelled like the service's own objects (its image version). */
+const serviceLabels = (cfg: StackConfig, service: string) =>
+    recommendedLabels({ name: service, component: "service-mesh", version: imageVersion(cfg.services[service].image) });
 
 /** Namespaces whose pods get sidecars by namespace label (lib/plan decides which). */
 export function injectedNamespaces(cfg: StackConfig): string[] {
@@ -92,7 +95,7 @@ export function peerAuthentications(cfg: StackConfig): MeshObject[] {
         apiVersion: ISTIO_SECURITY_API,
         kind: "PeerAuthentication",
         // Istio's convention for the mesh-wide policy; there must be only one.
-        metadata: { name: "default", namespace: cfg.namespaces.istio, labels: MESH_LABELS },
+        metadata: { name: "default", namespace: cfg.namespaces.istio, labels: meshLabels(cfg) },
         spec: { mtls: { mode: "STRICT" } },
     }];
     for (const [name, svc] of Object.entries(cfg.services)) {
@@ -102,7 +105,7 @@ export function peerAuthentications(cfg: StackConfig): MeshObject[] {
             resourceName: `${name}-mtls-permissive`,
             apiVersion: ISTIO_SECURITY_API,
             kind: "PeerAuthentication",
-            metadata: { namespace: cfg.namespaces.apps, labels: serviceLabels(name), annotations: { [PERMISSIVE_EXEMPTION_ANNOTATION]: reason } },
+            metadata: { namespace: cfg.namespaces.apps, labels: serviceLabels(cfg, name), annotations: { [PERMISSIVE_EXEMPTION_ANNOTATION]: reason } },
             spec: { selector: { matchLabels: { ...servicePods(cfg, name).podLabels } }, mtls: { mode: "PERMISSIVE" } },
         });
     }
@@ -122,7 +125,7 @@ export function destinationRules(cfg: StackConfig): MeshObject[] {
             resourceName: `${name}-destination-rule`,
             apiVersion: ISTIO_NETWORKING_API,
             kind: "DestinationRule",
-            metadata: { namespace: cfg.namespaces.apps, labels: serviceLabels(name) },
+            metadata: { namespace: cfg.namespaces.apps, labels: serviceLabels(cfg, name) },
             spec: {
                 host: serviceHost(cfg, name),
                 trafficPolicy: {
@@ -172,7 +175,7 @@ export function virtualServices(cfg: StackConfig): MeshObject[] {
             resourceName: `${name}-virtual-service`,
             apiVersion: ISTIO_NETWORKING_API,
             kind: "VirtualService",
-            metadata: { namespace: cfg.namespaces.apps, labels: serviceLabels(name) },
+            metadata: { namespace: cfg.namespaces.apps, labels: serviceLabels(cfg, name) },
             // No `gateways`: the routes apply to sidecars (the "mesh" gateway), i.e. to in-mesh callers only.
             spec: { hosts: [host], http },
         };
@@ -229,7 +232,7 @@ export function authorizationPolicies(cfg: StackConfig): MeshObject[] {
         resourceName: `${namespace}-allow-nothing`,
         apiVersion: ISTIO_SECURITY_API,
         kind: "AuthorizationPolicy",
-        metadata: { namespace, labels: MESH_LABELS },
+        metadata: { namespace, labels: meshLabels(cfg) },
         // An ALLOW policy without rules matches nothing: every request not allowed below is denied.
         spec: {},
     }));
@@ -239,7 +242,7 @@ export function authorizationPolicies(cfg: StackConfig): MeshObject[] {
             resourceName: `${name}-allow-${suffix}`,
             apiVersion: ISTIO_SECURITY_API,
             kind: "AuthorizationPolicy",
-            metadata: { namespace: cfg.namespaces.apps, labels: serviceLabels(name), ...(annotations ? { annotations } : {}) },
+            metadata: { namespace: cfg.namespaces.apps, labels: serviceLabels(cfg, name), ...(annotations ? { annotations } : {}) },
             spec: { selector: { matchLabels: { ...servicePods(cfg, name).podLabels } }, action: "ALLOW", rules },
         });
         if (access.callerPrincipals.length > 0) {
@@ -288,7 +291,7 @@ export function meshMonitors(cfg: StackConfig, scrapeIntervalSeconds = 30): Mesh
             resourceName: "envoy-stats",
             apiVersion: MONITORING_API,
             kind: "PodMonitor",
-            metadata: { namespace: cfg.namespaces.istio, labels: MESH_LABELS },
+            metadata: { namespace: cfg.namespaces.istio, labels: meshLabels(cfg) },
             spec: {
                 jobLabel: "app.kubernetes.io/name",
                 namespaceSelector: { matchNames: meshedNamespaces(cfg) },
@@ -306,7 +309,7 @@ export function meshMonitors(cfg: StackConfig, scrapeIntervalSeconds = 30): Mesh
             resourceName: "istiod",
             apiVersion: MONITORING_API,
             kind: "ServiceMonitor",
-            metadata: { namespace: cfg.namespaces.istio, labels: MESH_LABELS },
+            metadata: { namespace: cfg.namespaces.istio, labels: meshLabels(cfg) },
             spec: {
                 namespaceSelector: { matchNames: [cfg.namespaces.istio] },
                 selector: { matchLabels: { app: "istiod" } },

@@ -7,7 +7,8 @@
  * - kube-state-metrics, kubelet and cAdvisor series keep their own `namespace` (honorLabels, as kube-prometheus-stack
  *   configures them); every expression aggregates `by (...)` so scrape-target labels never leak into alerts;
  * - CloudNativePG exporters are scraped through a PodMonitor: `namespace` and `pod`, and `cnpg_collector_up` has
- *   the native `cluster` label.
+ *   the native `cluster` label. The WAL-archiving and base-backup alerts pick a cluster's instances by pod name
+ *   (`<cluster>-<serial>`) and add `cluster` themselves.
  */
 import { RECORDING_RULE_NAMES, SERVICE_METRIC_CONTRACT } from "./metrics-catalog";
 
@@ -62,6 +63,14 @@ export interface BackupCronJobTarget {
 export interface PostgresClusterTarget {
     readonly name: string;
     readonly namespace: string;
+    /**
+     * Set when the cluster archives WAL and takes base backups to object storage (Barman Cloud plugin): adds the
+     * WAL-archiving and base-backup alerts. @default undefined (no such alerts)
+     */
+    readonly objectStore?: {
+        /** Oldest acceptable base backup: the backup schedules' longest interval + grace. See `scheduledBackupMaxAgeSeconds`. */
+        readonly baseBackupMaxAgeSeconds: number;
+    };
 }
 
 export interface AlertRulesArgs {
@@ -128,6 +137,10 @@ export interface AlertRulesArgs {
     readonly redisDownForMinutes?: number;
     /** @default 1 */
     readonly postgresDownForMinutes?: number;
+    /** Oldest acceptable WAL archival while segments wait to be archived (requirements: WAL every 15 min). @default 900 */
+    readonly walArchiveMaxAgeSeconds?: number;
+    /** How long WAL archiving must be stalled, or keep failing, before alerting. @default 5 */
+    readonly walArchiveForMinutes?: number;
 }
 
 export const DEFAULT_LATENCY_P95_TARGET_MS = 200;
@@ -215,6 +228,8 @@ function resolveArgs(args: AlertRulesArgs): Resolved {
         redisMemoryForMinutes: args.redisMemoryForMinutes ?? 5,
         redisDownForMinutes: args.redisDownForMinutes ?? 1,
         postgresDownForMinutes: args.postgresDownForMinutes ?? 1,
+        walArchiveMaxAgeSeconds: args.walArchiveMaxAgeSeconds ?? 900,
+        walArchiveForMinutes: args.walArchiveForMinutes ?? 5,
     };
     validate(r);
     return r;
@@ -262,6 +277,13 @@ function validate(r: Resolved): void {
     for (const c of r.backupCronJobs) {
         if (!(c.maxAgeSeconds > 0)) throw new Error(`alert rules: maxAgeSeconds of CronJob ${c.name} must be positive`);
     }
+    for (const c of r.postgresClusters) {
+        const maxAge = c.objectStore?.baseBackupMaxAgeSeconds;
+        if (maxAge !== undefined && !(Number.isFinite(maxAge) && maxAge > 0)) {
+            throw new Error(`alert rules: baseBackupMaxAgeSeconds of Postgres cluster ${c.name} must be positive`);
+        }
+    }
+    if (!(r.walArchiveMaxAgeSeconds > 0)) throw new Error("alert rules: walArchiveMaxAgeSeconds must be positive");
     const dup = (keys: string[]) => keys.find((k, i) => keys.indexOf(k) !== i);
     const dupService = dup(r.services.map((s) => `${s.namespace}/${s.name}`));
     if (dupService) throw new Error(`alert rules: service ${dupService} listed twice`);
@@ -490,7 +512,7 @@ function postgresRules(r: Resolved): AlertRule[] {
         .join("\nor\n");
     const backends = `sum by (namespace, pod) (cnpg_backends_total{${ns}})`;
     const setting = (name: string) => `max by (namespace, pod) (cnpg_pg_settings_setting{${ns}, name="${name}"})`;
-    return [
+    const rules = [
         alert(
             r,
             "PostgresInstanceDown",
@@ -535,6 +557,67 @@ function postgresRules(r: Resolved): AlertRule[] {
                 "New requests fail or hang.",
         ),
     ];
+    return [...rules, ...walArchivingRules(r)];
+}
+
+/** Instances of one CloudNativePG cluster: pods are named `<cluster>-<serial>` (poolers never match). */
+function instancesOf(c: PostgresClusterTarget): string {
+    return `namespace="${c.namespace}", pod=~"${c.name.replace(/\./g, "\\\\.")}-[0-9]+"`;
+}
+
+/** Adds the `cluster` label (the instance metrics of the PodMonitor carry only namespace and pod). */
+function withCluster(c: PostgresClusterTarget, expr: string): string {
+    return `label_replace(\n${expr},\n"cluster", "${c.name}", "", "")`;
+}
+
+function walArchivingRules(r: Resolved): AlertRule[] {
+    const archiving = r.postgresClusters.filter((c) => c.objectStore !== undefined);
+    if (archiving.length === 0) return [];
+    // pg_stat_archiver is exported by the primary only (CloudNativePG's predicate: not in recovery).
+    const stat = (c: PostgresClusterTarget, column: string) =>
+        `max by (namespace, pod) (cnpg_pg_stat_archiver_${column}{${instancesOf(c)}})`;
+    const stalled = archiving.map((c) =>
+        withCluster(
+            c,
+            // -1: nothing archived since the statistics were reset. Only while segments wait in archive_status/*.ready:
+            // an idle server switches no segment (archive_timeout needs activity) and has nothing to archive.
+            `(\n  ${stat(c, "seconds_since_last_archival")} > ${r.walArchiveMaxAgeSeconds}\n  or\n` +
+                `  ${stat(c, "seconds_since_last_archival")} < 0\n)\nand on (namespace, pod)\n` +
+                `(max by (namespace, pod) (cnpg_collector_pg_wal_archive_status{${instancesOf(c)}, value="ready"}) > 0)`,
+        ),
+    );
+    const failing = archiving.map((c) =>
+        withCluster(
+            c,
+            // Failures that a retry has not yet made good: one transient upload error is not an alert.
+            `max by (namespace, pod) (increase(cnpg_pg_stat_archiver_failed_count{${instancesOf(c)}}[10m])) > 0\n` +
+                `and on (namespace, pod)\n(${stat(c, "last_failed_time")} > ${stat(c, "last_archived_time")})`,
+        ),
+    );
+    return [
+        alert(
+            r,
+            "PostgresWalArchivingStalled",
+            "critical",
+            minutes(r.walArchiveForMinutes),
+            stalled.join("\nor\n"),
+            "WAL archiving of {{ $labels.namespace }}/{{ $labels.cluster }} is stalled on {{ $labels.pod }}",
+            `WAL segments are waiting to be archived and none has reached the object store for more than ` +
+                `${r.walArchiveMaxAgeSeconds} s (requirement: WAL every 15 minutes), for ${r.walArchiveForMinutes} minutes. ` +
+                "Point-in-time recovery loses everything since the last archived segment, and pg_wal keeps growing.",
+        ),
+        alert(
+            r,
+            "PostgresWalArchivingFailing",
+            "warning",
+            minutes(r.walArchiveForMinutes),
+            failing.join("\nor\n"),
+            "WAL archiving of {{ $labels.namespace }}/{{ $labels.cluster }} fails on {{ $labels.pod }}",
+            "archive_command (the Barman Cloud plugin) has kept failing for " +
+                `${r.walArchiveForMinutes} minutes and no segment has been archived since the last failure. ` +
+                "Check the plugin sidecar's logs, the object-store credentials and the bucket.",
+        ),
+    ];
 }
 
 function redisRules(r: Resolved): AlertRule[] {
@@ -568,6 +651,40 @@ function redisRules(r: Resolved): AlertRule[] {
 }
 
 function backupRules(r: Resolved): AlertRule[] {
+    return [...cronJobBackupRules(r), ...baseBackupRules(r)];
+}
+
+function baseBackupRules(r: Resolved): AlertRule[] {
+    const archiving = r.postgresClusters.filter((c) => c.objectStore !== undefined);
+    if (archiving.length === 0) return [];
+    // The Barman Cloud plugin's metric: CloudNativePG's own cnpg_collector_last_available_backup_timestamp is not set
+    // for plugin backups. The plugin reports 0 before the first backup, which reads as very old.
+    const metric = "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp";
+    const stale = archiving.map((c) =>
+        withCluster(
+            c,
+            `(time() - max by (namespace) (${metric}{${instancesOf(c)}}) > ${c.objectStore!.baseBackupMaxAgeSeconds})\n` +
+                // No series at all: the plugin does not report, so staleness would go unnoticed.
+                `or\nabsent(${metric}{${instancesOf(c)}})`,
+        ),
+    );
+    const maxAges = archiving.map((c) => `${c.namespace}/${c.name} ${c.objectStore!.baseBackupMaxAgeSeconds} s`).join(", ");
+    return [
+        alert(
+            r,
+            "PostgresBaseBackupTooOld",
+            "critical",
+            "5m",
+            stale.join("\nor\n"),
+            "Base backup of {{ $labels.namespace }}/{{ $labels.cluster }} is too old",
+            "The newest base backup in the object store is older than the ScheduledBackups allow (interval + grace; " +
+                `${maxAges}), or the Barman Cloud plugin reports no backup metric. Point-in-time recovery needs a recent base ` +
+                "backup plus every WAL segment since: restores get slower and the recovery window is at risk.",
+        ),
+    ];
+}
+
+function cronJobBackupRules(r: Resolved): AlertRule[] {
     if (r.backupCronJobs.length === 0) return [];
     const cronSel = (group: readonly BackupCronJobTarget[]) =>
         `namespace="${group[0].namespace}", ${oneOf("cronjob", group.map((c) => c.name))}`;
@@ -714,4 +831,18 @@ export function cronMaxIntervalSeconds(schedule: string): number {
 /** Max age of the last successful backup: the schedule's longest interval plus a grace for the run itself. */
 export function backupMaxAgeSeconds(schedule: string, graceSeconds = 3600): number {
     return cronMaxIntervalSeconds(schedule) + graceSeconds;
+}
+
+/**
+ * Max age of the newest CloudNativePG base backup taken by several ScheduledBackups (six-field cron, seconds first):
+ * the shortest of their longest intervals plus grace, since any of them refreshes the backup. The seconds field is
+ * dropped (minute resolution is enough for hour-scale limits).
+ */
+export function scheduledBackupMaxAgeSeconds(schedules: readonly string[], graceSeconds = 3600): number {
+    if (schedules.length === 0) throw new Error("cron: no ScheduledBackup schedule");
+    return Math.min(...schedules.map((schedule) => {
+        const fields = schedule.trim().split(/\s+/);
+        if (fields.length !== 6) throw new Error(`cron: ScheduledBackup schedule "${schedule}" must have 6 fields (seconds first)`);
+        return backupMaxAgeSeconds(fields.slice(1).join(" "), graceSeconds);
+    }));
 }

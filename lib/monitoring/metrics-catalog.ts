@@ -1,8 +1,8 @@
 /**
  * Every metric name the stack's rules and dashboards may query, grouped by the exporter that produces it.
  * Names were checked against the exporters' own sources (kube-state-metrics docs, CloudNativePG's
- * default-monitoring queries and pgbouncer collector, oliver006/redis_exporter, podinfo's middleware, Istio's
- * standard metrics). Tests check every rule expression and dashboard query against this list, so a typo or a
+ * default-monitoring queries and pgbouncer collector, the Barman Cloud plugin's metrics, oliver006/redis_exporter,
+ * podinfo's middleware, Istio's standard metrics). Tests check every rule expression and dashboard query against this list, so a typo or a
  * metric an exporter does not have fails in CI instead of drawing an empty panel or a silent alert.
  */
 
@@ -15,6 +15,7 @@ export type MetricSource =
     | "serviceContract"
     | "cnpg"
     | "cnpgPooler"
+    | "barmanCloudPlugin"
     | "redisExporter"
     | "istio"
     | "stackwrightRecordingRules";
@@ -157,6 +158,8 @@ export const METRICS_CATALOG: Readonly<Record<MetricSource, readonly string[]>> 
         "cnpg_pg_stat_archiver_failed_count",
         "cnpg_pg_stat_archiver_seconds_since_last_archival",
         "cnpg_pg_stat_archiver_last_archived_time",
+        "cnpg_pg_stat_archiver_last_failed_time",
+        "cnpg_pg_stat_archiver_seconds_since_last_failure",
         "cnpg_pg_stat_database_xact_commit",
         "cnpg_pg_stat_database_xact_rollback",
         "cnpg_pg_stat_database_blks_hit",
@@ -176,6 +179,13 @@ export const METRICS_CATALOG: Readonly<Record<MetricSource, readonly string[]>> 
         "cnpg_pgbouncer_pools_sv_idle",
         "cnpg_pgbouncer_pools_sv_used",
         "cnpg_pgbouncer_pools_maxwait",
+    ],
+    // Barman Cloud CNPG-I plugin (v0.6.0+), exported through the instance's own exporter (port 9187). They replace
+    // cnpg_collector_{last_available_backup_timestamp,...}, which CloudNativePG does not set for plugin backups.
+    barmanCloudPlugin: [
+        "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp",
+        "barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp",
+        "barman_cloud_cloudnative_pg_io_first_recoverability_point",
     ],
     // oliver006/redis_exporter (works unchanged against Valkey).
     redisExporter: [

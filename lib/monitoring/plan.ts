@@ -7,8 +7,10 @@ import * as path from "path";
 import { publicHost, StackConfig } from "../../config";
 import { environmentDefaults, resolveResources } from "../defaults";
 import { BACKUP_CRONJOBS, POSTGRES_CLUSTER_NAME } from "../topology";
+import { backupsWanted } from "../backups/args";
 import {
-    AlertRulesArgs, BackupCronJobTarget, backupMaxAgeSeconds, prometheusRuleGroups, RecordingRuleGroup, RuleGroup,
+    AlertRulesArgs, BackupCronJobTarget, backupMaxAgeSeconds, PostgresClusterTarget, prometheusRuleGroups, RecordingRuleGroup,
+    RuleGroup, scheduledBackupMaxAgeSeconds,
 } from "./alert-rules";
 import type { AlertmanagerConfigArgs } from "./alertmanager";
 import { PROMETHEUS_DEFAULT_RESOURCES } from "./defaults";
@@ -68,6 +70,22 @@ export function backupCronJobTargets(cfg: StackConfig): BackupCronJobTarget[] {
     return targets;
 }
 
+/**
+ * The stack's CloudNativePG cluster. With `postgres.objectStore` it archives WAL and takes base backups: the daily
+ * full ScheduledBackup (components/postgres.ts) and, when the backups component runs, the incremental one
+ * (lib/backups/args.ts physicalBackupSchedule).
+ */
+export function postgresClusterTargets(cfg: StackConfig): PostgresClusterTarget[] {
+    if (!cfg.postgres.enabled) return [];
+    const store = cfg.postgres.objectStore;
+    const schedules = store ? [store.fullBackupSchedule, ...(backupsWanted(cfg) ? [cfg.backups.incrementalSchedule] : [])] : [];
+    return [{
+        name: POSTGRES_CLUSTER_NAME,
+        namespace: cfg.namespaces.data,
+        ...(store ? { objectStore: { baseBackupMaxAgeSeconds: scheduledBackupMaxAgeSeconds(schedules) } } : {}),
+    }];
+}
+
 /** Arguments of the stack's alert rules: its namespaces, scraped services, data stores, backups and thresholds. */
 export function alertRulesArgs(cfg: StackConfig): AlertRulesArgs {
     const t = cfg.monitoring.thresholds;
@@ -79,7 +97,7 @@ export function alertRulesArgs(cfg: StackConfig): AlertRulesArgs {
             .filter(([, svc]) => svc.metrics !== undefined)
             .map(([name, svc]) => ({ name, namespace: cfg.namespaces.apps, latencyP95TargetMs: svc.latencyTargetMilliseconds })),
         backupCronJobs: backupCronJobTargets(cfg),
-        postgresClusters: cfg.postgres.enabled ? [{ name: POSTGRES_CLUSTER_NAME, namespace: cfg.namespaces.data }] : [],
+        postgresClusters: postgresClusterTargets(cfg),
         redisNamespaces: cfg.redis.enabled ? [cfg.namespaces.data] : [],
         istioEnabled: cfg.mesh.enabled,
         cpuLimitPercent: t.cpuLimitPercent,

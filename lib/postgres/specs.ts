@@ -13,6 +13,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { objectStoreEgressRules } from "../backups/object-store";
 import { toKubeResources, ResourceSpec } from "../defaults";
 import { DNS_EGRESS_RULE } from "../namespace-specs";
 import { networkPolicyPeer, PeerSelector, POSTGRES_PORT } from "../topology";
@@ -355,6 +356,11 @@ export interface PostgresNetworkArgs {
     readonly prometheus?: PeerSelector;
     /** Pooler name when a pooler is deployed. */
     readonly poolerName?: string;
+    /**
+     * WAL archiving target: the Barman Cloud sidecar in each instance pod uploads WAL and base backups there, so the
+     * instances may reach the endpoint's port (AWS S3 when endpointUrl is unset). No object-store egress when unset.
+     */
+    readonly objectStore?: { readonly endpointUrl?: string };
 }
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
@@ -386,10 +392,12 @@ export function instancesNetworkPolicySpec(args: PostgresNetworkArgs): NetworkPo
         ingress,
         egress: [
             { to: [self], ports: [tcp(POSTGRES_PORT), tcp(CNPG_STATUS_PORT)] },
-            // The instance manager watches its Cluster and Secrets; the Barman Cloud sidecar uploads to object
-            // storage over HTTPS (443) when archiving is configured.
+            // The instance manager watches its Cluster and Secrets.
             apiServerEgress,
             DNS_EGRESS_RULE,
+            // The Barman Cloud sidecar archives to the object store: 443 and the endpoint's own port (e.g. an
+            // http://minio:9000 endpoint), as for the backup jobs' uploads.
+            ...(args.objectStore ? objectStoreEgressRules(args.objectStore.endpointUrl) : []),
         ],
     };
 }

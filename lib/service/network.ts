@@ -4,9 +4,10 @@
  * - ingress from the services that declare they call it (all its ports), from the edge data plane on its routed
  *   ports (publicly routed services only), and from Prometheus on its metrics port;
  * - egress to the services it calls (their ports), to PostgreSQL / Redis when it uses them, and to DNS.
- * With the sidecar mesh on, every pod's istio-proxy must also reach istiod for configuration and certificates,
- * and Prometheus may scrape the proxy's own statistics. Sidecar-to-sidecar traffic keeps the original
- * destination port (Envoy forwards to the pod IP and port the app dialled), so no further proxy ports are opened.
+ * With the sidecar mesh on, every pod's istio-proxy (the migration Job's too) must also reach istiod for
+ * configuration and certificates, and Prometheus may scrape the proxy's own statistics. Sidecar-to-sidecar
+ * traffic keeps the original destination port (Envoy forwards to the pod IP and port the app dialled), so no
+ * further proxy ports are opened.
  * The kubelet's probes (rewritten by Istio to the agent port 15020) come from the node, which NetworkPolicy
  * implementations admit to local pods; they need no rule.
  */
@@ -34,7 +35,9 @@ export interface TrafficRule {
 export interface ServiceTraffic {
     readonly ingress: readonly TrafficRule[];
     readonly egress: readonly TrafficRule[];
-    /** Egress of the migration Job's pods (PostgreSQL); DNS is added by networkPolicySpec. */
+    /** Ingress of the migration Job's pods: only Prometheus scraping their sidecar's Envoy stats (mesh on). */
+    readonly migrationIngress: readonly TrafficRule[];
+    /** Egress of the migration Job's pods (PostgreSQL; istiod when meshed); DNS is added by networkPolicySpec. */
     readonly migrationEgress: readonly TrafficRule[];
 }
 
@@ -71,13 +74,10 @@ export function serviceTraffic(cfg: StackConfig, name: string, callers: readonly
         const routed = Array.from(new Set(svc.routes.map((r) => portNumber(svc, r.port))));
         ingress.push({ peers: [networkPolicyPeer(edgeDataPlane(cfg))], ports: routed.map(tcp) });
     }
-    if (cfg.monitoring.enabled) {
-        const scraped = [
-            ...(svc.metrics ? [portNumber(svc, svc.metrics.port)] : []),
-            ...(cfg.mesh.enabled ? [ENVOY_STATS_PORT] : []),
-        ];
-        if (scraped.length > 0) ingress.push({ peers: [networkPolicyPeer(prometheusPods(cfg))], ports: scraped.map(tcp) });
-    }
+    const prometheus = (ports: number[]): TrafficRule[] =>
+        cfg.monitoring.enabled && ports.length > 0 ? [{ peers: [networkPolicyPeer(prometheusPods(cfg))], ports: ports.map(tcp) }] : [];
+    const envoyStats = cfg.mesh.enabled ? [ENVOY_STATS_PORT] : [];
+    ingress.push(...prometheus([...(svc.metrics ? [portNumber(svc, svc.metrics.port)] : []), ...envoyStats]));
 
     for (const callee of svc.calls) egress.push({ peers: [samePods(callee)], ports: portsOf(cfg.services[callee]) });
     if (svc.database !== undefined && cfg.postgres.enabled) egress.push(postgresRule(cfg));
@@ -86,10 +86,14 @@ export function serviceTraffic(cfg: StackConfig, name: string, callers: readonly
         // Sentinel-aware clients ask a Sentinel for the primary first, then connect to it.
         if (cfg.redis.mode === "sentinel") egress.push({ peers: [networkPolicyPeer(redisSentinelPods(cfg))], ports: [tcp(REDIS_SENTINEL_PORT)] });
     }
-    if (cfg.mesh.enabled) egress.push({ peers: [networkPolicyPeer(istiodPods(cfg))], ports: [tcp(ISTIOD_XDS_PORT)] });
+    const istiod: TrafficRule[] = cfg.mesh.enabled ? [{ peers: [networkPolicyPeer(istiodPods(cfg))], ports: [tcp(ISTIOD_XDS_PORT)] }] : [];
+    egress.push(...istiod);
 
-    const migrationEgress = svc.migration && svc.database !== undefined && cfg.postgres.enabled ? [postgresRule(cfg)] : [];
-    return { ingress, egress, migrationEgress };
+    // The migration pod is meshed like the service's pods (a native sidecar, so the Job still completes): its
+    // proxy needs istiod, and the mesh's Envoy PodMonitor scrapes it while it runs.
+    if (!svc.migration) return { ingress, egress, migrationIngress: [], migrationEgress: [] };
+    const migrationEgress = [...(svc.database !== undefined && cfg.postgres.enabled ? [postgresRule(cfg)] : []), ...istiod];
+    return { ingress, egress, migrationIngress: prometheus(envoyStats), migrationEgress };
 }
 
 /** A NetworkPolicy spec that selects `podLabels` and allows exactly the given rules plus DNS egress. */

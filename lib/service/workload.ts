@@ -18,8 +18,6 @@ type TopologySpreadConstraint = k8s.types.input.core.v1.TopologySpreadConstraint
 /** Revisions kept for `kubectl rollout undo` (Pulumi itself rolls back by re-deploying the previous state). */
 export const REVISION_HISTORY_LIMIT = 5;
 export const MIGRATION_COMPONENT = "migration";
-/** Istio: no sidecar for this pod (label form, preferred over the annotation since Istio 1.x). */
-export const ISTIO_INJECT_LABEL = "sidecar.istio.io/inject";
 
 /** Recommended labels of every object of the service. */
 export function serviceLabels(name: string, svc: ServiceConfig): Record<string, string> {
@@ -127,14 +125,15 @@ export function deploymentSpec(args: DeploymentSpecArgs) {
 
 export interface MigrationJobSpecArgs extends ServicePodArgs {
     readonly podAnnotations: Record<string, string>;
-    /** With the sidecar mesh on, the Job's pod opts out of injection (see migrationJobSpec). */
-    readonly meshEnabled: boolean;
 }
 
 /**
  * The migration Job: the declared command in the service's new image, with the service's env, identity,
- * resources and writable paths. Its only peer is PostgreSQL, which lives outside the mesh; a sidecar would keep
- * the pod running after the migration exits and the Job would never complete, so the pod is not injected.
+ * resources and writable paths. It carries no Istio label either way: with the mesh on, the application
+ * namespace's injection label gives it a sidecar like the service's own pods. istiod injects it as a native
+ * sidecar (ENABLE_NATIVE_SIDECARS, lib/mesh/values.ts), which stops when the migration container exits, so the
+ * Job completes. Its peer, PostgreSQL, is outside the mesh: the sidecar's auto-mTLS sends plaintext to it, as
+ * it does for the service's pods.
  */
 export function migrationJobSpec(args: MigrationJobSpecArgs) {
     const migration = args.svc.migration;
@@ -154,7 +153,7 @@ export function migrationJobSpec(args: MigrationJobSpecArgs) {
         ttlSecondsAfterFinished: migration.ttlSecondsAfterFinished,
         template: {
             metadata: {
-                labels: { ...migrationLabels(args.name, args.svc), ...(args.meshEnabled ? { [ISTIO_INJECT_LABEL]: "false" } : {}) },
+                labels: migrationLabels(args.name, args.svc),
                 annotations: args.podAnnotations,
             },
             spec: {

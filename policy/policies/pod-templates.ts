@@ -1,6 +1,7 @@
 /**
  * Finds every pod template in a resource: the built-in workloads' pod specs and the pod-shaping fields of the
- * custom resources Stackwright creates (CloudNativePG Cluster/Pooler, prometheus-operator Prometheus/Alertmanager).
+ * custom resources Stackwright creates (CloudNativePG Cluster/Pooler, prometheus-operator Prometheus/Alertmanager,
+ * NGINX Gateway Fabric NginxProxy).
  *
  * Operators build those pods themselves; for them we model the pod from the custom resource's fields plus the
  * operator's documented defaults, so a policy judges exactly what the resource controls.
@@ -230,6 +231,69 @@ function prometheusOperatorPod(o: KubeObject, app: "prometheus" | "alertmanager"
     };
 }
 
+/**
+ * NGINX Gateway Fabric's own security contexts for the data plane (provisioner, v2.6.7): the NginxProxy CRD has no
+ * securityContext fields, so these always apply.
+ */
+const NGF_POD_SC: Obj = {
+    runAsNonRoot: true,
+    fsGroup: 1001,
+    sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: "0" }],
+};
+const NGF_CONTAINER_SC: Obj = {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+    readOnlyRootFilesystem: true,
+    runAsUser: 101,
+    runAsGroup: 1001,
+    seccompProfile: RUNTIME_DEFAULT_SECCOMP,
+};
+const NGF_NGINX_IMAGE = "ghcr.io/nginx/nginx-gateway-fabric/nginx";
+
+/** The image NGF runs: without a tag it uses its own version's (pinned), so only an explicit tag is judged. */
+function ngfImage(image: unknown): unknown {
+    const repository = get(image, "repository");
+    const tag = get(image, "tag");
+    if (isUnknown(repository) || isUnknown(tag)) return UNKNOWN;
+    return typeof tag === "string" ? `${typeof repository === "string" ? repository : NGF_NGINX_IMAGE}:${tag}` : undefined;
+}
+
+/**
+ * The data-plane pod of an NGINX Gateway Fabric NginxProxy (gateway.nginx.org/v1alpha2), from the fields the CRD
+ * has: spec.kubernetes.deployment (or .daemonSet) .container (resources, hostPorts, image, lifecycle, volumeMounts)
+ * and .pod.volumes, plus NGF's hardened security contexts. An NginxProxy without either section shapes no pod by
+ * itself (its settings merge with the GatewayClass's). The pod labels come from the Gateway that references the
+ * NginxProxy, so they are unknown here. NGF's own `init` container has no settable fields and is not modelled.
+ */
+function ngfDataPlane(o: KubeObject): PodModel[] {
+    const kubernetes = get(o.props, "spec", "kubernetes");
+    const deployment = get(kubernetes, "deployment");
+    const section = deployment !== undefined ? "deployment" : "daemonSet";
+    const workload = deployment !== undefined ? deployment : get(kubernetes, "daemonSet");
+    if (workload === undefined) return [];
+    const container = get(workload, "container");
+    const hostPorts = get(container, "hostPorts");
+    const podSpec: Obj | Unknown = isUnknown(workload) || isUnknown(container) ? UNKNOWN : {
+        securityContext: NGF_POD_SC,
+        volumes: get(workload, "pod", "volumes"),
+        containers: [{
+            name: "nginx",
+            image: ngfImage(get(container, "image")),
+            resources: get(container, "resources"),
+            ports: isUnknown(hostPorts) ? UNKNOWN
+                : arr(hostPorts).map((p) => ({ containerPort: get(p, "containerPort"), hostPort: get(p, "port") })),
+            lifecycle: get(container, "lifecycle"),
+            volumeMounts: get(container, "volumeMounts"),
+            securityContext: NGF_CONTAINER_SC,
+        }],
+    };
+    return [{
+        ...templateModel(`spec.kubernetes.${section} (NGINX Gateway Fabric NginxProxy: container.resources, container.hostPorts, pod.volumes)`, {}, podSpec, true),
+        labels: UNKNOWN,
+        operator: "NGINX Gateway Fabric",
+    }];
+}
+
 /** Every pod template in the object (at most one for the kinds we know); [] when the kind has none. */
 export function podTemplatesOf(o: KubeObject): PodModel[] {
     const p = o.props;
@@ -259,6 +323,8 @@ export function podTemplatesOf(o: KubeObject): PodModel[] {
             return [prometheusOperatorPod(o, "prometheus")];
         case "monitoring.coreos.com/Alertmanager":
             return [prometheusOperatorPod(o, "alertmanager")];
+        case "gateway.nginx.org/NginxProxy":
+            return ngfDataPlane(o);
         default:
             return [];
     }
@@ -267,8 +333,13 @@ export function podTemplatesOf(o: KubeObject): PodModel[] {
 /** Kinds whose pods we can see (used for "workload" lists in stack policies and docs). */
 export const WORKLOAD_KINDS: readonly string[] = [
     "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob",
-    "Cluster", "Pooler", "Prometheus", "Alertmanager",
+    "Cluster", "Pooler", "Prometheus", "Alertmanager", "NginxProxy",
 ];
+
+/** Windows pods (spec.os.name: windows) are exempt from some Pod Security restricted checks. */
+export function isWindows(pod: PodModel): boolean {
+    return get(pod.spec, "os", "name") === "windows";
+}
 
 /** Effective value of a container security-context field: the container's, else the pod's. */
 export function effectiveSecurityField(pod: PodModel, c: ContainerModel, field: string): unknown {

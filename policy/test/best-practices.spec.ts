@@ -1,11 +1,15 @@
 /** Per-resource best-practice policies: compliant passes, one field changed gives exactly the expected message. */
 import { expect } from "chai";
-import { imagesPinned, parseImageReference } from "../policies/images";
-import { istioDestinationRuleMutualTls, istioPeerAuthenticationStrict } from "../policies/istio";
-import { cronjobConcurrencyAndDeadlines, recommendedLabels } from "../policies/labels-and-cronjobs";
-import { namespacesPodSecurityLabels } from "../policies/namespaces";
-import { noNodePortOrLoadBalancer } from "../policies/services";
-import { noServiceAccountTokenAutomount, probesConfigured, readOnlyRootFilesystem } from "../policies/workload-practices";
+import { imagesPinned, parseImageReference } from "../policies/images-pinned";
+import { istioDestinationRuleMutualTls } from "../policies/istio-destination-rule-mutual-tls";
+import { istioPeerAuthenticationStrict } from "../policies/istio-peer-authentication-strict";
+import { cronjobConcurrencyAndDeadlines } from "../policies/cronjob-concurrency-and-deadlines";
+import { namespacesPodSecurityLabels } from "../policies/namespaces-pod-security-labels";
+import { noNodePortOrLoadBalancer } from "../policies/no-node-port-or-load-balancer";
+import { noServiceAccountTokenAutomount } from "../policies/no-service-account-token-automount";
+import { probesConfigured } from "../policies/probes-configured";
+import { readOnlyRootFilesystem } from "../policies/read-only-root-filesystem";
+import { recommendedLabels } from "../policies/recommended-labels";
 import { runResourcePolicy, runResourcePolicyDetailed } from "./engine";
 import { clone, cnpgCluster, labels, podSpecIn, podSpecWithAllLists, prometheus, TYPES, workload, WORKLOAD_KINDS } from "./fixtures";
 

@@ -3,9 +3,9 @@ import { expect } from "chai";
 import Ajv from "ajv";
 import { EXEMPTIONS_SCHEMA } from "../policies/exemptions";
 import { exemptionsNeedReasons } from "../policies/exemptions-need-reasons";
-import { workloadsHaveNetworkPolicy } from "../policies/network-policies";
-import { pssHostNamespaces } from "../policies/pss-baseline";
-import { podsRunAsNonRoot } from "../policies/run-as-non-root";
+import { workloadsHaveNetworkPolicy } from "../policies/workloads-have-network-policy";
+import { pssHostNamespaces } from "../policies/pss-host-namespaces";
+import { podsRunAsNonRoot } from "../policies/pods-run-as-non-root";
 import { runResourcePolicy, runResourcePolicyDetailed, runStackPolicy, urnOf } from "./engine";
 import { podSpecIn, TYPES, workload } from "./fixtures";
 

@@ -27,6 +27,7 @@ export const TYPES = {
     CnpgPooler: "kubernetes:postgresql.cnpg.io/v1:Pooler",
     Prometheus: "kubernetes:monitoring.coreos.com/v1:Prometheus",
     Alertmanager: "kubernetes:monitoring.coreos.com/v1:Alertmanager",
+    NginxProxy: "kubernetes:gateway.nginx.org/v1alpha2:NginxProxy",
     HelmChart: "kubernetes:helm.sh/v4:Chart",
     ConfigFile: "kubernetes:yaml/v2:ConfigFile",
 } as const;
@@ -189,6 +190,24 @@ export function prometheus(name = "main", namespace = "monitoring"): any {
 export function alertmanager(name = "main", namespace = "monitoring"): any {
     const p = prometheus(name, namespace);
     return { ...p, kind: "Alertmanager", spec: { ...p.spec, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } } } };
+}
+
+/** The Gateway's NginxProxy as components/edge.ts builds it: the data plane's resources, spread and Service. */
+export function nginxProxy(name = "stackwright-data-plane", namespace = "edge"): any {
+    return {
+        apiVersion: "gateway.nginx.org/v1alpha2", kind: "NginxProxy",
+        metadata: { ...metadata(name, namespace), labels: labels(name) },
+        spec: {
+            kubernetes: {
+                deployment: {
+                    replicas: 2,
+                    container: { resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } } },
+                    pod: { terminationGracePeriodSeconds: 30 },
+                },
+                service: { type: "LoadBalancer", externalTrafficPolicy: "Local" },
+            },
+        },
+    };
 }
 
 export function clone<T>(value: T): T {

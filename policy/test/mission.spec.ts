@@ -1,10 +1,10 @@
 /** The mission's two mandatory policies, over every workload kind and every container list. */
 import { expect } from "chai";
-import { containersHaveResourceLimits, checkContainerResources } from "../policies/resource-limits";
-import { podsRunAsNonRoot } from "../policies/run-as-non-root";
+import { containersHaveResourceLimits, checkContainerResources } from "../policies/containers-have-resource-limits";
+import { podsRunAsNonRoot } from "../policies/pods-run-as-non-root";
 import { runResourcePolicy, runResourcePolicyDetailed, UNKNOWN_STRING } from "./engine";
 import {
-    alertmanager, clone, cnpgCluster, cnpgPooler, CONTAINER_LISTS, LIST_LABEL, podSpecIn, podSpecWithAllLists, prometheus,
+    alertmanager, clone, cnpgCluster, cnpgPooler, CONTAINER_LISTS, LIST_LABEL, nginxProxy, podSpecIn, podSpecWithAllLists, prometheus,
     TYPES, workload, WORKLOAD_KINDS,
 } from "./fixtures";
 
@@ -196,6 +196,39 @@ describe("mission policies", () => {
                 'container "pgbouncer": missing resources.requests.cpu', 'container "pgbouncer": missing resources.limits.cpu',
                 'container "pgbouncer": missing resources.requests.memory', 'container "pgbouncer": missing resources.limits.memory',
             ]);
+        });
+
+        it("NGINX Gateway Fabric NginxProxy: the data plane's container.resources; NGF's own non-root contexts", () => {
+            const props = nginxProxy();
+            expect(runResourcePolicy(podsRunAsNonRoot, TYPES.NginxProxy, props)).to.deep.equal([]);
+            expect(runResourcePolicy(containersHaveResourceLimits, TYPES.NginxProxy, props)).to.deep.equal([]);
+            const noCpuLimit = clone(props);
+            delete noCpuLimit.spec.kubernetes.deployment.container.resources.limits.cpu;
+            expect(runResourcePolicy(containersHaveResourceLimits, TYPES.NginxProxy, noCpuLimit)).to.deep.equal([
+                'container "nginx": missing resources.limits.cpu',
+            ]);
+            const tooMuch = clone(props);
+            tooMuch.spec.kubernetes.deployment.container.resources.requests.memory = "1Gi";
+            expect(runResourcePolicy(containersHaveResourceLimits, TYPES.NginxProxy, tooMuch)).to.deep.equal([
+                'container "nginx": resources.requests.memory "1Gi" exceeds resources.limits.memory "256Mi"',
+            ]);
+            const daemonSet = clone(props);
+            daemonSet.spec.kubernetes = { daemonSet: { container: {} } };
+            expect(runResourcePolicy(containersHaveResourceLimits, TYPES.NginxProxy, daemonSet)).to.deep.equal([
+                'container "nginx": missing resources.requests.cpu', 'container "nginx": missing resources.limits.cpu',
+                'container "nginx": missing resources.requests.memory', 'container "nginx": missing resources.limits.memory',
+            ]);
+            // No securityContext field in the CRD: NGF runs the data plane as uid 101 with runAsNonRoot, whatever is set.
+            expect(runResourcePolicy(podsRunAsNonRoot, TYPES.NginxProxy, daemonSet)).to.deep.equal([]);
+            // Without a deployment or daemonSet section the object shapes no pod (its settings merge with the class's).
+            const bare = clone(props);
+            bare.spec = { logging: { errorLevel: "info" } };
+            expect(runResourcePolicyDetailed(containersHaveResourceLimits, TYPES.NginxProxy, bare).notApplicable).to.be.a("string");
+            const unknown = clone(props);
+            unknown.spec.kubernetes.deployment.container.resources = UNKNOWN_STRING;
+            expect(runResourcePolicy(containersHaveResourceLimits, TYPES.NginxProxy, unknown)).to.deep.equal([]);
+            unknown.spec.kubernetes = UNKNOWN_STRING;
+            expect(runResourcePolicy(containersHaveResourceLimits, TYPES.NginxProxy, unknown)).to.deep.equal([]);
         });
 
         for (const [kind, build, main] of [["Prometheus", prometheus, "prometheus"], ["Alertmanager", alertmanager, "alertmanager"]] as const) {

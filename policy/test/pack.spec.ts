@@ -7,7 +7,7 @@ import { allPolicies, bestPracticePolicies, isResourcePolicy, isStackPolicy, mis
 import { POLICY_NAMES } from "../policies/names";
 import { UNKNOWN_SENTINELS } from "../policies/values";
 import { engineProxy, NotApplicableError, resourceArgs, runResourcePolicyDetailed, runStackPolicy, UNKNOWN_STRING } from "./engine";
-import { alertmanager, cnpgCluster, cnpgPooler, podSpecWithAllLists, prometheus, TYPES, workload, WORKLOAD_KINDS } from "./fixtures";
+import { alertmanager, cnpgCluster, cnpgPooler, nginxProxy, podSpecWithAllLists, prometheus, TYPES, workload, WORKLOAD_KINDS } from "./fixtures";
 import { CONFIG_DIR, loadPackConfig, resolvePolicyConfig } from "./pack-runner";
 
 const ENFORCEMENT_LEVELS = ["advisory", "mandatory", "remediate", "disabled"];
@@ -22,6 +22,20 @@ describe("policy pack", () => {
         const names = allPolicies.map((p) => p.name);
         expect(new Set(names).size).to.equal(names.length);
         expect([...names].sort()).to.deep.equal([...POLICY_NAMES].sort());
+    });
+
+    it("keeps each policy in its own module, policies/<policy-name>.ts, which defines no other policy", () => {
+        const dir = path.join(__dirname, "../policies");
+        for (const p of allPolicies) {
+            // By name: the whole-stack harness clears project modules from require's cache, so instances may differ.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const exported = Object.values(require(path.join(dir, `${p.name}.ts`)) as Record<string, { name?: unknown }>)
+                .filter((v) => typeof v === "object" && v !== null && ("validateResource" in v || "validateStack" in v))
+                .map((v) => v.name);
+            expect(exported, `policies/${p.name}.ts exports exactly its policy`).to.deep.equal([p.name]);
+            const defined = fs.readFileSync(path.join(dir, `${p.name}.ts`), "utf8").match(/\b(podPolicy|objectPolicy|stackPolicy)\b(<[^>]*>)?\(\{/g) ?? [];
+            expect(defined, `policies/${p.name}.ts defines exactly one policy`).to.have.length(1);
+        }
     });
 
     it("makes the mission, Pod Security and stack-integrity policies mandatory and best practices advisory by default", () => {
@@ -107,6 +121,8 @@ describe("policy pack", () => {
             ["null metadata and spec", { metadata: null, spec: null }],
             ["unknown metadata and spec", { metadata: UNKNOWN_STRING, spec: UNKNOWN_STRING }],
             ["unknown nested lists", { metadata: { labels: UNKNOWN_STRING, annotations: UNKNOWN_STRING }, spec: { template: { spec: { containers: [UNKNOWN_STRING], volumes: UNKNOWN_STRING, securityContext: UNKNOWN_STRING } }, selector: UNKNOWN_STRING } }],
+            ["unknown NginxProxy sections", { spec: { kubernetes: { deployment: { container: UNKNOWN_STRING, pod: UNKNOWN_STRING } } } }],
+            ["unknown NginxProxy fields", { spec: { kubernetes: { daemonSet: { container: { resources: UNKNOWN_STRING, hostPorts: [UNKNOWN_STRING], image: { tag: UNKNOWN_STRING } }, pod: { volumes: [UNKNOWN_STRING] } } } } }],
             ["wrong types", { metadata: { name: 5, labels: [] }, spec: { containers: "x", template: 7, jobTemplate: [], listeners: {}, rules: "r" } }],
         ];
         const types = Object.values(TYPES);
@@ -130,6 +146,7 @@ describe("policy pack", () => {
             const fixtures: [string, unknown][] = [
                 ...WORKLOAD_KINDS.map((k): [string, unknown] => [TYPES[k], workload(k, podSpecWithAllLists())]),
                 [TYPES.CnpgCluster, cnpgCluster()], [TYPES.CnpgPooler, cnpgPooler()], [TYPES.Prometheus, prometheus()], [TYPES.Alertmanager, alertmanager()],
+                [TYPES.NginxProxy, nginxProxy()],
             ];
             for (const policy of allPolicies.filter(isResourcePolicy).filter((p) => p.enforcementLevel === "mandatory")) {
                 for (const [type, props] of fixtures) {

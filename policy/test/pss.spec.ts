@@ -1,15 +1,24 @@
 /** Pod Security Standards (restricted): each check its own policy, each over all three container lists. */
 import { expect } from "chai";
 import { StackwrightResourcePolicy } from "../policies/framework";
-import {
-    pssAppArmor, pssHostNamespaces, pssHostPathVolumes, pssHostPorts, pssPrivileged, pssProbeHost, pssProcMount,
-    pssSELinux, pssSysctls, pssWindowsHostProcess,
-} from "../policies/pss-baseline";
-import {
-    pssCapabilities, pssPrivilegeEscalation, pssRunAsNonRoot, pssRunAsUser, pssSeccomp, pssVolumeTypes,
-} from "../policies/pss-restricted";
+import { pssAppArmor } from "../policies/pss-apparmor";
+import { pssCapabilities } from "../policies/pss-capabilities";
+import { pssHostNamespaces } from "../policies/pss-host-namespaces";
+import { pssHostPathVolumes } from "../policies/pss-host-path-volumes";
+import { pssHostPorts } from "../policies/pss-host-ports";
+import { pssPrivilegeEscalation } from "../policies/pss-privilege-escalation";
+import { pssPrivileged } from "../policies/pss-privileged";
+import { pssProbeHost } from "../policies/pss-probe-host";
+import { pssProcMount } from "../policies/pss-proc-mount";
+import { pssRunAsNonRoot } from "../policies/pss-run-as-non-root";
+import { pssRunAsUser } from "../policies/pss-run-as-user";
+import { pssSeccomp } from "../policies/pss-seccomp";
+import { pssSELinux } from "../policies/pss-selinux";
+import { pssSysctls } from "../policies/pss-sysctls";
+import { pssVolumeTypes } from "../policies/pss-volume-types";
+import { pssWindowsHostProcess } from "../policies/pss-windows-host-process";
 import { runResourcePolicy, UNKNOWN_STRING } from "./engine";
-import { cnpgCluster, podSpecIn, podSpecWithAllLists, prometheus, TYPES, workload, WORKLOAD_KINDS } from "./fixtures";
+import { cnpgCluster, nginxProxy, podSpecIn, podSpecWithAllLists, prometheus, TYPES, workload, WORKLOAD_KINDS } from "./fixtures";
 
 interface Case {
     readonly title: string;
@@ -122,9 +131,10 @@ describe("Pod Security Standards policies", () => {
                 expect(runResourcePolicy(policy, TYPES.CronJob, props)).to.deep.equal(failing.expected);
             });
 
-            it("passes the operator defaults of CloudNativePG and a hardened Prometheus", () => {
+            it("passes the operator defaults of CloudNativePG, NGINX Gateway Fabric and a hardened Prometheus", () => {
                 expect(runResourcePolicy(policy, TYPES.CnpgCluster, cnpgCluster())).to.deep.equal([]);
                 expect(runResourcePolicy(policy, TYPES.Prometheus, prometheus())).to.deep.equal([]);
+                expect(runResourcePolicy(policy, TYPES.NginxProxy, nginxProxy())).to.deep.equal([]);
             });
 
             it("skips unknown values without crashing", () => {
@@ -137,4 +147,29 @@ describe("Pod Security Standards policies", () => {
             });
         });
     }
+
+    describe("NGINX Gateway Fabric NginxProxy: the fields its CRD has", () => {
+        it("reports container.hostPorts, a hostPath pod volume and a lifecycle hook host", () => {
+            const props = nginxProxy();
+            props.spec.kubernetes.deployment.container.hostPorts = [{ containerPort: 443, port: 443 }];
+            expect(runResourcePolicy(pssHostPorts, TYPES.NginxProxy, props)).to.deep.equal(['container "nginx": containerPort 443 uses hostPort 443']);
+            const volumes = nginxProxy();
+            volumes.spec.kubernetes.deployment.pod.volumes = [{ name: "logs", hostPath: { path: "/var/log" } }];
+            expect(runResourcePolicy(pssHostPathVolumes, TYPES.NginxProxy, volumes)).to.deep.equal(['volume "logs": hostPath volumes are not allowed']);
+            expect(runResourcePolicy(pssVolumeTypes, TYPES.NginxProxy, volumes)).to.deep.equal(['volume "logs": type hostPath is not allowed (configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected, secret)']);
+            const hook = nginxProxy();
+            hook.spec.kubernetes.deployment.container.lifecycle = { preStop: { httpGet: { host: "example.com", path: "/", port: 80 } } };
+            expect(runResourcePolicy(pssProbeHost, TYPES.NginxProxy, hook)).to.deep.equal(['container "nginx": lifecycle.preStop.httpGet.host is set ("example.com")']);
+        });
+
+        it("judges a daemonSet section like a deployment one, and skips unknown host ports", () => {
+            const props = nginxProxy();
+            props.spec.kubernetes.daemonSet = props.spec.kubernetes.deployment;
+            delete props.spec.kubernetes.deployment;
+            props.spec.kubernetes.daemonSet.container.hostPorts = [{ containerPort: 80, port: 8080 }, UNKNOWN_STRING];
+            expect(runResourcePolicy(pssHostPorts, TYPES.NginxProxy, props)).to.deep.equal(['container "nginx": containerPort 80 uses hostPort 8080']);
+            props.spec.kubernetes.daemonSet.container.hostPorts = UNKNOWN_STRING;
+            expect(runResourcePolicy(pssHostPorts, TYPES.NginxProxy, props)).to.deep.equal([]);
+        });
+    });
 });

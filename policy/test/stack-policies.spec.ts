@@ -1,13 +1,14 @@
 /** Stack policies: a compliant stack passes; one change gives exactly the expected violation on the right URN. */
 import { expect } from "chai";
-import { hpaTargetsExist, hpaTargetsOmitReplicas } from "../policies/autoscaling";
-import { referencedConfigsExist } from "../policies/config-references";
-import { customResourcesDependOnCrds } from "../policies/crd-dependencies";
-import { pdbForReplicatedWorkloads } from "../policies/disruption-budgets";
+import { hpaTargetsExist } from "../policies/hpa-targets-exist";
+import { hpaTargetsOmitReplicas } from "../policies/hpa-targets-omit-replicas";
+import { referencedConfigsExist } from "../policies/referenced-configs-exist";
+import { customResourcesDependOnCrds } from "../policies/custom-resources-depend-on-crds";
+import { pdbForReplicatedWorkloads } from "../policies/pdb-for-replicated-workloads";
 import { StackwrightStackPolicy } from "../policies/framework";
 import { gatewayTls } from "../policies/gateway-tls";
-import { workloadsHaveNetworkPolicy } from "../policies/network-policies";
-import { servicesSelectPods } from "../policies/services";
+import { workloadsHaveNetworkPolicy } from "../policies/workloads-have-network-policy";
+import { servicesSelectPods } from "../policies/services-select-pods";
 import { runStackPolicy, StackResourceSpec, UNKNOWN_STRING, urnOf } from "./engine";
 import { clone, cnpgCluster, podSpecIn, selectorLabels, TYPES, workload } from "./fixtures";
 

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # redis-snapshot.sh: point-in-time RDB snapshot of a Redis/Valkey server, copied off the pod.
 #
-# Point REDIS_HOST at a replica service when there is one (the fork then happens on the replica,
-# not the primary). Two modes:
+# The source: with REDIS_SENTINELS set, the Sentinels choose it at run time (a failover may have
+# made any node the primary): the most up-to-date replica whose Sentinel flags are exactly "slave"
+# (not s_down, o_down, disconnected or mid-failover) and whose master-link-status is ok, so the
+# fork happens on a replica, not the primary; the primary (SENTINEL GET-MASTER-ADDR-BY-NAME) only
+# when no replica is healthy. The first Sentinel that answers decides; the log names the node
+# used. Without REDIS_SENTINELS, REDIS_HOST is snapshotted. Two modes:
 #   rdb     (default) `$REDIS_CLI --rdb <file>`: the server forks (as for a replica full sync) and
 #           streams a consistent RDB to us; works remotely, needs an ACL user allowed to SYNC.
 #   bgsave  BGSAVE, wait on INFO persistence until it finished OK, then copy REDIS_RDB_PATH, which
@@ -15,7 +19,10 @@
 # environment (VALKEYCLI_AUTH / REDISCLI_AUTH), never on the command line.
 #
 # Environment:
-#   REDIS_HOST                       (default 127.0.0.1) server to snapshot (prefer a replica)
+#   REDIS_SENTINELS                  (default empty) "host:port host:port" (commas allowed) of the
+#                                    Sentinels, asked with REDIS_PASSWORD; overrides REDIS_HOST/PORT
+#   REDIS_MASTER_NAME                (default mymaster) Sentinel master name
+#   REDIS_HOST                       (default 127.0.0.1) server to snapshot without Sentinels
 #   REDIS_PORT                       (default 6379)
 #   REDIS_PASSWORD                   (default empty) password (AUTH); empty = no AUTH
 #   REDIS_USER                       (default empty) ACL user name, used with REDIS_PASSWORD
@@ -32,8 +39,8 @@
 #   BACKUP_DIR                       (default /backups)
 #   RETAIN_DAILY / RETAIN_WEEKLY / RETAIN_MONTHLY   (default 7 / 4 / 12) see retention.sh
 #
-# Exit codes: 0 snapshot written; 1 snapshot failed (unreachable, auth, stale replica, BGSAVE
-# error, timeout, retention); 2 bad configuration; 3 the RDB failed its check.
+# Exit codes: 0 snapshot written; 1 snapshot failed (unreachable, auth, no Sentinel answered,
+# stale replica, BGSAVE error, timeout, retention); 2 bad configuration; 3 the RDB failed its check.
 set -euo pipefail
 umask 077
 
@@ -44,6 +51,8 @@ source "$SCRIPT_DIR/lib.sh"
 source "$SCRIPT_DIR/retention.sh"
 LOG_TAG=redis-snapshot
 
+REDIS_SENTINELS=${REDIS_SENTINELS:-}
+REDIS_MASTER_NAME=${REDIS_MASTER_NAME:-mymaster}
 REDIS_HOST=${REDIS_HOST:-127.0.0.1}
 REDIS_PORT=${REDIS_PORT:-6379}
 REDIS_PASSWORD=${REDIS_PASSWORD:-}
@@ -58,6 +67,7 @@ REDIS_BACKUP_NAME=${REDIS_BACKUP_NAME:-redis}
 BACKUP_DIR=${BACKUP_DIR:-/backups}
 
 CLI_ARGS=()
+EXTRA_CLI_ARGS=()
 
 # cli ARGS...: the CLI with connection settings; the password travels in the environment only.
 cli() {
@@ -88,6 +98,87 @@ redis_info() {
         return 1
     }
     printf '%s\n' "$out"
+}
+
+# sentinel_cli HOST PORT ARGS...: bounded call to a Sentinel; -e makes an error reply fail it.
+sentinel_cli() {
+    local host=$1 port=$2
+    shift 2
+    timeout 10 env VALKEYCLI_AUTH="$REDIS_PASSWORD" REDISCLI_AUTH="$REDIS_PASSWORD" \
+        "$REDIS_CLI" -h "$host" -p "$port" --no-auth-warning -e "${EXTRA_CLI_ARGS[@]}" "$@"
+}
+
+# healthy_replica FLAGS LINK: Sentinel sees the replica as nothing but a replica (no s_down, o_down,
+# disconnected, promoted or reconf_* flag) and reports its link to the primary ok.
+healthy_replica() {
+    [[ $1 == slave && $2 == ok ]]
+}
+
+# pick_replica REPLY: "host port" of the healthy replica with the highest replication offset in a
+# SENTINEL REPLICAS reply (one line per element: key, value, key, ...; each replica starts with
+# "name"), nothing when there is none.
+pick_replica() {
+    local -a lines
+    local i n ip='' port='' flags='' link='' offset='' best='' best_offset=-1
+    mapfile -t lines <<<"${1//$'\r'/}"
+    n=${#lines[@]}
+    for ((i = 0; ; i += 2)); do
+        if ((i >= n)) || [[ ${lines[i]} == name ]]; then
+            if [[ -n $ip && $port =~ ^[0-9]+$ ]] && healthy_replica "$flags" "$link"; then
+                [[ $offset =~ ^[0-9]+$ ]] || offset=0
+                if ((offset > best_offset)); then
+                    best="$ip $port"
+                    best_offset=$offset
+                fi
+            fi
+            ((i < n)) || break
+            ip='' port='' flags='' link='' offset=''
+        fi
+        case ${lines[i]} in
+            ip) ip=${lines[i + 1]:-} ;;
+            port) port=${lines[i + 1]:-} ;;
+            flags) flags=${lines[i + 1]:-} ;;
+            master-link-status) link=${lines[i + 1]:-} ;;
+            slave-repl-offset) offset=${lines[i + 1]:-} ;;
+        esac
+    done
+    [[ -z $best ]] || printf '%s\n' "$best"
+}
+
+# choose_source_via_sentinel: sets REDIS_HOST/REDIS_PORT to a healthy replica of REDIS_MASTER_NAME,
+# else to its primary, as the first Sentinel that answers reports them.
+choose_source_via_sentinel() {
+    local -a addresses parts
+    local address host port reply primary replica
+    read -r -a addresses <<<"${REDIS_SENTINELS//,/ }"
+    for address in "${addresses[@]}"; do
+        host=${address%:*}
+        port=${address##*:}
+        reply=$(sentinel_cli "$host" "$port" SENTINEL GET-MASTER-ADDR-BY-NAME "$REDIS_MASTER_NAME" 2>&1) || {
+            warn "Sentinel $address did not answer: ${reply:0:200}"
+            continue
+        }
+        mapfile -t parts <<<"${reply//$'\r'/}"
+        if [[ ${#parts[@]} -ne 2 || -z ${parts[0]} || ! ${parts[1]} =~ ^[0-9]+$ ]]; then
+            warn "Sentinel $address does not know master $REDIS_MASTER_NAME: ${reply:0:200}"
+            continue
+        fi
+        primary="${parts[0]} ${parts[1]}"
+        reply=$(sentinel_cli "$host" "$port" SENTINEL REPLICAS "$REDIS_MASTER_NAME" 2>&1) || {
+            warn "Sentinel $address: SENTINEL REPLICAS failed: ${reply:0:200}"
+            continue
+        }
+        replica=$(pick_replica "$reply")
+        if [[ -n $replica ]]; then
+            read -r REDIS_HOST REDIS_PORT <<<"$replica"
+            log "Sentinel $address: using healthy replica $REDIS_HOST:$REDIS_PORT of $REDIS_MASTER_NAME"
+        else
+            read -r REDIS_HOST REDIS_PORT <<<"$primary"
+            log "Sentinel $address: no healthy replica of $REDIS_MASTER_NAME; falling back to the primary $REDIS_HOST:$REDIS_PORT"
+        fi
+        return 0
+    done
+    die "$EXIT_FAILURE" "no Sentinel of '$REDIS_SENTINELS' reported master $REDIS_MASTER_NAME"
 }
 
 snapshot_rdb_mode() {
@@ -235,12 +326,20 @@ snapshot() {
 }
 
 main() {
-    local -a extra=()
     install_traps
     require_uint REDIS_PORT
     require_uint REDIS_SNAPSHOT_TIMEOUT_SECONDS
     retention_config_check
     is_safe_name "$REDIS_BACKUP_NAME" || die "$EXIT_CONFIG" "REDIS_BACKUP_NAME '$REDIS_BACKUP_NAME' is not a valid name"
+    if [[ -n $REDIS_SENTINELS ]]; then
+        is_safe_name "$REDIS_MASTER_NAME" || die "$EXIT_CONFIG" "REDIS_MASTER_NAME '$REDIS_MASTER_NAME' is not a valid name"
+        local -a sentinels
+        local address
+        read -r -a sentinels <<<"${REDIS_SENTINELS//,/ }"
+        for address in "${sentinels[@]}"; do
+            [[ $address =~ ^[^[:space:]]+:[0-9]+$ ]] || die "$EXIT_CONFIG" "REDIS_SENTINELS: '$address' is not host:port"
+        done
+    fi
     case $REDIS_SNAPSHOT_MODE in
         rdb) ;;
         bgsave) [[ -n $REDIS_RDB_PATH ]] || die "$EXIT_CONFIG" "REDIS_SNAPSHOT_MODE=bgsave needs REDIS_RDB_PATH" ;;
@@ -251,8 +350,11 @@ main() {
     mkdir -p -- "$BACKUP_DIR" || die "$EXIT_CONFIG" "cannot create BACKUP_DIR $BACKUP_DIR"
     [[ -w $BACKUP_DIR ]] || die "$EXIT_CONFIG" "BACKUP_DIR $BACKUP_DIR is not writable by uid $(id -u)"
 
-    read -r -a extra <<<"$REDIS_CLI_EXTRA_ARGS"
-    CLI_ARGS=(-h "$REDIS_HOST" -p "$REDIS_PORT" --no-auth-warning "${extra[@]}")
+    read -r -a EXTRA_CLI_ARGS <<<"$REDIS_CLI_EXTRA_ARGS"
+    if [[ -n $REDIS_SENTINELS ]]; then
+        choose_source_via_sentinel
+    fi
+    CLI_ARGS=(-h "$REDIS_HOST" -p "$REDIS_PORT" --no-auth-warning "${EXTRA_CLI_ARGS[@]}")
     [[ -z $REDIS_USER ]] || CLI_ARGS+=(--user "$REDIS_USER")
 
     snapshot

@@ -28,6 +28,11 @@
 #
 # Exit codes: 0 ok, 1 an upload, verification or deletion failed, 2 bad configuration.
 set -eu
+# A failing command inside a pipe (e.g. `wc -l <missing-list | tr`) must fail the pipe. The image's busybox sh has
+# pipefail (as do bash, ksh and POSIX.1-2024 shells); Debian's dash 0.5.12, which the tests also run this under,
+# does not, and runs it without.
+# shellcheck disable=SC3040 # pipefail is checked for first
+if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi
 
 BACKUP_DIR=${BACKUP_DIR:-/backups}
 S3_BUCKET=${S3_BUCKET:-}

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 export const STACKS = ["dev", "staging", "prod"] as const;
@@ -23,7 +23,7 @@ export interface RecordedResource {
     /** Pulumi resource name. */
     readonly name: string;
     readonly custom: boolean;
-    /** Resolved inputs (unknowns are undefined). */
+    /** Resolved inputs; values unknown during a preview are the engine's unknown sentinel string (`unknownValue`). */
     readonly inputs: Record<string, any>;
     /** State the mock returned (inputs plus emulated outputs such as metadata.name). */
     readonly state: Record<string, any>;
@@ -54,9 +54,17 @@ export interface RenderOptions {
     readonly rawConfig?: Record<string, unknown>;
     /** Treat the run as a preview (pulumi.runtime.isDryRun() true). @default false */
     readonly preview?: boolean;
+    /**
+     * Top-level keys (without namespace) supplied as Pulumi secrets, as `pulumi config set --secret --path` marks them.
+     * @default every key whose value holds an object-store credential (accessKeyId, secretAccessKey)
+     */
+    readonly secretKeys?: readonly string[];
 }
 
-/** Project-level defaults from Pulumi.yaml plus the stack file's `stackwright:*` keys, without the namespace. */
+/**
+ * Project-level defaults from Pulumi.yaml plus the stack file's `stackwright:*` keys, without the namespace. Keys of
+ * other namespaces keep theirs and are passed on, as Pulumi does (the program rejects unknown namespaces).
+ */
 export function readStackConfig(stack: string): Record<string, unknown> {
     const project = yaml.load(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as any;
     const raw: Record<string, unknown> = {};
@@ -67,8 +75,7 @@ export function readStackConfig(stack: string): Record<string, unknown> {
     const doc = yaml.load(fs.readFileSync(file, "utf8")) as any;
     for (const [key, value] of Object.entries<any>(doc?.config ?? {})) {
         const [ns, name] = key.split(":", 2);
-        if (ns !== PROJECT || name === undefined) continue;
-        raw[name] = value;
+        raw[ns === PROJECT && name !== undefined ? name : key] = value;
     }
     return raw;
 }
@@ -76,9 +83,17 @@ export function readStackConfig(stack: string): Record<string, unknown> {
 function toPulumiConfig(raw: Record<string, unknown>): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [key, value] of Object.entries(raw)) {
-        out[`${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+        out[key.includes(":") ? key : `${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
     }
     return out;
+}
+
+/** Config fields that must be Pulumi secrets (config.ts checks it); the harness marks their top-level keys secret. */
+const CREDENTIAL_FIELDS = new Set(["accessKeyId", "secretAccessKey", "alertWebhookUrl", "slackWebhookUrl"]);
+
+function holdsCredential(value: unknown): boolean {
+    if (value === null || typeof value !== "object") return false;
+    return Object.entries(value).some(([k, v]) => CREDENTIAL_FIELDS.has(k) || holdsCredential(v));
 }
 
 /** Deterministic pseudo-random text, so renders are stable across runs (blast-radius diffs). */
@@ -132,8 +147,12 @@ function mockState(type: string, name: string, inputs: Record<string, any>, gene
     return { ...inputs };
 }
 
-/** Secret values arrive wrapped ({ <sig>: <secret sig>, value }); tests look at the plain values. */
+/**
+ * Secret values arrive wrapped ({ <sig>: <secret sig>, value }); tests look at the plain values. Unknowns (previews)
+ * are recorded as the sentinel the engine sends analyzers (policy packs) in their place.
+ */
 function unwrapSecrets(value: any): any {
+    if (pulumi.isUnknown(value)) return unknownValue;
     if (Array.isArray(value)) return value.map(unwrapSecrets);
     if (value === null || typeof value !== "object" || value.constructor !== Object) return value;
     if (value[specialSigKey] === specialSecretSig) return unwrapSecrets(value.value);
@@ -192,13 +211,19 @@ async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedSt
     const records = new Map<string, RecordedResource>();
     const generatedSecrets: string[] = [];
 
-    pulumi.runtime.setAllConfig(toPulumiConfig(raw), []);
+    const secretKeys = opts.secretKeys ?? Object.keys(raw).filter((k) => holdsCredential(raw[k]));
+    pulumi.runtime.setAllConfig(toPulumiConfig(raw), secretKeys.map((k) => (k.includes(":") ? k : `${PROJECT}:${k}`)));
     // The record being registered: the mock monitor calls newResource synchronously from registerResource, so
     // inputs and state are taken from the mock call instead of deserialising the request and response again.
     let registering: { inputs: Record<string, any>; state: Record<string, any> } | undefined;
     await pulumi.runtime.setMocks({
         newResource: (args: pulumi.runtime.MockResourceArgs) => {
-            const state = mockState(args.type, args.name, args.inputs, generatedSecrets);
+            const computed = mockState(args.type, args.name, args.inputs, generatedSecrets);
+            // In a preview the engine does not know what a provider computes on create (random results, keys,
+            // certificates); Kubernetes auto-names are assigned in Check, so they stay known.
+            const state = opts.preview && !args.type.startsWith("kubernetes:")
+                ? Object.fromEntries(Object.entries(computed).map(([k, v]) => [k, k in args.inputs ? v : pulumi.unknown]))
+                : computed;
             if (registering) {
                 registering.inputs = unwrapSecrets(args.inputs);
                 registering.state = unwrapSecrets(state);

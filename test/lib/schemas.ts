@@ -6,7 +6,7 @@
 //   the CRD's own openAPIV3Schema for the served version, compiled with ajv. The CRDs match the versions we
 //   install, so for a group they define they are authoritative (no fallback to a package);
 // - other groups with a model package: Istio (`@kubernetes-models/istio`), Prometheus Operator
-//   (`@kubernetes-models/prometheus-operator`);
+//   (`@kubernetes-models/prometheus-operator`), cert-manager (`@kubernetes-models/cert-manager`);
 // - anything else: a violation "no schema for ...", unless the group is allow-listed by the caller.
 //
 // Strictness: the kubernetes-models validators are precompiled ajv code (no JSON schemas ship with them) and
@@ -37,7 +37,7 @@ export interface SchemaViolation {
 
 export interface SchemaValidationOptions {
     /**
-     * API groups for which no schema is available and which may pass unvalidated (e.g. "cert-manager.io").
+     * API groups for which no schema is available and which may pass unvalidated (e.g. "barmancloud.cnpg.io").
      * Objects of these groups are still validated when a schema exists.
      * @default []
      */
@@ -61,6 +61,8 @@ const MODEL_PACKAGES: Readonly<Record<string, string>> = {
     "telemetry.istio.io": "@kubernetes-models/istio",
     "extensions.istio.io": "@kubernetes-models/istio",
     "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+    "cert-manager.io": "@kubernetes-models/cert-manager",
+    "acme.cert-manager.io": "@kubernetes-models/cert-manager",
 };
 
 /** The CRD directory to use: option, else env STACKWRIGHT_CRDS_DIR, else `<repo>/../shared/crds`. */
@@ -145,9 +147,55 @@ async function createValidator(apiVersion: string, kind: string, crdsDir: string
         const entry = crds.get(group)?.get(`${version}/${kind}`);
         return entry ? crdValidator(entry) : undefined;
     }
+    const derive = DERIVED_SCHEMAS[`${apiVersion} ${kind}`];
+    if (derive) return crdValidator(derive(crds));
     const pkg = MODEL_PACKAGES[group];
     return pkg ? modelValidator(`${pkg}/${group}/${version}/${kind}`, apiVersion, kind) : undefined;
 }
+
+/**
+ * Custom resources whose CRD is not in the directory but whose spec is made of types that a CRD there declares.
+ * The Barman Cloud plugin's ObjectStore: its `spec.configuration` is barman-cloud's BarmanObjectStoreConfiguration,
+ * the same Go type as the CloudNativePG Cluster's in-tree `spec.backup.barmanObjectStore` (the plugin's docs say
+ * so), and `retentionPolicy` has the Cluster's format. `instanceSidecarConfiguration` allows only the fields the
+ * plugin's API reference documents that we can check here (env, resources, retentionPolicyIntervalSeconds).
+ */
+const DERIVED_SCHEMAS: Readonly<Record<string, (crds: Map<string, Map<string, CrdVersionSchema>>) => CrdVersionSchema>> = {
+    "barmancloud.cnpg.io/v1 ObjectStore": (crds) => {
+        const cluster = crds.get("postgresql.cnpg.io")?.get("v1/Cluster");
+        if (!cluster) throw new Error("the ObjectStore schema is derived from the CloudNativePG Cluster CRD, which is not in the CRD directory");
+        const clusterSpec = (cluster.schema.properties as any).spec.properties;
+        const backup = clusterSpec.backup.properties;
+        return {
+            source: `${cluster.source} (spec.backup.barmanObjectStore, as barmancloud.cnpg.io/v1 ObjectStore)`,
+            schema: {
+                type: "object",
+                required: ["spec"],
+                properties: {
+                    apiVersion: { type: "string" },
+                    kind: { type: "string" },
+                    metadata: { type: "object" },
+                    spec: {
+                        type: "object",
+                        required: ["configuration"],
+                        properties: {
+                            configuration: backup.barmanObjectStore,
+                            retentionPolicy: backup.retentionPolicy,
+                            instanceSidecarConfiguration: {
+                                type: "object",
+                                properties: {
+                                    env: clusterSpec.env,
+                                    resources: clusterSpec.resources,
+                                    retentionPolicyIntervalSeconds: { type: "integer" },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        };
+    },
+};
 
 let builtinGroupsCache: Set<string> | undefined;
 

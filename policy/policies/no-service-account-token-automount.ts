@@ -1,61 +1,8 @@
-/** Best practices for workloads: probes, read-only root filesystem, no service-account token unless needed. */
-import { objectPolicy, podPolicy, stringList } from "./framework";
+/** Best practice: no service-account token automount unless the pods need the API. */
+import { objectPolicy, stringList } from "./framework";
 import { KubeObject } from "./kinds";
-import { PodModel, podTemplatesOf } from "./pod-templates";
+import { podTemplatesOf } from "./pod-templates";
 import { get, globMatch, isUnknown } from "./values";
-
-// ---- Probes --------------------------------------------------------------------------------------------------
-
-export interface ProbesConfig {
-    readonly requireLiveness: boolean;
-    readonly requireReadiness: boolean;
-}
-
-export const PROBES_DEFAULTS: ProbesConfig = { requireLiveness: true, requireReadiness: true };
-
-/** Long-running pods only (not Jobs); operators (CloudNativePG, prometheus-operator) set their own probes. */
-export function checkProbes(pod: PodModel, config: ProbesConfig): string[] {
-    const problems: string[] = [];
-    for (const c of pod.containers.filter((x) => x.list === "containers")) {
-        if (config.requireLiveness && get(c.spec, "livenessProbe") === undefined) problems.push(`${c.label}: no livenessProbe`);
-        if (config.requireReadiness && get(c.spec, "readinessProbe") === undefined) problems.push(`${c.label}: no readinessProbe`);
-    }
-    return problems;
-}
-
-export const probesConfigured = podPolicy<ProbesConfig>({
-    name: "probes-configured",
-    description: "Long-running workloads have liveness and readiness probes on every container.",
-    enforcementLevel: "advisory",
-    configProperties: {
-        requireLiveness: { type: "boolean", default: true },
-        requireReadiness: { type: "boolean", default: true },
-    },
-    defaults: PROBES_DEFAULTS,
-    podFilter: (pod) => pod.longRunning && pod.operator === undefined,
-    check: checkProbes,
-});
-
-// ---- Read-only root filesystem -------------------------------------------------------------------------------
-
-export function checkReadOnlyRootFilesystem(pod: PodModel): string[] {
-    return pod.containers
-        .filter((c) => {
-            const value = get(c.spec, "securityContext", "readOnlyRootFilesystem");
-            return value !== true && !isUnknown(value);
-        })
-        .map((c) => `${c.label}: securityContext.readOnlyRootFilesystem is not true`);
-}
-
-export const readOnlyRootFilesystem = podPolicy({
-    name: "read-only-root-filesystem",
-    description: "Containers run with a read-only root filesystem (writable paths as emptyDir volumes).",
-    enforcementLevel: "advisory",
-    defaults: {},
-    check: checkReadOnlyRootFilesystem,
-});
-
-// ---- Service-account token automount ------------------------------------------------------------------------
 
 export interface TokenAutomountConfig {
     /**
