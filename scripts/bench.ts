@@ -14,6 +14,9 @@
  * Usage: npm run bench [-- <size> ...]
  */
 import { fork } from "child_process";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
 import { readStackConfig, renderStack } from "../test/lib/harness";
 
 export const DEFAULT_SIZES = [5, 50, 200];
@@ -103,11 +106,18 @@ async function child(counts: number[], sourceMappedStacks: boolean): Promise<voi
     process.send!(results);
 }
 
-/** Runs sizes in a fresh process (run under ts-node transpile-only, as the tests do). */
+/** The Node.js arguments Pulumi runs the program with (`runtime.options.nodeargs` in Pulumi.yaml). */
+export function projectNodeArgs(projectFile = path.join(__dirname, "..", "Pulumi.yaml")): string[] {
+    const project = yaml.load(fs.readFileSync(projectFile, "utf8")) as { runtime?: { options?: { nodeargs?: string } } };
+    const nodeargs = project.runtime?.options?.nodeargs ?? "";
+    return nodeargs.split(/\s+/).filter((arg) => arg !== "");
+}
+
+/** Runs sizes in a fresh process with the project's Node.js arguments (under ts-node transpile-only, as the tests do). */
 export function measureInChild(counts: number[], sourceMappedStacks = true): Promise<BenchResult[]> {
     return new Promise((resolve, reject) => {
         const args = ["--child", counts.join(","), ...(sourceMappedStacks ? [] : ["--plain-stacks"])];
-        const proc = fork(__filename, args, { execArgv: ["-r", "ts-node/register/transpile-only"], stdio: ["inherit", "inherit", "inherit", "ipc"] });
+        const proc = fork(__filename, args, { execArgv: [...projectNodeArgs(), "-r", "ts-node/register/transpile-only"], stdio: ["inherit", "inherit", "inherit", "ipc"] });
         let results: BenchResult[] | undefined;
         proc.on("message", (m) => { results = m as BenchResult[]; });
         proc.on("error", reject);
