@@ -434,8 +434,6 @@ interface RuleContext {
     readonly parsed: (...keys: (keyof StackConfig)[]) => boolean;
     /** Every service name in the config, parsed or not (a call to a broken service is still a known callee). */
     readonly serviceNames: string[];
-    /** The raw config, for rules about what the stack file sets explicitly. */
-    readonly raw: Record<string, unknown>;
 }
 
 /** Why a host is unusable: not a DNS name at all, or outside the stack domain (undefined when `domain` is unknown). */
@@ -796,8 +794,25 @@ function show(value: unknown): string {
     return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/** Config keys that hold secrets: error messages never echo their values. */
-const SECRET_KEYS = new Set(["accessKeyId", "secretAccessKey", "alertWebhookUrl", "slackWebhookUrl"]);
+/**
+ * Credentials from config (object-store keys; alert webhook URLs, which carry their token in the URL): each must
+ * reach the program as a Pulumi secret (encrypted in the stack file), and error messages never echo their values.
+ */
+const CREDENTIAL_KEYS = [
+    ["postgres", "objectStore", "accessKeyId"], ["postgres", "objectStore", "secretAccessKey"],
+    ["backups", "objectStore", "accessKeyId"], ["backups", "objectStore", "secretAccessKey"],
+    ["monitoring", "alertWebhookUrl"], ["monitoring", "slackWebhookUrl"],
+] as const;
+const SECRET_KEYS = new Set<string>(CREDENTIAL_KEYS.map((path) => path[path.length - 1]));
+
+function credentialPathsIn(raw: Record<string, unknown>): (typeof CREDENTIAL_KEYS)[number][] {
+    return CREDENTIAL_KEYS.filter((path) => valueAt(raw, [...path]) !== undefined);
+}
+
+/** Top-level keys (without the namespace) that hold a credential, so must be supplied as Pulumi secrets. */
+export function credentialSections(raw: Record<string, unknown>): string[] {
+    return [...new Set(credentialPathsIn(raw).map((path) => path[0]))];
+}
 
 function describeIssue(issue: z.ZodIssue, raw: unknown): string {
     const secret = SECRET_KEYS.has(String(issue.path[issue.path.length - 1]));
@@ -859,21 +874,11 @@ function namespaceProblems(raw: Record<string, unknown>): string[] {
 }
 
 /**
- * Credentials from config (object-store keys; alert webhook URLs, which carry their token in the URL): each must
- * reach the program as a Pulumi secret (encrypted in the stack file).
- */
-const CREDENTIAL_KEYS = [
-    ["postgres", "objectStore", "accessKeyId"], ["postgres", "objectStore", "secretAccessKey"],
-    ["backups", "objectStore", "accessKeyId"], ["backups", "objectStore", "secretAccessKey"],
-    ["monitoring", "alertWebhookUrl"], ["monitoring", "slackWebhookUrl"],
-] as const;
-
-/**
  * Credentials set as plain config values. Pulumi marks secret-ness per top-level key (`pulumi config set --secret
  * --path` makes all of `stackwright:postgres` secret), so that is the granularity checked here.
  */
 function plainCredentialProblems(raw: Record<string, unknown>, isSecret: (topLevelKey: string) => boolean): string[] {
-    return CREDENTIAL_KEYS.filter((path) => valueAt(raw, [...path]) !== undefined && !isSecret(path[0])).map((path) => {
+    return credentialPathsIn(raw).filter((path) => !isSecret(path[0])).map((path) => {
         const key = formatKey([...path]);
         return `${key}: is a plain config value, but it is a credential (allowed: a secret; set it with \`pulumi config set --secret --path '${key}' <value>\`)`;
     });
@@ -918,8 +923,8 @@ function serviceNamesOf(raw: Record<string, unknown>): string[] {
 
 export interface ParseOptions {
     /**
-     * Whether a top-level key (without the namespace) was supplied as a Pulumi secret; when given, object-store
-     * credentials must be secrets. @default no secret-ness check
+     * Whether a top-level key (without the namespace) was supplied as a Pulumi secret; when given, every credential
+     * (CREDENTIAL_KEYS) must be a secret. @default no secret-ness check
      */
     readonly isSecret?: (topLevelKey: string) => boolean;
 }
@@ -938,7 +943,7 @@ export function parseConfig(raw: Record<string, unknown>, opts: ParseOptions = {
     const result = stackConfigSchema.safeParse(own);
     const { cfg, failed } = result.success ? { cfg: result.data, failed: new Set<string>() } : parseSections(own);
     if (!result.success) problems.push(...result.error.issues.map((i) => describeIssue(i, own)));
-    const context: RuleContext = { parsed: (...keys) => keys.every((k) => !failed.has(k)), serviceNames: serviceNamesOf(own), raw: own };
+    const context: RuleContext = { parsed: (...keys) => keys.every((k) => !failed.has(k)), serviceNames: serviceNamesOf(own) };
     problems.push(...crossFieldProblems(cfg, context).map((p) => `${formatKey(p.path)}: ${p.message}`));
     if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
     return cfg;

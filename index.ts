@@ -134,6 +134,7 @@ if (backupsWanted(cfg)) {
     new Backups("backups", backupsArgs(cfg, {
         postgresSuperuserSecretName: postgres?.superuserSecretName,
         redisPasswordSecretName: redis?.passwordSecretName,
+        redisSentinel: redis && { addresses: redis.sentinelAddresses, masterName: redis.masterName },
         dependsOn: dataStores,
     }), { ...afterNamespaces, dependsOn: [...afterNamespaces.dependsOn, ...dataStores] });
 }

@@ -6,13 +6,14 @@ import { helmChartReference, manifestFile } from "../lib/edge/chart-source";
 import { gatewaySpec, httpRouteSpec, redirectRouteSpec, referenceGrantSpecs } from "../lib/edge/gateway";
 import {
     ACME_ISSUER_NAME, CA_ISSUER_NAME, CERT_MANAGER_RELEASE_NAME, controlPlaneSelector, DATA_PLANE_PROXY_NAME, GATEWAY_NAME,
-    hostSlug, ISTIO_INCLUDE_INBOUND_PORTS, ISTIO_INJECT_LABEL, NGF_AGENT_TLS_SECRET, NGF_RELEASE_NAME, NGF_SERVER_TLS_SECRET, NGF_TLS_KEYS,
+    hostSlug, ISTIO_INCLUDE_INBOUND_PORTS, NGF_AGENT_TLS_SECRET, NGF_RELEASE_NAME, NGF_SERVER_TLS_SECRET, NGF_TLS_KEYS,
 } from "../lib/edge/names";
 import { acmeSolverPolicySpec, controlPlanePolicySpec, dataPlanePolicySpec, edgeDefaultDenySpec } from "../lib/edge/network-policies";
 import type { EdgePlan } from "../lib/edge/plan";
 import { clientSettingsPolicySpec, proxySettingsPolicySpec, rateLimitPolicySpec } from "../lib/edge/policies";
 import { certManagerChartValues, dataPlaneProxySpec, ngfChartValues } from "../lib/edge/values";
 import { PART_OF, recommendedLabels } from "../lib/labels";
+import { ISTIO_INJECT_LABEL } from "../lib/topology";
 
 export interface EdgeArgs extends EdgePlan {
     /** generated-ca mode: TLS Secret (edge namespace) of each public host, from GeneratedSecrets. */

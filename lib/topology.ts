@@ -65,6 +65,15 @@ export const ISTIOD_MONITORING_PORT = 15014;
 /** Envoy's Prometheus endpoint in every sidecar (`/stats/prometheus`); excluded from traffic capture. */
 export const ENVOY_STATS_PORT = 15090;
 export const ENVOY_STATS_PATH = "/stats/prometheus";
+/** Pod label that opts a pod in ("true") or out ("false") of sidecar injection (preferred over the annotation). */
+export const ISTIO_INJECT_LABEL = "sidecar.istio.io/inject";
+/**
+ * Labels that keep a pod in an injection-labelled namespace out of the mesh. Without a mesh there is nothing to opt
+ * out of, and a mesh-less stack carries no Istio label at all.
+ */
+export function meshOptOutLabels(meshEnabled: boolean): Record<string, string> {
+    return meshEnabled ? { [ISTIO_INJECT_LABEL]: "false" } : {};
+}
 
 /**
  * Pods of an application service: the stable selector labels (lib/labels selectorLabels with the service name).

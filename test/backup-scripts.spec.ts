@@ -1,7 +1,7 @@
 // End-to-end tests of scripts/backup/*.sh against real PostgreSQL and Redis servers started on
 // random loopback ports in temp dirs. Skips only when a binary is absent and CI is not "true".
 import { findPgBin, hasBinary, sha256File, sleep, waitFor as waitUntil } from "./lib/tools";
-import { freePort } from "./lib/ports";
+import { freePort, freePorts } from "./lib/ports";
 import { expect } from "chai";
 import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
@@ -678,6 +678,23 @@ describe("backup scripts: GFS retention", function () {
 // Redis
 // ---------------------------------------------------------------------------------------------
 
+/** redis-cli against a loopback server or Sentinel; the password travels in the environment. */
+function redisCli(port: number, password: string | undefined, ...args: string[]): SpawnSyncReturns<string> {
+    return spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args], {
+        env: { PATH: process.env.PATH, ...(password ? { REDISCLI_AUTH: password } : {}) },
+        encoding: "utf8",
+        timeout: 10_000,
+    });
+}
+
+/** SIGKILLs a child that still runs and waits (at most 5 s) until it has exited. */
+async function killAndWait(proc: ChildProcess | undefined): Promise<void> {
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once("exit", r));
+    proc.kill("SIGKILL");
+    await Promise.race([exited, sleep(5000)]);
+}
+
 class RedisServer {
     proc?: ChildProcess;
     port = 0;
@@ -700,11 +717,7 @@ class RedisServer {
     }
 
     cli(...args: string[]): SpawnSyncReturns<string> {
-        return spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(this.port), ...args], {
-            env: { PATH: process.env.PATH, ...(this.password ? { REDISCLI_AUTH: this.password } : {}) },
-            encoding: "utf8",
-            timeout: 10_000,
-        });
+        return redisCli(this.port, this.password, ...args);
     }
 
     /** Runs CMD (trimmed stdout), failing on an error reply. */
@@ -717,11 +730,7 @@ class RedisServer {
     }
 
     async stop(): Promise<void> {
-        if (this.proc && this.proc.exitCode === null) {
-            const exited = new Promise((r) => this.proc!.once("exit", r));
-            this.proc.kill("SIGKILL");
-            await Promise.race([exited, sleep(5000)]);
-        }
+        await killAndWait(this.proc);
     }
 }
 
@@ -906,9 +915,7 @@ describe("backup scripts: Redis snapshot source chosen by Sentinel (real servers
     let sentinelPort = 0;
     let deadPort = 0;
 
-    const sentinelCli = (...args: string[]) => spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(sentinelPort), ...args], {
-        env: { PATH: process.env.PATH, REDISCLI_AUTH: REDIS_PASSWORD }, encoding: "utf8", timeout: 10_000,
-    });
+    const sentinelCli = (...args: string[]) => redisCli(sentinelPort, REDIS_PASSWORD, ...args);
     const replicaAsSentinelSeesIt = () => sentinelReplicas(sentinelCli("SENTINEL", "REPLICAS", MASTER).stdout)
         .find((r) => r.port === String(replica.port));
 
@@ -941,8 +948,7 @@ describe("backup scripts: Redis snapshot source chosen by Sentinel (real servers
         await waitFor("replica in sync", () => replica.call("INFO", "replication").includes("master_link_status:up") &&
             replica.call("DBSIZE") === "100");
 
-        sentinelPort = await freePort();
-        deadPort = await freePort();
+        [sentinelPort, deadPort] = await freePorts(2);
         const dir = path.join(work, "sentinel");
         fs.mkdirSync(dir);
         const conf = path.join(dir, "sentinel.conf");
@@ -961,11 +967,7 @@ describe("backup scripts: Redis snapshot source chosen by Sentinel (real servers
     });
 
     after(async function () {
-        if (sentinel && sentinel.exitCode === null) {
-            const exited = new Promise((r) => sentinel!.once("exit", r));
-            sentinel.kill("SIGKILL");
-            await Promise.race([exited, sleep(5000)]);
-        }
+        await killAndWait(sentinel);
         for (const s of [replica, primary]) await s?.stop();
         if (work) fs.rmSync(work, { recursive: true, force: true });
     });

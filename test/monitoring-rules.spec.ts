@@ -239,6 +239,13 @@ function seriesKeys(v: StackValues) {
 }
 type Keys = ReturnType<typeof seriesKeys>;
 
+/** A run `job` of `cronjob` that started at `startSeconds` and failed (kube-state-metrics job series). */
+function setFailedRun(s: SeriesSet, k: Keys, cronjob: string, job: string, startSeconds = 600): void {
+    s.set(k.jobOwner(job, cronjob), flat(1));
+    s.set(k.jobStart(job), flat(startSeconds));
+    s.set(k.jobFailed(job), flat(1));
+}
+
 /** Histogram bounds around a service's target: half of it, the target, twice it. */
 function latencyBounds(target: number): string[] {
     return [num(target / 2), num(target), num(target * 2), "+Inf"];
@@ -296,9 +303,7 @@ function healthy(v: StackValues, k: Keys): SeriesSet {
     if (v.cronJobs.length > 0) {
         // An old failure, followed by the success at t=0: must not alert.
         const c = v.cronJobs[0].name;
-        s.set(k.jobOwner(`${c}-100`, c), flat(1));
-        s.set(k.jobStart(`${c}-100`), flat(-5000));
-        s.set(k.jobFailed(`${c}-100`), flat(1));
+        setFailedRun(s, k, c, `${c}-100`, -5000);
     }
     return s;
 }
@@ -625,18 +630,13 @@ const CASES: readonly AlertCase[] = [
         when: (v) => v.cronJobs.length > 0,
         fire: (v, k) => {
             const [c0, cLast] = [v.cronJobs[0].name, v.cronJobs[v.cronJobs.length - 1].name];
-            const failedRun = (s: SeriesSet, cronjob: string, job: string) => {
-                s.set(k.jobOwner(job, cronjob), flat(1));
-                s.set(k.jobStart(job), flat(600));
-                s.set(k.jobFailed(job), flat(1));
-            };
             return [
-                { name: `latest run of ${c0} failed after the last success`, change: (s) => failedRun(s, c0, `${c0}-200`), expect: fires("warning", { namespace: k.pvcNamespace, cronjob: c0 }) },
+                { name: `latest run of ${c0} failed after the last success`, change: (s) => setFailedRun(s, k, c0, `${c0}-200`), expect: fires("warning", { namespace: k.pvcNamespace, cronjob: c0 }) },
                 {
                     name: `${cLast} failed and never succeeded`,
                     change: (s) => {
                         s.delete(k.cronLastSuccess(cLast));
-                        failedRun(s, cLast, `${cLast}-1`);
+                        setFailedRun(s, k, cLast, `${cLast}-1`);
                     },
                     expect: fires("warning", { namespace: k.pvcNamespace, cronjob: cLast }),
                 },
@@ -646,11 +646,7 @@ const CASES: readonly AlertCase[] = [
             { name: "old failure, later success", change: unchanged, expect: [] },
             {
                 name: "failed job of a CronJob that is not a backup",
-                change: (s) => {
-                    s.set(k.jobOwner("report-1", "report"), flat(1));
-                    s.set(k.jobStart("report-1"), flat(600));
-                    s.set(k.jobFailed("report-1"), flat(1));
-                },
+                change: (s) => setFailedRun(s, k, "report", "report-1"),
                 expect: [],
             },
         ],

@@ -231,8 +231,7 @@ describe("AppService: the migration Job waits for its database", () => {
         const services = clone(readStackConfig("dev").services) as Record<string, any>;
         services.worker.migration = { command: ["./migrate"] };
         const r = await renderStack("dev", { overrides: { services } });
-        const jobs = r.resources.find((x) => x.type === SERVICE_TYPE && x.name === "worker")!;
-        const job = descendantsOf(r.resources, jobs.urn).find((c) => c.type === "kubernetes:batch/v1:Job")!;
+        const job = childrenOf(r, "worker").find((c) => c.type === "kubernetes:batch/v1:Job")!;
         const database = r.resources.find((x) => x.type === "kubernetes:postgresql.cnpg.io/v1:Database" && x.inputs.spec.name === services.worker.database)!;
         const cluster = r.resources.find((x) => x.type === "kubernetes:postgresql.cnpg.io/v1:Cluster")!;
         expect(job.dependencies).to.include.members([database.urn, cluster.urn]);

@@ -100,7 +100,7 @@ for (const stack of STACKS) {
             const prometheus: Endpoint = {
                 id: "prometheus", namespace: cfg.namespaces.monitoring, namespaceLabels: monitoringNs?.metadata.labels, podLabels: prometheusPods(cfg).podLabels, ports: [],
             };
-            const { targets, problems, skipped } = scrapeTargets(rendered.resources, scrapeOutOfScope);
+            const { targets, problems, skipped } = scrapeTargets(rendered.resources, objects, scrapeOutOfScope);
             expect(problems.map((p) => `${p.monitor}: ${p.problem}`), "every endpoint resolves to pods with that port").to.deep.equal([]);
             expect(skipped.map((x) => x.monitor)).to.have.length(cfg.mesh.enabled ? 1 : 0);
             expect(new Set(targets.map((t) => t.monitor)).size).to.be.greaterThan(4);

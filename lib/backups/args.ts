@@ -12,7 +12,7 @@ import {
 } from "../topology";
 import { storageClassFor } from "../storage-class";
 import { podHostname } from "../redis/conf";
-import { PASSWORD_KEY, redisLayout, sentinelAddresses } from "../redis/workload";
+import { PASSWORD_KEY } from "../redis/workload";
 import { BACKUP_JOB_RESOURCES } from "./defaults";
 import { BackupObjectStoreArgs, objectStorePrefix } from "./object-store";
 
@@ -23,6 +23,11 @@ export interface BackupsWiring {
     /** Redis password Secret in the data namespace and its key (@default lib/redis/workload PASSWORD_KEY). */
     readonly redisPasswordSecretName?: pulumi.Input<string>;
     readonly redisPasswordSecretKey?: string;
+    /**
+     * Redis.sentinelAddresses and Redis.masterName (Sentinel mode): the Sentinels the snapshot job asks for a
+     * healthy replica at run time (no pod is a replica by convention: after a failover any node may be the primary).
+     */
+    readonly redisSentinel?: { readonly addresses: readonly string[]; readonly masterName: string };
     /** The data-store components: jobs and the ScheduledBackup are created after them. @default [] */
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -43,18 +48,10 @@ export function redisSnapshotHost(cfg: StackConfig): string | undefined {
     return podHostname(REDIS_NAME, 0, REDIS_NAME, cfg.namespaces.data, cfg.kubernetes.clusterDomain);
 }
 
-/**
- * Sentinel mode: the Sentinels the snapshot job asks for a healthy replica (the primary only when none is). No pod
- * is a replica by convention: after a failover the highest-ordinal node may well be the primary.
- */
-export function redisSnapshotSentinel(cfg: StackConfig): RedisSentinelTarget | undefined {
-    const r = cfg.redis;
-    if (r.mode !== "sentinel") return undefined;
-    const layout = redisLayout({
-        mode: r.mode, namespace: cfg.namespaces.data, clusterDomain: cfg.kubernetes.clusterDomain,
-        replicas: r.replicas, sentinels: r.sentinels, masterName: r.masterName,
-    });
-    return { addresses: sentinelAddresses(layout), masterName: r.masterName, pods: [redisSentinelPods(cfg)], port: REDIS_SENTINEL_PORT };
+/** Sentinel mode: the Sentinels (from the Redis component) the snapshot job asks, and the pods it may reach. */
+function redisSnapshotSentinel(cfg: StackConfig, wiring: BackupsWiring): RedisSentinelTarget | undefined {
+    if (cfg.redis.mode !== "sentinel" || wiring.redisSentinel === undefined) return undefined;
+    return { ...wiring.redisSentinel, pods: [redisSentinelPods(cfg)], port: REDIS_SENTINEL_PORT };
 }
 
 export function backupsArgs(cfg: StackConfig, wiring: BackupsWiring): BackupsArgs {
@@ -94,7 +91,7 @@ export function backupsArgs(cfg: StackConfig, wiring: BackupsWiring): BackupsArg
         redisImage: redis ? cfg.redis.image : undefined,
         redisHost: redisSnapshotHost(cfg),
         redisPort: REDIS_PORT,
-        redisSentinel: redis ? redisSnapshotSentinel(cfg) : undefined,
+        redisSentinel: redis ? redisSnapshotSentinel(cfg, wiring) : undefined,
         redisPasswordSecretName: wiring.redisPasswordSecretName,
         redisPasswordSecretKey: wiring.redisPasswordSecretKey ?? PASSWORD_KEY,
         redisPods: [redisPods(cfg)],

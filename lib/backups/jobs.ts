@@ -13,7 +13,7 @@ import { ResourceSpec, toKubeResources } from "../defaults";
 import { imageVersion, recommendedLabels } from "../labels";
 import { DNS_EGRESS_RULE } from "../namespace-specs";
 import { hardenedPodSpec, RunAsIdentity } from "../pod-security";
-import { BACKUP_COMPONENT, networkPolicyPeer, PeerSelector } from "../topology";
+import { BACKUP_COMPONENT, meshOptOutLabels, networkPolicyPeer, PeerSelector } from "../topology";
 import {
     BACKUP_MOUNT_PATH, FAILED_JOBS_HISTORY_LIMIT, NEVER_SCHEDULE, POSTGRES_CA_MOUNT_PATH, SCRIPTS_MOUNT_PATH,
     STARTING_DEADLINE_SECONDS, SUCCESSFUL_JOBS_HISTORY_LIMIT,
@@ -157,7 +157,7 @@ function jobTemplate(a: JobTemplateArgs): k8s.types.input.batch.v1.JobTemplateSp
             template: {
                 // Jobs never finish with a sidecar next to them (the data namespace is outside the mesh anyway); a
                 // stack without the mesh renders no Istio labels.
-                metadata: { labels: a.meshEnabled ? { ...a.labels, "sidecar.istio.io/inject": "false" } : a.labels },
+                metadata: { labels: { ...a.labels, ...meshOptOutLabels(a.meshEnabled) } },
                 spec: {
                     ...hardenedPodSpec(a.uploadContainer
                         ? { initContainers: [container], containers: [a.uploadContainer], identity: a.identity, volumes }

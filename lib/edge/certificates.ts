@@ -8,7 +8,8 @@
  *  - Public hosts: generated-CA server certificates (GeneratedSecrets), or cert-manager Certificates from an ACME
  *    (Let's Encrypt, HTTP-01 through the Gateway) or CA ClusterIssuer.
  */
-import { ACME_ISSUER_NAME, CA_ISSUER_NAME, controlPlaneServiceHost, GATEWAY_NAME, hostSlug, ISTIO_INJECT_LABEL } from "./names";
+import { ACME_ISSUER_NAME, CA_ISSUER_NAME, controlPlaneServiceHost, GATEWAY_NAME, hostSlug } from "./names";
+import { meshOptOutLabels } from "../topology";
 
 export interface ControlPlanePkiPlan {
     readonly caCommonName: string;
@@ -56,7 +57,7 @@ export function acmeClusterIssuerSpec(args: AcmeIssuerArgs) {
                 http01: {
                     gatewayHTTPRoute: {
                         parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: GATEWAY_NAME, namespace: args.gatewayNamespace }],
-                        ...((args.meshEnabled ?? false) ? { podTemplate: { metadata: { labels: { [ISTIO_INJECT_LABEL]: "false" } } } } : {}),
+                        ...((args.meshEnabled ?? false) ? { podTemplate: { metadata: { labels: meshOptOutLabels(true) } } } : {}),
                     },
                 },
             }],

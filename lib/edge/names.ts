@@ -49,8 +49,7 @@ export const ACME_SOLVER_PORT = 8089;
 export const ACME_ISSUER_NAME = "letsencrypt";
 export const CA_ISSUER_NAME = "stackwright-ca";
 
-/** Istio pod label/annotations: opt in/out of sidecar injection, and keep inbound traffic out of the sidecar. */
-export const ISTIO_INJECT_LABEL = "sidecar.istio.io/inject";
+/** Istio pod annotation: keep inbound traffic out of the sidecar (the inject label is lib/topology's). */
 export const ISTIO_INCLUDE_INBOUND_PORTS = "traffic.sidecar.istio.io/includeInboundPorts";
 
 /** "api.example.com" under "example.com" -> "api"; "a.b.example.com" -> "a-b" (listener and object names). */

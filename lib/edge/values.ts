@@ -6,8 +6,9 @@
 import type { Environment } from "../../config";
 import { ResourceSpec, toKubeResources } from "../defaults";
 import { PART_OF } from "../labels";
+import { meshOptOutLabels } from "../topology";
 import {
-    controlPlaneSelector, DATA_PLANE_METRICS_PORT, GATEWAY_CLASS_NAME, HTTP_PORT, HTTPS_PORT, ISTIO_INJECT_LABEL, NGF_AGENT_TLS_SECRET,
+    controlPlaneSelector, DATA_PLANE_METRICS_PORT, GATEWAY_CLASS_NAME, HTTP_PORT, HTTPS_PORT, NGF_AGENT_TLS_SECRET,
     NGF_HEALTH_PORT, NGF_METRICS_PORT, NGF_SERVER_TLS_SECRET,
 } from "./names";
 
@@ -105,7 +106,7 @@ export function ngfChartValues(args: NgfValuesArgs) {
                 : { autoscaling: ngfAutoscaling(args.replicas, args.maxReplicas) }),
             labels: {
                 // Pod label: the control plane never gets a sidecar (its gRPC port already speaks mutual TLS).
-                ...((args.meshEnabled ?? false) ? { [ISTIO_INJECT_LABEL]: "false" } : {}),
+                ...meshOptOutLabels(args.meshEnabled ?? false),
                 "app.kubernetes.io/component": "edge-control-plane",
                 "app.kubernetes.io/part-of": PART_OF,
             },

@@ -25,7 +25,7 @@ import type { ResourceSpec } from "../defaults";
 import { toKubeResources } from "../defaults";
 import { containerSecurityContext, podSecurityContext } from "../pod-security";
 import { parseQuantity } from "../quantity";
-import { GRAFANA_SERVICE_NAME, GRAFANA_SERVICE_PORT, PROMETHEUS_ISTIO_CERTS_DIR, PROMETHEUS_SERVICE_ACCOUNT } from "../topology";
+import { GRAFANA_SERVICE_NAME, GRAFANA_SERVICE_PORT, ISTIO_INJECT_LABEL, PROMETHEUS_ISTIO_CERTS_DIR, PROMETHEUS_SERVICE_ACCOUNT } from "../topology";
 import { COMPONENT_RESOURCES, PROMETHEUS_DEFAULT_RESOURCES } from "./defaults";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -95,9 +95,9 @@ export const ISTIO_CERTS_VOLUME = "istio-certs";
  */
 export function istioCertsPodMetadata(): { labels: Record<string, string>; annotations: Record<string, string> } {
     return {
-        labels: { "sidecar.istio.io/inject": "true" },
+        labels: { [ISTIO_INJECT_LABEL]: "true" },
         annotations: {
-            "sidecar.istio.io/inject": "true",
+            [ISTIO_INJECT_LABEL]: "true",
             "traffic.sidecar.istio.io/includeInboundPorts": "",
             "traffic.sidecar.istio.io/includeOutboundIPRanges": "",
             "proxy.istio.io/config": JSON.stringify({ proxyMetadata: { OUTPUT_CERTS: ISTIO_OUTPUT_CERTS_DIR } }),

@@ -4,7 +4,7 @@
  */
 import { stackPolicy, StackViolation } from "./framework";
 import { describe, KubeObject } from "./kinds";
-import { hpaTarget } from "./autoscaling";
+import { hpaTarget, isHpa } from "./autoscaling";
 import { podTemplatesOf } from "./pod-templates";
 import { matchesLabelSelector } from "./selectors";
 import { get, isUnknown, UNKNOWN, Unknown } from "./values";
@@ -23,7 +23,7 @@ export function replicasOf(workload: KubeObject, objects: readonly KubeObject[])
     const replicas = get(workload.props, "spec", "replicas");
     if (isUnknown(replicas)) return UNKNOWN;
     if (typeof replicas === "number") return replicas;
-    for (const hpa of objects.filter((o) => o.group === "autoscaling" && o.kind === "HorizontalPodAutoscaler")) {
+    for (const hpa of objects.filter(isHpa)) {
         const lookup = hpaTarget(hpa, objects);
         if (lookup.status === "found" && lookup.target === workload) {
             const min = get(hpa.props, "spec", "minReplicas");

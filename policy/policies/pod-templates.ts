@@ -330,11 +330,10 @@ export function podTemplatesOf(o: KubeObject): PodModel[] {
     }
 }
 
-/** Kinds whose pods we can see (used for "workload" lists in stack policies and docs). */
-export const WORKLOAD_KINDS: readonly string[] = [
-    "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob",
-    "Cluster", "Pooler", "Prometheus", "Alertmanager", "NginxProxy",
-];
+/** A pod's volumes with their names (`#<index>` for an unnamed one), for messages. */
+export function volumesOf(pod: PodModel): { name: string; volume: unknown }[] {
+    return arr(get(pod.spec, "volumes")).map((v, i) => ({ name: str(get(v, "name")) ?? `#${i}`, volume: v }));
+}
 
 /** Windows pods (spec.os.name: windows) are exempt from some Pod Security restricted checks. */
 export function isWindows(pod: PodModel): boolean {

@@ -4,12 +4,8 @@
  * ephemeralContainers in every pod template.
  */
 import { podPolicy } from "./framework";
-import { PodModel } from "./pod-templates";
-import { arr, get, str } from "./values";
-
-function volumesOf(pod: PodModel): { name: string; volume: unknown }[] {
-    return arr(get(pod.spec, "volumes")).map((v, i) => ({ name: str(get(v, "name")) ?? `#${i}`, volume: v }));
-}
+import { PodModel, volumesOf } from "./pod-templates";
+import { get } from "./values";
 
 export function checkHostPathVolumes(pod: PodModel): string[] {
     return volumesOf(pod)

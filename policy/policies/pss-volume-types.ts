@@ -2,8 +2,8 @@
  * Pod Security Standards, restricted check: volume types.
  */
 import { podPolicy } from "./framework";
-import { PodModel } from "./pod-templates";
-import { arr, get, isObject, str } from "./values";
+import { PodModel, volumesOf } from "./pod-templates";
+import { isObject } from "./values";
 
 export const ALLOWED_VOLUME_TYPES: readonly string[] = [
     "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image", "persistentVolumeClaim", "projected", "secret",
@@ -11,14 +11,13 @@ export const ALLOWED_VOLUME_TYPES: readonly string[] = [
 
 export function checkVolumeTypes(pod: PodModel): string[] {
     const problems: string[] = [];
-    arr(get(pod.spec, "volumes")).forEach((volume, i) => {
-        if (!isObject(volume)) return;
-        const name = str(volume.name) ?? `#${i}`;
+    for (const { name, volume } of volumesOf(pod)) {
+        if (!isObject(volume)) continue;
         for (const [type, source] of Object.entries(volume)) {
             if (type === "name" || source === undefined || source === null || ALLOWED_VOLUME_TYPES.includes(type)) continue;
             problems.push(`volume "${name}": type ${type} is not allowed (${ALLOWED_VOLUME_TYPES.join(", ")})`);
         }
-    });
+    }
     return problems;
 }
 

@@ -12,7 +12,7 @@ import { podTemplatesOf } from "../policies/pod-templates";
 import { policyByName } from "../policies/all";
 import { urnOf } from "./engine";
 import { alertmanager, clone, cnpgCluster, cnpgPooler, nginxProxy, podSpecWithAllLists, prometheus, workload, WORKLOAD_KINDS } from "./fixtures";
-import { formatViolations, loadPackConfig, PackConfig, PackViolation, RecordedLike, resolvePolicyConfig, runPack } from "./pack-runner";
+import { formatViolations, loadPackConfig, PackConfig, RecordedLike, resolvePolicyConfig, runPack, violationKey } from "./pack-runner";
 import { HARNESS_MISSING, harnessAvailable, rendered, STACKS } from "./rendered";
 
 const KINDS: Record<string, string> = {
@@ -117,7 +117,6 @@ function mutate(kind: string, props: any, mutation: Mutation): boolean {
     }
 }
 
-const key = (v: PackViolation) => `${v.policy}|${v.urn}|${v.message}`;
 
 /**
  * Breaks the first non-exempt workload of `kind` and checks the pack's new mandatory violations are exactly on it.
@@ -139,7 +138,7 @@ function checkMutation(resources: readonly RecordedLike[], config: PackConfig, b
         const state = target.state ? clone(target.state) : undefined;
         if (state) mutate(kind, state, mutation);
         const mutated = resources.map((r) => r === target ? { ...r, inputs, state } : r);
-        const fresh = runPack(mutated, config).filter((v) => v.enforcementLevel === "mandatory" && !baseline.has(key(v)));
+        const fresh = runPack(mutated, config).filter((v) => v.enforcementLevel === "mandatory" && !baseline.has(violationKey(v)));
         expect(fresh.length, `no new mandatory violation for ${target.urn}`).to.be.greaterThan(0);
         expect([...new Set(fresh.map((v) => v.urn))], formatViolations(fresh)).to.deep.equal([target.urn]);
         expect(fresh.map((v) => v.policy)).to.include(policyName);
@@ -149,7 +148,7 @@ function checkMutation(resources: readonly RecordedLike[], config: PackConfig, b
 }
 
 function mandatoryKeys(resources: readonly RecordedLike[], config: PackConfig): Set<string> {
-    return new Set(runPack(resources, config).filter((v) => v.enforcementLevel === "mandatory").map(key));
+    return new Set(runPack(resources, config).filter((v) => v.enforcementLevel === "mandatory").map(violationKey));
 }
 
 /** A stand-in stack with one compliant workload of every kind, so the mutators are proven before the real stack has them. */
@@ -191,11 +190,11 @@ function groupOf(type: string): string {
 
 /** Kinds with no workload the mission policies judge (not exempt from either) in the resources. */
 function missingKinds(resources: readonly RecordedLike[], config: PackConfig): string[] {
+    const exemptions = Object.values(MUTATIONS).map((policy) => [policy, resolvePolicyConfig(policyByName(policy), config).properties.exemptions] as const);
     return Object.keys(KINDS).filter((kind) => !resources.some((r) => {
         if (r.type !== KINDS[kind]) return false;
         const o = kubeObject(r.type, r.inputs, r.name, r.urn);
-        return o !== undefined && podTemplatesOf(o).length > 0 && Object.values(MUTATIONS).every((policy) =>
-            findExemption(policy, o, resolvePolicyConfig(policyByName(policy), config).properties.exemptions).status === "none");
+        return o !== undefined && podTemplatesOf(o).length > 0 && exemptions.every(([policy, exempt]) => findExemption(policy, o, exempt).status === "none");
     }));
 }
 

@@ -91,6 +91,11 @@ export function runPack(resources: readonly RecordedLike[], config: PackConfig =
     return violations;
 }
 
+/** Identity of a violation, for comparing two runs of the pack. */
+export function violationKey(v: PackViolation): string {
+    return `${v.policy}|${v.urn}|${v.message}`;
+}
+
 export function formatViolations(violations: readonly PackViolation[]): string {
     return violations.map((v) => `  [${v.enforcementLevel}] ${v.policy} ${v.urn.split("::").slice(-2).join("::")}\n      ${v.message}`).join("\n");
 }

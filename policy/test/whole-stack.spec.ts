@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { kubeObject } from "../policies/kinds";
 import { engineProxy, resourceArgs, UNKNOWN_STRING } from "./engine";
-import { formatViolations, loadPackConfig, PackViolation, RecordedLike, runPack } from "./pack-runner";
+import { formatViolations, loadPackConfig, PackViolation, RecordedLike, runPack, violationKey } from "./pack-runner";
 import { HARNESS_MISSING, harnessAvailable, rendered, STACKS } from "./rendered";
 
 /** Where Kubernetes objects' inputs hold the engine's unknown sentinel: the resource and the property path. */
@@ -19,7 +19,6 @@ function unknownPaths(resources: readonly RecordedLike[]): { resource: RecordedL
     return found;
 }
 
-const key = (v: PackViolation) => `${v.policy}|${v.urn}|${v.message}`;
 
 describe("whole stack under the policy pack", function () {
     this.timeout(600_000);
@@ -68,8 +67,8 @@ describe("whole stack under the policy pack", function () {
                 expect(() => { previewViolations = runPack(r.resources, loadPackConfig(stack)); }).not.to.throw();
                 const mandatory = previewViolations.filter((v) => v.enforcementLevel === "mandatory");
                 expect(mandatory, `mandatory violations during preview:\n${formatViolations(mandatory)}`).to.deep.equal([]);
-                const afterUpdate = new Set(violations.map(key));
-                const spurious = previewViolations.filter((v) => !afterUpdate.has(key(v)));
+                const afterUpdate = new Set(violations.map(violationKey));
+                const spurious = previewViolations.filter((v) => !afterUpdate.has(violationKey(v)));
                 expect(spurious, `reported during preview only:\n${formatViolations(spurious)}`).to.deep.equal([]);
             });
         });

@@ -10,11 +10,14 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
+import { credentialSections } from "../../config";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 export const STACKS = ["dev", "staging", "prod"] as const;
 export type StackName = typeof STACKS[number];
 const PROJECT = "stackwright";
+/** A config key as Pulumi holds it: ours without a namespace get the project's. */
+const fullConfigKey = (key: string) => (key.includes(":") ? key : `${PROJECT}:${key}`);
 
 export interface RecordedResource {
     readonly urn: string;
@@ -56,7 +59,7 @@ export interface RenderOptions {
     readonly preview?: boolean;
     /**
      * Top-level keys (without namespace) supplied as Pulumi secrets, as `pulumi config set --secret --path` marks them.
-     * @default every key whose value holds an object-store credential (accessKeyId, secretAccessKey)
+     * @default every key that holds a credential (config.ts credentialSections), as a correct stack file has them
      */
     readonly secretKeys?: readonly string[];
 }
@@ -83,17 +86,9 @@ export function readStackConfig(stack: string): Record<string, unknown> {
 function toPulumiConfig(raw: Record<string, unknown>): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [key, value] of Object.entries(raw)) {
-        out[key.includes(":") ? key : `${PROJECT}:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+        out[fullConfigKey(key)] = typeof value === "string" ? value : JSON.stringify(value);
     }
     return out;
-}
-
-/** Config fields that must be Pulumi secrets (config.ts checks it); the harness marks their top-level keys secret. */
-const CREDENTIAL_FIELDS = new Set(["accessKeyId", "secretAccessKey", "alertWebhookUrl", "slackWebhookUrl"]);
-
-function holdsCredential(value: unknown): boolean {
-    if (value === null || typeof value !== "object") return false;
-    return Object.entries(value).some(([k, v]) => CREDENTIAL_FIELDS.has(k) || holdsCredential(v));
 }
 
 /** Deterministic pseudo-random text, so renders are stable across runs (blast-radius diffs). */
@@ -211,8 +206,8 @@ async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedSt
     const records = new Map<string, RecordedResource>();
     const generatedSecrets: string[] = [];
 
-    const secretKeys = opts.secretKeys ?? Object.keys(raw).filter((k) => holdsCredential(raw[k]));
-    pulumi.runtime.setAllConfig(toPulumiConfig(raw), secretKeys.map((k) => (k.includes(":") ? k : `${PROJECT}:${k}`)));
+    const secretKeys = opts.secretKeys ?? credentialSections(raw);
+    pulumi.runtime.setAllConfig(toPulumiConfig(raw), secretKeys.map(fullConfigKey));
     // The record being registered: the mock monitor calls newResource synchronously from registerResource, so
     // inputs and state are taken from the mock call instead of deserialising the request and response again.
     let registering: { inputs: Record<string, any>; state: Record<string, any> } | undefined;

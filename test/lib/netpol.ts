@@ -99,7 +99,8 @@ export function peerMatches(peer: Record<string, any>, endpoint: Endpoint, polic
     return peer.podSelector === undefined || matchesSelector(peer.podSelector, endpoint.podLabels ?? {});
 }
 
-function portMatches(rulePort: Record<string, any>, port: EndpointPort): boolean {
+/** Whether a NetworkPolicy port entry (number, range or name; TCP by default) covers an endpoint's port. */
+export function portMatches(rulePort: Record<string, any>, port: EndpointPort): boolean {
     if ((rulePort.protocol ?? "TCP") !== (port.protocol ?? "TCP")) return false;
     if (rulePort.port === undefined) return true;
     if (typeof rulePort.port === "string" && !/^\d+$/.test(rulePort.port)) return port.name === rulePort.port;

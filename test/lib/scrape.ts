@@ -9,8 +9,8 @@
  * `sidecar.istio.io/inject: "true"` get an istio-proxy container (Envoy stats port 15090) and the
  * `security.istio.io/tlsMode: istio` label.
  */
-import { KubeManifest, kubeObjects, podSpecOf, RecordedResource } from "./harness";
-import { Endpoint, EndpointPort, matchesSelector } from "./netpol";
+import { KubeManifest, podSpecOf, RecordedResource } from "./harness";
+import { Endpoint, EndpointPort, matchesSelector, portMatches } from "./netpol";
 
 const CHART_TYPE = "kubernetes:helm.sh/v4:Chart";
 const ISTIO_INJECT = "sidecar.istio.io/inject";
@@ -116,8 +116,7 @@ function operatorPods(resources: readonly RecordedResource[], objects: readonly 
 }
 
 /** Every modelled pod of the stack, with namespace labels and the sidecars istiod would inject. */
-export function stackPods(resources: readonly RecordedResource[]): ModelledPod[] {
-    const objects = kubeObjects(resources);
+function stackPods(resources: readonly RecordedResource[], objects: readonly KubeManifest[]): ModelledPod[] {
     const namespaceLabels = new Map(objects.filter((o) => o.kind === "Namespace").map((n) => [n.metadata.name as string, { ...(n.metadata.labels ?? {}) }]));
     const meshInstalled = resources.some((r) => r.type === CHART_TYPE && r.inputs.name === "istiod");
     return [...workloadPods(objects), ...operatorPods(resources, objects)].map((pod) => {
@@ -141,18 +140,17 @@ function monitoredNamespaces(monitor: KubeManifest): (ns: string) => boolean {
 }
 
 function podPort(pod: ModelledPod, ref: string | number): EndpointPort | undefined {
-    return pod.ports.find((p) => (typeof ref === "number" || /^\d+$/.test(ref) ? p.port === Number(ref) : p.name === ref));
+    return pod.ports.find((p) => portMatches({ port: ref, protocol: p.protocol }, p));
 }
 
 /**
- * What each ServiceMonitor and PodMonitor of the stack scrapes, and the problems found on the way (an endpoint
+ * What each ServiceMonitor and PodMonitor of the stack scrapes (`objects`: kubeObjects of `resources`), and the problems found on the way (an endpoint
  * that selects nothing, a selected pod without the port). Monitors for which `outOfScope` returns a reason are
  * skipped and reported back with it.
  */
-export function scrapeTargets(resources: readonly RecordedResource[], outOfScope: (monitor: KubeManifest) => string | undefined):
+export function scrapeTargets(resources: readonly RecordedResource[], objects: readonly KubeManifest[], outOfScope: (monitor: KubeManifest) => string | undefined):
     { targets: ScrapeTarget[]; problems: ScrapeProblem[]; skipped: { monitor: string; reason: string }[] } {
-    const objects = kubeObjects(resources);
-    const pods = stackPods(resources);
+    const pods = stackPods(resources, objects);
     const services = objects.filter((o) => o.kind === "Service" && o.apiVersion === "v1");
     const targets: ScrapeTarget[] = [];
     const problems: ScrapeProblem[] = [];
