@@ -100,7 +100,13 @@ const kubernetes = strict({
     context: z.string().min(1).optional().describe("kubeconfig context to deploy to; unset uses the kubeconfig's current context"),
     kubeconfig: z.string().min(1).optional().describe("path to a kubeconfig file; unset uses $KUBECONFIG / ~/.kube/config"),
     renderYamlToDirectory: z.string().min(1).optional()
-        .describe("write manifests to this directory instead of applying them (GitOps); Secrets are written in plain text there"),
+        .describe("write manifests to this directory instead of applying them (GitOps); Secrets are written in plain text there. No cluster is contacted: context and kubeconfig are not used, charts are rendered against kubeVersion"),
+    kubeVersion: z.string()
+        .regex(/^\d+\.\d+\.\d+$/, "must be a Kubernetes version <major>.<minor>.<patch> (e.g. \"1.34.2\")")
+        .refine((v) => { const [major, minor] = v.split(".").map(Number); return major > 1 || (major === 1 && minor >= 32); },
+            "must be at least 1.32.0 (the pinned charts' kubeVersion constraints)")
+        .default("1.37.2")
+        .describe("Kubernetes version of the target cluster; render mode renders the charts against it (there is no cluster to ask)"),
     clusterDomain: dnsName.default("cluster.local").describe("the cluster's DNS domain"),
 }).default({});
 
@@ -319,6 +325,9 @@ const mesh = strict({
     // Istio 1.31.1 (2026-09-21) is the newest stable release; base, istiod and cni are released together.
     chart: chartSource({ repository: "https://istio-release.storage.googleapis.com/charts", chart: "istiod", version: "1.31.1" })
         .describe("Istio charts source: repository and version shared by base, istiod and cni (chart name is ignored); path: a directory holding the unpacked charts base/, istiod/ and cni/"),
+    imageHub: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(\/[a-z0-9._-]+)*$/, "must be an image registry path such as \"docker.io/istio\" or \"registry.example.com:5000/istio\" (no scheme, no tag)")
+        .default("docker.io/istio")
+        .describe("registry path of the Istio images (istiod, proxyv2, install-cni); their tag is mesh.chart.version, so images always match the charts"),
     proxyRequestsCpu: cpu.default("50m").describe("istio-proxy sidecar CPU request (mesh-wide)"),
     proxyRequestsMemory: memory.default("64Mi").describe("istio-proxy sidecar memory request (mesh-wide)"),
     proxyLimitsCpu: cpu.default("500m").describe("istio-proxy sidecar CPU limit (mesh-wide)"),

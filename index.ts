@@ -20,6 +20,7 @@ import { edgePlan } from "./lib/edge/plan";
 import { meshPlan } from "./lib/mesh/plan";
 import { monitoringPlan } from "./lib/monitoring/plan";
 import { namespacePlan, publicHosts } from "./lib/plan";
+import { providerArgs } from "./lib/provider";
 import { postgresArgs } from "./lib/postgres/args";
 import { redisArgs } from "./lib/redis/args";
 import { serviceTraffic } from "./lib/service/network";
@@ -30,12 +31,7 @@ const defaults = environmentDefaults(cfg.environment);
 
 // The only Kubernetes provider: default providers are disabled in Pulumi.yaml, so nothing can reach an ambient
 // kube context by accident.
-const provider = new k8s.Provider("k8s", {
-    context: cfg.kubernetes.context,
-    kubeconfig: cfg.kubernetes.kubeconfig,
-    renderYamlToDirectory: cfg.kubernetes.renderYamlToDirectory,
-    enableServerSideApply: true,
-});
+const provider = new k8s.Provider("k8s", providerArgs(cfg.kubernetes));
 const opts = { providers: { kubernetes: provider } };
 
 const namespaces = new Namespaces("namespaces", {
@@ -62,7 +58,7 @@ const secrets = new GeneratedSecrets("secrets", {
 // Monitoring CRDs first: the mesh, data stores, services and edge create ServiceMonitors/PodMonitors.
 const monitoringSpec = monitoringPlan(cfg);
 const monitoringCrds = monitoringSpec
-    ? new MonitoringCrds("monitoring", { namespace: namespaces.byName[cfg.namespaces.monitoring].metadata.name, chart: monitoringSpec.crdsChart }, afterNamespaces)
+    ? new MonitoringCrds("monitoring", { namespace: namespaces.byName[cfg.namespaces.monitoring].metadata.name, chart: monitoringSpec.crdsChart, helm: monitoringSpec.helm }, afterNamespaces)
     : undefined;
 const monitoringDependsOn = monitoringCrds ? [monitoringCrds.crds] : undefined;
 
@@ -144,4 +140,6 @@ export const namespaceNames = Object.keys(namespaces.byName);
 /** Public: add it to your trust store to reach the dev/staging hosts without warnings. */
 export const caCertificatePem = secrets.caCertPem;
 export const publicUrls = hosts.map((h) => `https://${h}`);
-export const kubeContext = cfg.kubernetes.context ?? "(kubeconfig current context)";
+export const kubeContext = cfg.kubernetes.renderYamlToDirectory !== undefined
+    ? `(render mode: manifests written to ${cfg.kubernetes.renderYamlToDirectory})`
+    : cfg.kubernetes.context ?? "(kubeconfig current context)";

@@ -1,3 +1,4 @@
+import { helmChart } from "./helm-chart";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
@@ -92,19 +93,20 @@ export class Edge extends pulumi.ComponentResource {
         const agentTls = tlsSecret(NGF_AGENT_TLS_SECRET, leaf("agent", pki.clientDnsNames, "client_auth"));
 
         // ---- NGINX Gateway Fabric (control plane + gateway.nginx.org CRDs from the chart's crds/).
-        const ngf = new k8s.helm.v4.Chart(`${name}-nginx-gateway-fabric`, {
+        const ngf = helmChart(`${name}-nginx-gateway-fabric`, {
             ...helmChartReference(args.chart),
-            name: NGF_RELEASE_NAME,
+            releaseName: NGF_RELEASE_NAME,
             namespace: ns,
             values: ngfChartValues({
                 clusterDomain: args.clusterDomain,
                 replicas: args.controllerReplicas,
                 maxReplicas: args.controllerMaxReplicas,
                 resources: args.controllerResources,
+                dataPlaneResources: args.dataPlaneResources,
                 zoneSpreadRequired: args.zoneSpreadRequired,
                 meshEnabled: meshed,
             }),
-        }, { parent: this, dependsOn: [gatewayApiCrds, serverTls, agentTls] });
+        }, args.helm, { parent: this, dependsOn: [gatewayApiCrds, serverTls, agentTls] });
         const afterNgf = [gatewayApiCrds, ngf];
 
         const dataPlaneProxy = new k8s.apiextensions.CustomResource(`${name}-data-plane`, {
@@ -127,9 +129,9 @@ export class Edge extends pulumi.ComponentResource {
         if (args.tls === "acme") {
             if (!args.acme) throw new Error("edge: tls \"acme\" needs acme.email");
             const cmNs = args.certManagerNamespace;
-            const certManager = new k8s.helm.v4.Chart(`${name}-cert-manager`, {
+            const certManager = helmChart(`${name}-cert-manager`, {
                 ...helmChartReference(args.certManagerChart),
-                name: CERT_MANAGER_RELEASE_NAME,
+                releaseName: CERT_MANAGER_RELEASE_NAME,
                 namespace: cmNs,
                 values: certManagerChartValues({
                     namespace: cmNs,
@@ -138,7 +140,7 @@ export class Edge extends pulumi.ComponentResource {
                     zoneSpreadRequired: args.zoneSpreadRequired,
                     resources: args.certManagerResources,
                 }),
-            }, { parent: this, dependsOn: [gatewayApiCrds, ...(args.prometheus ? args.monitoringDependsOn ?? [] : [])] as pulumi.Input<pulumi.Resource>[] });
+            }, args.helm, { parent: this, dependsOn: [gatewayApiCrds, ...(args.prometheus ? args.monitoringDependsOn ?? [] : [])] as pulumi.Input<pulumi.Resource>[] });
             // The CA issuer reads its key pair from cert-manager's cluster resource namespace.
             const caSecret = new k8s.core.v1.Secret(`${name}-issuer-ca`, {
                 metadata: { ...meta("certificates", { name: CA_ISSUER_NAME }), namespace: cmNs },

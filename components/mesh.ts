@@ -1,9 +1,13 @@
+import { helmChart } from "./helm-chart";
+import type { HelmRendering } from "../lib/helm";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MeshObject } from "../lib/mesh/policies";
 import { IstioChartSourceConfig, istioChartSource } from "../lib/mesh/values";
 
 export interface MeshArgs {
+    /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
+    readonly helm: HelmRendering;
     /** Namespace of istiod and the mesh root namespace (must exist). */
     readonly istioNamespace: string;
     /** Namespace of the Istio CNI node agent (must exist; Pod Security "privileged"). */
@@ -34,24 +38,24 @@ export class Mesh extends pulumi.ComponentResource {
         super("stackwright:mesh:Mesh", name, {}, opts);
 
         // CRDs and the default validating webhook.
-        const base = new k8s.helm.v4.Chart(`${name}-istio-base`, {
+        const base = helmChart(`${name}-istio-base`, {
             ...istioChartSource(args.chart, "base"),
-            name: "istio-base",
+            releaseName: "istio-base",
             namespace: args.istioNamespace,
             values: args.baseValues,
-        }, { parent: this });
-        const istiod = new k8s.helm.v4.Chart(`${name}-istiod`, {
+        }, args.helm, { parent: this });
+        const istiod = helmChart(`${name}-istiod`, {
             ...istioChartSource(args.chart, "istiod"),
-            name: "istiod",
+            releaseName: "istiod",
             namespace: args.istioNamespace,
             values: args.istiodValues,
-        }, { parent: this, dependsOn: [base] });
-        const cni = new k8s.helm.v4.Chart(`${name}-istio-cni`, {
+        }, args.helm, { parent: this, dependsOn: [base] });
+        const cni = helmChart(`${name}-istio-cni`, {
             ...istioChartSource(args.chart, "cni"),
-            name: "istio-cni",
+            releaseName: "istio-cni",
             namespace: args.cniNamespace,
             values: args.cniValues,
-        }, { parent: this, dependsOn: [base, istiod] });
+        }, args.helm, { parent: this, dependsOn: [base, istiod] });
 
         // Istio objects need the CRDs (base) and, because the validating webhook fails closed, a running istiod.
         const afterIstio = { parent: this, dependsOn: [base, istiod] };

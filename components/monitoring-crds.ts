@@ -1,8 +1,11 @@
-import * as k8s from "@pulumi/kubernetes";
+import { helmChart } from "./helm-chart";
+import type { HelmRendering } from "../lib/helm";
 import * as pulumi from "@pulumi/pulumi";
 import { ChartSourceConfig, helmChartSource } from "../lib/monitoring/values";
 
 export interface MonitoringCrdsArgs {
+    /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
+    readonly helm: HelmRendering;
     /** Namespace the chart's release lives in (the CRDs themselves are cluster-scoped). */
     readonly namespace: pulumi.Input<string>;
     /** prometheus-operator-crds, pinned. */
@@ -20,11 +23,11 @@ export class MonitoringCrds extends pulumi.ComponentResource {
 
     constructor(name: string, args: MonitoringCrdsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stackwright:observability:MonitoringCrds", name, {}, opts);
-        this.crds = new k8s.helm.v4.Chart(`${name}-operator-crds`, {
+        this.crds = helmChart(`${name}-operator-crds`, {
             ...helmChartSource(args.chart),
-            name: "prometheus-operator-crds",
+            releaseName: "prometheus-operator-crds",
             namespace: args.namespace,
-        }, { parent: this });
+        }, args.helm, { parent: this });
         this.registerOutputs({});
     }
 }

@@ -1,4 +1,5 @@
-import * as path from "path";
+import { helmChart } from "./helm-chart";
+import type { HelmRendering } from "../lib/helm";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
@@ -56,6 +57,8 @@ export interface PostgresObjectStoreArgs {
 }
 
 export interface PostgresArgs {
+    /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
+    readonly helm: HelmRendering;
     /** Namespace of the Cluster, its Secrets and NetworkPolicies (must exist). */
     readonly namespace: string;
     /** Namespace of the CloudNativePG operator (must exist). */
@@ -121,7 +124,7 @@ export class Postgres extends pulumi.ComponentResource {
     public readonly primaryHost: string;
     public readonly port: number;
     /** The operator chart; CloudNativePG custom resources created elsewhere must depend on it. */
-    public readonly operator: k8s.helm.v4.Chart;
+    public readonly operator: pulumi.Resource;
     /**
      * By database: what a client that needs it (a migration Job) must wait for. The Cluster (awaited until Ready),
      * plus the Database object (awaited until applied) for every database but the bootstrap one.
@@ -137,17 +140,17 @@ export class Postgres extends pulumi.ComponentResource {
         if (!args.databases.includes(args.appDatabase)) throw new Error(`Postgres: databases must include the bootstrap database "${args.appDatabase}"`);
 
         // --- Operator ------------------------------------------------------------------------------------------
-        this.operator = new k8s.helm.v4.Chart(`${name}-operator`, {
+        this.operator = helmChart(`${name}-operator`, {
             ...chartSourceArgs(args.operatorChart),
             // The chart puts the release name into the operator pods' labels (OPERATOR_POD_LABELS).
-            name: OPERATOR_RELEASE_NAME,
+            releaseName: OPERATOR_RELEASE_NAME,
             namespace: args.operatorNamespace,
             values: operatorChartValues({
                 replicas: args.operatorReplicas ?? 1,
                 resources: args.operatorResources,
                 monitoringEnabled: args.monitoringEnabled,
             }),
-        }, { parent: this, dependsOn: args.monitoringEnabled ? monitoringDependsOn : [] });
+        }, args.helm, { parent: this, dependsOn: args.monitoringEnabled ? monitoringDependsOn : [] });
         // The chart renders neither a NetworkPolicy nor a PodDisruptionBudget for its operator pods.
         const operatorLabels = recommendedLabels({ name: "cloudnative-pg", instance: OPERATOR_RELEASE_NAME, component: "operator" });
         const afterOperator = { parent: this, dependsOn: [this.operator] };
@@ -187,7 +190,7 @@ export class Postgres extends pulumi.ComponentResource {
 
         // --- WAL archiving (Barman Cloud plugin) -----------------------------------------------------------------
         let objectStoreName: pulumi.Output<string> | undefined;
-        let plugin: k8s.helm.v4.Chart | undefined;
+        let plugin: pulumi.Resource | undefined;
         if (args.objectStore) {
             plugin = this.barmanPlugin(name, args, args.objectStore);
             new k8s.networking.v1.NetworkPolicy(`${name}-barman-plugin`, {
@@ -351,7 +354,7 @@ export class Postgres extends pulumi.ComponentResource {
      * The Barman Cloud plugin in the operator's namespace, with the operator <-> plugin mTLS certificates generated
      * here (self-signed, like the chart's cert-manager default, so no cert-manager is needed).
      */
-    private barmanPlugin(name: string, args: PostgresArgs, store: PostgresObjectStoreArgs): k8s.helm.v4.Chart {
+    private barmanPlugin(name: string, args: PostgresArgs, store: PostgresObjectStoreArgs): pulumi.Resource {
         const tlsSecret = (role: "server" | "client", secretName: string) => {
             const key = new tls.PrivateKey(`${name}-barman-${role}`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
             const cert = new tls.SelfSignedCert(`${name}-barman-${role}`, {
@@ -371,15 +374,12 @@ export class Postgres extends pulumi.ComponentResource {
             }, { parent: this });
         };
         const secrets = [tlsSecret("server", BARMAN_PLUGIN_SERVER_SECRET), tlsSecret("client", BARMAN_PLUGIN_CLIENT_SECRET)];
-        return new k8s.helm.v4.Chart(`${name}-barman-cloud`, {
+        return helmChart(`${name}-barman-cloud`, {
             ...chartSourceArgs(store.pluginChart),
-            name: BARMAN_PLUGIN_RELEASE_NAME,
+            releaseName: BARMAN_PLUGIN_RELEASE_NAME,
             namespace: args.operatorNamespace,
             values: barmanPluginChartValues({ resources: store.pluginResources }),
-            postRenderer: {
-                command: process.execPath,
-                args: [path.join(__dirname, "..", "scripts", "postgres", "drop-kinds.js"), ...BARMAN_PLUGIN_DROPPED_KINDS],
-            },
-        }, { parent: this, dependsOn: [this.operator, ...secrets] });
+            dropKinds: BARMAN_PLUGIN_DROPPED_KINDS,
+        }, args.helm, { parent: this, dependsOn: [this.operator, ...secrets] });
     }
 }

@@ -28,10 +28,12 @@ export function namespaceMetadata(spec: NamespaceSpec): { name: string; labels: 
         labels: {
             "pod-security.kubernetes.io/enforce": spec.podSecurity,
             "pod-security.kubernetes.io/enforce-version": PSA_VERSION,
-            // Audit and warn always at "restricted": anything looser than that shows up in audit logs and kubectl.
+            // Audit always at "restricted": anything looser shows up in the audit log. Warn at the enforced level:
+            // a namespace loosened on purpose (with its written reason) would otherwise warn on every apply of the
+            // workload it exists for, and warnings nobody acts on hide the ones that matter.
             "pod-security.kubernetes.io/audit": "restricted",
             "pod-security.kubernetes.io/audit-version": PSA_VERSION,
-            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/warn": spec.podSecurity,
             "pod-security.kubernetes.io/warn-version": PSA_VERSION,
             ...(spec.istioInjection ? { "istio-injection": "enabled" } : {}),
             "app.kubernetes.io/part-of": PART_OF,

@@ -15,6 +15,7 @@ import { edgePlan } from "../lib/edge/plan";
 import { nginxDuration, proxySettingsPolicySpec } from "../lib/edge/policies";
 import { edgeRoutes } from "../lib/edge/routes";
 import { certManagerChartValues, dataPlaneProxySpec, edgeResourceDefaults, ngfChartValues } from "../lib/edge/values";
+import { toKubeResources } from "../lib/defaults";
 import { parseQuantity } from "../lib/quantity";
 import {
     edgeDataPlane, GATEWAY_NAME, GRAFANA_CONTAINER_PORT, GRAFANA_SERVICE_NAME, GRAFANA_SERVICE_PORT, ISTIOD_XDS_PORT,
@@ -255,7 +256,7 @@ for (const stack of STACKS) {
         });
 
         it("creates exactly the Secrets of NGF's cert-generator hook (server-tls, agent-tls) from @pulumi/tls", () => {
-            expect(ngfChartValues({ clusterDomain: "c", replicas: 1, resources: edgeResourceDefaults("dev").controlPlane, zoneSpreadRequired: false }).certGenerator)
+            expect(ngfChartValues({ clusterDomain: "c", replicas: 1, resources: edgeResourceDefaults("dev").controlPlane, dataPlaneResources: edgeResourceDefaults("dev").dataPlane, zoneSpreadRequired: false }).certGenerator)
                 .to.deep.equal({ enable: false, serverTLSSecretName: NGF_SERVER_TLS_SECRET, agentTLSSecretName: NGF_AGENT_TLS_SECRET });
             const secrets = byType(edge, "kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata.namespace === ns());
             const byName = new Map(secrets.map((s) => [s.inputs.metadata.name, s]));
@@ -442,7 +443,9 @@ describe("edge: chart values and data-plane settings (pure)", () => {
     it("control plane: replicas per environment (2+ in prod), autoscaling, resources, hardening", () => {
         for (const stack of STACKS) {
             const p = plans[stack];
-            const values = ngfChartValues({ clusterDomain: p.clusterDomain, replicas: p.controllerReplicas, maxReplicas: p.controllerMaxReplicas, resources: p.controllerResources, zoneSpreadRequired: p.zoneSpreadRequired });
+            const values = ngfChartValues({ clusterDomain: p.clusterDomain, replicas: p.controllerReplicas, maxReplicas: p.controllerMaxReplicas, resources: p.controllerResources, dataPlaneResources: p.dataPlaneResources, zoneSpreadRequired: p.zoneSpreadRequired });
+            // The chart's class-level NginxProxy is judged alone by the pack: its container carries the data plane's resources.
+            expect(values.nginx.container.resources, stack).to.deep.equal(toKubeResources(p.dataPlaneResources));
             const g = values.nginxGateway;
             expect(g.autoscaling.enable, stack).to.equal(stack === "prod");
             if (stack === "prod") {
@@ -518,7 +521,7 @@ describe("edge: chart values and data-plane settings (pure)", () => {
     });
 
     it("Istio opt-out labels only with a mesh: control plane and ACME solver pods", () => {
-        const values = (meshEnabled: boolean) => ngfChartValues({ clusterDomain: "c", replicas: 1, resources: edgeResourceDefaults("dev").controlPlane, zoneSpreadRequired: false, meshEnabled });
+        const values = (meshEnabled: boolean) => ngfChartValues({ clusterDomain: "c", replicas: 1, resources: edgeResourceDefaults("dev").controlPlane, dataPlaneResources: edgeResourceDefaults("dev").dataPlane, zoneSpreadRequired: false, meshEnabled });
         expect(values(true).nginxGateway.labels).to.include({ "sidecar.istio.io/inject": "false" });
         expect(Object.keys(values(false).nginxGateway.labels).filter((k) => k.includes("istio.io"))).to.deep.equal([]);
         const solver = (meshEnabled: boolean) => acmeClusterIssuerSpec({ email: "a@example.com", server: "https://acme.example", gatewayNamespace: "edge", meshEnabled }).acme.solvers[0].http01.gatewayHTTPRoute;

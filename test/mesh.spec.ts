@@ -62,8 +62,9 @@ const serviceBySelector = (labels: Record<string, string>) => labels["app.kubern
 
 describe("mesh: Istio chart values", () => {
     const proxyResources = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
+    const image = { hub: "mirror.example.com/istio", tag: "1.31.1" };
     const istiod = (replicas: number, zoneSpread = false) => istiodValues({
-        istioNamespace: "istio-system", clusterDomain: "cluster.local", replicas, resources: ISTIOD_DEFAULT_RESOURCES, proxyResources, zoneSpread,
+        istioNamespace: "istio-system", clusterDomain: "cluster.local", replicas, resources: ISTIOD_DEFAULT_RESOURCES, proxyResources, zoneSpread, image,
     }) as any;
 
     it("base: validating webhook fails closed from the start (no flip by istiod, no perpetual diff) and points at istiod's namespace", () => {
@@ -74,7 +75,9 @@ describe("mesh: Istio chart values", () => {
     });
 
     it("istiod: the same failure policy for its revision webhook, and the namespace and trust domain of the stack", () => {
-        const values = istiodValues({ istioNamespace: "mesh-root", clusterDomain: "corp.internal", replicas: 1, resources: ISTIOD_DEFAULT_RESOURCES, proxyResources }) as any;
+        const values = istiodValues({ istioNamespace: "mesh-root", clusterDomain: "corp.internal", replicas: 1, resources: ISTIOD_DEFAULT_RESOURCES, proxyResources, image }) as any;
+        // Pinned images from the configured hub: never the chart's placeholder hub or "latest".
+        expect(values.global).to.include({ hub: "mirror.example.com/istio", tag: "1.31.1" });
         expect(values.base.validationFailurePolicy).to.equal("Fail");
         expect(values.global.istioNamespace).to.equal("mesh-root");
         expect(values.meshConfig.rootNamespace).to.equal("mesh-root");
@@ -123,7 +126,8 @@ describe("mesh: Istio chart values", () => {
     });
 
     it("cni: sidecar mode with limits, RuntimeDefault seccomp and in-place repair (no pod-deleting RBAC)", () => {
-        const values = istioCniValues({ resources: CNI_DEFAULT_RESOURCES }) as any;
+        const values = istioCniValues({ resources: CNI_DEFAULT_RESOURCES, image }) as any;
+        expect(values.global).to.include({ hub: "mirror.example.com/istio", tag: "1.31.1" });
         expect(values.ambient.enabled).to.equal(false);
         expect(values.resources).to.deep.equal(CNI_DEFAULT_RESOURCES);
         expect(values.seccompProfile).to.deep.equal({ type: "RuntimeDefault" });
@@ -362,7 +366,8 @@ for (const stack of MESH_STACKS) {
             expect(Object.keys(byHost).sort()).to.deep.equal(Object.keys(cfg.services).map((s) => serviceHost(cfg, s)).sort());
             for (const spec of Object.values(byHost)) {
                 for (const route of spec.http) {
-                    expect(route.timeout).to.match(/^\d+s$/);
+                    // Every route but the websocket one has a timeout of whole seconds, never "0s" (the CRD's minimum is 1ms).
+                    if (route.name !== "websocket") expect(route.timeout).to.match(/^[1-9]\d*s$/);
                     for (const dest of route.route) expect(dest.destination.host).to.equal(spec.hosts[0]);
                 }
             }
@@ -371,7 +376,10 @@ for (const stack of MESH_STACKS) {
             expect(retried.retries).to.include({ attempts: 3, perTryTimeout: "10s" });
             expect(backend.filter((r) => r !== retried && !r.match).map((r) => r.retries)).to.deep.equal([{ attempts: 0 }]);
             // The websocket route keeps upgraded connections open.
-            expect(backend.find((r) => r.match?.[0]?.headers?.upgrade)).to.deep.include({ timeout: "0s", retries: { attempts: 0 } });
+            // Upgraded connections stay open: no timeout at all (Istio's CRD rejects "0s").
+            const websocket = backend.find((r) => r.match?.[0]?.headers?.upgrade);
+            expect(websocket).to.deep.include({ retries: { attempts: 0 } });
+            expect(websocket).not.to.have.property("timeout");
         });
 
         it("deny by default: an allow-nothing AuthorizationPolicy in the application namespace, none in the (unmeshed) data namespace", () => {

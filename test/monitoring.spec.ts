@@ -7,7 +7,6 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -22,7 +21,7 @@ import { monitoringNetworkPolicies } from "../lib/monitoring/network-policies";
 import {
     ALERTMANAGER_CONFIG_KEY, GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER_KEY, GRAFANA_DASHBOARD_LABEL, helmChartSource,
     ISTIO_CERTS_VOLUME, KPS_RELEASE_NAME, kubePrometheusStackValues, KubePrometheusStackValuesArgs, NODE_EXPORTER_EXEMPTIONS,
-    OPERATOR_SERVICE_NAME, retentionSizeFor, selectEverything, WEBHOOK_SECRET_NAME, webhookDnsNames,
+    OPERATOR_SERVICE_NAME, retentionSizeFor, selectEverything, 
 } from "../lib/monitoring/values";
 import { PROMETHEUS_DEFAULT_RESOURCES } from "../lib/monitoring/defaults";
 import {
@@ -106,12 +105,10 @@ function get(values: unknown, dotted: string): any {
     return dotted.split(".").reduce<any>((node, key) => (node === undefined || node === null ? undefined : node[key]), values);
 }
 
-/** Values args as the component builds them, with the names and certificates taken from a render. */
+/** Values args as the component builds them, with the names taken from a render. */
 function valuesArgsFromRender(r: RenderedStack, cfg: StackConfig): KubePrometheusStackValuesArgs {
     const plan = monitoringPlan(cfg)!;
     const secretName = (suffix: string) => childOfType(r, "kubernetes:core/v1:Secret", suffix).state.metadata.name as string;
-    const caPem = childOfType(r, "tls:index/selfSignedCert:SelfSignedCert", "-webhook-ca").state.certPem as string;
-    const serverPem = childOfType(r, "tls:index/locallySignedCert:LocallySignedCert", "-webhook").state.certPem as string;
     return {
         ...plan.settings,
         namespace: cfg.namespaces.monitoring,
@@ -119,8 +116,6 @@ function valuesArgsFromRender(r: RenderedStack, cfg: StackConfig): KubePrometheu
         grafanaAdminSecretName: secretName("-grafana-admin"),
         grafanaAdminPasswordRotation: cfg.secrets.rotation.grafanaAdminPassword ?? 0,
         alertmanagerConfigSecretName: secretName("-alertmanager-config"),
-        webhookCaBundleBase64: Buffer.from(caPem).toString("base64"),
-        webhookCertificateChecksum: crypto.createHash("sha256").update(serverPem).digest("hex"),
     };
 }
 
@@ -134,7 +129,6 @@ const SAMPLE_ARGS: KubePrometheusStackValuesArgs = {
     grafanaHost: "monitoring.example.com",
     grafanaAdminSecretName: "grafana-admin-abc",
     alertmanagerConfigSecretName: "alertmanager-config-abc",
-    webhookCaBundleBase64: "Q0E=",
 };
 
 const RECEIVERS = {
@@ -201,20 +195,18 @@ describe("monitoring", () => {
             expect(JSON.stringify(kubePrometheusStackValues(SAMPLE_ARGS))).not.to.match(/"release"/);
         });
 
-        it("install no CRDs from the main chart and keep the webhook with a supplied certificate (no hook Jobs)", () => {
+        it("install no CRDs from the main chart and no admission webhook (its CA would be unknown at preview)", () => {
             const v = kubePrometheusStackValues(SAMPLE_ARGS);
             expect(v.crds).to.deep.equal({ enabled: false });
             expect(v.fullnameOverride).to.equal(KPS_RELEASE_NAME);
             const webhooks = v.prometheusOperator.admissionWebhooks;
-            expect(webhooks).to.deep.include({ enabled: true, failurePolicy: "Ignore", caBundle: "Q0E=" });
+            expect(webhooks).to.deep.include({ enabled: false });
+            expect(webhooks).not.to.have.property("caBundle");
             expect(webhooks.patch).to.deep.equal({ enabled: false });
             expect(webhooks.certManager).to.deep.equal({ enabled: false });
-            expect(v.prometheusOperator.tls).to.deep.equal({ enabled: true });
+            expect(v.prometheusOperator.tls).to.deep.equal({ enabled: false });
+            expect(v.prometheusOperator).not.to.have.property("podAnnotations");
             expect(OPERATOR_SERVICE_NAME).to.equal(`${KPS_RELEASE_NAME}-operator`);
-            expect(WEBHOOK_SECRET_NAME).to.equal(`${KPS_RELEASE_NAME}-admission`);
-            expect(webhookDnsNames("mon", "cluster.local")).to.deep.equal([
-                OPERATOR_SERVICE_NAME, `${OPERATOR_SERVICE_NAME}.mon`, `${OPERATOR_SERVICE_NAME}.mon.svc`, `${OPERATOR_SERVICE_NAME}.mon.svc.cluster.local`,
-            ]);
         });
 
         it("harden every security context: non-root, RuntimeDefault seccomp, no capabilities, read-only root", () => {
@@ -496,18 +488,10 @@ describe("monitoring", () => {
                 expect({ dev: "3d", staging: "15d", prod: "30d" }[stack]).to.equal(spec.retention);
             });
 
-            it("creates the operator's webhook certificate Secret the chart mounts, signed by the CA in caBundle", () => {
-                const secret = manifestOf(childOfType(r, "kubernetes:core/v1:Secret", "-webhook-tls"))!;
-                expect(secret.metadata).to.deep.include({ name: WEBHOOK_SECRET_NAME, namespace: cfg.namespaces.monitoring });
-                expect(Object.keys(secret.stringData).sort()).to.deep.equal(["ca", "cert", "key"]);
-                const caPem = childOfType(r, "tls:index/selfSignedCert:SelfSignedCert", "-webhook-ca").state.certPem;
-                expect(secret.stringData.ca).to.equal(caPem);
-                expect(Buffer.from(kpsValues(r).prometheusOperator.admissionWebhooks.caBundle, "base64").toString()).to.equal(caPem);
-                const csr = childOfType(r, "tls:index/certRequest:CertRequest", "-webhook");
-                expect(csr.inputs.dnsNames).to.deep.equal(webhookDnsNames(cfg.namespaces.monitoring, cfg.kubernetes.clusterDomain));
-                const cert = childOfType(r, "tls:index/locallySignedCert:LocallySignedCert", "-webhook");
-                expect(cert.inputs.allowedUses).to.include("server_auth");
-                expect(chartNamed(r, "-kube-prometheus-stack").dependencies).to.include(childOfType(r, "kubernetes:core/v1:Secret", "-webhook-tls").urn);
+            it("creates no webhook certificate: no TLS resources and no webhook Secret in the monitoring component", () => {
+                const monitoringChildren = r.resources.filter((x) => x.urn.includes("stackwright:observability:Monitoring"));
+                expect(monitoringChildren.filter((x) => x.type.startsWith("tls:"))).to.deep.equal([]);
+                expect(monitoringChildren.filter((x) => x.name.endsWith("-webhook-tls"))).to.deep.equal([]);
             });
 
             it("gives Grafana the generated admin password through a Secret in the monitoring namespace", () => {
@@ -663,11 +647,11 @@ describe("monitoring", () => {
             const cfg = config("staging", { monitoring: { ...(readStackConfig("staging").monitoring as object), ...RECEIVERS } });
             const plan = monitoringPlan(cfg)!;
             const recorded = await recordRawInputs(() => {
-                const crds = new MonitoringCrds("m", { namespace: plan.namespace, chart: plan.crdsChart });
+                const crds = new MonitoringCrds("m", { namespace: plan.namespace, chart: plan.crdsChart, helm: plan.helm });
                 new Monitoring("m", { ...plan, crds: crds.crds, grafanaAdminPassword: "not-a-real-password" });
             });
             const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[specialSigKey] === specialSecretSig;
-            for (const name of ["m-alertmanager-config", "m-grafana-admin", "m-webhook-tls"]) {
+            for (const name of ["m-alertmanager-config", "m-grafana-admin"]) {
                 const secret = only(recorded.filter((x) => x.name === name), name);
                 expect(isSecret(secret.inputs.stringData), `${name} stringData is secret`).to.equal(true);
             }

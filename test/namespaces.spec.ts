@@ -10,11 +10,12 @@ describe("namespaces: pure specs", () => {
             .to.throw(/needs a written reason/);
     });
 
-    it("enforces the declared level and always audits and warns at restricted", () => {
+    it("enforces and warns at the declared level and always audits at restricted", () => {
         const meta = namespaceMetadata({ name: "x", podSecurity: "privileged", reason: "host agent", application: false, istioInjection: false });
         expect(meta.labels["pod-security.kubernetes.io/enforce"]).to.equal("privileged");
         expect(meta.labels["pod-security.kubernetes.io/audit"]).to.equal("restricted");
-        expect(meta.labels["pod-security.kubernetes.io/warn"]).to.equal("restricted");
+        expect(meta.labels["pod-security.kubernetes.io/warn"]).to.equal("privileged");
+        expect(namespaceMetadata({ name: "y", podSecurity: "restricted", application: true, istioInjection: false }).labels["pod-security.kubernetes.io/warn"]).to.equal("restricted");
         expect(meta.annotations?.["stackwright.io/pod-security-reason"]).to.equal("host agent");
     });
 
@@ -50,7 +51,7 @@ for (const stack of STACKS) {
                 const labels = ns.inputs.metadata.labels;
                 expect(labels["pod-security.kubernetes.io/enforce"], ns.name).to.be.oneOf(["restricted", "baseline", "privileged"]);
                 expect(labels["pod-security.kubernetes.io/audit"], ns.name).to.equal("restricted");
-                expect(labels["pod-security.kubernetes.io/warn"], ns.name).to.equal("restricted");
+                expect(labels["pod-security.kubernetes.io/warn"], ns.name).to.equal(labels["pod-security.kubernetes.io/enforce"]);
             }
             expect(namespaces.find((n) => n.name === "apps")!.inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).to.equal("restricted");
         });

@@ -3,6 +3,7 @@
  * Secrets, Pooler, monitors, NetworkPolicies) and the rendered server parameters against a real `postgres`.
  */
 import { expect } from "chai";
+import { postRendererArgs } from "../lib/helm";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -220,13 +221,13 @@ describe("postgres: pure specs", () => {
     });
 
     it("the post-renderer drops only the listed kinds (plugin-barman-cloud's cert-manager Issuer)", () => {
-        const script = path.join(REPO_ROOT, "scripts", "postgres", "drop-kinds.js");
+        const script = path.join(REPO_ROOT, "scripts", "helm", "post-render.js");
         const input = [
             "", "# Source: a\napiVersion: v1\nkind: Service\nmetadata:\n  name: barman-cloud\n",
             "\n# Source: b\napiVersion: cert-manager.io/v1\nkind: Issuer\nmetadata:\n  name: selfsigned\nspec:\n  selfSigned: {}\n",
             "\napiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata:\n  name: c\n",
         ].join("---");
-        const run = spawnSync(process.execPath, [script, ...BARMAN_PLUGIN_DROPPED_KINDS], { input, encoding: "utf8" });
+        const run = spawnSync(process.execPath, [script, ...postRendererArgs(BARMAN_PLUGIN_DROPPED_KINDS)], { input, encoding: "utf8" });
         expect(run.status, run.stderr).to.equal(0);
         expect(run.stdout).to.include("kind: Service");
         expect(run.stdout).to.include("kind: Certificate");
@@ -498,7 +499,7 @@ describe("postgres: WAL archiving to object storage (staging with postgres.objec
         expect(plugin.inputs.values.certificate).to.deep.include({ createClientCertificate: false, createServerCertificate: false });
         expect(plugin.inputs.postRenderer.command).to.equal(process.execPath);
         expect(fs.existsSync(plugin.inputs.postRenderer.args[0])).to.equal(true);
-        expect(plugin.inputs.postRenderer.args.slice(1)).to.deep.equal(["cert-manager.io/v1/Issuer"]);
+        expect(plugin.inputs.postRenderer.args.slice(1)).to.deep.equal(["--trim-crds", "--drop", "cert-manager.io/v1/Issuer"]);
         for (const name of ["barman-cloud-server-tls", "barman-cloud-client-tls"]) {
             const secret = mine.find((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata.name === name)!;
             expect(secret.inputs.metadata.namespace).to.equal("cnpg-system");

@@ -63,15 +63,21 @@ function expectedKinds(cfg: StackConfig, svc: ServiceConfig): string[] {
 const rendered = {} as Record<StackName, RenderedStack>;
 const configs = {} as Record<StackName, StackConfig>;
 
-before(async function () {
-    this.timeout(120000);
-    for (const stack of STACKS) {
-        rendered[stack] = await renderStack(stack);
-        configs[stack] = parseConfig(readStackConfig(stack));
-    }
-});
+/** Renders the three stacks once for this file's suites (a root-level hook would run for every spec file). */
+let renderedAll: Promise<void> | undefined;
+function renderAll(this: Mocha.Context): Promise<void> {
+    this.timeout(600_000);
+    renderedAll ??= (async () => {
+        for (const stack of STACKS) {
+            rendered[stack] = await renderStack(stack);
+            configs[stack] = parseConfig(readStackConfig(stack));
+        }
+    })();
+    return renderedAll;
+}
 
 describe("AppService: objects per service", () => {
+    before(renderAll);
     for (const stack of STACKS) {
         it(`${stack}: one component per configured service, each yielding exactly the expected kinds`, () => {
             const cfg = configs[stack];
@@ -115,6 +121,7 @@ describe("AppService: objects per service", () => {
 });
 
 describe("AppService: Deployment, config and secrets", () => {
+    before(renderAll);
     for (const stack of STACKS) {
         it(`${stack}: pinned image, RollingUpdate 1/0, revision history, replicas only without an HPA, stable selector`, () => {
             const cfg = configs[stack];
@@ -205,6 +212,7 @@ describe("AppService: Deployment, config and secrets", () => {
 });
 
 describe("AppService: the migration Job waits for its database", () => {
+    before(renderAll);
     for (const stack of STACKS) {
         it(`${stack}: each migration Job depends on the CloudNativePG Cluster and its Database, both awaited by the engine`, () => {
             const cfg = configs[stack];
@@ -239,6 +247,7 @@ describe("AppService: the migration Job waits for its database", () => {
 });
 
 describe("AppService: scaling, disruption, spreading, monitoring", () => {
+    before(renderAll);
     for (const stack of STACKS) {
         it(`${stack}: HPA v2 with CPU/memory targets, optional requests-per-second metric, and the behavior windows`, () => {
             const cfg = configs[stack];
@@ -353,6 +362,7 @@ function hardeningProblems(pod: Pod, apiAccess: boolean, writablePaths: readonly
 }
 
 describe("AppService: every pod template in the stack is hardened", () => {
+    before(renderAll);
     it("the rules catch a bad pod (the check can fail)", () => {
         const pod = { securityContext: { runAsUser: 0 }, hostNetwork: true, volumes: [{ name: "h", hostPath: { path: "/" } }], containers: [{ name: "x", securityContext: { privileged: true } }] };
         const problems = hardeningProblems(pod, false, ["/data"]);
@@ -475,6 +485,7 @@ function expectedConnections(cfg: StackConfig, endpoints: readonly Endpoint[]): 
 }
 
 describe("AppService: reachability from the rendered NetworkPolicies", () => {
+    before(renderAll);
     for (const stack of STACKS) {
         it(`${stack}: allowed connections touching the apps namespace equal the declared call graph + DNS, edge, monitoring, data stores${stack === "dev" ? "" : ", istiod"}`, () => {
             const cfg = configs[stack];
@@ -524,6 +535,7 @@ function changedResources(a: RenderedStack, b: RenderedStack): RecordedResource[
 }
 
 describe("AppService: blast radius", () => {
+    before(renderAll);
     it("changing one service's env value changes only that service's ConfigMap and pod templates (checksum)", async () => {
         const services = clone(readStackConfig("dev").services) as Record<string, any>;
         services.frontend.env.PODINFO_UI_MESSAGE = "changed";
@@ -573,6 +585,7 @@ const BAD_INPUT: { title: string; mutate: (s: Record<string, any>) => void; mess
 ];
 
 describe("AppService: bad input is rejected before anything is registered", () => {
+    before(renderAll);
     for (const c of BAD_INPUT) {
         it(c.title, async () => {
             const services = clone(readStackConfig("dev").services) as Record<string, any>;
@@ -593,6 +606,7 @@ describe("AppService: bad input is rejected before anything is registered", () =
 // ---- Schemas ---------------------------------------------------------------------------------------------------
 
 describe("AppService: schemas", () => {
+    before(renderAll);
     for (const stack of STACKS) {
         it(`${stack}: every object of every service passes strict upstream schema validation`, async () => {
             const objects = Object.keys(configs[stack].services).flatMap((name) => kubeObjects(childrenOf(rendered[stack], name)));
@@ -606,6 +620,7 @@ describe("AppService: schemas", () => {
 // ---- The component on its own, under mocks with hand-made args (stand-ins for the resources it waits for) ---------
 
 describe("AppService: data-store Secrets, monitoring CRDs, Job replacement (component under mocks)", () => {
+    before(renderAll);
     it("injects database and Redis env exactly per DATABASE_SECRET_ENV / REDIS_SECRET_ENV; the ServiceMonitor waits for the CRDs", async () => {
         const cfg = parseConfig({ ...readStackConfig("staging") });
         const resources = await renderUnderMocks(() => {

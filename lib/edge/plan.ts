@@ -1,4 +1,5 @@
 /** Everything the Edge component needs that follows from config alone (pure). */
+import { HelmRendering, helmRendering } from "../helm";
 import type { Environment, StackConfig } from "../../config";
 import { environmentDefaults, ResourceSpec, resolveResources } from "../defaults";
 import { publicHosts } from "../plan";
@@ -8,6 +9,8 @@ import { EdgeRoute, edgeRoutes } from "./routes";
 import { edgeResourceDefaults, EdgeResourceDefaults } from "./values";
 
 export interface EdgePlan {
+    /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
+    readonly helm: HelmRendering;
     readonly environment: Environment;
     readonly domain: string;
     readonly clusterDomain: string;
@@ -44,6 +47,7 @@ export function edgePlan(cfg: StackConfig): EdgePlan {
     const e = cfg.edge;
     const resources = edgeResourceDefaults(cfg.environment);
     return {
+        helm: helmRendering(cfg),
         environment: cfg.environment,
         domain: cfg.domain,
         clusterDomain: cfg.kubernetes.clusterDomain,

@@ -67,6 +67,8 @@ export interface NgfValuesArgs {
     /** Autoscaling (HPA) up to this many replicas; off when unset. */
     readonly maxReplicas?: number;
     readonly resources: ResourceSpec;
+    /** Requests and limits of the NGINX data-plane container, also on the chart's class-level NginxProxy. */
+    readonly dataPlaneResources: ResourceSpec;
     readonly zoneSpreadRequired: boolean;
     /** Sidecar mesh on: the edge namespace is injection-labelled, so the control plane opts out by label. @default false */
     readonly meshEnabled?: boolean;
@@ -88,7 +90,10 @@ function ngfAutoscaling(minReplicas: number, maxReplicas: number) {
  * NGINX Gateway Fabric chart values. The control plane: replicas/HPA, resources, spread, metrics on, telemetry to
  * F5 off, kept out of the mesh (label, only when there is a mesh). The cert-generator hook Job is off: the Edge
  * component supplies its Secrets. Data-plane settings live in the Gateway's NginxProxy (dataPlaneProxySpec), which
- * overrides the chart's class-level NginxProxy, so `nginx` keeps the chart defaults (its pinned image).
+ * NGF merges over the chart's class-level NginxProxy. The class-level one still gets the data plane's requests and
+ * limits (`nginx.container.resources`): it is an object of its own, judged alone by the policy pack (and used as
+ * is by any other Gateway of the class), and without them its container has none. `nginx` keeps the chart's
+ * pinned image.
  *
  * Autoscaled, the chart's own switch is used and `replicas` is left out: with `autoscaling.enable` the 2.6.7
  * chart renders the HPA and omits the Deployment's spec.replicas (templates/deployment.yaml), so the HPA alone
@@ -119,6 +124,7 @@ export function ngfChartValues(args: NgfValuesArgs) {
             terminationGracePeriodSeconds: 30,
             topologySpreadConstraints: spreadConstraints(controlPlaneSelector(), args.zoneSpreadRequired),
         },
+        nginx: { container: { resources: toKubeResources(args.dataPlaneResources) } },
         certGenerator: { enable: false, serverTLSSecretName: NGF_SERVER_TLS_SECRET, agentTLSSecretName: NGF_AGENT_TLS_SECRET },
         gateways: [],
     };

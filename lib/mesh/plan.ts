@@ -1,4 +1,5 @@
 /** Everything the Mesh component needs, derived from the validated config. Pure. */
+import { HelmRendering, helmRendering } from "../helm";
 import type { ResourcesConfig, StackConfig } from "../../config";
 import { environmentDefaults } from "../defaults";
 import { istioObjects, meshMonitors, MeshObject } from "./policies";
@@ -8,6 +9,8 @@ import {
 } from "./values";
 
 export interface MeshPlan {
+    /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
+    readonly helm: HelmRendering;
     readonly istioNamespace: string;
     readonly cniNamespace: string;
     readonly chart: IstioChartSourceConfig;
@@ -32,7 +35,9 @@ export function computeResources(config: ResourcesConfig | undefined, fallback: 
 export function meshPlan(cfg: StackConfig): MeshPlan | undefined {
     if (!cfg.mesh.enabled) return undefined;
     const m = cfg.mesh;
+    const image = { hub: m.imageHub, tag: m.chart.version };
     return {
+        helm: helmRendering(cfg),
         istioNamespace: cfg.namespaces.istio,
         cniNamespace: cfg.namespaces.istioCni,
         chart: { repository: m.chart.repository, version: m.chart.version, ...(m.chart.path !== undefined ? { path: m.chart.path } : {}) },
@@ -47,8 +52,9 @@ export function meshPlan(cfg: StackConfig): MeshPlan | undefined {
                 limits: { cpu: m.proxyLimitsCpu, memory: m.proxyLimitsMemory },
             },
             zoneSpread: environmentDefaults(cfg.environment).zoneSpreadRequired,
+            image,
         }),
-        cniValues: istioCniValues({ resources: computeResources(m.cniResources, CNI_DEFAULT_RESOURCES) }),
+        cniValues: istioCniValues({ resources: computeResources(m.cniResources, CNI_DEFAULT_RESOURCES), image }),
         istioObjects: istioObjects(cfg),
         monitors: meshMonitors(cfg),
     };

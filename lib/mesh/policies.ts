@@ -163,7 +163,8 @@ export function virtualServices(cfg: StackConfig): MeshObject[] {
             : { attempts: 0 };
         const http: Record<string, unknown>[] = [];
         if (svc.routes.some((r) => r.websocket)) {
-            http.push({ name: "websocket", match: [{ headers: { upgrade: { regex: "(?i)websocket" } } }], route, timeout: "0s", retries: { attempts: 0 } });
+            // No `timeout`: Istio's default is none, and its CRD rejects "0s" (must be greater than 1ms).
+            http.push({ name: "websocket", match: [{ headers: { upgrade: { regex: "(?i)websocket" } } }], route, retries: { attempts: 0 } });
         }
         if (m.retryPathPrefix !== undefined) {
             http.push({ name: "retried", match: [{ uri: { prefix: m.retryPathPrefix } }], route, timeout: seconds(m.timeoutSeconds), retries });

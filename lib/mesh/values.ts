@@ -57,6 +57,13 @@ export interface IstiodValuesArgs {
     readonly proxyResources: ComputeResources;
     /** Spread replicas over zones, not only nodes (prod). @default false */
     readonly zoneSpread?: boolean;
+    /** Image registry path and tag (the chart version): pinned, never the chart's placeholder. */
+    readonly image: IstioImage;
+}
+
+export interface IstioImage {
+    readonly hub: string;
+    readonly tag: string;
 }
 
 /** Labels of istiod pods (fixed by the chart). */
@@ -87,6 +94,8 @@ export function istiodValues(args: IstiodValuesArgs): Record<string, unknown> {
             ENABLE_NATIVE_SIDECARS: "true",
         },
         global: {
+            hub: args.image.hub,
+            tag: args.image.tag,
             istioNamespace: args.istioNamespace,
             defaultPodDisruptionBudget: { enabled: true },
             enableReaderRBAC: false,
@@ -115,6 +124,7 @@ export function istiodValues(args: IstiodValuesArgs): Record<string, unknown> {
 
 export interface IstioCniValuesArgs {
     readonly resources: ComputeResources;
+    readonly image: IstioImage;
 }
 
 /** `cni` chart: the node agent that sets up traffic redirection for injected pods. */
@@ -136,6 +146,8 @@ export function istioCniValues(args: IstioCniValuesArgs): Record<string, unknown
             deletePods: false,
         },
         global: {
+            hub: args.image.hub,
+            tag: args.image.tag,
             networkPolicy: { enabled: true },
             logAsJson: true,
         },

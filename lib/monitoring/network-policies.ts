@@ -7,7 +7,7 @@
  */
 import type { StackConfig } from "../../config";
 import { edgeDataPlane, GRAFANA_CONTAINER_PORT, grafanaPods, networkPolicyPeer, prometheusPods } from "../topology";
-import { PROMETHEUS_PORT } from "./values";
+import { OPERATOR_METRICS_PORT, PROMETHEUS_PORT } from "./values";
 
 /** Ports of the chart's pods (container ports; NetworkPolicies match pod ports, not Service ports). */
 export const MONITORING_PORTS = {
@@ -15,7 +15,7 @@ export const MONITORING_PORTS = {
     alertmanager: 9093,
     alertmanagerCluster: 9094,
     alertmanagerReloader: 8080,
-    operator: 10250,
+    operator: OPERATOR_METRICS_PORT,
     kubeStateMetrics: 8080,
     kubeStateMetricsTelemetry: 8081,
 } as const;
@@ -63,9 +63,8 @@ export function monitoringNetworkPolicies(cfg: StackConfig): MonitoringNetworkPo
             { from: [inNamespace(prometheus), inNamespace(grafana)], ports: [tcp(MONITORING_PORTS.alertmanager), tcp(MONITORING_PORTS.alertmanagerReloader)] },
             { from: [inNamespace(MONITORING_POD_LABELS.alertmanager)], ports: [tcp(MONITORING_PORTS.alertmanagerCluster), udp(MONITORING_PORTS.alertmanagerCluster)] },
         ]),
-        // Operator: its admission webhook is called by the API server, which no pod selector can name, so the
-        // webhook port is open to any source (TLS, and the only port the operator listens on).
-        policy("operator", MONITORING_POD_LABELS.operator, [{ ports: [tcp(MONITORING_PORTS.operator)] }]),
+        // Operator: no admission webhook (values.ts), so only Prometheus reaches it, for its metrics.
+        policy("operator", MONITORING_POD_LABELS.operator, [{ from: [inNamespace(prometheus)], ports: [tcp(MONITORING_PORTS.operator)] }]),
         policy("kube-state-metrics", MONITORING_POD_LABELS.kubeStateMetrics, [
             { from: [inNamespace(prometheus)], ports: [tcp(MONITORING_PORTS.kubeStateMetrics), tcp(MONITORING_PORTS.kubeStateMetricsTelemetry)] },
         ]),

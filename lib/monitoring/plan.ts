@@ -3,6 +3,7 @@
  * settings, the stack's alert rules with this environment's thresholds, the Alertmanager routing, the receivers
  * (secret config values, kept secret by the component) and the NetworkPolicies.
  */
+import { HelmRendering, helmRendering } from "../helm";
 import * as path from "path";
 import { publicHost, StackConfig } from "../../config";
 import { environmentDefaults, resolveResources } from "../defaults";
@@ -30,14 +31,14 @@ export interface AlertReceivers {
 /** Chart settings known from config; the component adds what only exists once it has created it. */
 export type MonitoringChartSettings = Omit<KubePrometheusStackValuesArgs,
     "namespace" | "nodeMonitoringNamespace" | "grafanaAdminSecretName" | "grafanaAdminPasswordRotation"
-    | "alertmanagerConfigSecretName" | "webhookCaBundleBase64" | "webhookCertificateChecksum">;
+    | "alertmanagerConfigSecretName">;
 
 export interface MonitoringPlan {
+    /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
+    readonly helm: HelmRendering;
     /** The monitoring namespace (index.ts passes the Namespace's output in its place, for ordering). */
     readonly namespace: string;
-    readonly namespaceName: string;
     readonly nodeMonitoringNamespace: string;
-    readonly clusterDomain: string;
     readonly chart: ChartSourceConfig;
     readonly crdsChart: ChartSourceConfig;
     readonly settings: MonitoringChartSettings;
@@ -47,9 +48,6 @@ export interface MonitoringPlan {
     readonly receivers: AlertReceivers;
     readonly networkPolicies: MonitoringNetworkPolicy[];
     readonly dashboardsDir: string;
-    readonly webhookCaValidityHours: number;
-    readonly webhookCertificateValidityHours: number;
-    readonly webhookCertificateEarlyRenewalHours: number;
 }
 
 /** Whether the data namespace exists (namespacePlan creates it for any data store or backups). */
@@ -123,10 +121,9 @@ export function monitoringPlan(cfg: StackConfig): MonitoringPlan | undefined {
     const m = cfg.monitoring;
     if (!m.enabled) return undefined;
     return {
+        helm: helmRendering(cfg),
         namespace: cfg.namespaces.monitoring,
-        namespaceName: cfg.namespaces.monitoring,
         nodeMonitoringNamespace: cfg.namespaces.nodeMonitoring,
-        clusterDomain: cfg.kubernetes.clusterDomain,
         chart: m.chart,
         crdsChart: m.crdsChart,
         settings: {
@@ -146,8 +143,5 @@ export function monitoringPlan(cfg: StackConfig): MonitoringPlan | undefined {
         receivers: alertReceivers(cfg),
         networkPolicies: monitoringNetworkPolicies(cfg),
         dashboardsDir: DASHBOARDS_DIR,
-        webhookCaValidityHours: cfg.secrets.caValidityHours,
-        webhookCertificateValidityHours: cfg.secrets.certificateValidityHours,
-        webhookCertificateEarlyRenewalHours: cfg.secrets.certificateEarlyRenewalHours,
     };
 }

@@ -1,19 +1,20 @@
 /**
  * Helm values of kube-prometheus-stack (and the chart source of it and of the prometheus-operator CRDs), as pure
- * data. Values that only exist once the component has created something (Secret names, the webhook CA) come in
- * as `pulumi.Input`s; the function only places them.
+ * data. Values that only exist once the component has created something (Secret names) come in as
+ * `pulumi.Input`s; the function only places them. Each of them is known during a preview (a Secret's name is
+ * assigned when the provider checks it), so `pulumi preview` renders and the policy pack judges every chart object.
  *
  * Decisions written down here because the chart cannot show them:
  * - Selection: every `*SelectorNilUsesHelmValues` is false and every selector / namespace selector is empty, so
  *   Prometheus picks up every ServiceMonitor, PodMonitor, Probe, ScrapeConfig and PrometheusRule of the cluster;
  *   no `release` label is needed anywhere (the chart's default would silently ignore unlabelled monitors).
- * - Admission webhook: kept, with its certificate from @pulumi/tls instead of the chart's hook Jobs (helm.v4
- *   drops hooks): `patch.enabled: false`, `certManager.enabled: false`, the CA in `caBundle`, and the Secret
- *   `<fullname>-admission` (keys ca/cert/key, what the hook Job would write) created by the component. The
- *   operator also serves its metrics with that certificate (`tls.enabled`). failurePolicy is Ignore: the webhook
- *   configuration, the operator and the chart's own PrometheusRules are created in one step, and rules created
- *   while the operator is not yet (or briefly not) serving must not fail the deployment; the operator still
- *   validates every rule it loads, and our rules are checked with promtool in CI.
+ * - Admission webhook: off, and the operator serves its metrics over plain HTTP (`tls.enabled: false`). The
+ *   webhook needs a serving certificate and its CA in the chart's values (`caBundle`); generated in the program,
+ *   both are unknown during the preview that creates or renews them, and an unknown value makes the whole chart
+ *   unknown: the preview would show and judge none of its objects (the real engine did exactly that). helm.v4
+ *   also drops the chart's certificate hook Jobs. What the webhook adds is a rule check at admission; the
+ *   operator still validates every rule it loads (and skips a broken one), and the stack's rules are checked
+ *   with `promtool check rules` / `promtool test rules` in CI. Inside the mesh the metrics port is mutual TLS.
  * - node-exporter needs the host's network and PID namespaces and read-only hostPath mounts, so it can never be
  *   "restricted": it runs in its own privileged namespace and its DaemonSet carries named, reasoned exemption
  *   annotations (`policy.stackwright.io/exempt-<policy>`) via the chart's `daemonsetAnnotations`.
@@ -34,10 +35,10 @@ import { COMPONENT_RESOURCES, PROMETHEUS_DEFAULT_RESOURCES } from "./defaults";
 
 /** Helm release name and `fullnameOverride`: every chart object name derives from it, independent of Pulumi names. */
 export const KPS_RELEASE_NAME = "kube-prometheus-stack";
-/** The operator's Deployment and Service (the admission webhook's backend). */
+/** The operator's Deployment and Service. */
 export const OPERATOR_SERVICE_NAME = `${KPS_RELEASE_NAME}-operator`;
-/** The Secret the operator mounts for its TLS endpoint (what the chart's hook Job would have created). */
-export const WEBHOOK_SECRET_NAME = `${KPS_RELEASE_NAME}-admission`;
+/** The operator's metrics port (plain HTTP: `tls.enabled` is false). */
+export const OPERATOR_METRICS_PORT = 8080;
 /** Prometheus Service (port 9090) and custom resource name. */
 export const PROMETHEUS_SERVICE_NAME = `${KPS_RELEASE_NAME}-prometheus`;
 export const PROMETHEUS_PORT = 9090;
@@ -52,13 +53,7 @@ export const GRAFANA_DASHBOARD_LABEL_VALUE = "1";
 export const ALERTMANAGER_CONFIG_KEY = "alertmanager.yaml";
 /** Pod annotations that restart a pod when a credential or certificate it reads at start-up changes. */
 export const ROTATION_ANNOTATION = "stackwright.io/credential-rotation";
-export const WEBHOOK_CERT_ANNOTATION = "stackwright.io/webhook-certificate-sha256";
 
-/** DNS names the operator's serving certificate must cover (Service name as used by the API server and Prometheus). */
-export function webhookDnsNames(namespace: string, clusterDomain: string): string[] {
-    const svc = OPERATOR_SERVICE_NAME;
-    return [svc, `${svc}.${namespace}`, `${svc}.${namespace}.svc`, `${svc}.${namespace}.svc.${clusterDomain}`];
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Chart sources
@@ -159,10 +154,6 @@ export interface KubePrometheusStackValuesArgs {
     readonly grafanaAdminPasswordRotation?: number;
     /** Secret with the Alertmanager configuration (key ALERTMANAGER_CONFIG_KEY). */
     readonly alertmanagerConfigSecretName: pulumi.Input<string>;
-    /** Base64 of the PEM CA certificate that signed the operator's serving certificate. */
-    readonly webhookCaBundleBase64: pulumi.Input<string>;
-    /** Changes when the serving certificate is renewed, so the operator restarts and serves the new one. */
-    readonly webhookCertificateChecksum?: pulumi.Input<string>;
 }
 
 type Values = Record<string, any>;
@@ -212,11 +203,9 @@ export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): 
         defaultRules: { create: true },
 
         prometheusOperator: {
-            tls: { enabled: true },
+            tls: { enabled: false },
             admissionWebhooks: {
-                enabled: true,
-                failurePolicy: "Ignore",
-                caBundle: args.webhookCaBundleBase64,
+                enabled: false,
                 patch: { enabled: false },
                 certManager: { enabled: false },
                 deployment: { enabled: false },
@@ -225,7 +214,6 @@ export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): 
             containerSecurityContext: hardened(),
             resources: resources(COMPONENT_RESOURCES.operator),
             prometheusConfigReloader: { resources: resources(COMPONENT_RESOURCES.configReloader) },
-            ...(args.webhookCertificateChecksum !== undefined ? { podAnnotations: { [WEBHOOK_CERT_ANNOTATION]: args.webhookCertificateChecksum } } : {}),
         },
 
         prometheus: {

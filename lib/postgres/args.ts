@@ -2,6 +2,7 @@
  * From the validated stack config to the Postgres component's args (pure; index.ts only wires). Also the
  * NetworkPolicy peers that may open SQL connections: the pods of services that declare a database.
  */
+import { helmRendering } from "../helm";
 import type * as pulumi from "@pulumi/pulumi";
 import { databaseRoles, StackConfig } from "../../config";
 import type { PostgresArgs } from "../../components/postgres";
@@ -50,6 +51,7 @@ export function postgresArgs(cfg: StackConfig, wiring: PostgresWiring): Postgres
     if (superuserPassword === undefined) throw new Error("postgres: no generated credential \"postgresSuperuserPassword\"");
     const os = pg.objectStore;
     return {
+        helm: helmRendering(cfg),
         namespace: cfg.namespaces.data,
         operatorNamespace: cfg.namespaces.postgresOperator,
         clientNamespace: cfg.namespaces.apps,

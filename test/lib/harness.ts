@@ -48,6 +48,8 @@ export interface RenderedStack {
     readonly outputs: Record<string, RenderedOutput>;
     /** Values the mocks generated for secrets (random passwords, private keys). */
     readonly generatedSecrets: string[];
+    /** Provider functions the program called (e.g. `kubernetes:helm:template` for helm.v3.Chart in render mode). */
+    readonly invokes: { readonly token: string; readonly inputs: Record<string, any> }[];
 }
 
 export interface RenderOptions {
@@ -205,6 +207,7 @@ async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedSt
     const raw = opts.rawConfig ?? { ...readStackConfig(stack), ...(opts.overrides ?? {}) };
     const records = new Map<string, RecordedResource>();
     const generatedSecrets: string[] = [];
+    const invokes: RenderedStack["invokes"] = [];
 
     const secretKeys = opts.secretKeys ?? credentialSections(raw);
     pulumi.runtime.setAllConfig(toPulumiConfig(raw), secretKeys.map(fullConfigKey));
@@ -226,7 +229,11 @@ async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedSt
             }
             return { id: args.custom ? `${args.name}-id` : undefined, state };
         },
-        call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+        call: (args: pulumi.runtime.MockCallArgs) => {
+            invokes.push({ token: args.token, inputs: args.inputs });
+            // helm.v3.Chart (render mode) renders through this function; the chart tests render for real.
+            return args.token === "kubernetes:helm:template" ? { result: [] } : args.inputs;
+        },
     }, PROJECT, stack, opts.preview ?? false);
 
     // Wrap the mock monitor to see what the engine sees: parent, dependencies, provider.
@@ -263,7 +270,7 @@ async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedSt
         }
     }
     await (pulumi.runtime as any).waitForRPCs();
-    return { stack, resources: [...records.values()], outputs, generatedSecrets };
+    return { stack, resources: [...records.values()], outputs, generatedSecrets, invokes };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
