@@ -54,9 +54,37 @@ function workloadPods(objects: readonly KubeManifest[]): ModelledPod[] {
     return pods;
 }
 
-/** Pods that operators and charts create from our rendered inputs (modelled from their upstream sources). */
-function operatorPods(resources: readonly RecordedResource[], objects: readonly KubeManifest[]): ModelledPod[] {
+/**
+ * Pods that operators and charts create from our rendered inputs (modelled from their upstream sources).
+ * `chartsRendered`: the charts' own objects are among `objects` (rendered with real Helm), so their pods come from
+ * their real templates and only what operators create at run time is modelled.
+ */
+function operatorPods(resources: readonly RecordedResource[], objects: readonly KubeManifest[], chartsRendered: boolean): ModelledPod[] {
     const pods: ModelledPod[] = [];
+    // prometheus-operator v0.93 (pkg/prometheus/statefulset.go, pkg/alertmanager/statefulset.go): the pods of a
+    // Prometheus / Alertmanager carry the operator's labels plus spec.podMetadata.labels; web, reloader and
+    // (Alertmanager) cluster ports. Their custom resources are chart objects, so only with rendered charts.
+    for (const cr of objects.filter((o) => o.apiVersion.startsWith("monitoring.coreos.com/") && (o.kind === "Prometheus" || o.kind === "Alertmanager"))) {
+        const app = cr.kind === "Prometheus" ? "prometheus" : "alertmanager";
+        pods.push({
+            id: `${cr.kind} pods ${cr.metadata.namespace}/${cr.metadata.name}`,
+            source: "prometheus-operator v0.93",
+            namespace: cr.metadata.namespace,
+            podLabels: {
+                ...(cr.spec?.podMetadata?.labels ?? {}),
+                "app.kubernetes.io/name": app, "app.kubernetes.io/instance": cr.metadata.name, "app.kubernetes.io/managed-by": "prometheus-operator",
+                [app]: cr.metadata.name, "operator.prometheus.io/name": cr.metadata.name,
+                ...(cr.kind === "Prometheus" ? { "operator.prometheus.io/shard": "0" } : {}),
+            },
+            ports: [
+                ...(cr.kind === "Prometheus"
+                    ? [{ port: 9090, name: "web", protocol: "TCP" as const }]
+                    : [{ port: 9093, name: "web", protocol: "TCP" as const }, { port: 9094, name: "mesh-tcp", protocol: "TCP" as const }, { port: 9094, name: "mesh-udp", protocol: "UDP" as const }]),
+                { port: 8080, name: "reloader-web", protocol: "TCP" },
+            ],
+        });
+    }
+    if (chartsRendered) return [...pods, ...runtimePods(objects)];
     // NGINX Gateway Fabric 2.6.7 chart, templates/deployment.yaml: selector labels (name, instance = release) plus
     // nginxGateway.labels; ports agent-grpc 8443, metrics (metrics.port) and health (readinessProbe.port).
     for (const chart of resources.filter((r) => r.type === CHART_TYPE && r.inputs.name === "nginx-gateway-fabric")) {
@@ -72,6 +100,29 @@ function operatorPods(resources: readonly RecordedResource[], objects: readonly 
                 ...(g.readinessProbe?.enable === false ? [] : [{ port: g.readinessProbe?.port ?? 8081, name: "health", protocol: "TCP" as const }]),
             ],
         });
+    }
+    return [...pods, ...runtimePods(objects)];
+}
+
+/** Pods that controllers create at run time from our custom resources (never rendered by anything). */
+function runtimePods(objects: readonly KubeManifest[]): ModelledPod[] {
+    const pods: ModelledPod[] = [];
+    // cert-manager v1.21 HTTP-01 solver (pkg/issuer/acme/http/pod.go): a pod per challenge in the Certificate's
+    // namespace, labelled acme.cert-manager.io/http01-solver plus the solver's podTemplate labels, port 8089.
+    for (const issuer of objects.filter((o) => o.kind === "ClusterIssuer" && o.apiVersion.startsWith("cert-manager.io/"))) {
+        for (const solver of issuer.spec?.acme?.solvers ?? []) {
+            const http01 = solver.http01?.gatewayHTTPRoute;
+            if (!http01) continue;
+            for (const ns of new Set(objects.filter((o) => o.kind === "Certificate" && o.spec?.issuerRef?.name === issuer.metadata.name).map((o) => o.metadata.namespace as string))) {
+                pods.push({
+                    id: `ACME HTTP-01 solver ${ns}`,
+                    source: "cert-manager v1.21 HTTP-01 solver",
+                    namespace: ns,
+                    podLabels: { ...(http01.podTemplate?.metadata?.labels ?? {}), "acme.cert-manager.io/http01-solver": "true" },
+                    ports: [{ port: 8089, name: "http", protocol: "TCP" }],
+                });
+            }
+        }
     }
     // NGF 2.6.7 provisioner (internal/controller/provisioner/objects.go): the data plane of a Gateway carries the
     // gateway-name label and the Gateway's infrastructure labels; container ports are the listener ports and
@@ -115,11 +166,15 @@ function operatorPods(resources: readonly RecordedResource[], objects: readonly 
     return pods;
 }
 
-/** Every modelled pod of the stack, with namespace labels and the sidecars istiod would inject. */
-function stackPods(resources: readonly RecordedResource[], objects: readonly KubeManifest[]): ModelledPod[] {
-    const namespaceLabels = new Map(objects.filter((o) => o.kind === "Namespace").map((n) => [n.metadata.name as string, { ...(n.metadata.labels ?? {}) }]));
+/**
+ * Every modelled pod of the stack, with namespace labels and the sidecars istiod would inject. With
+ * `chartObjects` (the charts rendered with real Helm), chart pods come from the charts' own templates.
+ */
+export function stackPods(resources: readonly RecordedResource[], objects: readonly KubeManifest[], chartObjects?: readonly KubeManifest[]): ModelledPod[] {
+    const all = [...objects, ...(chartObjects ?? [])];
+    const namespaceLabels = new Map(all.filter((o) => o.kind === "Namespace").map((n) => [n.metadata.name as string, { ...(n.metadata.labels ?? {}) }]));
     const meshInstalled = resources.some((r) => r.type === CHART_TYPE && r.inputs.name === "istiod");
-    return [...workloadPods(objects), ...operatorPods(resources, objects)].map((pod) => {
+    return [...workloadPods(all), ...operatorPods(resources, all, chartObjects !== undefined)].map((pod) => {
         const nsLabels = namespaceLabels.get(pod.namespace!) ?? {};
         const label = pod.podLabels?.[ISTIO_INJECT];
         const injected = meshInstalled && (label === "true" || (nsLabels["istio-injection"] === "enabled" && label !== "false"));
