@@ -454,6 +454,11 @@ function hostProblem(host: string, domain: string | undefined): string | undefin
     return undefined;
 }
 
+/** Auto-named objects get "-" and an 8-character suffix; pod names, hostnames and label values stop at 63. */
+const AUTO_NAME_SUFFIX = 9;
+const MAX_SERVICE_NAME = 63 - AUTO_NAME_SUFFIX;
+const MAX_MIGRATING_SERVICE_NAME = 63 - "-migration".length - AUTO_NAME_SUFFIX;
+
 function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
     const problems: Problem[] = [];
     const { parsed, serviceNames } = ctx;
@@ -463,6 +468,12 @@ function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
 
     for (const name of serviceNames) {
         if (!DNS_LABEL.test(name)) problems.push({ path: ["services", name], message: `service name "${name}" must be a DNS-1123 label (lower-case letters, digits and '-', starting with a letter)` });
+        // Names built from it must stay DNS labels too: the Deployment "<service>-<8-character suffix>" names its
+        // pods and their hostnames, and the migration Job "<service>-migration-<suffix>" is a label value.
+        else if (name.length > MAX_SERVICE_NAME) problems.push({ path: ["services", name], message: `service name is ${name.length} characters; at most ${MAX_SERVICE_NAME} (its Deployment is named "<service>-<8-character suffix>", which pod names and hostnames must keep within 63)` });
+        else if (name.length > MAX_MIGRATING_SERVICE_NAME && parsed("services") && cfg.services[name]?.migration) {
+            problems.push({ path: ["services", name], message: `service name is ${name.length} characters; at most ${MAX_MIGRATING_SERVICE_NAME} with a migration (its Job is named "<service>-migration-<8-character suffix>", a label value of at most 63)` });
+        }
     }
     for (const [name, svc] of Object.entries(cfg.services)) {
         const at = (...path: (string | number)[]) => ["services", name, ...path];
@@ -581,6 +592,12 @@ function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
             if (problem) problems.push({ path: ["edge", "extraHosts", i], message: problem });
         });
         if (cfg.edge.tls === "acme" && !cfg.edge.acme) problems.push({ path: ["edge", "acme"], message: "edge.tls is \"acme\" but edge.acme (email) is not set" });
+        // A Gateway needs at least one listener (the API server rejects an empty list): the edge must serve a host.
+        const served = Object.values(cfg.services).some((svc) => svc.routes.length > 0) || cfg.edge.extraHosts.length > 0
+            || (parsed("monitoring") && cfg.monitoring.enabled);
+        if (cfg.edge.enabled && parsed("services") && served === false) {
+            problems.push({ path: ["edge", "enabled"], message: "the edge has no host to serve: add services.<name>.routes (or monitoring with its Grafana host, or edge.extraHosts), or set edge.enabled to false" });
+        }
         if (cfg.edge.dataPlaneMaxReplicas !== undefined && cfg.edge.dataPlaneMaxReplicas < cfg.edge.dataPlaneReplicas) {
             problems.push({ path: ["edge", "dataPlaneMaxReplicas"], message: `must be >= edge.dataPlaneReplicas (${cfg.edge.dataPlaneReplicas})` });
         }

@@ -9,7 +9,12 @@ import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
 import * as path from "path";
+import * as yaml from "js-yaml";
+import type { StackConfig } from "../../config";
+import { CHART_TYPE, helmTemplate } from "./charts";
+import { kubeObjects, RenderedStack } from "./harness";
 import { freePorts } from "./ports";
+import { resolveCrdsDir } from "./schemas";
 
 export interface ApiResponse {
     readonly status: number;
@@ -225,4 +230,78 @@ export class TestApiServer {
         await this.refreshDiscovery();
         return problems;
     }
+}
+
+/** The Gateway API bundle the edge's ConfigFile fetches, from the CRDs unpacked for tests (same version). */
+function gatewayApiBundle(file: string): KubeObject[] {
+    const match = /gateway-api\/releases\/download\/v([\d.]+)\/standard-install\.yaml$/.exec(file);
+    if (!match) throw new Error(`no local copy of the manifest bundle ${file}`);
+    const dir = path.join(resolveCrdsDir(), `gateway-api-${match[1]}-standard`);
+    return fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()
+        .flatMap((f) => yaml.loadAll(fs.readFileSync(path.join(dir, f), "utf8")) as KubeObject[]).filter((o) => o && o.kind);
+}
+
+/**
+ * The mocks answer @pulumi/tls with placeholder PEM text, which the API server rightly warns about in TLS Secrets
+ * ("x509: malformed certificate"); @pulumi/tls makes real ones. Secrets get one real certificate and key instead.
+ */
+function withRealPem(o: KubeObject, pem: { cert: string; key: string }): KubeObject {
+    if (o.kind !== "Secret" || !o.stringData) return o;
+    const stringData = Object.fromEntries(Object.entries<any>(o.stringData).map(([k, v]) => [k,
+        typeof v !== "string" ? v : v.startsWith("-----BEGIN CERTIFICATE") ? pem.cert : /-----BEGIN [A-Z ]*PRIVATE KEY/.test(v) ? pem.key : v]));
+    return { ...o, stringData };
+}
+
+function realPem(): { cert: string; key: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stackwright-pem-"));
+    try {
+        const r = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "k.pem", "-out", "c.pem",
+            "-days", "1", "-subj", "/CN=stackwright-test", "-addext", "subjectAltName=DNS:localhost"], { cwd: dir, encoding: "utf8" });
+        if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
+        return { cert: fs.readFileSync(path.join(dir, "c.pem"), "utf8"), key: fs.readFileSync(path.join(dir, "k.pem"), "utf8") };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+export const describeObject = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
+
+
+/**
+ * Applies a rendered stack to the server: its CRDs and namespaces for real, then every other object (first-party,
+ * chart-rendered with real Helm, fetched manifest bundles) with server-side apply and dryRun=All. Returns every
+ * rejection and warning, and a one-line count of what was applied.
+ */
+export async function dryRunStack(server: TestApiServer, helm: string, cfg: StackConfig, r: RenderedStack): Promise<{ problems: string[]; summary: string }> {
+    const pem = realPem();
+    const firstParty = (kubeObjects(r.resources) as KubeObject[]).map((o) => withRealPem(o, pem));
+    const chartObjects = r.resources.filter((x) => x.type === CHART_TYPE)
+        .flatMap((chart) => helmTemplate(helm, chart, cfg, cfg.kubernetes.kubeVersion).objects) as KubeObject[];
+    const bundles = r.resources.filter((x) => x.type === "kubernetes:yaml/v2:ConfigFile").flatMap((x) => gatewayApiBundle(x.inputs.file));
+    const all = [...firstParty, ...chartObjects, ...bundles];
+    const isCrd = (o: KubeObject) => o.kind === "CustomResourceDefinition";
+    const crds = all.filter(isCrd);
+    const problems = await server.installCrds(crds);
+    const namespaces = all.filter((o) => o.kind === "Namespace");
+    for (const ns of namespaces) {
+        const res = await server.apply(ns, false);
+        if (res.status >= 300) problems.push(`${describeObject(ns)}: rejected (${res.status}): ${res.body?.message}`);
+    }
+    let dryRun = 0;
+    for (const o of all.filter((x) => !isCrd(x) && x.kind !== "Namespace")) {
+        if (!server.kindInfo(o)) {
+            problems.push(`${describeObject(o)}: ${o.apiVersion}/${o.kind} is not served (no CRD in the stack installs it)`);
+            continue;
+        }
+        const res = await server.apply(o, true);
+        dryRun++;
+        if (res.status >= 300) problems.push(`${describeObject(o)}: rejected (${res.status}): ${res.body?.message ?? JSON.stringify(res.body)}`);
+        for (const w of res.warnings) problems.push(`${describeObject(o)}: warning: ${w}`);
+    }
+    const count = (xs: KubeObject[]) => xs.filter((o) => !isCrd(o) && o.kind !== "Namespace").length;
+    return {
+        problems,
+        summary: `${crds.length} CRDs and ${namespaces.length} namespaces applied; ${dryRun} objects dry-run`
+            + ` (${count(firstParty)} first-party, ${count(chartObjects)} from charts, ${count(bundles)} from manifest bundles)`,
+    };
 }
