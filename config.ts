@@ -292,7 +292,7 @@ const redis = strict({
 }).default({});
 
 const edge = strict({
-    enabled: z.boolean().default(true).describe("NGINX Gateway Fabric, the Gateway and its routes"),
+    enabled: z.boolean().default(true).describe("NGINX Gateway Fabric, the Gateway and its routes; needs a host to serve (a service route, Grafana with monitoring, or edge.extraHosts)"),
     controllerReplicas: z.number().int().min(1).default(1)
         .describe("NGINX Gateway Fabric control-plane replicas (leader-elected; prod needs at least 2)"),
     controllerMaxReplicas: z.number().int().min(1).optional().describe("enable control-plane autoscaling up to this many replicas"),
@@ -417,7 +417,7 @@ export const stackConfigSchema = strict({
     quota,
     limitRange,
     secrets,
-    services: z.record(z.string(), service).default({}).describe("application services by name (DNS-1123 labels)"),
+    services: z.record(z.string(), service).default({}).describe("application services by name (DNS-1123 labels of at most 54 characters, 44 with a migration: the auto-named Deployment and Job add suffixes)"),
     postgres,
     redis,
     edge,

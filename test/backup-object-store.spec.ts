@@ -4,7 +4,7 @@
 //    servers (moto) on random loopback ports in temp dirs. Skips only when a tool is absent and CI is
 //    not "true".
 // 2. The Kubernetes wiring (backups.objectStore) rendered with the real stack files under mocks.
-import { findPgBin, hasBinary, sha256File, sleep, waitFor as waitUntil } from "./lib/tools";
+import { findPgBin, hasBinary, sha256File, sleep, waitFor as waitUntil, TOOL_TIMEOUT_MS } from "./lib/tools";
 import { freePort } from "./lib/ports";
 import { expect } from "chai";
 import { ChildProcess, spawn, spawnSync } from "child_process";
@@ -30,7 +30,7 @@ interface Run { status: number | null; stdout: string; stderr: string }
 
 
 function hasMoto(): boolean {
-    return spawnSync("python3", ["-c", "import moto.server, boto3"], { stdio: "ignore", timeout: 30_000 }).status === 0;
+    return spawnSync("python3", ["-c", "import moto.server, boto3"], { stdio: "ignore", timeout: TOOL_TIMEOUT_MS }).status === 0;
 }
 
 function requireTools(ctx: Mocha.Context, missing: string[]): void {
@@ -212,7 +212,7 @@ describe("backup scripts: S3-compatible object storage (real rclone, moto S3 ser
         const pwfile = path.join(pgDir, "pwfile");
         fs.writeFileSync(pwfile, `${PG_PASSWORD}\n`, { mode: 0o600 });
         if (ids.uid !== undefined) fs.chownSync(pwfile, ids.uid, ids.gid!);
-        const asServer = { ...ids, encoding: "utf8" as const, timeout: 60_000, cwd: pgDir };
+        const asServer = { ...ids, encoding: "utf8" as const, timeout: TOOL_TIMEOUT_MS, cwd: pgDir };
         const init = spawnSync(path.join(pgBin, "initdb"), ["-D", path.join(pgDir, "data"), "-U", "postgres", "--auth-local=trust",
             "--auth-host=scram-sha-256", `--pwfile=${pwfile}`, "-E", "UTF8", "--no-locale", "--no-sync"], asServer);
         if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
@@ -226,7 +226,7 @@ describe("backup scripts: S3-compatible object storage (real rclone, moto S3 ser
     after(async function () {
         if (pgStarted) {
             spawnSync(path.join(pgBin, "pg_ctl"), ["-D", path.join(pgDir, "data"), "-m", "immediate", "-w", "-t", "30", "stop"],
-                { stdio: "ignore", timeout: 40_000, cwd: pgDir, ...(process.getuid?.() === 0 ? { uid: fs.statSync(pgDir).uid, gid: fs.statSync(pgDir).gid } : {}) });
+                { stdio: "ignore", timeout: TOOL_TIMEOUT_MS, cwd: pgDir, ...(process.getuid?.() === 0 ? { uid: fs.statSync(pgDir).uid, gid: fs.statSync(pgDir).gid } : {}) });
         }
         if (redisProc && redisProc.exitCode === null) redisProc.kill("SIGKILL");
         await s3?.stop();
@@ -381,7 +381,7 @@ print("\\n".join(o["Key"] for o in s3.list_objects_v2(Bucket="${BUCKET}").get("C
         redisProc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", redisDir, "--save", "", "--appendonly", "no",
             "--requirepass", REDIS_PASSWORD], { stdio: "ignore" });
         const cli = (...args: string[]) => spawnSync("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args],
-            { env: { PATH: process.env.PATH, REDISCLI_AUTH: REDIS_PASSWORD }, encoding: "utf8", timeout: 10_000 });
+            { env: { PATH: process.env.PATH, REDISCLI_AUTH: REDIS_PASSWORD }, encoding: "utf8", timeout: TOOL_TIMEOUT_MS });
         await waitFor("redis-server", () => cli("PING").stdout.trim() === "PONG");
         for (let i = 0; i < 50; i++) expect(cli("SET", `key:${i}`, `value ${i} ✓`).stdout.trim()).to.equal("OK");
         const snapshots = path.join(work, "redis-backups");
@@ -397,7 +397,7 @@ print("\\n".join(o["Key"] for o in s3.list_objects_v2(Bucket="${BUCKET}").get("C
         expect(remoteFiles(`${PREFIX}/redis`, "redis")).to.deep.equal(local);
         const rdb = local.find((f) => f.endsWith(".rdb"))!;
         expect(r.stderr).to.include(`verified ${rdb} (md5 `);
-        const cat = spawnSync("rclone", ["-q", "cat", `target:${BUCKET}/${PREFIX}/redis/redis/${rdb}`], { env: rcloneEnv(), timeout: 30_000 });
+        const cat = spawnSync("rclone", ["-q", "cat", `target:${BUCKET}/${PREFIX}/redis/redis/${rdb}`], { env: rcloneEnv(), timeout: TOOL_TIMEOUT_MS });
         expect(cat.status).to.equal(0);
         expect(crypto.createHash("sha256").update(cat.stdout).digest("hex")).to.equal(sha256File(path.join(snapshots, "redis", rdb)));
         expect(cat.stdout.subarray(0, 5).toString()).to.equal("REDIS");

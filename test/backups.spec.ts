@@ -7,6 +7,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { TOOL_TIMEOUT_MS } from "./lib/tools";
 import { expect } from "chai";
 import * as yaml from "js-yaml";
 import { parseConfig, StackConfig } from "../config";
@@ -477,7 +478,7 @@ describe("backups: the documented one-command restore (kubectl)", () => {
         // What `kubectl create job --from=cronjob/postgres-restore-app` produces: a Job with the CronJob's job template.
         const job = { apiVersion: "batch/v1", kind: "Job", metadata: { name: "restore-app-1", namespace: "data" }, spec: template.spec.jobTemplate.spec };
         const out = spawnSync("kubectl", ["set", "env", "--local", "-f", "-", "-o", "yaml", "TARGET_DATABASE=app_restored", "FORCE=0"], {
-            input: yaml.dump(job), encoding: "utf8", env: { ...process.env, KUBECONFIG: "/nonexistent" }, timeout: 30000,
+            input: yaml.dump(job), encoding: "utf8", env: { ...process.env, KUBECONFIG: "/nonexistent" }, timeout: TOOL_TIMEOUT_MS,
         });
         expect(out.status, out.stderr).to.equal(0);
         const result = yaml.load(out.stdout) as any;

@@ -2,6 +2,7 @@
  * PostgreSQL (CloudNativePG): pure spec builders, the rendered stacks (operator chart, Cluster, Databases, roles,
  * Secrets, Pooler, monitors, NetworkPolicies) and the rendered server parameters against a real `postgres`.
  */
+import { TOOL_TIMEOUT_MS } from "./lib/tools";
 import { expect } from "chai";
 import { postRendererArgs } from "../lib/helm";
 import { spawnSync } from "child_process";
@@ -579,7 +580,7 @@ describe("postgres: rendered Cluster and client Secrets against a real server", 
     let started = false;
     // initdb refuses to run as root: run the server as the postgres (or nobody) user then.
     const ids: { uid?: number; gid?: number } = {};
-    const asServer = () => ({ ...ids, encoding: "utf8" as const, timeout: 60_000, cwd: root });
+    const asServer = () => ({ ...ids, encoding: "utf8" as const, timeout: TOOL_TIMEOUT_MS, cwd: root });
 
     before(function () {
         if (version === undefined || !hasBinary(bin("postgres")) || psql === "") {
@@ -600,7 +601,7 @@ describe("postgres: rendered Cluster and client Secrets against a real server", 
     });
 
     after(() => {
-        if (started) spawnSync(bin("pg_ctl"), ["-D", dataDir, "-m", "immediate", "-w", "-t", "30", "stop"], { ...ids, stdio: "ignore", timeout: 40_000, cwd: root });
+        if (started) spawnSync(bin("pg_ctl"), ["-D", dataDir, "-m", "immediate", "-w", "-t", "30", "stop"], { ...ids, stdio: "ignore", timeout: TOOL_TIMEOUT_MS, cwd: root });
         if (root) fs.rmSync(root, { recursive: true, force: true });
     });
 

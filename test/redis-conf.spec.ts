@@ -1,4 +1,4 @@
-import { hasBinary } from "./lib/tools";
+import { hasBinary, TOOL_TIMEOUT_MS } from "./lib/tools";
 import { expect } from "chai";
 import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
 import * as dns from "dns";
@@ -160,7 +160,7 @@ describe("redis start scripts (static)", () => {
         requireBinaries(this, ["bash"]);
         for (const script of [START_SERVER, START_SENTINEL]) {
             const result = spawnSync("bash", [script], {
-                encoding: "utf8", timeout: 10_000,
+                encoding: "utf8", timeout: TOOL_TIMEOUT_MS,
                 env: { PATH: process.env.PATH ?? "/usr/bin:/bin", REDIS_PASSWORD: "", INITIAL_PRIMARY_HOST: "x" },
             });
             expect(result.status, script).to.equal(1);
@@ -204,7 +204,7 @@ describe("redis start scripts (offline: stub CLI, `cat` as the server)", () => {
     /** Runs a script with `cat` as the server binary: its stdout is the runtime conf it would start with. */
     function run(script: string, env: Record<string, string>): string {
         const result = spawnSync("bash", [script], {
-            encoding: "utf8", timeout: 15_000,
+            encoding: "utf8", timeout: TOOL_TIMEOUT_MS,
             env: {
                 PATH: process.env.PATH ?? "/usr/bin:/bin", STUB_DIR: dir, CLI_BIN: path.join(dir, "cli"),
                 SERVER_BIN: "cat", SENTINEL_BIN: "cat", REDIS_PASSWORD: PASSWORD, QUERY_TIMEOUT_SECONDS: "2",
@@ -311,7 +311,7 @@ function cli(port: number, args: string[], password: string | null = PASSWORD): 
         env.REDISCLI_AUTH = password;
     }
     return new Promise((resolve) => {
-        execFile(CLI_BIN, ["-h", "127.0.0.1", "-p", String(port), ...args], { env, timeout: 3000, encoding: "utf8" },
+        execFile(CLI_BIN, ["-h", "127.0.0.1", "-p", String(port), ...args], { env, timeout: TOOL_TIMEOUT_MS, encoding: "utf8" },
             (_error, stdout, stderr) => resolve({ stdout: stdout.trim(), stderr: stderr.trim() }));
     });
 }

@@ -649,16 +649,21 @@ describe("schema validation of rendered objects (test/lib/schemas)", () => {
     });
 
     describe("speed", () => {
-        it("validates 1000 objects in well under 2 s once warm", async () => {
+        it("costs the same per object for 1000 objects as for 100 once warm (a ratio, not a wall-clock budget)", async () => {
             const sample = [...validBuiltins, ...validCustomResources];
-            const objects = Array.from({ length: 1000 }, (_, i) => structuredClone(sample[i % sample.length]));
+            const batch = (n: number) => Array.from({ length: n }, (_, i) => structuredClone(sample[i % sample.length]));
             await validateAgainstSchemas(sample); // warm-up: imports and schema compilation
-            const started = process.hrtime.bigint();
-            const violations = await validateAgainstSchemas(objects);
-            const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
-            console.log(`      1000 objects validated in ${elapsedMs.toFixed(0)} ms`);
-            expect(violations).to.deep.equal([]);
-            expect(elapsedMs).to.be.lessThan(2000);
+            const perObjectMs = async (n: number) => {
+                const objects = batch(n);
+                const started = process.hrtime.bigint();
+                expect(await validateAgainstSchemas(objects)).to.deep.equal([]);
+                return Number(process.hrtime.bigint() - started) / 1e6 / n;
+            };
+            // Fastest of three per size: a burst of load during one batch does not decide the ratio.
+            const fastest = async (n: number) => Math.min(await perObjectMs(n), await perObjectMs(n), await perObjectMs(n));
+            const [small, large] = [await fastest(100), await fastest(1000)];
+            console.log(`      ${small.toFixed(3)} ms per object at 100, ${large.toFixed(3)} ms at 1000`);
+            expect(large, "per-object cost at 1000 vs 100").to.be.below(small * 3);
         });
     });
 });

@@ -49,16 +49,16 @@ export function needSharedCharts(ctx: Mocha.Context): string {
  * Directory under the shared charts of a chart name at a pinned version. Istio: the charts at 1.31.0-rc.0, the
  * nearest tag there to the pinned 1.31.1 (shared/charts/README.md); their templates are the ones 1.31.1 ships.
  */
-const CHART_DIRS: Readonly<Record<string, string>> = {
-    "cloudnative-pg@0.29.0": "cloudnative-pg-0.29.0",
-    "plugin-barman-cloud@0.7.0": "plugin-barman-cloud-0.7.0",
-    "nginx-gateway-fabric@2.6.7": "nginx-gateway-fabric-2.6.7",
-    "kube-prometheus-stack@88.5.3": "kube-prometheus-stack-88.5.3",
-    "prometheus-operator-crds@31.0.1": "prometheus-operator-crds-31.0.1",
-    "cert-manager@v1.21.1": "cert-manager-v1.21.1",
-    "base@1.31.1": "istio-1.31.0-rc.0/base",
-    "istiod@1.31.1": "istio-1.31.0-rc.0/istiod",
-    "cni@1.31.1": "istio-1.31.0-rc.0/cni",
+const CHART_DIRS: Readonly<Record<string, readonly string[]>> = {
+    "cloudnative-pg@0.29.0": ["cloudnative-pg-0.29.0"],
+    "plugin-barman-cloud@0.7.0": ["plugin-barman-cloud-0.7.0"],
+    "nginx-gateway-fabric@2.6.7": ["nginx-gateway-fabric-2.6.7"],
+    "kube-prometheus-stack@88.5.3": ["kube-prometheus-stack-88.5.3"],
+    "prometheus-operator-crds@31.0.1": ["prometheus-operator-crds-31.0.1"],
+    "cert-manager@v1.21.1": ["cert-manager-v1.21.1"],
+    "base@1.31.1": ["istio-1.31.1/base", "istio-1.31.0-rc.0/base"],
+    "istiod@1.31.1": ["istio-1.31.1/istiod", "istio-1.31.0-rc.0/istiod"],
+    "cni@1.31.1": ["istio-1.31.1/cni", "istio-1.31.0-rc.0/cni"],
 };
 
 export const CHART_TYPE = "kubernetes:helm.sh/v4:Chart";
@@ -75,9 +75,10 @@ export function chartDirectory(inputs: Record<string, any>, chartsDir = sharedCh
     const ref: string = inputs.chart;
     if (fs.existsSync(ref)) return ref;
     const name = ref.replace(/\/+$/, "").split("/").pop()!;
-    const dir = CHART_DIRS[`${name}@${inputs.version}`];
-    if (!dir) throw new Error(`no unpacked chart for ${ref}@${inputs.version} under ${chartsDir}: add it to CHART_DIRS (and to shared/charts)`);
-    return path.join(chartsDir, dir);
+    const candidates = (CHART_DIRS[`${name}@${inputs.version}`] ?? []).map((d) => path.join(chartsDir, d));
+    const dir = candidates.find((d) => fs.existsSync(d));
+    if (!dir) throw new Error(`no unpacked chart for ${ref}@${inputs.version} under ${chartsDir} (looked for ${candidates.join(", ") || "nothing: add it to CHART_DIRS"})`);
+    return dir;
 }
 
 export interface ChartObject {
@@ -103,7 +104,9 @@ export interface RenderedChart {
 /** Dependencies of an unpacked chart that are missing from its charts/ directory, with their conditions. */
 function missingDependencies(dir: string): { name: string; version: string; condition?: string }[] {
     const chartYaml = yaml.load(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as { dependencies?: { name: string; version: string; condition?: string }[] };
-    return (chartYaml.dependencies ?? []).filter((d) => !fs.existsSync(path.join(dir, "charts", d.name)));
+    // Unpacked (charts/<name>/) or, as `helm pull --untar` leaves them, packaged (charts/<name>-<version>.tgz).
+    const present = fs.existsSync(path.join(dir, "charts")) ? fs.readdirSync(path.join(dir, "charts")) : [];
+    return (chartYaml.dependencies ?? []).filter((d) => !present.some((f) => f === d.name || (f.startsWith(`${d.name}-`) && f.endsWith(".tgz"))));
 }
 
 /** `values` with each dotted `condition` set to false. */

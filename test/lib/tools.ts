@@ -21,10 +21,24 @@ export function needTool(ctx: Mocha.Context, name: string, debianPackage: string
     ctx.skip();
 }
 
-/** Runs a tool (30 s bound); `output` is stdout followed by stderr. */
+/**
+ * Bound on one run of a real tool: a guard against a hang, not a speed budget, so generous enough that a busy
+ * host never reaches it (promtool was once killed at 30 s on a loaded machine).
+ */
+export const TOOL_TIMEOUT_MS = 600_000;
+
+/** Why a spawned tool failed to finish, saying so plainly when the bound killed it. */
+export function spawnProblem(tool: string, r: { error?: Error; signal?: NodeJS.Signals | null }): string | undefined {
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT") return `${tool}: timed out after ${TOOL_TIMEOUT_MS / 1000} s (a hang, not slowness)`;
+    if (r.error) return `${tool}: ${r.error.message}`;
+    return r.signal ? `${tool}: killed by ${r.signal}` : undefined;
+}
+
+/** Runs a tool; `output` is stdout followed by stderr (and a plain note when it timed out). */
 export function run(tool: string, args: string[], cwd?: string): { status: number; output: string; stdout: string } {
-    const r = spawnSync(tool, args, { cwd, encoding: "utf8", timeout: 30_000 });
-    return { status: r.status ?? -1, output: `${r.stdout ?? ""}${r.stderr ?? ""}`, stdout: r.stdout ?? "" };
+    const r = spawnSync(tool, args, { cwd, encoding: "utf8", timeout: TOOL_TIMEOUT_MS });
+    const problem = spawnProblem(tool, r);
+    return { status: r.status ?? -1, output: `${r.stdout ?? ""}${r.stderr ?? ""}${problem ? `\n${problem}` : ""}`, stdout: r.stdout ?? "" };
 }
 
 /** Whether a command is on PATH. */
