@@ -7,8 +7,7 @@
 import { expect } from "chai";
 import { parseConfig } from "../config";
 import { generatedConfig } from "../scripts/bench";
-import { needBuiltTool, needSharedCharts } from "./lib/charts";
-import { dryRunStack, KubeObject, TestApiServer } from "./lib/apiserver";
+import { dryRunStack, KubeObject, useTestApiServer } from "./lib/apiserver";
 import { readStackConfig, renderStack, STACKS } from "./lib/harness";
 
 interface StackCase {
@@ -24,25 +23,13 @@ const CASES: StackCase[] = [
 
 describe("real API server: every object of every stack passes a server-side dry-run", function () {
     this.timeout(1_800_000);
-    let server: TestApiServer | undefined;
-    let helm: string;
-
-    before(async function () {
-        needSharedCharts(this);
-        helm = needBuiltTool(this, "helm");
-        const etcd = needBuiltTool(this, "etcd");
-        const apiserver = needBuiltTool(this, "kube-apiserver");
-        server = await TestApiServer.start({ etcd, apiserver });
-    });
-    after(async () => {
-        await server?.stop();
-    });
+    const tools = useTestApiServer();
 
     for (const c of CASES) {
         it(`${c.name}: namespaces and CRDs installed, then every other object accepted without warnings`, async () => {
             const raw = c.raw();
             const r = await renderStack(c.name, { rawConfig: raw });
-            const { problems, summary } = await dryRunStack(server!, helm, parseConfig(raw), r);
+            const { problems, summary } = await dryRunStack(tools().server, tools().helm, parseConfig(raw), r);
             console.log(`      ${c.name}: ${summary}`);
             expect(problems, problems.join("\n")).to.deep.equal([]);
         });
@@ -53,14 +40,14 @@ describe("real API server: every object of every stack passes a server-side dry-
             apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "Bad_Name", namespace: "default" },
             spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "c" } }, spec: { containers: [{ name: "x", image: "x" }] } } },
         };
-        const res = await server!.apply(bad, true);
+        const res = await tools().server.apply(bad, true);
         expect(res.status).to.equal(422);
         expect(res.body.message).to.match(/Bad_Name|selector/);
     });
 
     it("reports Pod Security warnings on pod templates in a namespace that warns on restricted", async () => {
-        await server!.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "psa-probe", labels: { "pod-security.kubernetes.io/warn": "restricted" } } }, false);
-        const res = await server!.apply({
+        await tools().server.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "psa-probe", labels: { "pod-security.kubernetes.io/warn": "restricted" } } }, false);
+        const res = await tools().server.apply({
             apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "root", namespace: "psa-probe" },
             spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "x", image: "x:1" }] } } },
         }, true);

@@ -10,8 +10,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { parseConfig } from "../config";
 import { formatViolations, loadPackConfig, runPack } from "../policy/test/pack-runner";
-import { dryRunStack, TestApiServer } from "./lib/apiserver";
-import { asRecorded, CHART_TYPE, helmTemplate, needBuiltTool, needSharedCharts } from "./lib/charts";
+import { dryRunStack, useTestApiServer } from "./lib/apiserver";
+import { asRecorded, CHART_TYPE, helmTemplate } from "./lib/charts";
 import { readStackConfig, renderStack } from "./lib/harness";
 
 type Raw = Record<string, unknown>;
@@ -87,17 +87,7 @@ const REGRESSIONS: { readonly title: string; readonly raw: () => Raw }[] = [
 
 describe("property: every accepted config renders objects the API server and the pack accept", function () {
     this.timeout(1_800_000);
-    let server: TestApiServer | undefined;
-    let helm: string;
-
-    before(async function () {
-        needSharedCharts(this);
-        helm = needBuiltTool(this, "helm");
-        server = await TestApiServer.start({ etcd: needBuiltTool(this, "etcd"), apiserver: needBuiltTool(this, "kube-apiserver") });
-    });
-    after(async () => {
-        await server?.stop();
-    });
+    const tools = useTestApiServer();
 
     /** The property for one config: returns what is wrong, or [] */
     async function judge(raw: Raw): Promise<string[]> {
@@ -123,9 +113,9 @@ describe("property: every accepted config renders objects the API server and the
         }
         if (!accepted) return ["rejected by parseConfig but the program rendered it"];
         const cfg = parseConfig(raw);
-        const { problems } = await dryRunStack(server!, helm, cfg, rendered);
+        const { problems } = await dryRunStack(tools().server, tools().helm, cfg, rendered);
         const chartObjects = rendered.resources.filter((x) => x.type === CHART_TYPE).flatMap((c) => {
-            const out = helmTemplate(helm, c, cfg, cfg.kubernetes.kubeVersion);
+            const out = helmTemplate(tools().helm, c, cfg, cfg.kubernetes.kubeVersion);
             return out.objects.map((o) => asRecorded(out, o));
         });
         const stackName = cfg.environment;

@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import type { StackConfig } from "../../config";
-import { CHART_TYPE, helmTemplate } from "./charts";
+import { CHART_TYPE, helmTemplate, needBuiltTool, needSharedCharts } from "./charts";
 import { kubeObjects, RenderedStack } from "./harness";
 import { freePorts } from "./ports";
 import { resolveCrdsDir } from "./schemas";
@@ -304,4 +304,21 @@ export async function dryRunStack(server: TestApiServer, helm: string, cfg: Stac
         summary: `${crds.length} CRDs and ${namespaces.length} namespaces applied; ${dryRun} objects dry-run`
             + ` (${count(firstParty)} first-party, ${count(chartObjects)} from charts, ${count(bundles)} from manifest bundles)`,
     };
+}
+
+/**
+ * Inside a `describe`: starts a server in `before` (after the shared charts and built tools are found; skipped
+ * locally and required in CI when they are missing) and stops it in `after`. Returns an accessor for the tests.
+ */
+export function useTestApiServer(): () => { server: TestApiServer; helm: string } {
+    let started: { server: TestApiServer; helm: string } | undefined;
+    before(async function () {
+        needSharedCharts(this);
+        const helm = needBuiltTool(this, "helm");
+        started = { server: await TestApiServer.start({ etcd: needBuiltTool(this, "etcd"), apiserver: needBuiltTool(this, "kube-apiserver") }), helm };
+    });
+    after(async () => {
+        await started?.server.stop();
+    });
+    return () => started!;
 }
