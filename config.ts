@@ -15,6 +15,7 @@ import { PROMETHEUS_DEFAULT_RESOURCES } from "./lib/monitoring/defaults";
 import { cronMaxIntervalSeconds } from "./lib/monitoring/alert-rules";
 import { BACKUP_JOB_RESOURCES } from "./lib/backups/defaults";
 import { DATABASE_SECRET_ENV, REDIS_SECRET_ENV } from "./lib/topology";
+import { writableVolumeName } from "./lib/pod-security";
 
 export const CONFIG_NAMESPACE = "stackwright";
 
@@ -24,14 +25,18 @@ export const CONFIG_NAMESPACE = "stackwright";
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const PORT_NAME = /^(?=.{1,15}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** IANA service name (RFC 6335), as Kubernetes checks port names: 1-15 characters, a letter, no "--". */
+const PORT_NAME = /^(?=.{1,15}$)(?=.*[a-z])(?!.*--)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** An HTTP path: starts with "/", no whitespace or control characters (they would reach probes, routes, Envoy). */
+const HTTP_PATH = /^\/[^\s\p{Cc}]*$/u;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** registry/repo[:tag][@sha256:digest]; the tag or digest is checked separately. */
 const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
 const dnsLabel = z.string().regex(DNS_LABEL, "must be a DNS-1123 label (lower-case letters, digits and '-', starting with a letter, at most 63 characters)");
 const dnsName = z.string().regex(DNS_SUBDOMAIN, "must be a DNS name (lower-case letters, digits, '-' and '.', e.g. \"example.com\")");
-const portName = z.string().regex(PORT_NAME, "must be an IANA service name (lower-case letters, digits and '-', at most 15 characters)");
+const portName = z.string().regex(PORT_NAME, "must be an IANA service name (lower-case letters, digits and '-', at most 15 characters, at least one letter, no \"--\")");
+const httpPath = z.string().regex(HTTP_PATH, "must be an HTTP path starting with '/' without spaces or control characters (e.g. \"/healthz\")");
 const quantity = z.string().refine(isQuantity, { message: "is not a Kubernetes quantity (e.g. \"500m\", \"2\", \"512Mi\")" });
 const cpu = quantity.describe("CPU quantity, e.g. \"500m\"");
 const memory = quantity.describe("memory quantity, e.g. \"512Mi\"");
@@ -39,7 +44,7 @@ const positiveInt = z.number().int().positive();
 const percent = z.number().int().min(1).max(100);
 /** Highest volume-use warning: the critical PVC alert is fixed at 95 % and must stay above the warning. */
 export const PVC_WARNING_MAX_PERCENT = 94;
-const absolutePath = z.string().regex(/^\/[^\0]*$/, "must be an absolute path, e.g. \"/var/cache\"");
+const absolutePath = z.string().regex(/^\/[^\s\p{Cc}]*$/u, "must be an absolute path without spaces or control characters, e.g. \"/var/cache\"");
 
 /** A container image pinned by tag or digest; "latest" and untagged references are rejected. */
 export function imageProblem(image: string): string | undefined {
@@ -55,6 +60,19 @@ const image = z.string().superRefine((value, ctx) => {
     const problem = imageProblem(value);
     if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
 }).describe("container image pinned by tag or digest");
+
+/** Whether the IANA time-zone database (Node's ICU copy of it) knows the zone, as the CronJob controller must. */
+function timeZoneExists(zone: string): boolean {
+    try {
+        new Intl.DateTimeFormat("en", { timeZone: zone });
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/** Namespaces a stack must never take over (Kubernetes' own). */
+export const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
 
 function strict<T extends z.ZodRawShape>(shape: T) {
     return z.object(shape).strict();
@@ -145,7 +163,7 @@ const secrets = strict({
 
 const httpProbe = strict({
     type: z.enum(["http", "tcp", "exec"]).default("http").describe("probe handler"),
-    path: z.string().regex(/^\//, "must start with '/'").optional().describe("HTTP path (http probes)"),
+    path: httpPath.optional().describe("HTTP path (http probes)"),
     port: z.union([portName, z.number().int().min(1).max(65535)]).optional().describe("port name or number; default: the first port"),
     command: z.array(z.string()).min(1).optional().describe("command (exec probes)"),
     initialDelaySeconds: z.number().int().min(0).optional().describe("seconds before the first probe (liveness default 30, readiness 5, startup 0)"),
@@ -157,7 +175,7 @@ export type ProbeConfig = z.infer<typeof httpProbe>;
 
 const route = strict({
     host: z.string().min(1).describe("host label under the stack domain (\"api\") or a full host name inside it"),
-    pathPrefix: z.string().regex(/^\//, "must start with '/'").default("/").describe("path prefix routed to the service"),
+    pathPrefix: httpPath.default("/").describe("path prefix routed to the service"),
     port: portName.optional().describe("service port name; default: the first port"),
     timeoutSeconds: positiveInt.default(30).describe("request timeout at the edge"),
     websocket: z.boolean().default(false).describe("long-lived upgraded connections (websocket): no request timeout"),
@@ -201,7 +219,7 @@ const service = strict({
     kubernetesApiAccess: z.boolean().default(false).describe("mount the ServiceAccount token (only for services calling the Kubernetes API)"),
     metrics: strict({
         port: portName.describe("name of the port serving metrics"),
-        path: z.string().regex(/^\//).default("/metrics").describe("metrics path"),
+        path: httpPath.default("/metrics").describe("metrics path"),
         intervalSeconds: positiveInt.default(30).describe("scrape interval"),
     }).optional().describe("Prometheus scrape endpoint (ServiceMonitor)"),
     calls: z.array(dnsLabel).default([]).describe("services this service calls (NetworkPolicy egress/ingress and mesh authorization)"),
@@ -224,7 +242,7 @@ const service = strict({
         retryPerTryTimeoutSeconds: positiveInt.default(5).describe("timeout of each try"),
         retryOn: z.string().regex(/^[a-z0-9-]+(,[a-z0-9-]+)*$/, "must be a comma-separated list of Envoy retry conditions, e.g. \"5xx,reset\"")
             .default("5xx,reset,connect-failure,refused-stream").describe("Envoy retry conditions"),
-        retryPathPrefix: z.string().regex(/^\//).optional().describe("retries only for this path prefix (e.g. /api/v1/); default all paths"),
+        retryPathPrefix: httpPath.optional().describe("retries only for this path prefix (e.g. /api/v1/); default all paths"),
         maxConnections: positiveInt.default(100).describe("connection pool: TCP connections per caller proxy (DestinationRule)"),
         http1MaxPendingRequests: positiveInt.default(100).describe("connection pool: queued HTTP requests"),
         http2MaxRequests: positiveInt.default(1000).describe("connection pool: concurrent HTTP/2 requests"),
@@ -259,7 +277,7 @@ const postgres = strict({
     }).default({}),
     objectStore: strict({
         destinationPath: z.string().regex(/^s3:\/\/\S+$/, "must be an s3:// URL").describe("bucket and prefix, e.g. s3://backups/stackwright-prod"),
-        endpointUrl: z.string().regex(/^https?:\/\/\S+$/).optional().describe("S3-compatible endpoint (MinIO, Ceph, ...); unset for AWS S3"),
+        endpointUrl: z.string().regex(/^https?:\/\/\S+$/, "must be an http(s) URL, e.g. \"http://minio.storage.svc:9000\"").optional().describe("S3-compatible endpoint (MinIO, Ceph, ...); unset for AWS S3"),
         accessKeyId: z.string().min(1).describe("secret config value"),
         secretAccessKey: z.string().min(1).describe("secret config value"),
         region: z.string().optional().describe("bucket region"),
@@ -306,7 +324,7 @@ const edge = strict({
     tls: z.enum(["generated-ca", "acme"]).default("generated-ca").describe("server certificates: generated CA, or cert-manager ACME (Let's Encrypt)"),
     acme: strict({
         email: z.string().email().describe("ACME account e-mail (expiry notices)"),
-        server: z.string().regex(/^https:\/\/\S+$/).default("https://acme-v02.api.letsencrypt.org/directory")
+        server: z.string().regex(/^https:\/\/\S+$/, "must be an https URL of an ACME directory").default("https://acme-v02.api.letsencrypt.org/directory")
             .describe("ACME directory URL (use the Let's Encrypt staging URL while testing)"),
     }).optional(),
     certManagerIssuer: z.enum(["acme", "generated-ca"]).default("acme")
@@ -378,7 +396,8 @@ const backups = strict({
     postgresSchedule: z.string().default("0 2 * * *").describe("logical backup (pg_dump of every database) schedule, five-field cron in backups.timeZone"),
     redisSchedule: z.string().default("30 2 * * *").describe("Redis RDB snapshot schedule, five-field cron"),
     verifySchedule: z.string().default("0 4 * * 0").describe("weekly restore verification (restores the newest dumps into scratch databases), five-field cron"),
-    timeZone: z.string().regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, "must be an IANA time zone such as \"Etc/UTC\" or \"Europe/Berlin\"").default("Etc/UTC")
+    timeZone: z.string().regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, "must be an IANA time zone such as \"Etc/UTC\" or \"Europe/Berlin\"")
+        .refine(timeZoneExists, "is not a time zone of the IANA database (e.g. \"Etc/UTC\", \"Europe/Berlin\")").default("Etc/UTC")
         .describe("IANA time zone the backup schedules are read in (CronJob timeZone)"),
     retentionDaily: z.number().int().min(1).default(7).describe("GFS retention: newest backup of each of this many days"),
     retentionWeekly: z.number().int().min(0).default(4).describe("GFS retention: newest backup of each of this many ISO weeks"),
@@ -478,6 +497,19 @@ function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
     for (const [name, svc] of Object.entries(cfg.services)) {
         const at = (...path: (string | number)[]) => ["services", name, ...path];
         const envDefaults = environmentDefaults(cfg.environment);
+
+        // Each writable path becomes an emptyDir volume named after it: two spellings of one directory ("/data",
+        // "/data/") or paths that slug alike ("/var/cache", "/var-cache") would collide in the pod spec.
+        const volumeOwner = new Map<string, string>([[writableVolumeName("/tmp"), "/tmp"]]);
+        svc.writablePaths.forEach((p, i) => {
+            const volume = writableVolumeName(p);
+            const other = volumeOwner.get(volume);
+            if (other !== undefined && other !== p) {
+                problems.push({ path: at("writablePaths", i), message: `"${p}" would share the volume "${volume}" with "${other}"${other === "/tmp" ? " (always mounted)" : ""}: list each directory once, in one spelling` });
+            } else {
+                volumeOwner.set(volume, p);
+            }
+        });
 
         const portNames = svc.ports.map((p) => p.name);
         const portNumbers = svc.ports.map((p) => p.containerPort);
@@ -607,6 +639,19 @@ function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
         for (const [request, limit] of [["proxyRequestsCpu", "proxyLimitsCpu"], ["proxyRequestsMemory", "proxyLimitsMemory"]] as const) {
             if (parseQuantity(cfg.mesh[request]) > parseQuantity(cfg.mesh[limit])) {
                 problems.push({ path: ["mesh", request], message: `"${cfg.mesh[request]}" exceeds mesh.${limit} "${cfg.mesh[limit]}" (allowed: at most the limit)` });
+            }
+        }
+    }
+    if (parsed("namespaces")) {
+        // Each part of the stack has its namespace, with its own Pod Security level, quota and NetworkPolicies.
+        const owner = new Map<string, string>();
+        for (const [key, ns] of Object.entries(cfg.namespaces)) {
+            if ((RESERVED_NAMESPACES as readonly string[]).includes(ns)) {
+                problems.push({ path: ["namespaces", key], message: `"${ns}" belongs to Kubernetes (not allowed: ${RESERVED_NAMESPACES.join(", ")})` });
+            } else if (owner.has(ns)) {
+                problems.push({ path: ["namespaces", key], message: `"${ns}" is already namespaces.${owner.get(ns)} (each part of the stack needs a namespace of its own)` });
+            } else {
+                owner.set(ns, key);
             }
         }
     }
