@@ -71,6 +71,9 @@ function timeZoneExists(zone: string): boolean {
     }
 }
 
+/** Env var names that say they hold a credential (DB_PASSWORD, JWT_SECRET, GITHUB_TOKEN, STRIPE_API_KEY, ...). */
+const CREDENTIAL_ENV_NAME = /(^|_)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)$/i;
+
 /** Namespaces a stack must never take over (Kubernetes' own). */
 export const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
 
@@ -257,7 +260,7 @@ export type ServiceConfig = z.infer<typeof service>;
 
 const postgres = strict({
     enabled: z.boolean().default(true).describe("PostgreSQL (CloudNativePG operator and Cluster)"),
-    instances: z.number().int().min(1).max(9).default(1).describe("PostgreSQL instances (1 primary + replicas)"),
+    instances: z.number().int().min(1).max(9).optional().describe("PostgreSQL instances (1 primary + replicas); default per environment: dev 1, staging 2, prod 3"),
     imageName: image.default("ghcr.io/cloudnative-pg/postgresql:18.4-standard-trixie")
         .describe("CloudNativePG operand image (\"standard\": no in-image Barman, the Barman Cloud plugin brings its own); also used by backup jobs (matching client version)"),
     storageSize: quantity.default("10Gi").describe("data volume per instance"),
@@ -497,6 +500,13 @@ function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
     for (const [name, svc] of Object.entries(cfg.services)) {
         const at = (...path: (string | number)[]) => ["services", name, ...path];
         const envDefaults = environmentDefaults(cfg.environment);
+
+        // A plain env value lands in a ConfigMap and in the stack file in clear text; credentials go by reference.
+        for (const key of Object.keys(svc.env)) {
+            if (CREDENTIAL_ENV_NAME.test(key)) {
+                problems.push({ path: at("env", key), message: `"${key}" names a credential, and plain env values are stored in clear text (ConfigMap, stack file): deliver it from a Secret with services.${name}.secretEnv instead` });
+            }
+        }
 
         // Each writable path becomes an emptyDir volume named after it: two spellings of one directory ("/data",
         // "/data/") or paths that slug alike ("/var/cache", "/var-cache") would collide in the pod spec.

@@ -1,7 +1,9 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseConfig } from "../config";
+import { postgresArgs } from "../lib/postgres/args";
 import { readStackConfig, REPO_ROOT, renderStack, RenderOptions, STACKS } from "./lib/harness";
 
 type Mutation = (c: any) => void;
@@ -42,6 +44,8 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
     { title: "route prefix with a tab", mutate: (c) => { c.services.frontend.routes[0].pathPrefix = "/a\tb"; }, expected: "stackwright:services.frontend.routes[0].pathPrefix: \"/a\\tb\" must be an HTTP path starting with '/'" },
     { title: "retry prefix with a space", mutate: (c) => { c.services.backend.mesh.retryPathPrefix = "/api v1/"; }, expected: "stackwright:services.backend.mesh.retryPathPrefix: \"/api v1/\" must be an HTTP path starting with '/'" },
     { title: "writable path with a space", mutate: (c) => { c.services.backend.writablePaths = ["/var/my cache"]; }, expected: "stackwright:services.backend.writablePaths[0]: \"/var/my cache\" must be an absolute path without spaces or control characters" },
+    { title: "a credential as a plain env value (the value never printed)", mutate: (c) => { c.services.backend.env.STRIPE_API_KEY = "sk_live_do-not-print"; }, expected: "stackwright:services.backend.env.STRIPE_API_KEY: \"STRIPE_API_KEY\" names a credential, and plain env values are stored in clear text (ConfigMap, stack file): deliver it from a Secret with services.backend.secretEnv instead" },
+    { title: "a password as a plain env value", mutate: (c) => { c.services.frontend.env = { DB_PASSWORD: "hunter2" }; }, expected: "stackwright:services.frontend.env.DB_PASSWORD: \"DB_PASSWORD\" names a credential" },
     { title: "one directory in two spellings", mutate: (c) => { c.services.backend.writablePaths = ["/data", "/data/"]; }, expected: "stackwright:services.backend.writablePaths[1]: \"/data/\" would share the volume \"writable-data\" with \"/data\": list each directory once, in one spelling" },
     { title: "a writable path that is /tmp again", mutate: (c) => { c.services.backend.writablePaths = ["/tmp/"]; }, expected: "stackwright:services.backend.writablePaths[0]: \"/tmp/\" would share the volume \"writable-tmp\" with \"/tmp\" (always mounted)" },
     { title: "port name without a letter", mutate: (c) => { c.services.backend.ports[0].name = "8080"; }, expected: "stackwright:services.backend.ports[0].name: \"8080\" must be an IANA service name (lower-case letters, digits and '-', at most 15 characters, at least one letter, no \"--\")" },
@@ -87,6 +91,9 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
     },
 ];
 
+/** Every credential postgresArgs may ask for (the values do not matter to what is resolved). */
+const fakeCredentials = () => new Proxy({}, { get: () => pulumi.output("x") }) as Record<string, pulumi.Output<string>>;
+
 function mutated(stack: string, mutate: Mutation): Record<string, unknown> {
     const config = JSON.parse(JSON.stringify(readStackConfig(stack)));
     mutate(config);
@@ -106,6 +113,10 @@ describe("config: stack files", () => {
         expect(dev.postgres.instances).to.equal(1);
         expect(staging.postgres.instances).to.equal(2);
         expect(prod.postgres.instances).to.equal(3);
+        // Unset, the environment decides (README: 1 / 2 / 3), not a single default for all.
+        const withoutInstances = (stack: string) => mutated(stack, (c) => { delete c.postgres.instances; });
+        expect(Object.fromEntries(STACKS.map((s) => [s, postgresArgs(parseConfig(withoutInstances(s)), { credentials: fakeCredentials() }).instances])))
+            .to.deep.equal({ dev: 1, staging: 2, prod: 3 });
         expect(dev.redis.mode).to.equal("standalone");
         expect(prod.redis.mode).to.equal("sentinel");
         expect(prod.services.backend.resources).to.deep.equal({ requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2000m", memory: "4Gi" } });

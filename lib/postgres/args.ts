@@ -38,6 +38,9 @@ export interface PostgresWiring {
     readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
+/** PostgreSQL instances when `postgres.instances` is unset: a primary alone in dev, HA from staging on. */
+export const POSTGRES_INSTANCE_DEFAULTS = { dev: 1, staging: 2, prod: 3 } as const;
+
 export function postgresArgs(cfg: StackConfig, wiring: PostgresWiring): PostgresArgs {
     const pg = cfg.postgres;
     const roles = databaseRoles(cfg);
@@ -59,7 +62,7 @@ export function postgresArgs(cfg: StackConfig, wiring: PostgresWiring): Postgres
         operatorChart: pg.operatorChart,
         operatorReplicas: pg.operatorReplicas ?? operatorReplicaDefault(cfg.environment),
         operatorResources: OPERATOR_RESOURCES,
-        instances: pg.instances,
+        instances: pg.instances ?? POSTGRES_INSTANCE_DEFAULTS[cfg.environment],
         imageName: pg.imageName,
         storageSize: pg.storageSize,
         walStorageSize: pg.walStorageSize,
