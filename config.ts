@@ -522,10 +522,12 @@ function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
         });
 
         const portNames = svc.ports.map((p) => p.name);
+        // As in Kubernetes, one number may serve two protocols (DNS: 53/TCP and 53/UDP), never one protocol twice.
+        const portKeys = svc.ports.map((p) => `${p.containerPort}/${p.protocol}`);
         const portNumbers = svc.ports.map((p) => p.containerPort);
         svc.ports.forEach((p, i) => {
             if (portNames.indexOf(p.name) !== i) problems.push({ path: at("ports", i, "name"), message: `duplicate port name "${p.name}"` });
-            if (portNumbers.indexOf(p.containerPort) !== i) problems.push({ path: at("ports", i, "containerPort"), message: `duplicate container port ${p.containerPort}` });
+            if (portKeys.indexOf(portKeys[i]) !== i) problems.push({ path: at("ports", i, "containerPort"), message: `duplicate container port ${portKeys[i]}` });
         });
         const exposes = (port: string | number | undefined) => port === undefined
             ? svc.ports.length > 0

@@ -83,6 +83,21 @@ const REGRESSIONS: { readonly title: string; readonly raw: () => Raw }[] = [
         title: "dev with the mesh on (seed 20261207)",
         raw: () => ({ ...readStackConfig("dev"), mesh: { ...(readStackConfig("dev").mesh as object), enabled: true } }),
     },
+    {
+        // Allowed as in Kubernetes since issue 14: one port number for TCP and UDP (a DNS-like service).
+        title: "one port number for TCP and UDP",
+        raw: () => {
+            const base = readStackConfig("staging");
+            const services = base.services as Record<string, any>;
+            return {
+                ...base,
+                services: {
+                    ...services,
+                    worker: { ...services.worker, ports: [...services.worker.ports, { name: "dns", containerPort: 53, protocol: "UDP" }, { name: "dns-tcp", containerPort: 53, protocol: "TCP" }] },
+                },
+            };
+        },
+    },
 ];
 
 describe("property: every accepted config renders objects the API server and the pack accept", function () {
