@@ -37,9 +37,14 @@ const dnsLabel = z.string().regex(DNS_LABEL, "must be a DNS-1123 label (lower-ca
 const dnsName = z.string().regex(DNS_SUBDOMAIN, "must be a DNS name (lower-case letters, digits, '-' and '.', e.g. \"example.com\")");
 const portName = z.string().regex(PORT_NAME, "must be an IANA service name (lower-case letters, digits and '-', at most 15 characters, at least one letter, no \"--\")");
 const httpPath = z.string().regex(HTTP_PATH, "must be an HTTP path starting with '/' without spaces or control characters (e.g. \"/healthz\")");
-const quantity = z.string().refine(isQuantity, { message: "is not a Kubernetes quantity (e.g. \"500m\", \"2\", \"512Mi\")" });
-const cpu = quantity.describe("CPU quantity, e.g. \"500m\"");
-const memory = quantity.describe("memory quantity, e.g. \"512Mi\"");
+const quantity = z.string()
+    .refine(isQuantity, { message: "is not a Kubernetes quantity (e.g. \"500m\", \"2\", \"512Mi\")" })
+    .refine((v) => !v.startsWith("-"), { message: "must not be negative (Kubernetes rejects negative quantities)" });
+/** Bytes: "128m" is a valid quantity but means 0.128 bytes, always a slip for "128Mi". */
+const bytes = quantity.refine((v) => !/^\+?[\d.]+m$/.test(v), { message: "is in milli-units (\"128m\" is 0.128 bytes): use Mi or Gi, e.g. \"128Mi\"" });
+/** CPU as Kubernetes takes it: a quantity ("500m") or a plain number of cores (0.5), kept as a quantity string. */
+const cpu = z.union([quantity, z.number().nonnegative().transform((n) => String(n))]).describe("CPU quantity or cores, e.g. \"500m\" or 0.5");
+const memory = bytes.describe("memory quantity, e.g. \"512Mi\"");
 const positiveInt = z.number().int().positive();
 const percent = z.number().int().min(1).max(100);
 /** Highest volume-use warning: the critical PVC alert is fixed at 95 % and must stay above the warning. */
@@ -96,7 +101,7 @@ const manifestSource = (defaultUrl: string) => strict({
 }).default({});
 
 const resourceList = (required: boolean) => {
-    const shape = { cpu, memory, ephemeralStorage: quantity.optional().describe("ephemeral storage quantity, e.g. \"1Gi\"") };
+    const shape = { cpu, memory, ephemeralStorage: bytes.optional().describe("ephemeral storage quantity, e.g. \"1Gi\"") };
     return required ? strict(shape) : strict(shape).partial();
 };
 const resources = strict({
@@ -263,8 +268,8 @@ const postgres = strict({
     instances: z.number().int().min(1).max(9).optional().describe("PostgreSQL instances (1 primary + replicas); default per environment: dev 1, staging 2, prod 3"),
     imageName: image.default("ghcr.io/cloudnative-pg/postgresql:18.4-standard-trixie")
         .describe("CloudNativePG operand image (\"standard\": no in-image Barman, the Barman Cloud plugin brings its own); also used by backup jobs (matching client version)"),
-    storageSize: quantity.default("10Gi").describe("data volume per instance"),
-    walStorageSize: quantity.optional().describe("separate WAL volume"),
+    storageSize: bytes.default("10Gi").describe("data volume per instance"),
+    walStorageSize: bytes.optional().describe("separate WAL volume"),
     storageClass: dnsName.optional().describe("default: top-level storageClass, else the environment default"),
     resources: resources.optional().describe("PostgreSQL container; defaults per environment (prod: 500m/1Gi requests, 2000m/4Gi limits)"),
     appDatabase: dnsLabel.default("app").describe("bootstrap database (owner of the same name)"),
@@ -304,9 +309,9 @@ const redis = strict({
     replicas: z.number().int().min(1).max(9).default(3).describe("data nodes in sentinel mode (1 primary + replicas)"),
     sentinels: z.number().int().min(3).max(9).default(3).describe("Sentinel pods in sentinel mode (quorum: a majority)"),
     masterName: dnsLabel.default("primary").describe("Sentinel master name given to clients"),
-    storageSize: quantity.default("2Gi").describe("data volume per node (AOF + RDB)"),
+    storageSize: bytes.default("2Gi").describe("data volume per node (AOF + RDB)"),
     storageClass: dnsName.optional().describe("default: top-level storageClass, else the environment default"),
-    maxmemory: quantity.optional().describe("default: 75% of the memory limit"),
+    maxmemory: bytes.optional().describe("default: 75% of the memory limit"),
     maxmemoryPolicy: z.enum(["noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu"]).default("noeviction"),
     resources: resources.optional().describe("Valkey container; defaults per environment (prod: 100m/256Mi requests, 500m/1Gi limits)"),
     sentinelResources: resources.optional().describe("Sentinel container; default 25m/32Mi requests, 200m/128Mi limits"),
@@ -369,9 +374,9 @@ const monitoring = strict({
     crdsChart: chartSource({ repository: "https://prometheus-community.github.io/helm-charts", chart: "prometheus-operator-crds", version: "31.0.1" })
         .describe("prometheus-operator CRDs chart, installed before anything that creates monitoring.coreos.com objects"),
     retention: z.string().regex(/^\d+[hdwy]$/, "must be a Prometheus duration like \"15d\"").default("15d").describe("Prometheus retention time"),
-    storageSize: quantity.default("20Gi").describe("Prometheus volume per replica; size-based retention keeps 85 % of it"),
+    storageSize: bytes.default("20Gi").describe("Prometheus volume per replica; size-based retention keeps 85 % of it"),
     storageClass: dnsName.optional().describe("Prometheus and Alertmanager volumes; default: top-level storageClass, else the environment default"),
-    alertmanagerStorageSize: quantity.default("1Gi").describe("Alertmanager volume per replica (silences, notification log)"),
+    alertmanagerStorageSize: bytes.default("1Gi").describe("Alertmanager volume per replica (silences, notification log)"),
     prometheusReplicas: z.number().int().min(1).default(1).describe("Prometheus replicas (each scrapes everything; a PodDisruptionBudget is added above 1)"),
     alertmanagerReplicas: z.number().int().min(1).default(1).describe("Alertmanager replicas (clustered; a PodDisruptionBudget is added above 1)"),
     resources: resources.optional().describe("Prometheus container; unset values: requests 500m/1Gi, limits 2/4Gi"),
@@ -405,8 +410,8 @@ const backups = strict({
     retentionDaily: z.number().int().min(1).default(7).describe("GFS retention: newest backup of each of this many days"),
     retentionWeekly: z.number().int().min(0).default(4).describe("GFS retention: newest backup of each of this many ISO weeks"),
     retentionMonthly: z.number().int().min(0).default(12).describe("GFS retention: newest backup of each of this many months"),
-    storageSize: quantity.default("20Gi").describe("size of the PostgreSQL dump PersistentVolumeClaim"),
-    redisStorageSize: quantity.default("5Gi").describe("size of the Redis snapshot PersistentVolumeClaim"),
+    storageSize: bytes.default("20Gi").describe("size of the PostgreSQL dump PersistentVolumeClaim"),
+    redisStorageSize: bytes.default("5Gi").describe("size of the Redis snapshot PersistentVolumeClaim"),
     storageClass: dnsName.optional().describe("default: top-level storageClass, else the environment default"),
     backupDeadlineSeconds: z.number().int().min(300).default(14400).describe("a backup run is stopped (and fails) after this long"),
     restoreDeadlineSeconds: z.number().int().min(300).default(14400).describe("a restore or restore verification is stopped after this long (RTO: 4 h)"),
@@ -581,6 +586,14 @@ function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
             if (parsed("environment") && parseQuantity(request) > parseQuantity(limit)) {
                 const origin = svc.resources?.limits?.[key] === undefined ? " (the environment default)" : "";
                 problems.push({ path: at("resources", "requests", key), message: `request "${request}" exceeds limit "${limit}"${origin}` });
+            }
+        }
+        // The HPA targets utilisation of the requests: a request of zero divides by zero, and the HPA never scales.
+        if (parsed("environment") && (as.enabled ?? envDefaults.autoscalingEnabled)) {
+            for (const key of ["cpu", "memory"] as const) {
+                if (parseQuantity(resolved.requests[key]) === 0) {
+                    problems.push({ path: at("resources", "requests", key), message: `request "${resolved.requests[key]}" is zero, but the autoscaler targets ${key} utilisation of the request (allowed: above zero, or autoscaling.enabled false)` });
+                }
             }
         }
         svc.calls.forEach((callee, i) => {

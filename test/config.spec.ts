@@ -46,6 +46,10 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
     { title: "writable path with a space", mutate: (c) => { c.services.backend.writablePaths = ["/var/my cache"]; }, expected: "stackwright:services.backend.writablePaths[0]: \"/var/my cache\" must be an absolute path without spaces or control characters" },
     { title: "a credential as a plain env value (the value never printed)", mutate: (c) => { c.services.backend.env.STRIPE_API_KEY = "sk_live_do-not-print"; }, expected: "stackwright:services.backend.env.STRIPE_API_KEY: \"STRIPE_API_KEY\" names a credential, and plain env values are stored in clear text (ConfigMap, stack file): deliver it from a Secret with services.backend.secretEnv instead" },
     { title: "a password as a plain env value", mutate: (c) => { c.services.frontend.env = { DB_PASSWORD: "hunter2" }; }, expected: "stackwright:services.frontend.env.DB_PASSWORD: \"DB_PASSWORD\" names a credential" },
+    { title: "negative CPU limit", mutate: (c) => { c.services.backend.resources.limits.cpu = "-1"; }, expected: "stackwright:services.backend.resources.limits.cpu: \"-1\" must not be negative (Kubernetes rejects negative quantities)" },
+    { title: "memory in milli-units", mutate: (c) => { c.services.backend.resources.requests.memory = "128m"; }, expected: "stackwright:services.backend.resources.requests.memory: \"128m\" is in milli-units (\"128m\" is 0.128 bytes): use Mi or Gi, e.g. \"128Mi\"" },
+    { title: "volume size in milli-units", mutate: (c) => { c.redis.storageSize = "1m"; }, expected: "stackwright:redis.storageSize: \"1m\" is in milli-units" },
+    { title: "zero CPU request under an autoscaler", stack: "staging", mutate: (c) => { c.services.backend.resources.requests.cpu = "0"; }, expected: "stackwright:services.backend.resources.requests.cpu: request \"0\" is zero, but the autoscaler targets cpu utilisation of the request (allowed: above zero, or autoscaling.enabled false)" },
     { title: "one directory in two spellings", mutate: (c) => { c.services.backend.writablePaths = ["/data", "/data/"]; }, expected: "stackwright:services.backend.writablePaths[1]: \"/data/\" would share the volume \"writable-data\" with \"/data\": list each directory once, in one spelling" },
     { title: "a writable path that is /tmp again", mutate: (c) => { c.services.backend.writablePaths = ["/tmp/"]; }, expected: "stackwright:services.backend.writablePaths[0]: \"/tmp/\" would share the volume \"writable-tmp\" with \"/tmp\" (always mounted)" },
     { title: "port name without a letter", mutate: (c) => { c.services.backend.ports[0].name = "8080"; }, expected: "stackwright:services.backend.ports[0].name: \"8080\" must be an IANA service name (lower-case letters, digits and '-', at most 15 characters, at least one letter, no \"--\")" },
@@ -114,6 +118,9 @@ describe("config: stack files", () => {
         expect(staging.postgres.instances).to.equal(2);
         expect(prod.postgres.instances).to.equal(3);
         // Unset, the environment decides (README: 1 / 2 / 3), not a single default for all.
+        // CPU as a number of cores, as Kubernetes accepts it, lands as the same quantity.
+        const numeric = parseConfig(mutated("dev", (c) => { c.services.backend.resources.limits.cpu = 0.5; }));
+        expect(numeric.services.backend.resources?.limits?.cpu).to.equal("0.5");
         const withoutInstances = (stack: string) => mutated(stack, (c) => { delete c.postgres.instances; });
         expect(Object.fromEntries(STACKS.map((s) => [s, postgresArgs(parseConfig(withoutInstances(s)), { credentials: fakeCredentials() }).instances])))
             .to.deep.equal({ dev: 1, staging: 2, prod: 3 });
