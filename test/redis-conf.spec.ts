@@ -328,6 +328,12 @@ async function info(port: number, section: string): Promise<Map<string, string>>
 /** Thrown by a waitFor check when waiting longer cannot help (e.g. the server exited). */
 class GaveUp extends Error {}
 
+/**
+ * Bound on waiting for the servers to converge (replication links, failover): a guard against a hang, not a speed
+ * budget. A loaded 2-core host once took over 20 s for a restarted primary to rejoin.
+ */
+const CONVERGE_MS = 120_000;
+
 /** Polls until check returns a value (not undefined); fails with the last observation after timeoutMs. */
 async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
     const deadline = Date.now() + timeoutMs;
@@ -356,7 +362,7 @@ async function primaryFromSentinel(sentinelPort: number): Promise<number | undef
 }
 
 describe("redis HA with real servers (start scripts + generated conf)", function () {
-    this.timeout(60_000);
+    this.timeout(600_000);
 
     let root = "";
     let serverPorts: number[] = [];
@@ -448,7 +454,8 @@ describe("redis HA with real servers (start scripts + generated conf)", function
             const dir = path.join(root, `sentinel-${i}`);
             writeConf(path.join(dir, "config", "sentinel.conf"), sentinelConf({
                 port, bind, dir, initialPrimaryHost: HOST, initialPrimaryPort: serverPorts[0],
-                downAfterMilliseconds: 1000, failoverTimeoutMilliseconds: 10_000,
+                // 3 s: a loaded host must not pause a server long enough to look down and start a second failover.
+                downAfterMilliseconds: 3000, failoverTimeoutMilliseconds: 10_000,
             }));
         });
 
@@ -456,9 +463,9 @@ describe("redis HA with real servers (start scripts + generated conf)", function
         serverPorts.forEach((_, i) => startNode(i));
         sentinelPorts.forEach((_, i) => startSentinel(i));
 
-        await waitForReplication(serverPorts[0], serverPorts.slice(1), 15_000);
+        await waitForReplication(serverPorts[0], serverPorts.slice(1), CONVERGE_MS);
         for (const port of sentinelPorts) {
-            await waitFor(`sentinel ${port} to know 2 replicas and 2 peers`, 15_000, async () => {
+            await waitFor(`sentinel ${port} to know 2 replicas and 2 peers`, CONVERGE_MS, async () => {
                 const { stdout } = await cli(port, ["SENTINEL", "master", "mymaster"]);
                 const fields = stdout.split(/\r?\n/);
                 const field = (k: string) => fields[fields.indexOf(k) + 1];
@@ -477,7 +484,7 @@ describe("redis HA with real servers (start scripts + generated conf)", function
     });
 
     after(async function () {
-        this.timeout(15_000);
+        this.timeout(300_000);
         await Promise.all(processes.map(({ child }) => new Promise<void>((resolve) => {
             if (child.exitCode !== null || child.signalCode !== null) {
                 resolve();
@@ -541,7 +548,7 @@ describe("redis HA with real servers (start scripts + generated conf)", function
         oldPrimary!.child.kill("SIGKILL");
         const started = Date.now();
 
-        newPrimary = await waitFor("all Sentinels to report a new primary", 30_000, async () => {
+        newPrimary = await waitFor("all Sentinels to report a new primary", CONVERGE_MS, async () => {
             const answers = await Promise.all(sentinelPorts.map(primaryFromSentinel));
             const first = answers[0];
             return first !== undefined && first !== serverPorts[0] && answers.every((a) => a === first) ? first : undefined;
@@ -549,7 +556,7 @@ describe("redis HA with real servers (start scripts + generated conf)", function
         console.log(`      failover observed after ${Date.now() - started} ms (primary now on port ${newPrimary})`);
         expect(serverPorts.slice(1)).to.include(newPrimary);
 
-        const repl = await waitFor("the promoted node to report role master", 10_000, async () => {
+        const repl = await waitFor("the promoted node to report role master", CONVERGE_MS, async () => {
             const r = await info(newPrimary, "replication");
             return r.get("role") === "master" ? r : undefined;
         });
@@ -559,7 +566,7 @@ describe("redis HA with real servers (start scripts + generated conf)", function
         }
         expect((await cli(newPrimary, ["SET", "after-failover", "yes"])).stdout).to.equal("OK");
         const otherReplica = serverPorts.slice(1).find((p) => p !== newPrimary)!;
-        await waitForReplication(newPrimary, [otherReplica], 20_000);
+        await waitForReplication(newPrimary, [otherReplica], CONVERGE_MS);
     });
 
     it("the old primary restarted by its start script rejoins as a replica of the new primary", async function () {
@@ -567,7 +574,7 @@ describe("redis HA with real servers (start scripts + generated conf)", function
             this.skip(); // failover test failed already; nothing to rejoin
         }
         const restarted = startNode(0);
-        await waitForReplication(newPrimary, [serverPorts[0]], 20_000, restarted);
+        await waitForReplication(newPrimary, [serverPorts[0]], CONVERGE_MS, restarted);
         expect((await cli(serverPorts[0], ["GET", "after-failover"])).stdout).to.equal("yes");
         expect((await cli(serverPorts[0], ["GET", "key:0"])).stdout).to.equal("value-0");
         const runtime = fs.readFileSync(path.join(root, "node-0", "run", "server.conf"), "utf8");
