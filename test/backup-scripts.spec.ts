@@ -958,7 +958,7 @@ describe("backup scripts: Redis snapshot source chosen by Sentinel (real servers
         // The generated conf (resolve/announce hostnames) plus the password as start-sentinel.sh appends it.
         fs.writeFileSync(conf, sentinelConf({
             port: sentinelPort, bind: "127.0.0.1", dir, masterName: MASTER, initialPrimaryHost: "127.0.0.1",
-            initialPrimaryPort: primary.port, quorum: 1, downAfterMilliseconds: 1000,
+            initialPrimaryPort: primary.port, quorum: 1, downAfterMilliseconds: 3000,
         }) + authDirectives("sentinel", REDIS_PASSWORD, MASTER));
         const log = fs.openSync(path.join(dir, "sentinel.log"), "a");
         sentinel = spawn("redis-sentinel", [conf], { stdio: ["ignore", log, log] });
