@@ -79,6 +79,43 @@ function timeZoneExists(zone: string): boolean {
 /** Env var names that say they hold a credential (DB_PASSWORD, JWT_SECRET, GITHUB_TOKEN, STRIPE_API_KEY, ...). */
 const CREDENTIAL_ENV_NAME = /(^|_)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)$/i;
 
+/**
+ * The application namespace's ResourceQuota must admit every service at its most: the autoscaler's maximum (or
+ * the fixed replica count), one extra pod each while a rollout surges (maxSurge 1), the migration Job's pod, and
+ * the istio-proxy sidecar in each of those pods when the mesh is on. A quota that falls short does not fail the
+ * deployment: it silently stops the autoscaler and rollouts on a busy day.
+ */
+function quotaProblems(cfg: StackConfig): Problem[] {
+    const env = environmentDefaults(cfg.environment);
+    const quota = { ...env.quota, ...Object.fromEntries(Object.entries(cfg.quota).filter(([, v]) => v !== undefined)) };
+    const sidecar = cfg.mesh.enabled
+        ? { requests: { cpu: parseQuantity(cfg.mesh.proxyRequestsCpu), memory: parseQuantity(cfg.mesh.proxyRequestsMemory) },
+            limits: { cpu: parseQuantity(cfg.mesh.proxyLimitsCpu), memory: parseQuantity(cfg.mesh.proxyLimitsMemory) } }
+        : { requests: { cpu: 0, memory: 0 }, limits: { cpu: 0, memory: 0 } };
+    const need = { requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0, pods: 0 };
+    for (const svc of Object.values(cfg.services)) {
+        const autoscaled = svc.autoscaling.enabled ?? env.autoscalingEnabled;
+        const most = autoscaled ? (svc.autoscaling.maxReplicas ?? env.maxReplicas) : (svc.replicas ?? env.replicas);
+        const pods = most + 1 + (svc.migration ? 1 : 0);
+        const r = resolveResources(svc.resources, env.serviceResources);
+        need.pods += pods;
+        need.requestsCpu += pods * (parseQuantity(r.requests.cpu) + sidecar.requests.cpu);
+        need.requestsMemory += pods * (parseQuantity(r.requests.memory) + sidecar.requests.memory);
+        need.limitsCpu += pods * (parseQuantity(r.limits.cpu) + sidecar.limits.cpu);
+        need.limitsMemory += pods * (parseQuantity(r.limits.memory) + sidecar.limits.memory);
+    }
+    const show = (key: keyof typeof need, value: number) => key === "pods" ? String(value)
+        : key.endsWith("Cpu") ? `${Math.ceil(value * 1000)}m` : `${Math.ceil(value / 2 ** 20)}Mi`;
+    const problems: Problem[] = [];
+    for (const key of Object.keys(need) as (keyof typeof need)[]) {
+        const have = key === "pods" ? Number(quota.pods) : parseQuantity(String(quota[key]));
+        if (need[key] > have) {
+            problems.push({ path: ["quota", key], message: `${JSON.stringify(quota[key])}${cfg.quota[key] === undefined ? " (the environment default)" : ""} does not admit the services at their most (autoscaler maximum plus one rollout surge each, migration Jobs, sidecars): they need ${show(key, need[key])}, ${show(key, need[key] - have)} more (allowed: at least ${show(key, need[key])})` });
+        }
+    }
+    return problems;
+}
+
 /** Namespaces a stack must never take over (Kubernetes' own). */
 export const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
 
@@ -152,7 +189,7 @@ const quota = strict({
     requestsCpu: cpu.optional(), requestsMemory: memory.optional(),
     limitsCpu: cpu.optional(), limitsMemory: memory.optional(),
     pods: positiveInt.optional().describe("maximum pods in the namespace"), persistentVolumeClaims: positiveInt.optional().describe("maximum PersistentVolumeClaims in the namespace"),
-}).default({}).describe("ResourceQuota of each application namespace; unset values take the environment defaults");
+}).default({}).describe("ResourceQuota of each application namespace; unset values take the environment defaults; must admit every service at its autoscaler maximum plus a rollout surge, migration Jobs and sidecars (checked)");
 
 const limitRange = strict({
     defaultRequestCpu: cpu.optional(), defaultRequestMemory: memory.optional(),
@@ -667,6 +704,7 @@ function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
             }
         }
     }
+    if (parsed("environment", "services", "quota", "mesh")) problems.push(...quotaProblems(cfg));
     if (parsed("namespaces")) {
         // Each part of the stack has its namespace, with its own Pod Security level, quota and NetworkPolicies.
         const owner = new Map<string, string>();

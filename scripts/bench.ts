@@ -47,7 +47,9 @@ export function generatedConfig(count: number): Record<string, unknown> {
             autoscaling: { minReplicas: 2, maxReplicas: 6 },
         };
     });
-    return { ...readStackConfig(BASE_STACK), services };
+    // The application namespace's quota must admit every service at its autoscaler's maximum (config rule).
+    const quota = { requestsCpu: String(count * 2), requestsMemory: `${count * 3}Gi`, limitsCpu: String(count * 10), limitsMemory: `${count * 10}Gi`, pods: count * 10 };
+    return { ...readStackConfig(BASE_STACK), services, quota };
 }
 
 export interface BenchResult {
