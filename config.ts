@@ -7,7 +7,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { environmentDefaults, resolveResources, ResourceSpec } from "./lib/defaults";
+import { definedOnly, environmentDefaults, resolveResources, ResourceSpec } from "./lib/defaults";
+import { resolveScaling, resolveServiceResources } from "./lib/service/settings";
 import { POOLER_RESOURCES, postgresResourceDefaults } from "./lib/postgres/defaults";
 import { redisResourceDefaults, SENTINEL_RESOURCES } from "./lib/redis/defaults";
 import { isQuantity, parseQuantity } from "./lib/quantity";
@@ -87,17 +88,17 @@ const CREDENTIAL_ENV_NAME = /(^|_)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE
  */
 function quotaProblems(cfg: StackConfig): Problem[] {
     const env = environmentDefaults(cfg.environment);
-    const quota = { ...env.quota, ...Object.fromEntries(Object.entries(cfg.quota).filter(([, v]) => v !== undefined)) };
+    // Merged as index.ts merges it for the Namespaces component.
+    const quota = { ...env.quota, ...definedOnly(cfg.quota) };
     const sidecar = cfg.mesh.enabled
         ? { requests: { cpu: parseQuantity(cfg.mesh.proxyRequestsCpu), memory: parseQuantity(cfg.mesh.proxyRequestsMemory) },
             limits: { cpu: parseQuantity(cfg.mesh.proxyLimitsCpu), memory: parseQuantity(cfg.mesh.proxyLimitsMemory) } }
         : { requests: { cpu: 0, memory: 0 }, limits: { cpu: 0, memory: 0 } };
     const need = { requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0, pods: 0 };
     for (const svc of Object.values(cfg.services)) {
-        const autoscaled = svc.autoscaling.enabled ?? env.autoscalingEnabled;
-        const most = autoscaled ? (svc.autoscaling.maxReplicas ?? env.maxReplicas) : (svc.replicas ?? env.replicas);
-        const pods = most + 1 + (svc.migration ? 1 : 0);
-        const r = resolveResources(svc.resources, env.serviceResources);
+        // The same resolution the service component uses (lib/service/settings.ts).
+        const pods = resolveScaling(svc, env).maxReplicas + 1 + (svc.migration ? 1 : 0);
+        const r = resolveServiceResources(svc, env);
         need.pods += pods;
         need.requestsCpu += pods * (parseQuantity(r.requests.cpu) + sidecar.requests.cpu);
         need.requestsMemory += pods * (parseQuantity(r.requests.memory) + sidecar.requests.memory);

@@ -2,8 +2,7 @@
  * Creates the stack's Helm charts: helm.v4.Chart against a cluster, helm.v3.Chart with an explicit Kubernetes
  * version in render mode (lib/helm.ts says why). Either way each rendered object is its own resource, hooks are
  * dropped, and CustomResourceDefinitions lose their schema descriptions (state size: scripts/helm/post-render.js).
- * Not a component: the chart
- * resources keep the parents and names they had.
+ * Not a component: the chart resources keep the parents and names they had.
  */
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";

@@ -34,7 +34,6 @@ export function helmRendering(cfg: StackConfig): HelmRendering {
     return { mode: "client", kubeVersion: cfg.kubernetes.kubeVersion, apiVersions: installedApiVersions(cfg) };
 }
 
-
 /**
  * A CustomResourceDefinition without the descriptions in its schemas (state size). One implementation, in the
  * post-renderer that helm.v4.Chart runs (scripts/helm/post-render.js says why and what is lost).

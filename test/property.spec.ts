@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { parseConfig } from "../config";
 import { formatViolations, loadPackConfig, runPack } from "../policy/test/pack-runner";
 import { dryRunStack, useTestApiServer } from "./lib/apiserver";
-import { asRecorded, CHART_TYPE, helmTemplate } from "./lib/charts";
+import { asRecorded } from "./lib/charts";
 import { readStackConfig, renderStack } from "./lib/harness";
 
 type Raw = Record<string, unknown>;
@@ -128,11 +128,9 @@ describe("property: every accepted config renders objects the API server and the
         }
         if (!accepted) return ["rejected by parseConfig but the program rendered it"];
         const cfg = parseConfig(raw);
-        const { problems } = await dryRunStack(tools().server, tools().helm, cfg, rendered);
-        const chartObjects = rendered.resources.filter((x) => x.type === CHART_TYPE).flatMap((c) => {
-            const out = helmTemplate(tools().helm, c, cfg, cfg.kubernetes.kubeVersion);
-            return out.objects.map((o) => asRecorded(out, o));
-        });
+        // The charts the dry-run rendered are the ones the pack judges (one Helm render per chart).
+        const { problems, charts } = await dryRunStack(tools().server, tools().helm, cfg, rendered);
+        const chartObjects = charts.flatMap((c) => c.objects.map((o) => asRecorded(c, o)));
         const stackName = cfg.environment;
         const mandatory = runPack([...rendered.resources, ...chartObjects], loadPackConfig(stackName)).filter((v) => v.enforcementLevel === "mandatory");
         if (mandatory.length > 0) problems.push(`mandatory policy violations:\n${formatViolations(mandatory)}`);

@@ -190,8 +190,7 @@ describe("real engine: CustomResourceDefinitions are kept small in the state", f
         expect(fs.existsSync(path.join(dir, "Chart.yaml"))).to.equal(true);
         const r = spawnSync(helm, ["template", "crds", dir], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
         expect(r.status, r.stderr).to.equal(0);
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const crds = (require("js-yaml").loadAll(r.stdout) as any[]).filter((d) => d?.kind === "CustomResourceDefinition");
+        const crds = (yaml.loadAll(r.stdout) as any[]).filter((d) => d?.kind === "CustomResourceDefinition");
         expect(crds.length).to.be.greaterThan(5);
         const before = crds.reduce((n, c) => n + JSON.stringify(c).length, 0);
         const after = crds.reduce((n, c) => n + JSON.stringify(stripCrdDescriptions(c)).length, 0);

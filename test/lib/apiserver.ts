@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import type { StackConfig } from "../../config";
-import { CHART_TYPE, helmTemplate, needBuiltTool, needSharedCharts } from "./charts";
+import { CHART_TYPE, helmTemplate, needBuiltTool, needSharedCharts, RenderedChart } from "./charts";
 import { kubeObjects, RenderedStack } from "./harness";
 import { freePorts } from "./ports";
 import { resolveCrdsDir } from "./schemas";
@@ -252,13 +252,16 @@ function withRealPem(o: KubeObject, pem: { cert: string; key: string }): KubeObj
     return { ...o, stringData };
 }
 
+/** One real certificate and key for every Secret in the process (made once with the server's openssl helper). */
+let pemOnce: { cert: string; key: string } | undefined;
 function realPem(): { cert: string; key: string } {
+    if (pemOnce) return pemOnce;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stackwright-pem-"));
     try {
-        const r = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "k.pem", "-out", "c.pem",
-            "-days", "1", "-subj", "/CN=stackwright-test", "-addext", "subjectAltName=DNS:localhost"], { cwd: dir, encoding: "utf8" });
-        if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
-        return { cert: fs.readFileSync(path.join(dir, "c.pem"), "utf8"), key: fs.readFileSync(path.join(dir, "k.pem"), "utf8") };
+        openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "k.pem", "-out", "c.pem",
+            "-days", "1", "-subj", "/CN=stackwright-test", "-addext", "subjectAltName=DNS:localhost"], dir);
+        pemOnce = { cert: fs.readFileSync(path.join(dir, "c.pem"), "utf8"), key: fs.readFileSync(path.join(dir, "k.pem"), "utf8") };
+        return pemOnce;
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -272,11 +275,12 @@ export const describeObject = (o: KubeObject) => `${o.kind} ${o.metadata.namespa
  * chart-rendered with real Helm, fetched manifest bundles) with server-side apply and dryRun=All. Returns every
  * rejection and warning, and a one-line count of what was applied.
  */
-export async function dryRunStack(server: TestApiServer, helm: string, cfg: StackConfig, r: RenderedStack): Promise<{ problems: string[]; summary: string }> {
+export async function dryRunStack(server: TestApiServer, helm: string, cfg: StackConfig, r: RenderedStack):
+    Promise<{ problems: string[]; summary: string; charts: RenderedChart[] }> {
     const pem = realPem();
     const firstParty = (kubeObjects(r.resources) as KubeObject[]).map((o) => withRealPem(o, pem));
-    const chartObjects = r.resources.filter((x) => x.type === CHART_TYPE)
-        .flatMap((chart) => helmTemplate(helm, chart, cfg, cfg.kubernetes.kubeVersion).objects) as KubeObject[];
+    const charts = r.resources.filter((x) => x.type === CHART_TYPE).map((chart) => helmTemplate(helm, chart, cfg, cfg.kubernetes.kubeVersion));
+    const chartObjects = charts.flatMap((c) => c.objects) as KubeObject[];
     const bundles = r.resources.filter((x) => x.type === "kubernetes:yaml/v2:ConfigFile").flatMap((x) => gatewayApiBundle(x.inputs.file));
     const all = [...firstParty, ...chartObjects, ...bundles];
     const isCrd = (o: KubeObject) => o.kind === "CustomResourceDefinition";
@@ -301,6 +305,7 @@ export async function dryRunStack(server: TestApiServer, helm: string, cfg: Stac
     const count = (xs: KubeObject[]) => xs.filter((o) => !isCrd(o) && o.kind !== "Namespace").length;
     return {
         problems,
+        charts,
         summary: `${crds.length} CRDs and ${namespaces.length} namespaces applied; ${dryRun} objects dry-run`
             + ` (${count(firstParty)} first-party, ${count(chartObjects)} from charts, ${count(bundles)} from manifest bundles)`,
     };

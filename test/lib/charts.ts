@@ -13,6 +13,7 @@ import { StackConfig } from "../../config";
 import { installedApiVersions } from "../../lib/helm";
 import { RecordedResource, REPO_ROOT } from "./harness";
 import { resolveCrdsDir } from "./schemas";
+import { missingTool, spawnProblem, TOOL_TIMEOUT_MS } from "./tools";
 
 /** The charts directory: env STACKWRIGHT_CHARTS_DIR, else `<repo>/../shared/charts`. */
 export function sharedChartsDir(): string {
@@ -31,18 +32,14 @@ export function needBuiltTool(ctx: Mocha.Context, name: "helm" | "kube-apiserver
     const file = path.join(builtToolsDir(), name);
     if (fs.existsSync(file)) return file;
     const hint = `${name} not built: run scripts/tools/build.sh (first build 25-40 minutes on 2 cores)`;
-    if (process.env.CI === "true") throw new Error(`${hint}; CI must run it before the tests`);
-    console.log(`      skipped: ${hint}`);
-    ctx.skip();
+    return missingTool(ctx, `${hint}; CI must run it before the tests`, hint);
 }
 
 export function needSharedCharts(ctx: Mocha.Context): string {
     const dir = sharedChartsDir();
     if (fs.existsSync(dir)) return dir;
     const hint = `upstream charts not found at ${dir} (set STACKWRIGHT_CHARTS_DIR)`;
-    if (process.env.CI === "true") throw new Error(hint);
-    console.log(`      skipped: ${hint}`);
-    ctx.skip();
+    return missingTool(ctx, hint, hint);
 }
 
 /**
@@ -160,16 +157,17 @@ export function helmTemplate(helm: string, chart: RecordedResource, cfg: StackCo
             "--kube-version", kubeVersion, ...installedApiVersions(cfg).flatMap((v) => ["--api-versions", v]),
             ...(inputs.skipCrds ? ["--skip-crds"] : ["--include-crds"]),
         ];
-        // Generous bound: a guard against a hang, not a speed budget.
-        const r = spawnSync(helm, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: 300_000 });
-        if (r.error) throw new Error(`helm template ${chart.name}: ${r.error.message}${(r.error as any).code === "ETIMEDOUT" ? " (timed out after 300 s)" : ""}`);
-        if (r.status !== 0) throw new Error(`helm template ${chart.name} failed:\n${r.stderr}`);
-        let manifest = r.stdout;
+        const run = (what: string, command: string, argv: string[], input?: string): string => {
+            const r = spawnSync(command, argv, { input, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: TOOL_TIMEOUT_MS });
+            const problem = spawnProblem(`${what} of ${chart.name}`, r);
+            if (problem) throw new Error(problem);
+            if (r.status !== 0) throw new Error(`${what} of ${chart.name} failed:\n${r.stderr}`);
+            return r.stdout;
+        };
+        let manifest = run("helm template", helm, args);
         if (inputs.postRenderer) {
             // The post-renderer the program gives helm.v4.Chart (Helm 4 runs post-renderers only as plugins).
-            const pr = spawnSync(inputs.postRenderer.command, inputs.postRenderer.args ?? [], { input: manifest, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
-            if (pr.status !== 0) throw new Error(`post-renderer of ${chart.name} failed: ${pr.stderr}`);
-            manifest = pr.stdout;
+            manifest = run("post-renderer", inputs.postRenderer.command, inputs.postRenderer.args ?? [], manifest);
         }
         const all: ChartObject[] = [];
         for (const doc of yaml.loadAll(manifest)) {

@@ -12,13 +12,17 @@ export function findTool(name: string): string | undefined {
     return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
 }
 
+/** Something a real-tool test needs is missing: in CI (CI=true) that fails the test, locally it skips it. */
+export function missingTool(ctx: Mocha.Context, ciError: string, localNote: string): never {
+    if (process.env.CI === "true") throw new Error(ciError);
+    console.log(`      skipped: ${localNote}`);
+    ctx.skip();
+}
+
 /** The tool's path; when it is missing, skips the test (or throws when CI=true), naming the Debian package. */
 export function needTool(ctx: Mocha.Context, name: string, debianPackage: string): string {
-    const found = findTool(name);
-    if (found) return found;
-    if (process.env.CI === "true") throw new Error(`${name} is required in CI: apt-get install -y ${debianPackage}`);
-    console.log(`      skipped: ${name} not installed (apt-get install -y ${debianPackage})`);
-    ctx.skip();
+    return findTool(name) ?? missingTool(ctx, `${name} is required in CI: apt-get install -y ${debianPackage}`,
+        `${name} not installed (apt-get install -y ${debianPackage})`);
 }
 
 /**
