@@ -8,12 +8,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { definedOnly, environmentDefaults, resolveResources, ResourceSpec } from "./lib/defaults";
-import { resolveScaling, resolveServiceResources } from "./lib/service/settings";
-import { POOLER_RESOURCES, postgresResourceDefaults } from "./lib/postgres/defaults";
+import { resolveScaling } from "./lib/service/settings";
+import { appsNamespaceBudget, dataNamespaceBudget, NamespaceBudget } from "./lib/namespace-budget";
+import { edgeResourceDefaults } from "./lib/edge/values";
+import { CNI_DEFAULT_RESOURCES, ISTIOD_DEFAULT_RESOURCES } from "./lib/mesh/values";
+import { POOLER_RESOURCES, POSTGRES_INSTANCE_DEFAULTS, postgresResourceDefaults } from "./lib/postgres/defaults";
 import { redisResourceDefaults, SENTINEL_RESOURCES } from "./lib/redis/defaults";
+import { maxmemoryBytesForLimit } from "./lib/redis/conf";
 import { isQuantity, parseQuantity } from "./lib/quantity";
 import { PROMETHEUS_DEFAULT_RESOURCES } from "./lib/monitoring/defaults";
-import { cronMaxIntervalSeconds } from "./lib/monitoring/alert-rules";
+import { cronJobScheduleProblem, scheduledBackupScheduleProblem } from "./lib/cron";
 import { BACKUP_JOB_RESOURCES } from "./lib/backups/defaults";
 import { DATABASE_SECRET_ENV, REDIS_SECRET_ENV } from "./lib/topology";
 import { writableVolumeName } from "./lib/pod-security";
@@ -25,7 +29,8 @@ export const CONFIG_NAMESPACE = "stackwright";
 // ---------------------------------------------------------------------------------------------------------------
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+// At most 253 characters in all and 63 per label (RFC 1123; the API server checks both).
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 /** IANA service name (RFC 6335), as Kubernetes checks port names: 1-15 characters, a letter, no "--". */
 const PORT_NAME = /^(?=.{1,15}$)(?=.*[a-z])(?!.*--)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** An HTTP path: starts with "/", no whitespace or control characters (they would reach probes, routes, Envoy). */
@@ -36,6 +41,11 @@ const IMAGE_REF = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-
 
 const dnsLabel = z.string().regex(DNS_LABEL, "must be a DNS-1123 label (lower-case letters, digits and '-', starting with a letter, at most 63 characters)");
 const dnsName = z.string().regex(DNS_SUBDOMAIN, "must be a DNS name (lower-case letters, digits, '-' and '.', e.g. \"example.com\")");
+/** Database names PostgreSQL or CloudNativePG already own: creating them (or a role of the same name) fails. */
+export const RESERVED_DATABASE_NAMES = ["postgres", "template0", "template1"] as const;
+
+const databaseName = dnsLabel.refine((v) => !(RESERVED_DATABASE_NAMES as readonly string[]).includes(v),
+    `is a database PostgreSQL or CloudNativePG already owns (not allowed: ${RESERVED_DATABASE_NAMES.join(", ")})`);
 const portName = z.string().regex(PORT_NAME, "must be an IANA service name (lower-case letters, digits and '-', at most 15 characters, at least one letter, no \"--\")");
 const httpPath = z.string().regex(HTTP_PATH, "must be an HTTP path starting with '/' without spaces or control characters (e.g. \"/healthz\")");
 const quantity = z.string()
@@ -45,7 +55,9 @@ const quantity = z.string()
 const bytes = quantity.refine((v) => !/^\+?[\d.]+m$/.test(v), { message: "is in milli-units (\"128m\" is 0.128 bytes): use Mi or Gi, e.g. \"128Mi\"" });
 /** CPU as Kubernetes takes it: a quantity ("500m") or a plain number of cores (0.5), kept as a quantity string. */
 const cpu = z.union([quantity, z.number().nonnegative().transform((n) => String(n))]).describe("CPU quantity or cores, e.g. \"500m\" or 0.5");
-const memory = bytes.describe("memory quantity, e.g. \"512Mi\"");
+// A plain number is bytes, as in Kubernetes; a fraction of a byte is the same mistake as "128m".
+const memory = z.union([bytes, z.number().int("must be a whole number of bytes (or a quantity such as \"512Mi\")").nonnegative().transform((n) => String(n))])
+    .describe("memory quantity or bytes, e.g. \"512Mi\" or 536870912");
 const positiveInt = z.number().int().positive();
 const percent = z.number().int().min(1).max(100);
 /** Highest volume-use warning: the critical PVC alert is fixed at 95 % and must stay above the warning. */
@@ -77,45 +89,124 @@ function timeZoneExists(zone: string): boolean {
     }
 }
 
+/** Whether the WHATWG URL parser (which Alertmanager's config builder uses) accepts the value. */
+function parsesAsUrl(value: string): boolean {
+    try {
+        new URL(value);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
 /** Env var names that say they hold a credential (DB_PASSWORD, JWT_SECRET, GITHUB_TOKEN, STRIPE_API_KEY, ...). */
 const CREDENTIAL_ENV_NAME = /(^|_)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)$/i;
 
+/** Requests and limits with ephemeral storage optional (the mesh's charts set none). */
+interface ComputeResourceSpec {
+    readonly requests: { readonly cpu: string; readonly memory: string; readonly ephemeralStorage?: string };
+    readonly limits: { readonly cpu: string; readonly memory: string; readonly ephemeralStorage?: string };
+}
+
+type Quota = ReturnType<typeof environmentDefaults>["quota"];
+type Limits = ReturnType<typeof environmentDefaults>["limitRange"];
+
+/** What runs in each namespace that has the quota and LimitRange (lib/namespace-budget.ts). */
+function guardedNamespaceBudgets(cfg: StackConfig): [string, NamespaceBudget][] {
+    const budgets: [string, NamespaceBudget][] = [[cfg.namespaces.apps, appsNamespaceBudget(cfg)]];
+    if (cfg.postgres.enabled || cfg.redis.enabled) budgets.push([cfg.namespaces.data, dataNamespaceBudget(cfg)]);
+    return budgets;
+}
+
 /**
- * The application namespace's ResourceQuota must admit every service at its most: the autoscaler's maximum (or
- * the fixed replica count), one extra pod each while a rollout surges (maxSurge 1), the migration Job's pod, and
- * the istio-proxy sidecar in each of those pods when the mesh is on. A quota that falls short does not fail the
- * deployment: it silently stops the autoscaler and rollouts on a busy day.
+ * Each guarded namespace's ResourceQuota must admit what runs there at its most (lib/namespace-budget.ts): in
+ * apps, every service at its autoscaler maximum plus a rollout surge, migration Jobs and sidecars; in data, the
+ * PostgreSQL instances, PgBouncer, Valkey, Sentinels and the backup jobs. A quota that falls short does not fail
+ * the deployment: it silently stops the autoscaler, a rollout or a backup on a busy day.
  */
-function quotaProblems(cfg: StackConfig): Problem[] {
-    const env = environmentDefaults(cfg.environment);
-    // Merged as index.ts merges it for the Namespaces component.
-    const quota = { ...env.quota, ...definedOnly(cfg.quota) };
-    const sidecar = cfg.mesh.enabled
-        ? { requests: { cpu: parseQuantity(cfg.mesh.proxyRequestsCpu), memory: parseQuantity(cfg.mesh.proxyRequestsMemory) },
-            limits: { cpu: parseQuantity(cfg.mesh.proxyLimitsCpu), memory: parseQuantity(cfg.mesh.proxyLimitsMemory) } }
-        : { requests: { cpu: 0, memory: 0 }, limits: { cpu: 0, memory: 0 } };
-    const need = { requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0, pods: 0 };
-    for (const svc of Object.values(cfg.services)) {
-        // The same resolution the service component uses (lib/service/settings.ts).
-        const pods = resolveScaling(svc, env).maxReplicas + 1 + (svc.migration ? 1 : 0);
-        const r = resolveServiceResources(svc, env);
-        need.pods += pods;
-        need.requestsCpu += pods * (parseQuantity(r.requests.cpu) + sidecar.requests.cpu);
-        need.requestsMemory += pods * (parseQuantity(r.requests.memory) + sidecar.requests.memory);
-        need.limitsCpu += pods * (parseQuantity(r.limits.cpu) + sidecar.limits.cpu);
-        need.limitsMemory += pods * (parseQuantity(r.limits.memory) + sidecar.limits.memory);
-    }
-    const show = (key: keyof typeof need, value: number) => key === "pods" ? String(value)
-        : key.endsWith("Cpu") ? `${Math.ceil(value * 1000)}m` : `${Math.ceil(value / 2 ** 20)}Mi`;
+function quotaProblems(cfg: StackConfig, quota: Quota): Problem[] {
+    const budgets = guardedNamespaceBudgets(cfg);
     const problems: Problem[] = [];
-    for (const key of Object.keys(need) as (keyof typeof need)[]) {
-        const have = key === "pods" ? Number(quota.pods) : parseQuantity(String(quota[key]));
-        if (need[key] > have) {
-            problems.push({ path: ["quota", key], message: `${JSON.stringify(quota[key])}${cfg.quota[key] === undefined ? " (the environment default)" : ""} does not admit the services at their most (autoscaler maximum plus one rollout surge each, migration Jobs, sidecars): they need ${show(key, need[key])}, ${show(key, need[key] - have)} more (allowed: at least ${show(key, need[key])})` });
+    for (const [namespace, budget] of budgets) {
+        const need = { requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0, pods: 0, persistentVolumeClaims: budget.persistentVolumeClaims };
+        for (const group of budget.pods) {
+            need.pods += group.pods;
+            for (const c of group.containers) {
+                need.requestsCpu += group.pods * parseQuantity(c.resources.requests.cpu);
+                need.requestsMemory += group.pods * parseQuantity(c.resources.requests.memory);
+                need.limitsCpu += group.pods * parseQuantity(c.resources.limits.cpu);
+                need.limitsMemory += group.pods * parseQuantity(c.resources.limits.memory);
+            }
+        }
+        // Whole milli-cores and MiB, rounded up (a float sum such as 0.56 - 0.2 must not show as 361m).
+        const units = (key: keyof typeof need, value: number) => key === "pods" || key === "persistentVolumeClaims" ? value
+            : Math.ceil((key.endsWith("Cpu") ? value * 1000 : value / 2 ** 20) - 1e-9);
+        const show = (key: keyof typeof need, n: number) => key === "pods" || key === "persistentVolumeClaims" ? String(n) : key.endsWith("Cpu") ? `${n}m` : `${n}Mi`;
+        for (const key of Object.keys(need) as (keyof typeof need)[]) {
+            const have = parseQuantity(quota[key]);
+            if (need[key] > have) {
+                const needed = units(key, need[key]);
+                const missing = needed - Math.floor((key.endsWith("Cpu") ? have * 1000 : key.endsWith("Memory") ? have / 2 ** 20 : have) + 1e-9);
+                problems.push({ path: ["quota", key], message: `${JSON.stringify(quota[key])}${cfg.quota[key] === undefined ? " (the environment default)" : ""} does not admit ${budget.summary} in namespace "${namespace}": they need ${show(key, needed)}, ${show(key, missing)} more (allowed: at least ${show(key, needed)})` });
+            }
         }
     }
     return problems;
 }
+
+/**
+ * The LimitRange of the apps and data namespaces: its defaults within its own maximum (the API server refuses the
+ * LimitRange otherwise), and every container of the stack within the maximum (admission refuses the pod otherwise).
+ */
+function limitRangeProblems(cfg: StackConfig, limits: Limits): Problem[] {
+    const problems: Problem[] = [];
+    const origin = (key: keyof Limits) => cfg.limitRange[key] === undefined ? " (the environment default)" : "";
+    for (const q of ["Cpu", "Memory"] as const) {
+        const request = `defaultRequest${q}` as const, limit = `defaultLimit${q}` as const, max = `max${q}` as const;
+        if (parseQuantity(limits[request]) > parseQuantity(limits[limit])) {
+            problems.push({ path: ["limitRange", request], message: `"${limits[request]}" exceeds limitRange.${limit} "${limits[limit]}"${origin(limit)} (allowed: at most the default limit)` });
+        }
+        if (parseQuantity(limits[limit]) > parseQuantity(limits[max])) {
+            problems.push({ path: ["limitRange", limit], message: `"${limits[limit]}" exceeds limitRange.${max} "${limits[max]}"${origin(max)} (allowed: at most the maximum)` });
+        }
+    }
+    const budgets = guardedNamespaceBudgets(cfg);
+    const reported = new Set<string>();
+    for (const [namespace, budget] of budgets) {
+        for (const c of budget.pods.flatMap((g) => g.containers)) {
+            for (const q of ["cpu", "memory"] as const) {
+                const max = q === "cpu" ? "maxCpu" : "maxMemory";
+                const value = c.resources.limits[q];
+                if (parseQuantity(value) <= parseQuantity(limits[max])) continue;
+                const path = c.limitKeys ? [...c.limitKeys[q]] : c.key ? [...c.key, "limits", q] : ["limitRange", max];
+                if (reported.has(path.join("."))) continue;
+                reported.add(path.join("."));
+                problems.push({ path, message: c.key || c.limitKeys
+                    ? `limit "${value}" exceeds limitRange.${max} "${limits[max]}"${origin(max)} in namespace "${namespace}", so the pod would be refused (allowed: at most ${limits[max]}, or raise limitRange.${max})`
+                    : `"${limits[max]}"${origin(max)} is below the ${q} limit "${value}" of ${c.what} in namespace "${namespace}", so the pod would be refused (allowed: at least ${value})` });
+            }
+        }
+    }
+    return problems;
+}
+
+/** Requests within limits once the defaults fill the gaps (a request alone can exceed the default limit). */
+function resourceBlockProblems(path: (string | number)[], config: ResourcesConfig | undefined, fallback: ComputeResourceSpec, defaultName = "the default"): Problem[] {
+    const problems: Problem[] = [];
+    for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
+        const request = config?.requests?.[key] ?? (fallback.requests as Partial<Record<string, string>>)[key];
+        const limit = config?.limits?.[key] ?? (fallback.limits as Partial<Record<string, string>>)[key];
+        if (request === undefined || limit === undefined) continue;
+        if (parseQuantity(request) > parseQuantity(limit)) {
+            const origin = config?.limits?.[key] === undefined ? ` (${defaultName})` : "";
+            problems.push({ path: [...path, "requests", key], message: `request "${request}" exceeds limit "${limit}"${origin} (allowed: at most the limit)` });
+        }
+    }
+    return problems;
+}
+
+/** The smallest maxmemory Valkey is given: it needs about that much to start, and 0 means "no limit". */
+const MIN_REDIS_MAXMEMORY_BYTES = 2 ** 20;
 
 /** Namespaces a stack must never take over (Kubernetes' own). */
 export const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
@@ -127,7 +218,7 @@ function strict<T extends z.ZodRawShape>(shape: T) {
 const chartSource = (defaults: { repository: string; chart: string; version: string }) => strict({
     repository: z.string().regex(/^(https?|oci):\/\/\S+$/, "must be an https:// or oci:// URL").default(defaults.repository)
         .describe("Helm repository URL or OCI registry reference (mirrors, air-gapped clusters)"),
-    chart: z.string().min(1).default(defaults.chart).describe("chart name"),
+    chart: z.string().regex(/^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/, "must be a Helm chart name (lower-case letters, digits, '-', '_' and '.')").default(defaults.chart).describe("chart name"),
     version: z.string().regex(/^v?\d+\.\d+\.\d+([-+][\w.]+)?$/, "must be an exact version (e.g. \"1.2.3\")").default(defaults.version)
         .describe("exact chart version (pinned)"),
     path: z.string().min(1).optional().describe("local chart directory or .tgz; overrides repository/chart when set"),
@@ -147,6 +238,11 @@ const resources = strict({
     limits: resourceList(false).optional(),
 }).describe("container requests and limits; unset values take the environment defaults");
 export type ResourcesConfig = z.infer<typeof resources>;
+/** Resources of a chart container whose values take cpu and memory only (Istio): no key that would be ignored. */
+const computeResources = strict({
+    requests: strict({ cpu, memory }).partial().optional(),
+    limits: strict({ cpu, memory }).partial().optional(),
+}).describe("container requests and limits (cpu and memory); unset values take the defaults");
 
 // ---------------------------------------------------------------------------------------------------------------
 // Sections
@@ -190,13 +286,13 @@ const quota = strict({
     requestsCpu: cpu.optional(), requestsMemory: memory.optional(),
     limitsCpu: cpu.optional(), limitsMemory: memory.optional(),
     pods: positiveInt.optional().describe("maximum pods in the namespace"), persistentVolumeClaims: positiveInt.optional().describe("maximum PersistentVolumeClaims in the namespace"),
-}).default({}).describe("ResourceQuota of each application namespace; unset values take the environment defaults; must admit every service at its autoscaler maximum plus a rollout surge, migration Jobs and sidecars (checked)");
+}).default({}).describe("ResourceQuota of the apps and data namespaces; unset values take the environment defaults; must admit every service at its autoscaler maximum plus a rollout surge, migration Jobs and sidecars, and the data stores with their backup jobs and volume claims (checked)");
 
 const limitRange = strict({
     defaultRequestCpu: cpu.optional(), defaultRequestMemory: memory.optional(),
     defaultLimitCpu: cpu.optional(), defaultLimitMemory: memory.optional(),
     maxCpu: cpu.optional(), maxMemory: memory.optional(),
-}).default({}).describe("LimitRange of each application namespace; unset values take the environment defaults");
+}).default({}).describe("LimitRange of the apps and data namespaces; unset values take the environment defaults; defaults within the maximum, and every container of the stack within it (checked)");
 
 const secrets = strict({
     rotation: z.record(z.string(), z.number().int().min(0)).default({})
@@ -269,7 +365,7 @@ const service = strict({
         intervalSeconds: positiveInt.default(30).describe("scrape interval"),
     }).optional().describe("Prometheus scrape endpoint (ServiceMonitor)"),
     calls: z.array(dnsLabel).default([]).describe("services this service calls (NetworkPolicy egress/ingress and mesh authorization)"),
-    database: dnsLabel.optional().describe("PostgreSQL database the service uses: postgres.appDatabase, or its own database (created with its own owner)"),
+    database: databaseName.optional().describe("PostgreSQL database the service uses: postgres.appDatabase, or its own database (created with its own owner)"),
     redis: z.boolean().default(false).describe("service connects to Redis"),
     routes: z.array(route).default([]).describe("public HTTP routes at the edge"),
     priorityClassName: dnsLabel.optional().describe("PriorityClass of the pods (must exist in the cluster)"),
@@ -310,7 +406,7 @@ const postgres = strict({
     walStorageSize: bytes.optional().describe("separate WAL volume"),
     storageClass: dnsName.optional().describe("default: top-level storageClass, else the environment default"),
     resources: resources.optional().describe("PostgreSQL container; defaults per environment (prod: 500m/1Gi requests, 2000m/4Gi limits)"),
-    appDatabase: dnsLabel.default("app").describe("bootstrap database (owner of the same name)"),
+    appDatabase: databaseName.default("app").describe("bootstrap database (owner of the same name)"),
     maxConnections: positiveInt.default(200).describe("max_connections of the server"),
     zoneAntiAffinity: z.boolean().optional().describe("spread instances across zones (default: prod)"),
     pooler: strict({
@@ -326,8 +422,8 @@ const postgres = strict({
         endpointUrl: z.string().regex(/^https?:\/\/\S+$/, "must be an http(s) URL, e.g. \"http://minio.storage.svc:9000\"").optional().describe("S3-compatible endpoint (MinIO, Ceph, ...); unset for AWS S3"),
         accessKeyId: z.string().min(1).describe("secret config value"),
         secretAccessKey: z.string().min(1).describe("secret config value"),
-        region: z.string().optional().describe("bucket region"),
-        retentionPolicy: z.string().regex(/^\d+[dwm]$/, "must be like \"30d\"").default("30d").describe("how long base backups and WAL are kept in the bucket"),
+        region: z.string().regex(/^[a-z0-9-]+$/, "must be a region name such as \"us-east-1\"").optional().describe("bucket region"),
+        retentionPolicy: z.string().regex(/^[1-9]\d*[dwm]$/, "must be a positive Barman retention like \"30d\", \"4w\" or \"6m\"").default("30d").describe("how long base backups and WAL are kept in the bucket"),
         fullBackupSchedule: z.string().default("0 0 2 * * *").describe("ScheduledBackup (six-field cron, seconds first)"),
         archiveTimeoutSeconds: z.number().int().min(60).max(900).default(300)
             .describe("force a WAL segment switch (and so an archive) at least this often: bounds data loss to it (RPO)"),
@@ -397,8 +493,8 @@ const mesh = strict({
     proxyLimitsCpu: cpu.default("500m").describe("istio-proxy sidecar CPU limit (mesh-wide)"),
     proxyLimitsMemory: memory.default("256Mi").describe("istio-proxy sidecar memory limit (mesh-wide)"),
     istiodReplicas: z.number().int().min(1).default(1).describe("istiod replicas (a PodDisruptionBudget is added above 1)"),
-    istiodResources: resources.optional().describe("istiod container; unset values: requests 250m/512Mi, limits 2/2Gi"),
-    cniResources: resources.optional().describe("Istio CNI node agent container; unset values: requests 100m/100Mi, limits 500m/256Mi"),
+    istiodResources: computeResources.optional().describe("istiod container; unset values: requests 250m/512Mi, limits 2/2Gi"),
+    cniResources: computeResources.optional().describe("Istio CNI node agent container; unset values: requests 100m/100Mi, limits 500m/256Mi"),
 }).default({});
 
 const monitoring = strict({
@@ -411,8 +507,9 @@ const monitoring = strict({
     // keep the version in step with the operator version of `chart` (prometheus-operator-crds 31.x = operator v0.93).
     crdsChart: chartSource({ repository: "https://prometheus-community.github.io/helm-charts", chart: "prometheus-operator-crds", version: "31.0.1" })
         .describe("prometheus-operator CRDs chart, installed before anything that creates monitoring.coreos.com objects"),
-    retention: z.string().regex(/^\d+[hdwy]$/, "must be a Prometheus duration like \"15d\"").default("15d").describe("Prometheus retention time"),
-    storageSize: bytes.default("20Gi").describe("Prometheus volume per replica; size-based retention keeps 85 % of it"),
+    retention: z.string().regex(/^[1-9]\d*[hdwy]$/, "must be a positive Prometheus duration like \"15d\" (0 would mean the built-in default)").default("15d").describe("Prometheus retention time"),
+    storageSize: bytes.refine((v) => parseQuantity(v) >= 2 ** 30, "must be at least 1Gi (size-based retention keeps 85 % of it, and the write-ahead log alone takes several 128 MiB segments)")
+        .default("20Gi").describe("Prometheus volume per replica, at least 1Gi; size-based retention keeps 85 % of it"),
     storageClass: dnsName.optional().describe("Prometheus and Alertmanager volumes; default: top-level storageClass, else the environment default"),
     alertmanagerStorageSize: bytes.default("1Gi").describe("Alertmanager volume per replica (silences, notification log)"),
     prometheusReplicas: z.number().int().min(1).default(1).describe("Prometheus replicas (each scrapes everything; a PodDisruptionBudget is added above 1)"),
@@ -420,8 +517,8 @@ const monitoring = strict({
     resources: resources.optional().describe("Prometheus container; unset values: requests 500m/1Gi, limits 2/4Gi"),
     scrapeIntervalSeconds: positiveInt.default(30).describe("default scrape and rule evaluation interval"),
     grafanaHost: z.string().default("monitoring").describe("Grafana host label under the domain"),
-    alertWebhookUrl: z.string().regex(/^https?:\/\/\S+$/, "must be an http(s) URL").optional().describe("Alertmanager webhook receiver (secret config value)"),
-    slackWebhookUrl: z.string().regex(/^https:\/\/\S+$/, "must be an https URL").optional().describe("Slack incoming-webhook URL (secret config value)"),
+    alertWebhookUrl: z.string().regex(/^https?:\/\/\S+$/, "must be an http(s) URL").refine(parsesAsUrl, "must be a valid URL (e.g. \"https://alerts.example.com/hook\")").optional().describe("Alertmanager webhook receiver (secret config value)"),
+    slackWebhookUrl: z.string().regex(/^https:\/\/\S+$/, "must be an https URL").refine(parsesAsUrl, "must be a valid URL (e.g. \"https://hooks.slack.com/services/...\")").optional().describe("Slack incoming-webhook URL (secret config value)"),
     slackChannel: z.string().regex(/^#?[a-z0-9][a-z0-9._-]{0,79}$/, "must be a Slack channel name such as \"#alerts\"").optional()
         .describe("Slack channel for alerts (default \"#alerts\"); needs slackWebhookUrl"),
     thresholds: strict({
@@ -473,6 +570,19 @@ const backups = strict({
     }).optional().describe("S3-compatible object storage the PostgreSQL dumps and Redis snapshots are mirrored to after each run (same GFS set as the volume); volume only when unset"),
 }).default({});
 
+/** A written reason: what the waiver accepts and why (shown on the waived objects and in policy reports). */
+const waiverReason = z.string().trim().min(20, "must be a written reason of at least 20 characters (what is accepted, and why)");
+
+const waivers = strict({
+    singleReplicaServices: z.record(z.string(), waiverReason).default({})
+        .describe("service -> reason: run it with one replica (or an autoscaler minimum of 1) in prod"),
+    singlePostgresInstance: waiverReason.optional().describe("reason to run one PostgreSQL instance in prod (no failover)"),
+    standaloneRedis: waiverReason.optional().describe("reason to run Redis standalone in prod (no Sentinel failover)"),
+    singleEdgeReplica: waiverReason.optional().describe("reason to run one edge control-plane or data-plane replica in prod"),
+    meshDisabled: waiverReason.optional().describe("reason to run prod without the mesh (no mutual TLS between services)"),
+}).default({}).describe("prod only: single points of failure accepted on purpose, each with a written reason; the reason is set on the waived objects as the policy pack's exemption annotation, so `pulumi preview --policy-pack` agrees");
+export type WaiversConfig = z.infer<typeof waivers>;
+
 export const stackConfigSchema = strict({
     environment: z.enum(ENVIRONMENTS).describe("dev, staging or prod; selects the environment defaults"),
     domain: dnsName.describe("public DNS domain; hosts are app.<domain>, api.<domain>, ..."),
@@ -489,6 +599,7 @@ export const stackConfigSchema = strict({
     mesh,
     monitoring,
     backups,
+    waivers,
 });
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
@@ -515,6 +626,11 @@ function hostProblem(host: string, domain: string | undefined): string | undefin
     if (!DNS_SUBDOMAIN.test(host)) return `${JSON.stringify(host)} is not a valid DNS-1123 host name (lower-case letters, digits, '-' and '.')`;
     if (domain !== undefined && publicHost(host, domain) === undefined) {
         return `"${host}" is outside the stack domain "${domain}" (allowed: a label such as "api", or a name ending in ".${domain}")`;
+    }
+    // A label becomes "<label>.<domain>", which must still be a host name (Gateway listeners, certificates).
+    const full = domain === undefined ? undefined : publicHost(host, domain);
+    if (full !== undefined && !DNS_SUBDOMAIN.test(full)) {
+        return `"${host}" makes the host "${full}" of ${full.length} characters (allowed: at most 253 in all with the domain)`;
     }
     return undefined;
 }
@@ -616,16 +732,8 @@ function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
         if (svc.redis) addEnv(Object.keys(REDIS_SECRET_ENV), "the Redis connection Secret", "redis");
         addEnv(Object.keys(svc.secretEnv), "secretEnv", "secretEnv");
         addEnv(Object.keys(svc.env), "env", "env");
-        // Compared after the environment defaults fill the gaps: a request alone can exceed the default limit.
         const resolved = resolveResources(svc.resources, envDefaults.serviceResources);
-        for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
-            const request = resolved.requests[key];
-            const limit = resolved.limits[key];
-            if (parsed("environment") && parseQuantity(request) > parseQuantity(limit)) {
-                const origin = svc.resources?.limits?.[key] === undefined ? " (the environment default)" : "";
-                problems.push({ path: at("resources", "requests", key), message: `request "${request}" exceeds limit "${limit}"${origin}` });
-            }
-        }
+        if (parsed("environment")) problems.push(...resourceBlockProblems(at("resources"), svc.resources, envDefaults.serviceResources, "the environment default"));
         // The HPA targets utilisation of the requests: a request of zero divides by zero, and the HPA never scales.
         if (parsed("environment") && (as.enabled ?? envDefaults.autoscalingEnabled)) {
             for (const key of ["cpu", "memory"] as const) {
@@ -672,11 +780,14 @@ function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
         }
     }
 
-    if (parsed("monitoring", "edge") && cfg.monitoring.enabled && cfg.edge.enabled) {
+    if (parsed("monitoring")) {
+        // Checked even with monitoring or the edge off: the host also lands in grafana.ini, which the chart passes
+        // through Helm's tpl, and a setting must not turn valid by being switched on later.
         const problem = hostProblem(cfg.monitoring.grafanaHost, domain);
         const grafanaHost = domain === undefined ? undefined : publicHost(cfg.monitoring.grafanaHost, domain);
         if (problem) problems.push({ path: ["monitoring", "grafanaHost"], message: problem });
-        else if (grafanaHost !== undefined && [...seenRoutes.keys()].some((k) => k.startsWith(`${grafanaHost}/`))) {
+        else if (parsed("edge") && cfg.monitoring.enabled && cfg.edge.enabled && grafanaHost !== undefined
+            && [...seenRoutes.keys()].some((k) => k.startsWith(`${grafanaHost}/`))) {
             problems.push({ path: ["monitoring", "grafanaHost"], message: `host "${grafanaHost}" is already used by a service route` });
         }
     }
@@ -704,8 +815,15 @@ function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
                 problems.push({ path: ["mesh", request], message: `"${cfg.mesh[request]}" exceeds mesh.${limit} "${cfg.mesh[limit]}" (allowed: at most the limit)` });
             }
         }
+        problems.push(...resourceBlockProblems(["mesh", "istiodResources"], cfg.mesh.istiodResources, ISTIOD_DEFAULT_RESOURCES));
+        problems.push(...resourceBlockProblems(["mesh", "cniResources"], cfg.mesh.cniResources, CNI_DEFAULT_RESOURCES));
     }
-    if (parsed("environment", "services", "quota", "mesh")) problems.push(...quotaProblems(cfg));
+    // The guard rails of the apps and data namespaces, merged as index.ts merges them for the Namespaces component.
+    if (parsed("environment", "services", "quota", "limitRange", "namespaces", "mesh", "postgres", "redis", "backups")) {
+        const env = environmentDefaults(cfg.environment);
+        problems.push(...quotaProblems(cfg, { ...env.quota, ...definedOnly(cfg.quota) }));
+        problems.push(...limitRangeProblems(cfg, { ...env.limitRange, ...definedOnly(cfg.limitRange) }));
+    }
     if (parsed("namespaces")) {
         // Each part of the stack has its namespace, with its own Pod Security level, quota and NetworkPolicies.
         const owner = new Map<string, string>();
@@ -721,6 +839,7 @@ function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
     }
     if (parsed("redis") && cfg.redis.mode === "sentinel" && cfg.redis.replicas < 2) problems.push({ path: ["redis", "replicas"], message: "sentinel mode needs at least 2 data nodes (1 primary + 1 replica)" });
     problems.push(...dataStoreProblems(cfg, ctx));
+    if (parsed("environment", "services", "postgres", "redis", "edge", "mesh", "waivers")) problems.push(...singlePointProblems(cfg));
     if (parsed("backups")) problems.push(...backupProblems(cfg, ctx));
 
     // Database roles come from every service and the postgres section: without all of them the ids are unknown.
@@ -733,21 +852,132 @@ function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
     return problems;
 }
 
+/**
+ * Production has no single point of failure unless a waiver with a written reason accepts it: one replica of a
+ * service, one PostgreSQL instance, standalone Redis, one edge replica, the mesh off. A waiver that waives nothing
+ * (another environment, or nothing to waive) is an error too: it would silently do nothing.
+ */
+function singlePointProblems(cfg: StackConfig): Problem[] {
+    const problems: Problem[] = [];
+    const w = cfg.waivers;
+    const prod = cfg.environment === "prod";
+    const used = new Set<string>();
+    const refuse = (path: (string | number)[], problem: string, allowed: string, waiver: string, waived: string | undefined) => {
+        if (!prod) return;
+        if (waived !== undefined) {
+            used.add(waiver);
+            return;
+        }
+        problems.push({ path, message: `${problem} in prod (allowed: ${allowed}, or waivers.${waiver} with a written reason)` });
+    };
+    const env = environmentDefaults(cfg.environment);
+    for (const [name, svc] of Object.entries(cfg.services)) {
+        const scaling = resolveScaling(svc, env);
+        const min = scaling.autoscaling?.minReplicas ?? scaling.replicas ?? 1;
+        if (min < 2) {
+            const key = scaling.autoscaling ? ["autoscaling", "minReplicas"] : ["replicas"];
+            refuse(["services", name, ...key], `${min} replica is a single point of failure`, "at least 2", `singleReplicaServices.${name}`, w.singleReplicaServices[name]);
+        }
+    }
+    const instances = cfg.postgres.instances ?? POSTGRES_INSTANCE_DEFAULTS[cfg.environment];
+    if (cfg.postgres.enabled && instances < 2) {
+        refuse(["postgres", "instances"], "1 PostgreSQL instance is a single point of failure (no failover)", "at least 2", "singlePostgresInstance", w.singlePostgresInstance);
+    }
+    if (cfg.redis.enabled && cfg.redis.mode === "standalone") {
+        refuse(["redis", "mode"], "standalone Redis is a single point of failure (no failover)", "\"sentinel\"", "standaloneRedis", w.standaloneRedis);
+    }
+    if (cfg.edge.enabled) {
+        for (const key of ["controllerReplicas", "dataPlaneReplicas"] as const) {
+            if (cfg.edge[key] < 2) refuse(["edge", key], `${cfg.edge[key]} replica is a single point of failure (a node drain or rollout takes the edge down)`, "at least 2", "singleEdgeReplica", w.singleEdgeReplica);
+        }
+    }
+    if (!cfg.mesh.enabled) refuse(["mesh", "enabled"], "false leaves service-to-service traffic without mutual TLS", "true", "meshDisabled", w.meshDisabled);
+
+    const set: [string, unknown][] = [
+        ...Object.keys(w.singleReplicaServices).map((name): [string, unknown] => [`singleReplicaServices.${name}`, w.singleReplicaServices[name]]),
+        ["singlePostgresInstance", w.singlePostgresInstance], ["standaloneRedis", w.standaloneRedis],
+        ["singleEdgeReplica", w.singleEdgeReplica], ["meshDisabled", w.meshDisabled],
+    ];
+    for (const [key, value] of set) {
+        if (value === undefined || used.has(key)) continue;
+        problems.push({ path: ["waivers", ...key.split(".")], message: prod
+            ? "waives nothing: the setting it would accept is not in this stack (remove the waiver)"
+            : `waives nothing outside prod (environment is "${cfg.environment}"; remove the waiver)` });
+    }
+    return problems;
+}
+
+/** Whether a raw (pre-default) config object sets a key. */
+function sets(raw: unknown, ...path: string[]): boolean {
+    let value = raw;
+    for (const key of path) {
+        if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+        value = (value as Record<string, unknown>)[key];
+    }
+    return value !== undefined;
+}
+
+/**
+ * Settings that would do nothing in the combination the stack file chose, read from the raw file (defaults fill
+ * every key). Settings of a feature switched off (a section's `enabled: false`, per-service mesh settings without
+ * the mesh, a metrics endpoint without monitoring) are warnings: switching a feature off for one environment must
+ * not mean deleting its tuning, but the stack file must not seem to say more than the stack does. Settings that
+ * contradict the chosen mode within a feature that is on are errors.
+ */
+function inertSettings(raw: Record<string, unknown>, cfg: StackConfig, parsed: RuleContext["parsed"]): { problems: Problem[]; warnings: Problem[] } {
+    const problems: Problem[] = [];
+    const warnings: Problem[] = [];
+    const inert = (into: Problem[], path: string[], because: string, fix: string) => {
+        if (sets(raw, ...path)) into.push({ path, message: `has no effect: ${because} (remove it, or ${fix})` });
+    };
+    for (const section of ["postgres", "redis", "edge", "mesh", "monitoring", "backups"] as const) {
+        if (!parsed(section) || cfg[section].enabled) continue;
+        for (const key of Object.keys((raw[section] ?? {}) as object)) {
+            if (key !== "enabled") inert(warnings, [section, key], `${section}.enabled is false`, `set ${section}.enabled to true`);
+        }
+    }
+    if (parsed("redis") && cfg.redis.enabled && cfg.redis.mode === "standalone") {
+        for (const key of ["replicas", "sentinels", "sentinelResources", "masterName"]) inert(problems, ["redis", key], "redis.mode is \"standalone\"", "set redis.mode to \"sentinel\"");
+    }
+    if (parsed("postgres") && cfg.postgres.enabled) {
+        if (!cfg.postgres.pooler.enabled) {
+            for (const key of Object.keys((sets(raw, "postgres", "pooler") ? (raw.postgres as Record<string, object>).pooler : {}))) {
+                if (key !== "enabled") inert(problems, ["postgres", "pooler", key], "postgres.pooler.enabled is false", "set postgres.pooler.enabled to true");
+            }
+        }
+        if (cfg.postgres.objectStore === undefined) {
+            inert(problems, ["postgres", "barmanCloudPluginChart"], "postgres.objectStore is not set (the plugin is installed only with it)", "configure postgres.objectStore");
+            if (parsed("backups") && cfg.backups.enabled) {
+                inert(problems, ["backups", "incrementalSchedule"], "postgres.objectStore is not set (the extra base backups go to object storage)", "configure postgres.objectStore");
+            }
+        }
+    }
+    if (parsed("edge") && cfg.edge.enabled && cfg.edge.tls !== "acme") {
+        for (const key of ["acme", "certManagerIssuer", "certManagerChart"]) inert(problems, ["edge", key], `edge.tls is "${cfg.edge.tls}"`, "set edge.tls to \"acme\"");
+    }
+    if (parsed("environment", "mesh", "monitoring")) {
+        const env = environmentDefaults(cfg.environment);
+        for (const [name, svc] of Object.entries(cfg.services)) {
+            const at = (...path: string[]) => ["services", name, ...path];
+            if (!cfg.mesh.enabled) inert(warnings, at("mesh"), "mesh.enabled is false", "set mesh.enabled to true");
+            if (!cfg.monitoring.enabled) inert(warnings, at("metrics"), "monitoring.enabled is false (nothing scrapes it)", "set monitoring.enabled to true");
+            if (!(svc.autoscaling.enabled ?? env.autoscalingEnabled)) {
+                for (const key of ["minReplicas", "maxReplicas", "cpuUtilizationPercent", "memoryUtilizationPercent", "requestsPerSecond", "scaleDownStabilizationSeconds"]) {
+                    inert(problems, at("autoscaling", key), `autoscaling is off${svc.autoscaling.enabled === undefined ? ` (the ${cfg.environment} default)` : ""}`, `set services.${name}.autoscaling.enabled to true, or use services.${name}.replicas`);
+                }
+            }
+        }
+    }
+    return { problems, warnings };
+}
+
 /** Monitoring rules that need nothing outside the monitoring section. */
 function monitoringProblems(cfg: StackConfig): Problem[] {
     const problems: Problem[] = [];
     if (cfg.monitoring.slackChannel !== undefined && cfg.monitoring.slackWebhookUrl === undefined) {
         problems.push({ path: ["monitoring", "slackChannel"], message: "a Slack channel needs monitoring.slackWebhookUrl (set both, or remove slackChannel)" });
     }
-    const prometheusResources = resolveResources(cfg.monitoring.resources, PROMETHEUS_DEFAULT_RESOURCES);
-    for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
-        const request = prometheusResources.requests[key];
-        const limit = prometheusResources.limits[key];
-        if (parseQuantity(request) > parseQuantity(limit)) {
-            const origin = cfg.monitoring.resources?.limits?.[key] === undefined ? " (the default)" : "";
-            problems.push({ path: ["monitoring", "resources", "requests", key], message: `request "${request}" exceeds limit "${limit}"${origin}` });
-        }
-    }
+    problems.push(...resourceBlockProblems(["monitoring", "resources"], cfg.monitoring.resources, PROMETHEUS_DEFAULT_RESOURCES));
     return problems;
 }
 
@@ -799,11 +1029,6 @@ function edgeProblems(cfg: StackConfig, { parsed }: RuleContext): Problem[] {
     if (parsed("domain", "services", "monitoring") && hosts.size > MAX_PUBLIC_HOSTS) {
         problems.push({ path: ["edge"], message: `${hosts.size} public hosts exceed the ${MAX_PUBLIC_HOSTS} one Gateway can serve (64 listeners, HTTPS + HTTP redirect per host)` });
     }
-    if (parsed("environment") && cfg.environment === "prod") {
-        for (const key of ["controllerReplicas", "dataPlaneReplicas"] as const) {
-            if (cfg.edge[key] < 2) problems.push({ path: ["edge", key], message: `${cfg.edge[key]} is too few for prod (allowed: at least 2, so a node drain or rollout keeps the edge up)` });
-        }
-    }
     if (cfg.edge.nodePorts !== undefined) {
         if (cfg.edge.serviceType !== "NodePort") problems.push({ path: ["edge", "nodePorts"], message: `needs edge.serviceType "NodePort" (is "${cfg.edge.serviceType}")` });
         if (cfg.edge.nodePorts.http === cfg.edge.nodePorts.https) problems.push({ path: ["edge", "nodePorts", "https"], message: `${cfg.edge.nodePorts.https} is already the http NodePort` });
@@ -811,15 +1036,10 @@ function edgeProblems(cfg: StackConfig, { parsed }: RuleContext): Problem[] {
     if (cfg.edge.controllerMaxReplicas !== undefined && cfg.edge.controllerMaxReplicas < cfg.edge.controllerReplicas) {
         problems.push({ path: ["edge", "controllerMaxReplicas"], message: `must be >= edge.controllerReplicas (${cfg.edge.controllerReplicas})` });
     }
-    const edgeResources = [["resources", cfg.edge.resources], ["dataPlaneResources", cfg.edge.dataPlaneResources]] as const;
-    for (const [key, res] of edgeResources) {
-        for (const q of ["cpu", "memory"] as const) {
-            const request = res?.requests?.[q];
-            const limit = res?.limits?.[q];
-            if (request !== undefined && limit !== undefined && parseQuantity(request) > parseQuantity(limit)) {
-                problems.push({ path: ["edge", key, "requests", q], message: `request "${request}" exceeds limit "${limit}"` });
-            }
-        }
+    if (parsed("environment")) {
+        const defaults = edgeResourceDefaults(cfg.environment);
+        problems.push(...resourceBlockProblems(["edge", "resources"], cfg.edge.resources, defaults.controlPlane, "the environment default"));
+        problems.push(...resourceBlockProblems(["edge", "dataPlaneResources"], cfg.edge.dataPlaneResources, defaults.dataPlane, "the environment default"));
     }
     return problems;
 }
@@ -830,14 +1050,8 @@ function dataStoreProblems(cfg: StackConfig, { parsed }: RuleContext): Problem[]
     // The resource defaults depend on the environment.
     if (!parsed("environment")) return problems;
     const checkResources = (path: string[], config: ResourcesConfig | undefined, fallback: ResourceSpec) => {
-        const resolved = resolveResources(config, fallback);
-        for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
-            if (parseQuantity(resolved.requests[key]) > parseQuantity(resolved.limits[key])) {
-                const origin = config?.limits?.[key] === undefined ? " (the default)" : "";
-                problems.push({ path: [...path, "requests", key], message: `request "${resolved.requests[key]}" exceeds limit "${resolved.limits[key]}"${origin}` });
-            }
-        }
-        return resolved;
+        problems.push(...resourceBlockProblems(path, config, fallback));
+        return resolveResources(config, fallback);
     };
     if (parsed("postgres") && cfg.postgres.enabled) {
         checkResources(["postgres", "resources"], cfg.postgres.resources, postgresResourceDefaults(cfg.environment));
@@ -846,9 +1060,24 @@ function dataStoreProblems(cfg: StackConfig, { parsed }: RuleContext): Problem[]
             problems.push({ path: ["postgres", "pooler", "defaultPoolSize"], message: `must be below postgres.maxConnections (${cfg.postgres.maxConnections})` });
         }
     }
+    const fullBackupSchedule = parsed("postgres") ? cfg.postgres.objectStore?.fullBackupSchedule : undefined;
+    const scheduleProblem = fullBackupSchedule === undefined ? undefined : scheduledBackupScheduleProblem(fullBackupSchedule);
+    if (scheduleProblem) {
+        problems.push({ path: ["postgres", "objectStore", "fullBackupSchedule"], message: `"${fullBackupSchedule}" is not a six-field cron schedule (${scheduleProblem}; allowed: seconds first, e.g. "0 0 2 * * *")` });
+    }
     if (parsed("redis") && cfg.redis.enabled) {
         const resolved = checkResources(["redis", "resources"], cfg.redis.resources, redisResourceDefaults(cfg.environment));
         checkResources(["redis", "sentinelResources"], cfg.redis.sentinelResources, SENTINEL_RESOURCES);
+        // valkey.conf takes whole bytes, and 0 there means "no limit": the conversion is exact or refused.
+        const maxmemory = cfg.redis.maxmemory;
+        const defaultMaxmemory = maxmemoryBytesForLimit(Math.max(parseQuantity(resolved.limits.memory), 1));
+        if (maxmemory !== undefined && !Number.isInteger(parseQuantity(maxmemory))) {
+            problems.push({ path: ["redis", "maxmemory"], message: `"${maxmemory}" is ${parseQuantity(maxmemory)} bytes, not a whole number (valkey.conf takes bytes; allowed: e.g. "768Mi")` });
+        } else if (maxmemory !== undefined && parseQuantity(maxmemory) < MIN_REDIS_MAXMEMORY_BYTES) {
+            problems.push({ path: ["redis", "maxmemory"], message: `"${maxmemory}" is below 1Mi (Valkey needs that much to run, and 0 would mean no limit at all; allowed: at least 1Mi)` });
+        } else if (maxmemory === undefined && defaultMaxmemory < MIN_REDIS_MAXMEMORY_BYTES) {
+            problems.push({ path: ["redis", "resources", "limits", "memory"], message: `limit "${resolved.limits.memory}" leaves Valkey a maxmemory (75 % of it) below 1Mi (0 would mean no limit at all; allowed: at least 2Mi)` });
+        }
         if (cfg.redis.maxmemory !== undefined && parseQuantity(cfg.redis.maxmemory) >= parseQuantity(resolved.limits.memory)) {
             problems.push({ path: ["redis", "maxmemory"], message: `"${cfg.redis.maxmemory}" must stay below the memory limit "${resolved.limits.memory}" (forks for RDB/AOF need headroom; unset = 75% of the limit)` });
         }
@@ -860,32 +1089,16 @@ function dataStoreProblems(cfg: StackConfig, { parsed }: RuleContext): Problem[]
 function backupProblems(cfg: StackConfig, { parsed }: RuleContext): Problem[] {
     const problems: Problem[] = [];
     const b = cfg.backups;
-    const cronProblem = (schedule: string): string | undefined => {
-        try {
-            cronMaxIntervalSeconds(schedule);
-            return undefined;
-        } catch (err) {
-            return (err as Error).message;
-        }
-    };
     for (const key of ["postgresSchedule", "redisSchedule", "verifySchedule"] as const) {
-        const problem = cronProblem(b[key]);
+        const problem = cronJobScheduleProblem(b[key]);
         if (problem) problems.push({ path: ["backups", key], message: `"${b[key]}" is not a usable schedule (${problem}; allowed: five-field cron such as "0 2 * * *", or @daily/@weekly)` });
     }
-    const fields = b.incrementalSchedule.trim().split(/\s+/);
-    const seconds = fields[0] ?? "";
-    if (fields.length !== 6 || !/^([0-5]?\d)$/.test(seconds) || cronProblem(fields.slice(1).join(" "))) {
-        problems.push({ path: ["backups", "incrementalSchedule"], message: `"${b.incrementalSchedule}" is not a six-field cron schedule (allowed: seconds first, e.g. "0 0 */6 * * *")` });
-    }
+    const problem = scheduledBackupScheduleProblem(b.incrementalSchedule);
+    if (problem) problems.push({ path: ["backups", "incrementalSchedule"], message: `"${b.incrementalSchedule}" is not a six-field cron schedule (${problem}; allowed: seconds first, e.g. "0 0 */6 * * *")` });
     if (b.enabled && parsed("redis") && cfg.redis.enabled && /(^|[^a-z])alpine/i.test(cfg.redis.image.split("/").pop() ?? "")) {
         problems.push({ path: ["redis", "image"], message: `"${cfg.redis.image}" is an Alpine image, but the Redis backup job runs in it and needs GNU coreutils (allowed: the Debian variant, e.g. "valkey/valkey:8.1.11-trixie", or backups.enabled: false)` });
     }
-    const resolved = resolveResources(b.resources, BACKUP_JOB_RESOURCES);
-    for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
-        if (parseQuantity(resolved.requests[key]) > parseQuantity(resolved.limits[key])) {
-            problems.push({ path: ["backups", "resources", "requests", key], message: `request "${resolved.requests[key]}" exceeds limit "${resolved.limits[key]}"` });
-        }
-    }
+    problems.push(...resourceBlockProblems(["backups", "resources"], b.resources, BACKUP_JOB_RESOURCES));
     return problems;
 }
 
@@ -963,6 +1176,13 @@ function describeIssue(issue: z.ZodIssue, raw: unknown): string {
             return `${key}: ${show(value)} is not allowed (allowed: ${issue.options.join(", ")})`;
         case z.ZodIssueCode.invalid_type:
             return value === undefined ? `${key}: is required (${issue.expected})` : `${key}: ${show(value)} must be ${issue.expected}, not ${issue.received}`;
+        case z.ZodIssueCode.invalid_union: {
+            // Report the branch of the value's own type (a number for `cpu: -1`), not zod's bare "Invalid input".
+            const relevant = issue.unionErrors.flatMap((e) => e.issues).find((i) => i.code !== z.ZodIssueCode.invalid_type);
+            if (relevant) return describeIssue(relevant, raw);
+            const expected = issue.unionErrors.flatMap((e) => e.issues).map((i) => i.code === z.ZodIssueCode.invalid_type ? i.expected : undefined).filter(Boolean);
+            return `${key}: ${show(value)} must be ${[...new Set(expected)].join(" or ")}`;
+        }
         case z.ZodIssueCode.too_small:
         case z.ZodIssueCode.too_big:
             return `${key}: ${show(value)} ${issue.message.replace(/^Number must be |^String must contain |^Array must contain /, "must be ")}`;
@@ -1062,6 +1282,8 @@ export interface ParseOptions {
      * (CREDENTIAL_KEYS) must be a secret. @default no secret-ness check
      */
     readonly isSecret?: (topLevelKey: string) => boolean;
+    /** Receives each warning (a setting that does nothing because its feature is off). @default ignored */
+    readonly onWarning?: (message: string) => void;
 }
 
 /**
@@ -1079,8 +1301,10 @@ export function parseConfig(raw: Record<string, unknown>, opts: ParseOptions = {
     const { cfg, failed } = result.success ? { cfg: result.data, failed: new Set<string>() } : parseSections(own);
     if (!result.success) problems.push(...result.error.issues.map((i) => describeIssue(i, own)));
     const context: RuleContext = { parsed: (...keys) => keys.every((k) => !failed.has(k)), serviceNames: serviceNamesOf(own) };
-    problems.push(...crossFieldProblems(cfg, context).map((p) => `${formatKey(p.path)}: ${p.message}`));
+    const inert = inertSettings(own, cfg, context.parsed);
+    problems.push(...[...crossFieldProblems(cfg, context), ...inert.problems].map((p) => `${formatKey(p.path)}: ${p.message}`));
     if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
+    for (const w of inert.warnings) opts.onWarning?.(`${formatKey(w.path)}: ${w.message}`);
     return cfg;
 }
 
@@ -1106,5 +1330,6 @@ function isSecretKey(topLevelKey: string): boolean {
 
 /** Loads and validates the stack configuration. Called once at start-up, before any resource is registered. */
 export function loadConfig(): StackConfig {
-    return parseConfig(readRawConfig(), { isSecret: isSecretKey });
+    // Warnings show in `pulumi preview` and `up` output; they never stop a deployment.
+    return parseConfig(readRawConfig(), { isSecret: isSecretKey, onWarning: (message) => void pulumi.log.warn(message) });
 }

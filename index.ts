@@ -29,6 +29,14 @@ import { callersOf } from "./lib/topology";
 const cfg = loadConfig();
 const defaults = environmentDefaults(cfg.environment);
 
+// Every plan is built before the first resource registers: whatever a plan refuses leaves nothing half-created.
+const hosts = publicHosts(cfg);
+const monitoringSpec = monitoringPlan(cfg);
+const meshSpec = meshPlan(cfg);
+const edgeSpec = cfg.edge.enabled ? edgePlan(cfg) : undefined;
+const callers = callersOf(cfg);
+const traffic = Object.fromEntries(Object.keys(cfg.services).map((name) => [name, serviceTraffic(cfg, name, callers[name] ?? [])]));
+
 // The only Kubernetes provider: default providers are disabled in Pulumi.yaml, so nothing can reach an ambient
 // kube context by accident.
 const provider = new k8s.Provider("k8s", providerArgs(cfg.kubernetes));
@@ -41,7 +49,6 @@ const namespaces = new Namespaces("namespaces", {
 }, opts);
 const afterNamespaces = { ...opts, dependsOn: Object.values(namespaces.byName) };
 
-const hosts = publicHosts(cfg);
 const secrets = new GeneratedSecrets("secrets", {
     environment: cfg.environment,
     rotation: cfg.secrets.rotation,
@@ -56,14 +63,12 @@ const secrets = new GeneratedSecrets("secrets", {
 }, afterNamespaces);
 
 // Monitoring CRDs first: the mesh, data stores, services and edge create ServiceMonitors/PodMonitors.
-const monitoringSpec = monitoringPlan(cfg);
 const monitoringCrds = monitoringSpec
     ? new MonitoringCrds("monitoring", { namespace: namespaces.byName[cfg.namespaces.monitoring].metadata.name, chart: monitoringSpec.crdsChart, helm: monitoringSpec.helm }, afterNamespaces)
     : undefined;
 const monitoringDependsOn = monitoringCrds ? [monitoringCrds.crds] : undefined;
 
 // Service mesh.
-const meshSpec = meshPlan(cfg);
 const mesh = meshSpec ? new Mesh("mesh", { ...meshSpec, monitoringDependsOn }, afterNamespaces) : undefined;
 /** Workloads that get sidecars start after the injector webhook and the CNI agent exist (else they run unmeshed). */
 const afterMesh = { ...afterNamespaces, dependsOn: [...afterNamespaces.dependsOn, ...(mesh?.ready ?? [])] };
@@ -91,7 +96,6 @@ const redis = cfg.redis.enabled
     ? new Redis("redis", redisArgs(cfg, { password: secrets.credentials.redisPassword, monitoringDependsOn }), afterSecrets)
     : undefined;
 // Application services.
-const callers = callersOf(cfg);
 // The Namespace's output (not the plain name) orders every service object after the namespace exists.
 const appNamespace = namespaces.byName[cfg.namespaces.apps].metadata.name;
 const appServices: AppService[] = [];
@@ -100,7 +104,7 @@ for (const [name, service] of Object.entries(cfg.services)) {
         namespace: appNamespace,
         service,
         defaults,
-        traffic: serviceTraffic(cfg, name, callers[name] ?? []),
+        traffic: traffic[name],
         meshEnabled: cfg.mesh.enabled,
         monitoringEnabled: cfg.monitoring.enabled,
         appCredentialsSecretName: secrets.appCredentialsSecretName,
@@ -109,13 +113,14 @@ for (const [name, service] of Object.entries(cfg.services)) {
         redisSecretName: service.redis ? redis?.clientSecretName : undefined,
         migrationDependsOn: service.database !== undefined ? postgres?.databaseReady[service.database] : undefined,
         monitoringDependsOn,
+        singleReplicaWaiver: cfg.waivers.singleReplicaServices[name],
     }, afterMesh));
 }
 // Edge.
-if (cfg.edge.enabled) {
+if (edgeSpec) {
     // After the mesh: the data plane NGF creates for the Gateway must find the sidecar injector in place.
     new Edge("edge", {
-        ...edgePlan(cfg),
+        ...edgeSpec,
         generatedTlsSecretNames: secrets.tlsSecretNames,
         caCertPem: secrets.caCertPem,
         caPrivateKeyPem: secrets.caPrivateKeyPem,

@@ -15,6 +15,7 @@ import { clientSettingsPolicySpec, proxySettingsPolicySpec, rateLimitPolicySpec 
 import { certManagerChartValues, dataPlaneProxySpec, ngfChartValues } from "../lib/edge/values";
 import { PART_OF, recommendedLabels } from "../lib/labels";
 import { ISTIO_INJECT_LABEL } from "../lib/topology";
+import { waiverAnnotations } from "../lib/waivers";
 
 export interface EdgeArgs extends EdgePlan {
     /** generated-ca mode: TLS Secret (edge namespace) of each public host, from GeneratedSecrets. */
@@ -112,7 +113,7 @@ export class Edge extends pulumi.ComponentResource {
         const dataPlaneProxy = new k8s.apiextensions.CustomResource(`${name}-data-plane`, {
             apiVersion: "gateway.nginx.org/v1alpha2",
             kind: "NginxProxy",
-            metadata: meta("data-plane", { name: DATA_PLANE_PROXY_NAME }),
+            metadata: { ...meta("data-plane", { name: DATA_PLANE_PROXY_NAME }), annotations: waiverAnnotations(args.singleReplicaWaiver) },
             spec: dataPlaneProxySpec({
                 replicas: args.dataPlaneReplicas,
                 maxReplicas: args.dataPlaneMaxReplicas,

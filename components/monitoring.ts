@@ -1,6 +1,5 @@
 import { helmChart } from "./helm-chart";
 import type { HelmRendering } from "../lib/helm";
-import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -8,7 +7,7 @@ import { recommendedLabels } from "../lib/labels";
 import type { RecordingRuleGroup, RuleGroup } from "../lib/monitoring/alert-rules";
 import { alertmanagerConfig, AlertmanagerConfigArgs, toYaml } from "../lib/monitoring/alertmanager";
 import type { MonitoringNetworkPolicy } from "../lib/monitoring/network-policies";
-import type { AlertReceivers, MonitoringChartSettings } from "../lib/monitoring/plan";
+import type { AlertReceivers, GrafanaDashboard, MonitoringChartSettings } from "../lib/monitoring/plan";
 import {
     ALERTMANAGER_CONFIG_KEY, ChartSourceConfig, GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER, GRAFANA_ADMIN_USER_KEY,
     GRAFANA_DASHBOARD_LABEL, GRAFANA_DASHBOARD_LABEL_VALUE, helmChartSource, KPS_RELEASE_NAME, kubePrometheusStackValues,
@@ -37,8 +36,8 @@ export interface MonitoringArgs {
     readonly grafanaAdminPassword: pulumi.Input<string>;
     /** Its rotation counter: a bump restarts Grafana so the new password takes effect. @default 0 */
     readonly grafanaAdminPasswordRotation?: number;
-    /** Directory of Grafana dashboards: one ConfigMap per *.json file, read at construction time. */
-    readonly dashboardsDir: string;
+    /** Grafana dashboards (file name and JSON), one ConfigMap each: read by the plan, before anything registers. */
+    readonly dashboards: readonly GrafanaDashboard[];
     /** Ingress NetworkPolicies of the monitoring pods (lib/monitoring/network-policies.ts). @default [] */
     readonly networkPolicies?: readonly MonitoringNetworkPolicy[];
     /**
@@ -80,7 +79,7 @@ export class Monitoring extends pulumi.ComponentResource {
             stringData: { [ALERTMANAGER_CONFIG_KEY]: alertmanagerYaml },
         }, child);
 
-        const dashboards = readDashboards(args.dashboardsDir).map(({ file, json }) => new k8s.core.v1.ConfigMap(`${name}-dashboard-${path.basename(file, ".json")}`, {
+        const dashboards = args.dashboards.map(({ file, json }) => new k8s.core.v1.ConfigMap(`${name}-dashboard-${path.basename(file, ".json")}`, {
             metadata: {
                 namespace: args.namespace,
                 labels: { ...labels("grafana"), [GRAFANA_DASHBOARD_LABEL]: GRAFANA_DASHBOARD_LABEL_VALUE },
@@ -124,19 +123,4 @@ export class Monitoring extends pulumi.ComponentResource {
 
         this.registerOutputs({});
     }
-}
-
-/** The dashboards of a directory, sorted by file name. Fails loudly on invalid JSON (a broken dashboard never ships). */
-function readDashboards(dir: string): { file: string; json: string }[] {
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
-    if (files.length === 0) throw new Error(`monitoring: no dashboards (*.json) in ${dir}`);
-    return files.map((file) => {
-        const json = fs.readFileSync(path.join(dir, file), "utf8");
-        try {
-            JSON.parse(json);
-        } catch (err) {
-            throw new Error(`monitoring: dashboard ${file} is not valid JSON: ${(err as Error).message}`);
-        }
-        return { file, json };
-    });
 }

@@ -19,6 +19,7 @@ import {
     BARMAN_PLUGIN_RELEASE_NAME, barmanPluginNetworkPolicySpec, OPERATOR_RELEASE_NAME, operatorNetworkPolicySpec, operatorPdbSpec,
 } from "../lib/postgres/operator-policies";
 import { PeerSelector, POSTGRES_CLUSTER_NAME, POSTGRES_POOLER_NAME } from "../lib/topology";
+import { waiverAnnotations } from "../lib/waivers";
 
 /** @pulumi/kubernetes (>= 4.18) awaits a custom resource until this condition or JSONPath value holds. */
 const PULUMI_WAIT_FOR = "pulumi.com/waitFor";
@@ -72,6 +73,8 @@ export interface PostgresArgs {
     readonly operatorReplicas?: number;
     readonly operatorResources: ResourceSpec;
     readonly instances: number;
+    /** Prod waiver for one instance: its written reason, set on the Cluster (lib/waivers.ts). @default none */
+    readonly singleInstanceWaiver?: string;
     readonly imageName: string;
     /** PGDATA volume size (quantity, e.g. "10Gi"). */
     readonly storageSize: string;
@@ -228,7 +231,7 @@ export class Postgres extends pulumi.ComponentResource {
             kind: "Cluster",
             // Services, PodMonitors and NetworkPolicies address the cluster by this name. Pulumi awaits no custom
             // resource by itself: the annotation makes `up` wait until CloudNativePG reports the Cluster Ready.
-            metadata: { name: clusterName, namespace: args.namespace, labels: labels("database"), annotations: { [PULUMI_WAIT_FOR]: "condition=Ready" } },
+            metadata: { name: clusterName, namespace: args.namespace, labels: labels("database"), annotations: { [PULUMI_WAIT_FOR]: "condition=Ready", ...waiverAnnotations(args.singleInstanceWaiver) } },
             spec: clusterSpec(clusterName, {
                 instances: args.instances,
                 imageName: args.imageName,

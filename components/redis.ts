@@ -13,6 +13,7 @@ import {
     serverServicePorts, serviceMonitorSpec, START_SCRIPTS_LIB, START_SENTINEL_SCRIPT, START_SERVER_SCRIPT, statefulSetSpec, DATA_DIR,
 } from "../lib/redis/workload";
 import { PeerSelector, REDIS_NAME, REDIS_PORT, REDIS_SENTINEL_NAME } from "../lib/topology";
+import { waiverAnnotations } from "../lib/waivers";
 
 /** The start scripts, read from the repository when the program runs (tested against real servers). */
 const SCRIPTS_SOURCE_DIR = path.join(__dirname, "..", "scripts", "redis");
@@ -49,6 +50,8 @@ export interface RedisArgs {
     readonly password: pulumi.Input<string>;
     /** Hard zone spreading. @default false */
     readonly zoneSpread?: boolean;
+    /** Prod waiver for standalone mode: its written reason, set on the data node StatefulSet (lib/waivers.ts). @default none */
+    readonly standaloneWaiver?: string;
     /** Pods of the services that use Redis. */
     readonly clientPods: readonly PeerSelector[];
     /** Backup job pods (RDB snapshots). @default [] */
@@ -158,7 +161,7 @@ export class Redis extends pulumi.ComponentResource {
             spec: headlessServiceSpec(SERVER_SELECTOR, serverServicePorts()),
         }, child);
         new k8s.apps.v1.StatefulSet(`${name}-server`, {
-            metadata: { name: REDIS_NAME, namespace: args.namespace, labels: serverLabels },
+            metadata: { name: REDIS_NAME, namespace: args.namespace, labels: serverLabels, annotations: waiverAnnotations(args.standaloneWaiver) },
             spec: statefulSetSpec({
                 serviceName: REDIS_NAME,
                 replicas: layout.replicas,

@@ -106,7 +106,8 @@ export class GeneratedSecrets extends pulumi.ComponentResource {
             const request = new tls.CertRequest(`${name}-${id}`, {
                 privateKeyPem: key.privateKeyPem,
                 dnsNames: [host],
-                subject: { commonName: host, organization: "Stackwright" },
+                // X.509 allows a common name of at most 64 characters; the SAN carries the host either way.
+                subject: { ...(host.length <= 64 ? { commonName: host } : {}), organization: "Stackwright" },
             }, { parent: this });
             const cert = new tls.LocallySignedCert(`${name}-${id}`, {
                 certRequestPem: request.certRequestPem,

@@ -7,6 +7,7 @@ import { serviceMonitorSpec } from "../lib/service/monitoring";
 import { networkPolicySpec, ServiceTraffic } from "../lib/service/network";
 import { hpaSpec, pdbSpec } from "../lib/service/scaling";
 import { resolveScaling, resolveServiceResources } from "../lib/service/settings";
+import { waiverAnnotations } from "../lib/waivers";
 import {
     deploymentSpec, migrationJobSpec, migrationLabels, migrationSelector, serviceLabels, serviceSelector, serviceSpec,
 } from "../lib/service/workload";
@@ -40,6 +41,8 @@ export interface AppServiceArgs {
      * @default []
      */
     readonly migrationDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** Prod waiver for running one replica: its written reason, set on the Deployment (lib/waivers.ts). @default none */
+    readonly singleReplicaWaiver?: string;
 }
 
 /**
@@ -101,7 +104,7 @@ export class AppService extends pulumi.ComponentResource {
         }
 
         const deployment = new k8s.apps.v1.Deployment(name, {
-            metadata,
+            metadata: { ...metadata, annotations: waiverAnnotations(args.singleReplicaWaiver) },
             spec: deploymentSpec({
                 ...podArgs,
                 podAnnotations,

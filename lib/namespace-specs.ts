@@ -1,6 +1,7 @@
 /** Pure builders for namespaces and their guard rails (Pod Security labels, default-deny, quota, limits). */
 import type { EnvironmentDefaults } from "./defaults";
 import { PART_OF, MANAGED_BY } from "./labels";
+import { waiverAnnotations } from "./waivers";
 
 export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
 
@@ -14,6 +15,8 @@ export interface NamespaceSpec {
     readonly application: boolean;
     /** Label the namespace for Istio sidecar injection. */
     readonly istioInjection: boolean;
+    /** Prod waiver for running without the mesh: its written reason, set on the namespace (lib/waivers.ts). */
+    readonly meshWaiver?: string;
 }
 
 export const PSA_VERSION = "latest";
@@ -39,7 +42,9 @@ export function namespaceMetadata(spec: NamespaceSpec): { name: string; labels: 
             "app.kubernetes.io/part-of": PART_OF,
             "app.kubernetes.io/managed-by": MANAGED_BY,
         },
-        ...(spec.reason ? { annotations: { [POD_SECURITY_REASON_ANNOTATION]: spec.reason } } : {}),
+        ...(spec.reason || spec.meshWaiver
+            ? { annotations: { ...(spec.reason ? { [POD_SECURITY_REASON_ANNOTATION]: spec.reason } : {}), ...waiverAnnotations(spec.meshWaiver) } }
+            : {}),
     };
 }
 

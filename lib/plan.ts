@@ -20,7 +20,7 @@ export function namespacePlan(cfg: StackConfig): NamespaceSpec[] {
     const ns = cfg.namespaces;
     const meshOn = cfg.mesh.enabled;
     const specs: NamespaceSpec[] = [
-        { name: ns.apps, podSecurity: "restricted", application: true, istioInjection: meshOn },
+        { name: ns.apps, podSecurity: "restricted", application: true, istioInjection: meshOn, meshWaiver: cfg.waivers.meshDisabled },
     ];
     if (cfg.postgres.enabled || cfg.redis.enabled || cfg.backups.enabled) {
         // Data stores stay outside the sidecar mesh: CloudNativePG manages its own TLS and replication traffic.

@@ -436,7 +436,8 @@ describe("backups: config rules", () => {
         expect(problems({ backups: { verifySchedule: "0 4 * * 8" } })).to.match(/stackwright:backups\.verifySchedule/);
         expect(problems({ backups: { redisSchedule: "CRON_TZ=UTC 0 2 * * *" } })).to.match(/stackwright:backups\.redisSchedule/);
         expect(problems({ backups: { incrementalSchedule: "0 */6 * * *" } })).to.match(/stackwright:backups\.incrementalSchedule: .* six-field/);
-        expect(problems({ backups: { incrementalSchedule: "0 0 */6 * * *", postgresSchedule: "@daily" } })).to.equal("");
+        expect(problems({ backups: { postgresSchedule: "@daily" } })).to.equal("");
+        expect(problems({ backups: { incrementalSchedule: "0 0 */6 * * *" } })).to.match(/stackwright:backups\.incrementalSchedule: has no effect: postgres\.objectStore is not set/);
     });
 
     it("rejects an Alpine Valkey image while Redis is backed up (the snapshot script needs GNU coreutils)", () => {

@@ -17,14 +17,12 @@ import { parseConfig, StackConfig } from "../config";
 import {
     AlertRule,
     alertRuleGroups,
-    backupMaxAgeSeconds,
-    cronMaxIntervalSeconds,
     DEFAULT_LATENCY_P95_TARGET_MS,
     RecordingRuleGroup,
     recordingRuleGroups,
     RuleGroup,
-    scheduledBackupMaxAgeSeconds,
 } from "../lib/monitoring/alert-rules";
+import { backupMaxAgeSeconds, scheduledBackupMaxAgeSeconds } from "../lib/cron";
 import {
     alertmanagerConfig,
     CRITICAL_RECEIVER,
@@ -952,26 +950,6 @@ describe("monitoring", function () {
                     ],
                 }),
             ).to.throw(/listed twice/);
-        });
-
-        it("compute backup staleness from the CronJob and ScheduledBackup schedules", () => {
-            expect(cronMaxIntervalSeconds("0 2 * * *")).to.equal(86_400);
-            expect(cronMaxIntervalSeconds("*/15 * * * *")).to.equal(900);
-            expect(cronMaxIntervalSeconds("0 */6 * * *")).to.equal(21_600);
-            expect(cronMaxIntervalSeconds("0 3,15 * * *")).to.equal(43_200);
-            expect(cronMaxIntervalSeconds("30 1 * * 1-5")).to.equal(3 * 86_400); // Friday to Monday
-            expect(cronMaxIntervalSeconds("0 3 * * sun")).to.equal(7 * 86_400);
-            expect(cronMaxIntervalSeconds("0 0 1 * *")).to.equal(31 * 86_400);
-            expect(cronMaxIntervalSeconds("@hourly")).to.equal(3600);
-            expect(backupMaxAgeSeconds("0 2 * * *")).to.equal(90_000);
-            expect(backupMaxAgeSeconds("0 2 * * *", 600)).to.equal(87_000);
-            expect(() => cronMaxIntervalSeconds("61 * * * *")).to.throw(/outside/);
-            expect(() => cronMaxIntervalSeconds("0 2 * *")).to.throw(/5 fields/);
-            // Six-field (seconds first) ScheduledBackups: any of them refreshes the newest base backup.
-            expect(scheduledBackupMaxAgeSeconds(["0 0 2 * * *"])).to.equal(90_000);
-            expect(scheduledBackupMaxAgeSeconds(["0 0 2 * * *", "0 0 */6 * * *"])).to.equal(25_200);
-            expect(() => scheduledBackupMaxAgeSeconds(["0 2 * * *"])).to.throw(/6 fields/);
-            expect(() => scheduledBackupMaxAgeSeconds([])).to.throw(/no ScheduledBackup/);
         });
     });
 

@@ -6,7 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { databaseRoles, StackConfig } from "../../config";
 import type { BackupsArgs, RedisSentinelTarget } from "../../components/backups";
 import { resolveResources } from "../defaults";
-import { backupMaxAgeSeconds } from "../monitoring/alert-rules";
+import { backupMaxAgeSeconds } from "../cron";
 import {
     POSTGRES_CLUSTER_NAME, POSTGRES_PORT, postgresPods, REDIS_NAME, REDIS_PORT, REDIS_SENTINEL_PORT, redisPods, redisSentinelPods,
 } from "../topology";

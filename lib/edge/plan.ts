@@ -33,6 +33,8 @@ export interface EdgePlan {
     readonly dataPlaneResources: ResourceSpec;
     readonly certManagerResources: EdgeResourceDefaults["certManager"];
     readonly zoneSpreadRequired: boolean;
+    /** Prod waiver for one edge replica: its written reason, set on the data plane's NginxProxy (lib/waivers.ts). */
+    readonly singleReplicaWaiver?: string;
     readonly dataPlane: PeerSelector;
     /** Mesh on: the data plane gets a sidecar and needs istiod. */
     readonly istiod?: { readonly pods: PeerSelector; readonly port: number };
@@ -69,6 +71,7 @@ export function edgePlan(cfg: StackConfig): EdgePlan {
         dataPlaneResources: resolveResources(e.dataPlaneResources, resources.dataPlane),
         certManagerResources: resources.certManager,
         zoneSpreadRequired: environmentDefaults(cfg.environment).zoneSpreadRequired,
+        singleReplicaWaiver: cfg.waivers.singleEdgeReplica,
         dataPlane: edgeDataPlane(cfg),
         istiod: cfg.mesh.enabled ? { pods: istiodPods(cfg), port: ISTIOD_XDS_PORT } : undefined,
         prometheus: cfg.monitoring.enabled ? prometheusPods(cfg) : undefined,

@@ -4,14 +4,15 @@
  * (secret config values, kept secret by the component) and the NetworkPolicies.
  */
 import { HelmRendering, helmRendering } from "../helm";
+import * as fs from "fs";
 import * as path from "path";
 import { publicHost, StackConfig } from "../../config";
 import { environmentDefaults, resolveResources } from "../defaults";
 import { BACKUP_CRONJOBS, POSTGRES_CLUSTER_NAME } from "../topology";
 import { backupsWanted } from "../backups/args";
+import { backupMaxAgeSeconds, scheduledBackupMaxAgeSeconds } from "../cron";
 import {
-    AlertRulesArgs, BackupCronJobTarget, backupMaxAgeSeconds, PostgresClusterTarget, prometheusRuleGroups, RecordingRuleGroup,
-    RuleGroup, scheduledBackupMaxAgeSeconds,
+    AlertRulesArgs, BackupCronJobTarget, PostgresClusterTarget, prometheusRuleGroups, RecordingRuleGroup, RuleGroup,
 } from "./alert-rules";
 import type { AlertmanagerConfigArgs } from "./alertmanager";
 import { PROMETHEUS_DEFAULT_RESOURCES } from "./defaults";
@@ -47,7 +48,8 @@ export interface MonitoringPlan {
     readonly alertmanager: Omit<AlertmanagerConfigArgs, "webhookUrl" | "slackWebhookUrl" | "slackChannel">;
     readonly receivers: AlertReceivers;
     readonly networkPolicies: MonitoringNetworkPolicy[];
-    readonly dashboardsDir: string;
+    /** The repository's Grafana dashboards, read and checked here (before registration). */
+    readonly dashboards: readonly GrafanaDashboard[];
 }
 
 /** Whether the data namespace exists (namespacePlan creates it for any data store or backups). */
@@ -136,12 +138,34 @@ export function monitoringPlan(cfg: StackConfig): MonitoringPlan | undefined {
             prometheusResources: resolveResources(m.resources, PROMETHEUS_DEFAULT_RESOURCES),
             scrapeIntervalSeconds: m.scrapeIntervalSeconds,
             meshEnabled: cfg.mesh.enabled,
-            grafanaHost: publicHost(m.grafanaHost, cfg.domain) ?? m.grafanaHost,
+            // Config validation guarantees a host inside the domain (never the raw value: it lands in grafana.ini).
+            grafanaHost: publicHost(m.grafanaHost, cfg.domain)!,
         },
         ruleGroups: prometheusRuleGroups(alertRulesArgs(cfg)),
         alertmanager: { environment: cfg.environment },
         receivers: alertReceivers(cfg),
         networkPolicies: monitoringNetworkPolicies(cfg),
-        dashboardsDir: DASHBOARDS_DIR,
+        dashboards: readDashboards(DASHBOARDS_DIR),
     };
+}
+
+/** A Grafana dashboard file of the repository. */
+export interface GrafanaDashboard {
+    readonly file: string;
+    readonly json: string;
+}
+
+/** The dashboards of a directory, sorted by file name. Fails loudly on invalid JSON (a broken dashboard never ships). */
+export function readDashboards(dir: string): GrafanaDashboard[] {
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
+    if (files.length === 0) throw new Error(`monitoring: no dashboards (*.json) in ${dir}`);
+    return files.map((file) => {
+        const json = fs.readFileSync(path.join(dir, file), "utf8");
+        try {
+            JSON.parse(json);
+        } catch (err) {
+            throw new Error(`monitoring: dashboard ${file} is not valid JSON: ${(err as Error).message}`);
+        }
+        return { file, json };
+    });
 }

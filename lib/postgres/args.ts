@@ -14,7 +14,7 @@ import { storageClassFor } from "../storage-class";
 export { storageClassFor };
 import { migrationName } from "../service/workload";
 import { backupPods, PeerSelector, prometheusPods } from "../topology";
-import { BARMAN_PLUGIN_RESOURCES, BARMAN_SIDECAR_RESOURCES, OPERATOR_RESOURCES, operatorReplicaDefault, POOLER_RESOURCES, postgresResourceDefaults } from "./defaults";
+import { BARMAN_PLUGIN_RESOURCES, BARMAN_SIDECAR_RESOURCES, OPERATOR_RESOURCES, operatorReplicaDefault, POOLER_RESOURCES, POSTGRES_INSTANCE_DEFAULTS, postgresResourceDefaults } from "./defaults";
 
 /**
  * Pods that connect to PostgreSQL: every service with `database` set (selector labels as the services component
@@ -37,9 +37,6 @@ export interface PostgresWiring {
     /** What installs the Prometheus Operator CRDs. */
     readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
-
-/** PostgreSQL instances when `postgres.instances` is unset: a primary alone in dev, HA from staging on. */
-export const POSTGRES_INSTANCE_DEFAULTS = { dev: 1, staging: 2, prod: 3 } as const;
 
 export function postgresArgs(cfg: StackConfig, wiring: PostgresWiring): PostgresArgs {
     const pg = cfg.postgres;
@@ -69,6 +66,7 @@ export function postgresArgs(cfg: StackConfig, wiring: PostgresWiring): Postgres
         storageClass: storageClassFor(cfg, pg.storageClass),
         resources: resolveResources(pg.resources, postgresResourceDefaults(cfg.environment)),
         maxConnections: pg.maxConnections,
+        singleInstanceWaiver: cfg.waivers.singlePostgresInstance,
         zoneSpread: pg.zoneAntiAffinity ?? environmentDefaults(cfg.environment).zoneSpreadRequired,
         appDatabase: pg.appDatabase,
         // One database per role, owned by the role of the same name (config.ts databaseRoles).

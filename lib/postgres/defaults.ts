@@ -20,6 +20,9 @@ const POSTGRES_RESOURCES: Record<Environment, ResourceSpec> = {
     },
 };
 
+/** PostgreSQL instances when `postgres.instances` is unset: a primary alone in dev, HA from staging on. */
+export const POSTGRES_INSTANCE_DEFAULTS = { dev: 1, staging: 2, prod: 3 } as const;
+
 /** PgBouncer is light: a few MB per thousand client connections. */
 export const POOLER_RESOURCES: ResourceSpec = {
     requests: { cpu: "50m", memory: "64Mi", ephemeralStorage: "64Mi" },

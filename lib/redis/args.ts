@@ -42,6 +42,7 @@ export function redisArgs(cfg: StackConfig, wiring: RedisWiring): RedisArgs {
         maxmemoryBytes: r.maxmemory === undefined ? undefined : Math.floor(parseQuantity(r.maxmemory)),
         maxmemoryPolicy: r.maxmemoryPolicy,
         password: wiring.password,
+        standaloneWaiver: cfg.waivers.standaloneRedis,
         zoneSpread: environmentDefaults(cfg.environment).zoneSpreadRequired,
         clientPods: redisClientPeers(cfg),
         backupPods: [backupPods(cfg)],

@@ -17,6 +17,7 @@ import { noServiceAccountTokenAutomount } from "./no-service-account-token-autom
 import { pdbForReplicatedWorkloads } from "./pdb-for-replicated-workloads";
 import { podsRunAsNonRoot } from "./pods-run-as-non-root";
 import { probesConfigured } from "./probes-configured";
+import { productionRedundancy } from "./production-redundancy";
 import { pssAppArmor } from "./pss-apparmor";
 import { pssCapabilities } from "./pss-capabilities";
 import { pssHostNamespaces } from "./pss-host-namespaces";
@@ -60,7 +61,7 @@ export const bestPracticePolicies: StackwrightPolicy[] = [
     imagesPinned, probesConfigured, readOnlyRootFilesystem, noServiceAccountTokenAutomount, noNodePortOrLoadBalancer,
     gatewayTls, namespacesPodSecurityLabels, istioPeerAuthenticationStrict, istioDestinationRuleMutualTls,
     recommendedLabels, cronjobConcurrencyAndDeadlines, hpaTargetsOmitReplicas, pdbForReplicatedWorkloads,
-    servicesSelectPods,
+    servicesSelectPods, productionRedundancy,
 ];
 
 export const stackIntegrityPolicies: StackwrightPolicy[] = [

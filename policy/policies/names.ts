@@ -42,6 +42,7 @@ export const POLICY_NAMES = [
     "hpa-targets-omit-replicas",
     "pdb-for-replicated-workloads",
     "services-select-pods",
+    "production-redundancy",
     "workloads-have-network-policy",
     "hpa-targets-exist",
     "referenced-configs-exist",

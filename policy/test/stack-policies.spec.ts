@@ -9,8 +9,9 @@ import { StackwrightStackPolicy } from "../policies/framework";
 import { gatewayTls } from "../policies/gateway-tls";
 import { workloadsHaveNetworkPolicy } from "../policies/workloads-have-network-policy";
 import { servicesSelectPods } from "../policies/services-select-pods";
+import { productionRedundancy } from "../policies/production-redundancy";
 import { runStackPolicy, StackResourceSpec, UNKNOWN_STRING, urnOf } from "./engine";
-import { clone, cnpgCluster, podSpecIn, selectorLabels, TYPES, workload } from "./fixtures";
+import { clone, cnpgCluster, nginxProxy, podSpecIn, selectorLabels, TYPES, workload } from "./fixtures";
 
 const STACK_POLICIES: StackwrightStackPolicy[] = [
     gatewayTls, hpaTargetsOmitReplicas, hpaTargetsExist, pdbForReplicatedWorkloads, servicesSelectPods,
@@ -321,6 +322,47 @@ describe("stack policies", () => {
             expect(runStackPolicy(gatewayTls, [ingress]).map((r) => r.message)).to.deep.equal([
                 'Ingress edge/web: host "api.example.com" is not covered by spec.tls',
             ]);
+        });
+    });
+
+    describe("production-redundancy", () => {
+        /** A stack without a single point of failure: every mutation below breaks exactly one thing. */
+        const redundant = (): StackResourceSpec[] => [
+            spec(TYPES.Namespace, "apps", { metadata: { name: "apps", labels: { "istio-injection": "enabled" } } }),
+            spec(TYPES.Deployment, "backend", backend()),
+            spec(TYPES.HorizontalPodAutoscaler, "backend", {
+                metadata: { name: "backend", namespace: "apps" },
+                spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "backend" }, minReplicas: 2, maxReplicas: 10 },
+            }),
+            spec(TYPES.StatefulSet, "redis", { ...workload("StatefulSet", undefined, "redis", "data"), spec: { ...workload("StatefulSet", undefined, "redis", "data").spec, replicas: 3 } }),
+            spec(TYPES.CnpgCluster, "db", cnpgCluster("db", "data")),
+            spec(TYPES.NginxProxy, "data-plane", nginxProxy()),
+        ];
+        const WAIVER = "policy.stackwright.io/exempt-production-redundancy";
+
+        it("passes a redundant stack", () => {
+            expect(runStackPolicy(productionRedundancy, redundant())).to.deep.equal([]);
+        });
+        it("reports one replica, one instance, one data-plane replica and services outside the mesh", () => {
+            const cases: [string, string, (p: any) => void, string][] = [
+                ["backend", TYPES.HorizontalPodAutoscaler, (p) => { p.spec.minReplicas = 1; }, "Deployment apps/backend: 1 replica(s) is a single point of failure (at least 2)"],
+                ["redis", TYPES.StatefulSet, (p) => { p.spec.replicas = 1; }, "StatefulSet data/redis: 1 replica(s) is a single point of failure (at least 2)"],
+                ["db", TYPES.CnpgCluster, (p) => { p.spec.instances = 1; }, "Cluster data/db: 1 instance(s) is a single point of failure (at least 2)"],
+                ["data-plane", TYPES.NginxProxy, (p) => { p.spec.kubernetes.deployment.replicas = 1; }, "NginxProxy edge/stackwright-data-plane: a data plane of 1 replica(s) is a single point of failure (at least 2)"],
+                ["apps", TYPES.Namespace, (p) => { delete p.metadata.labels["istio-injection"]; }, "Namespace apps: holds Stackwright's services without Istio sidecar injection (no mutual TLS between them)"],
+            ];
+            for (const [name, type, change, message] of cases) {
+                const target = type === TYPES.HorizontalPodAutoscaler ? urnOf(TYPES.Deployment, name) : urnOf(type, name);
+                expect(runStackPolicy(productionRedundancy, mutate(redundant(), name, type, change).stack), message).to.deep.equal([{ message, urn: target }]);
+            }
+        });
+        it("accepts a waived object (the stack config's prod waiver sets the exemption annotation)", () => {
+            const single = mutate(redundant(), "db", TYPES.CnpgCluster, (p) => { p.spec.instances = 1; p.metadata.annotations = { [WAIVER]: "a reporting replica is enough here" }; });
+            expect(runStackPolicy(productionRedundancy, single.stack)).to.deep.equal([]);
+        });
+        it("ignores workloads Stackwright does not own (chart-rendered)", () => {
+            const chart = mutate(redundant(), "redis", TYPES.StatefulSet, (p) => { p.spec.replicas = 1; p.metadata.labels["app.kubernetes.io/managed-by"] = "Helm"; });
+            expect(runStackPolicy(productionRedundancy, chart.stack)).to.deep.equal([]);
         });
     });
 });

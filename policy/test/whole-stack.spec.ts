@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { kubeObject } from "../policies/kinds";
 import { engineProxy, resourceArgs, UNKNOWN_STRING } from "./engine";
 import { formatViolations, loadPackConfig, PackViolation, RecordedLike, runPack, violationKey } from "./pack-runner";
-import { HARNESS_MISSING, harnessAvailable, rendered, STACKS } from "./rendered";
+import { HARNESS_MISSING, HARNESS_PATH, harnessAvailable, rendered, STACKS } from "./rendered";
 
 /** Where Kubernetes objects' inputs hold the engine's unknown sentinel: the resource and the property path. */
 function unknownPaths(resources: readonly RecordedLike[]): { resource: RecordedLike; path: string[] }[] {
@@ -73,4 +73,51 @@ describe("whole stack under the policy pack", function () {
             });
         });
     }
+
+    describe("prod waivers agree with the pack", () => {
+        const WAIVER_ANNOTATION = "policy.stackwright.io/exempt-production-redundancy";
+        let waived: PackViolation[] = [];
+        let unwaived: PackViolation[] = [];
+
+        before(async () => {
+            // The real prod stack file with four single points of failure, each waived with a written reason.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const { readStackConfig, renderStack } = require(HARNESS_PATH) as { readStackConfig(s: string): any; renderStack(s: string, o: object): Promise<{ resources: RecordedLike[] }> };
+            const raw = JSON.parse(JSON.stringify(readStackConfig("prod")));
+            raw.services.worker.autoscaling = { ...raw.services.worker.autoscaling, minReplicas: 1 };
+            raw.postgres = { ...raw.postgres, instances: 1 };
+            // Standalone: the Sentinel settings would be inert (and refused).
+            raw.redis = { ...raw.redis, mode: "standalone" };
+            for (const key of ["replicas", "sentinels", "sentinelResources", "masterName"]) delete raw.redis[key];
+            raw.waivers = {
+                singleReplicaServices: { worker: "the queue consumer tolerates minutes of downtime" },
+                singlePostgresInstance: "reporting database, restored from backups within the RTO",
+                standaloneRedis: "a cache only: losing it costs latency, not data",
+            };
+            const r = await renderStack("prod", { rawConfig: raw });
+            waived = runPack(r.resources, loadPackConfig("prod")).filter((v) => v.policy === "production-redundancy");
+            // The same objects without the annotations the waivers set.
+            const stripped = r.resources.map((x) => {
+                const strip = (o: any) => {
+                    if (o?.metadata?.annotations) delete o.metadata.annotations[WAIVER_ANNOTATION];
+                    return o;
+                };
+                return { ...x, inputs: strip(JSON.parse(JSON.stringify(x.inputs))), state: strip(JSON.parse(JSON.stringify(x.state ?? {}))) };
+            });
+            unwaived = runPack(stripped, loadPackConfig("prod")).filter((v) => v.policy === "production-redundancy");
+        });
+
+        it("the waived objects pass production-redundancy with policy/config/prod.json", () => {
+            expect(waived, formatViolations(waived)).to.deep.equal([]);
+        });
+
+        it("each waiver is what lets its object pass (without the annotations: one mandatory violation each)", () => {
+            // The Deployment is auto-named: its name carries the random suffix.
+            expect(unwaived.map((v) => `${v.enforcementLevel}: ${v.message.replace(/worker-[0-9a-f]{8}/, "worker")}`).sort()).to.deep.equal([
+                "mandatory: Cluster data/postgres: 1 instance(s) is a single point of failure (at least 2)",
+                "mandatory: Deployment apps/worker: 1 replica(s) is a single point of failure (at least 2)",
+                "mandatory: StatefulSet data/redis: 1 replica(s) is a single point of failure (at least 2)",
+            ]);
+        });
+    });
 });
