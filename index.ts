@@ -3,7 +3,8 @@
  * Everything else lives in components/ (one ComponentResource each) and lib/ (pure spec builders).
  */
 import * as k8s from "@pulumi/kubernetes";
-import { databaseRoles, loadConfig } from "./config";
+import { loadConfig } from "./config";
+import { databaseRoles } from "./lib/postgres/roles";
 import { Namespaces } from "./components/namespaces";
 import { GeneratedSecrets } from "./components/secrets";
 import { Mesh } from "./components/mesh";
@@ -14,15 +15,15 @@ import { MonitoringCrds } from "./components/monitoring-crds";
 import { Postgres } from "./components/postgres";
 import { Redis } from "./components/redis";
 import { Backups } from "./components/backups";
-import { backupsArgs, backupsWanted } from "./lib/backups/args";
+import { backupsArgs, backupsWanted } from "./lib/backups/plan";
 import { definedOnly, environmentDefaults } from "./lib/defaults";
 import { edgePlan } from "./lib/edge/plan";
 import { meshPlan } from "./lib/mesh/plan";
 import { monitoringPlan } from "./lib/monitoring/plan";
 import { namespacePlan, publicHosts } from "./lib/plan";
 import { providerArgs } from "./lib/provider";
-import { postgresArgs } from "./lib/postgres/args";
-import { redisArgs } from "./lib/redis/args";
+import { postgresArgs } from "./lib/postgres/plan";
+import { redisArgs } from "./lib/redis/plan";
 import { serviceTraffic } from "./lib/service/network";
 import { callersOf } from "./lib/topology";
 

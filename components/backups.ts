@@ -1,104 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResourceSpec } from "../lib/defaults";
+import type { BackupsArgs } from "../lib/backups/plan";
 import { backupLabels, backupClaimSpec, backupNetworkPolicySpec, postgresBackupCronJob, PostgresConnection, postgresRestoreCronJob,
     postgresVerifyCronJob, POSTGRES_BACKUP_APP, redisSnapshotCronJob, REDIS_BACKUP_APP, RedisSnapshotSource, restoreCronJobName,
     Retention } from "../lib/backups/jobs";
 import { POSTGRES_IMAGE_UID, redisSnapshotTimeoutSeconds, VALKEY_IMAGE_UID } from "../lib/backups/defaults";
-import { BackupObjectStoreArgs, OBJECT_STORE_SECRET_KEYS, OBJECT_STORE_SUBPREFIX, s3SyncContainer, withObjectStoreEgress } from "../lib/backups/object-store";
+import { OBJECT_STORE_SECRET_KEYS, OBJECT_STORE_SUBPREFIX, s3SyncContainer, withObjectStoreEgress } from "../lib/backups/object-store";
 import { readBackupScripts } from "../lib/backups/scripts";
 import { CNPG_API_VERSION, scheduledBackupSpec } from "../lib/postgres/specs";
-import { BACKUP_CRONJOBS, PeerSelector } from "../lib/topology";
-
-export interface BackupsArgs {
-    /** Namespace of the jobs, volumes and policies: the data namespace, next to the data stores. */
-    readonly namespace: pulumi.Input<string>;
-    /** IANA time zone the schedules are read in. @default "Etc/UTC" */
-    readonly timeZone?: string;
-    readonly storageClassName: string;
-    /** Size of the PostgreSQL dump volume (quantity, e.g. "20Gi"). */
-    readonly storageSize: string;
-    /** Size of the Redis snapshot volume (quantity). @default "5Gi" */
-    readonly redisStorageSize?: string;
-    /** GFS retention passed to the scripts. @default 7 / 4 / 12 */
-    readonly retentionDaily?: number;
-    readonly retentionWeekly?: number;
-    readonly retentionMonthly?: number;
-    /** Container requests and limits of every job. */
-    readonly resources: ResourceSpec;
-    /** activeDeadlineSeconds of backup runs. @default 14400 */
-    readonly backupDeadlineSeconds?: number;
-    /** activeDeadlineSeconds of restores and restore verifications. @default 14400 */
-    readonly restoreDeadlineSeconds?: number;
-    /** The stack runs Istio: job pods opt out of injection by label; without it they carry no Istio label. @default false */
-    readonly meshEnabled?: boolean;
-
-    /** Databases to dump, verify and offer restores for; no PostgreSQL jobs when empty. */
-    readonly postgresDatabases: readonly string[];
-    /** The cluster's operand image: pg_dump of the server's major version. */
-    readonly postgresImage: string;
-    /** The primary's `-rw` Service, as named on the server certificate. */
-    readonly postgresHost: string;
-    /** @default 5432 */
-    readonly postgresPort?: number;
-    /** basic-auth Secret of the superuser (keys `username`, `password`) in the namespace; required with databases. */
-    readonly postgresSuperuserSecretName?: pulumi.Input<string>;
-    /** Secret holding the cluster CA under `ca.crt` (CloudNativePG: `<cluster>-ca`). */
-    readonly postgresCaSecretName: pulumi.Input<string>;
-    /** PostgreSQL instance pods (NetworkPolicy egress). */
-    readonly postgresPods: readonly PeerSelector[];
-    /** @default "0 2 * * *" */
-    readonly postgresSchedule?: string;
-    /** @default "0 4 * * 0" */
-    readonly verifySchedule?: string;
-    /** The verification fails when the newest dump is older (hours). @default 25 */
-    readonly postgresMaxBackupAgeHours?: number;
-    /** CloudNativePG Cluster the ScheduledBackup targets. */
-    readonly postgresClusterName: string;
-    /** Base backups through the Barman Cloud plugin at this six-field cadence; no ScheduledBackup when unset. */
-    readonly physicalBackupSchedule?: string;
-
-    /** Valkey image (Debian variant) with valkey-cli; no Redis job when unset. */
-    readonly redisImage?: string;
-    /** The one node to snapshot when there is no Sentinel; required with redisImage unless redisSentinel is set. */
-    readonly redisHost?: string;
-    /** @default 6379 */
-    readonly redisPort?: number;
-    /**
-     * Sentinel mode: each run asks these Sentinels for a healthy replica (the primary only when none is), so a
-     * failover never makes the snapshot fork the primary; the job pods may reach them. redisHost is then unused.
-     * @default no Sentinel
-     */
-    readonly redisSentinel?: RedisSentinelTarget;
-    /** Secret with the Redis password in the namespace; required with redisImage. */
-    readonly redisPasswordSecretName?: pulumi.Input<string>;
-    /** @default "password" */
-    readonly redisPasswordSecretKey?: string;
-    /** Valkey pods (NetworkPolicy egress). */
-    readonly redisPods: readonly PeerSelector[];
-    /** @default "30 2 * * *" */
-    readonly redisSchedule?: string;
-
-    /**
-     * S3-compatible object storage the backup and snapshot runs mirror their volume to (rclone container after the
-     * backup script, egress on 443 and the endpoint's port); the keys go only into a Secret. @default volume only
-     */
-    readonly objectStore?: BackupObjectStoreArgs;
-
-    /** The data-store components; the ScheduledBackup (a CloudNativePG custom resource) waits for them. @default [] */
-    readonly dataStoresDependsOn?: pulumi.Input<pulumi.Resource>[];
-}
-
-/** The Sentinels the Redis snapshot job asks for its source node. */
-export interface RedisSentinelTarget {
-    /** "host:port" of every Sentinel, tried in order. */
-    readonly addresses: readonly string[];
-    readonly masterName: string;
-    /** Sentinel pods (NetworkPolicy egress). */
-    readonly pods: readonly PeerSelector[];
-    /** @default 26379 */
-    readonly port?: number;
-}
+import { BACKUP_CRONJOBS } from "../lib/topology";
 
 /**
  * Backups of the data stores: logical PostgreSQL dumps (pg_dump per database) and Redis RDB snapshots to backup

@@ -1,9 +1,8 @@
 import { helmChart } from "./helm-chart";
-import type { HelmRendering } from "../lib/helm";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import type { ResourceSpec } from "../lib/defaults";
+import type { PostgresArgs, PostgresObjectStoreArgs } from "../lib/postgres/plan";
 import { imageVersion, PART_OF, recommendedLabels } from "../lib/labels";
 import { containerSecurityContext } from "../lib/pod-security";
 import {
@@ -13,101 +12,16 @@ import {
 } from "../lib/postgres/specs";
 import {
     BARMAN_PLUGIN_CLIENT_SECRET, BARMAN_PLUGIN_DROPPED_KINDS, BARMAN_PLUGIN_SERVER_SECRET, BARMAN_PLUGIN_SERVICE,
-    barmanPluginChartValues, ChartSourceConfig, chartSourceArgs, operatorChartValues,
+    barmanPluginChartValues, chartSourceArgs, operatorChartValues,
 } from "../lib/postgres/values";
 import {
     BARMAN_PLUGIN_RELEASE_NAME, barmanPluginNetworkPolicySpec, OPERATOR_RELEASE_NAME, operatorNetworkPolicySpec, operatorPdbSpec,
 } from "../lib/postgres/operator-policies";
-import { PeerSelector, POSTGRES_CLUSTER_NAME, POSTGRES_POOLER_NAME } from "../lib/topology";
+import { POSTGRES_CLUSTER_NAME, POSTGRES_POOLER_NAME } from "../lib/topology";
 import { waiverAnnotations } from "../lib/waivers";
 
 /** @pulumi/kubernetes (>= 4.18) awaits a custom resource until this condition or JSONPath value holds. */
 const PULUMI_WAIT_FOR = "pulumi.com/waitFor";
-
-export interface PostgresPoolerArgs {
-    /** @default 2 */
-    readonly instances?: number;
-    /** @default "transaction" */
-    readonly poolMode?: "session" | "transaction";
-    /** @default 1000 */
-    readonly maxClientConnections?: number;
-    /** @default 25 */
-    readonly defaultPoolSize?: number;
-    readonly resources: ResourceSpec;
-}
-
-export interface PostgresObjectStoreArgs {
-    /** s3:// URL (bucket and prefix). */
-    readonly destinationPath: string;
-    /** S3-compatible endpoint; AWS when unset. */
-    readonly endpointUrl?: string;
-    readonly region?: string;
-    readonly accessKeyId: pulumi.Input<string>;
-    readonly secretAccessKey: pulumi.Input<string>;
-    /** @default "30d" */
-    readonly retentionPolicy?: string;
-    /** Full base backup schedule, six-field cron (seconds first). @default "0 0 2 * * *" */
-    readonly fullBackupSchedule?: string;
-    /** archive_timeout: WAL reaches the object store at least this often. @default 300 */
-    readonly archiveTimeoutSeconds?: number;
-    /** Barman Cloud plugin chart (pinned). */
-    readonly pluginChart: ChartSourceConfig;
-    readonly pluginResources: ResourceSpec;
-    /** The plugin's sidecar in every instance pod. */
-    readonly sidecarResources: ResourceSpec;
-}
-
-export interface PostgresArgs {
-    /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
-    readonly helm: HelmRendering;
-    /** Namespace of the Cluster, its Secrets and NetworkPolicies (must exist). */
-    readonly namespace: string;
-    /** Namespace of the CloudNativePG operator (must exist). */
-    readonly operatorNamespace: string;
-    /** Namespace of the services: the per-database client Secrets go there. */
-    readonly clientNamespace: string;
-    /** @default "cluster.local" */
-    readonly clusterDomain?: string;
-    readonly operatorChart: ChartSourceConfig;
-    /** @default 1 */
-    readonly operatorReplicas?: number;
-    readonly operatorResources: ResourceSpec;
-    readonly instances: number;
-    /** Prod waiver for one instance: its written reason, set on the Cluster (lib/waivers.ts). @default none */
-    readonly singleInstanceWaiver?: string;
-    readonly imageName: string;
-    /** PGDATA volume size (quantity, e.g. "10Gi"). */
-    readonly storageSize: string;
-    /** Separate WAL volume size (quantity); WAL lives on the data volume when unset. */
-    readonly walStorageSize?: string;
-    readonly storageClass: string;
-    readonly resources: ResourceSpec;
-    /** @default 200 */
-    readonly maxConnections?: number;
-    /** Spread instances across zones (hard rule). @default false */
-    readonly zoneSpread?: boolean;
-    /** Bootstrap database, owned by the role of the same name. */
-    readonly appDatabase: string;
-    /** Every database (including appDatabase); each is owned by the role of the same name. */
-    readonly databases: readonly string[];
-    /** Password of each role, by role name (secret outputs). */
-    readonly rolePasswords: Readonly<Record<string, pulumi.Input<string>>>;
-    readonly superuserPassword: pulumi.Input<string>;
-    /** PgBouncer Pooler in front of the primary; clients connect through it when set. */
-    readonly pooler?: PostgresPoolerArgs;
-    /** WAL archiving and base backups (Barman Cloud plugin); none when unset. */
-    readonly objectStore?: PostgresObjectStoreArgs;
-    /** Pods allowed to open SQL connections (services that declare a database, their migration Jobs). */
-    readonly clientPods: readonly PeerSelector[];
-    /** Backup job pods (SQL access). @default [] */
-    readonly backupPods?: readonly PeerSelector[];
-    /** Prometheus server pods (metrics ports); no metrics ingress when unset. */
-    readonly prometheusPods?: PeerSelector;
-    /** PodMonitors for the instances, the pooler and the operator. */
-    readonly monitoringEnabled: boolean;
-    /** What installs the Prometheus Operator CRDs; PodMonitors (and the operator chart's) wait for it. @default [] */
-    readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
-}
 
 /**
  * PostgreSQL on CloudNativePG: the operator (helm.v4 chart), one `Cluster` with a database and owner role per

@@ -2,67 +2,21 @@ import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResourceSpec } from "../lib/defaults";
+import type { RedisArgs } from "../lib/redis/plan";
 import { imageVersion, recommendedLabels } from "../lib/labels";
 import { parseQuantity } from "../lib/quantity";
 import { maxmemoryBytesForLimit, redisServerConf, sentinelConf } from "../lib/redis/conf";
 import {
-    clientSecretData, headlessServiceSpec, initialPrimaryHost, PASSWORD_KEY, pdbSpec, RedisLayout, redisLayout, RedisMode,
+    clientSecretData, headlessServiceSpec, initialPrimaryHost, PASSWORD_KEY, pdbSpec, RedisLayout, redisLayout,
     SENTINEL_CONF_KEY, SENTINEL_SELECTOR, sentinelAddresses, sentinelNetworkPolicySpec, sentinelPodSpec, sentinelQuorum,
     sentinelServicePorts, SERVER_CONF_KEY, SERVER_SELECTOR, serverNetworkPolicySpec, serverPodSpec, serverServiceHost,
     serverServicePorts, serviceMonitorSpec, START_SCRIPTS_LIB, START_SENTINEL_SCRIPT, START_SERVER_SCRIPT, statefulSetSpec, DATA_DIR,
 } from "../lib/redis/workload";
-import { PeerSelector, REDIS_NAME, REDIS_PORT, REDIS_SENTINEL_NAME } from "../lib/topology";
+import { REDIS_NAME, REDIS_PORT, REDIS_SENTINEL_NAME } from "../lib/topology";
 import { waiverAnnotations } from "../lib/waivers";
 
 /** The start scripts, read from the repository when the program runs (tested against real servers). */
 const SCRIPTS_SOURCE_DIR = path.join(__dirname, "..", "scripts", "redis");
-
-export interface RedisArgs {
-    /** Namespace of the data nodes, Sentinels, their Secrets and NetworkPolicies (must exist). */
-    readonly namespace: string;
-    /** Namespace of the services: the client Secret goes there. */
-    readonly clientNamespace: string;
-    /** @default "cluster.local" */
-    readonly clusterDomain?: string;
-    /** standalone: one node; sentinel: `replicas` data nodes with `sentinels` Sentinels. */
-    readonly mode: RedisMode;
-    /** Data nodes in sentinel mode. @default 3 */
-    readonly replicas?: number;
-    /** @default 3 */
-    readonly sentinels?: number;
-    /** Sentinel master name. @default "primary" */
-    readonly masterName?: string;
-    /** Official Valkey image, Debian variant (the start scripts need bash, timeout and awk). */
-    readonly image: string;
-    readonly exporterImage: string;
-    readonly resources: ResourceSpec;
-    readonly sentinelResources: ResourceSpec;
-    readonly exporterResources: ResourceSpec;
-    /** Data volume per node (quantity, e.g. "2Gi"). */
-    readonly storageSize: string;
-    readonly storageClass: string;
-    /** maxmemory in bytes. @default 75% of the memory limit */
-    readonly maxmemoryBytes?: number;
-    /** @default "noeviction" */
-    readonly maxmemoryPolicy?: string;
-    /** The password (requirepass, masterauth, Sentinel auth); a secret output. */
-    readonly password: pulumi.Input<string>;
-    /** Hard zone spreading. @default false */
-    readonly zoneSpread?: boolean;
-    /** Prod waiver for standalone mode: its written reason, set on the data node StatefulSet (lib/waivers.ts). @default none */
-    readonly standaloneWaiver?: string;
-    /** Pods of the services that use Redis. */
-    readonly clientPods: readonly PeerSelector[];
-    /** Backup job pods (RDB snapshots). @default [] */
-    readonly backupPods?: readonly PeerSelector[];
-    /** Prometheus server pods (exporter scrape); no metrics ingress when unset. */
-    readonly prometheusPods?: PeerSelector;
-    /** ServiceMonitor for the exporter. */
-    readonly monitoringEnabled: boolean;
-    /** What installs the Prometheus Operator CRDs; the ServiceMonitor waits for it. @default [] */
-    readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
-}
 
 /**
  * Valkey (BSD-licensed Redis fork, official image): one node, or a primary with replicas and Sentinels for

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
-import { APP_CREDENTIALS, AppCredential, PLATFORM_CREDENTIALS } from "../config";
+import { APP_CREDENTIAL_KEYS, APP_CREDENTIALS, PLATFORM_CREDENTIALS } from "../config/credentials";
 import { recommendedLabels } from "../lib/labels";
 
 export interface GeneratedSecretsArgs {
@@ -26,13 +26,6 @@ export interface GeneratedSecretsArgs {
     /** @default 720 (30 days) */
     readonly certificateEarlyRenewalHours?: number;
 }
-
-/** Keys of the shared application credentials Secret, by credential id. */
-export const APP_CREDENTIAL_KEYS: Record<AppCredential, string> = {
-    jwtSecret: "jwt-secret",
-    apiKey: "api-key",
-    encryptionKey: "encryption-key",
-};
 
 /**
  * Every credential and certificate the stack needs, generated in the program (@pulumi/random, @pulumi/tls) and

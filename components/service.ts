@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServiceConfig } from "../config";
+import type { ServiceConfig } from "../config/schema";
 import type { EnvironmentDefaults } from "../lib/defaults";
 import { configMapData, containerEnv, rolloutAnnotations } from "../lib/service/env";
 import { serviceMonitorSpec } from "../lib/service/monitoring";

@@ -2,7 +2,7 @@
  * Per-environment defaults (requirements.md): what a value falls back to when the stack file does not set it.
  * Dev is scaled down; staging is prod-like but smaller; prod uses the reference system's numbers.
  */
-import type { Environment, ResourcesConfig } from "../config";
+import type { Environment, ResourcesConfig } from "../config/schema";
 
 export interface ResourceSpec {
     readonly requests: { cpu: string; memory: string; ephemeralStorage: string };

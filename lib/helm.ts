@@ -10,7 +10,7 @@
  *   `helm.v3.Chart` (client-side render, still one resource per object) with `kubernetes.kubeVersion` and the
  *   API groups the stack installs, and without hooks, as helm.v4 would.
  */
-import type { StackConfig } from "../config";
+import type { StackConfig } from "../config/schema";
 
 export type HelmRendering =
     | { readonly mode: "cluster" }

@@ -4,7 +4,7 @@
  * use. Config validation sums these against the quota and checks each container against the LimitRange, so a
  * stack the schema accepts is never stopped by its own guard rails on a busy day. Pure.
  */
-import type { StackConfig } from "../config";
+import type { StackConfig } from "../config/schema";
 import { environmentDefaults, resolveResources, ResourceSpec } from "./defaults";
 import { BACKUP_JOB_RESOURCES } from "./backups/defaults";
 import { BARMAN_SIDECAR_RESOURCES, POOLER_RESOURCES, POSTGRES_INSTANCE_DEFAULTS, postgresResourceDefaults } from "./postgres/defaults";

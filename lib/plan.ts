@@ -1,5 +1,6 @@
 /** Pure decisions derived from the validated config that several components share. */
-import { publicHost, StackConfig } from "../config";
+import { StackConfig } from "../config/schema";
+import { publicHost } from "./hosts";
 import type { NamespaceSpec } from "./namespace-specs";
 
 /** Every public host name of the stack: routed service hosts, Grafana, extra hosts; sorted and unique. */

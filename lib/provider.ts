@@ -1,5 +1,5 @@
 /** Arguments of the stack's one Kubernetes provider. Pure. */
-import type { StackConfig } from "../config";
+import type { StackConfig } from "../config/schema";
 
 export interface ProviderArgs {
     readonly context?: string;

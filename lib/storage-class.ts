@@ -1,5 +1,5 @@
 /** Which StorageClass a data store's volumes use. */
-import type { StackConfig } from "../config";
+import type { StackConfig } from "../config/schema";
 import { environmentDefaults } from "./defaults";
 
 /** The section's class (e.g. `postgres.storageClass`), else the stack's `storageClass`, else the environment default. */

@@ -3,7 +3,7 @@
  * (NetworkPolicies, AuthorizationPolicies, ServiceMonitors, HTTPRoutes) refer to. Pure, derived from config, so
  * every component agrees on them without waiting for another's outputs.
  */
-import type { StackConfig } from "../config";
+import type { StackConfig } from "../config/schema";
 
 export interface PeerSelector {
     readonly namespace: string;

@@ -1,12 +1,12 @@
 /**
- * Generates the config reference (docs/config-reference.md) from the zod schema in config.ts, so the reference
+ * Generates the config reference (docs/config-reference.md) from the zod schema in config/schema.ts, so the reference
  * can never drift from what the program accepts. Examples come from the real stack files.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { z } from "zod";
-import { stackConfigSchema } from "../config";
+import { stackConfigSchema } from "../config/schema";
 
 export interface ReferenceRow {
     readonly key: string;
@@ -123,7 +123,7 @@ export function renderConfigReference(): string {
     const lines = [
         "# Stackwright config reference",
         "",
-        "<!-- Generated from config.ts by `npm run docs`; a test fails when this file and the schema disagree. -->",
+        "<!-- Generated from config/schema.ts by `npm run docs`; a test fails when this file and the schema disagree. -->",
         "",
         "Every key lives in the `stackwright` namespace of a stack file (`stackwright:services`, `stackwright:postgres`, ...).",
         "Unknown keys are errors. `<name>` stands for a map key (e.g. a service name), `[]` for a list element.",

@@ -4,7 +4,7 @@ import * as path from "path";
 import { referenceRows, renderConfigReference } from "../scripts/config-reference";
 
 describe("config reference", () => {
-    it("docs/config-reference.md is what the schema generates (run `npm run docs` after changing config.ts)", () => {
+    it("docs/config-reference.md is what the schema generates (run `npm run docs` after changing config/schema.ts)", () => {
         const committed = fs.readFileSync(path.join(__dirname, "..", "docs", "config-reference.md"), "utf8");
         expect(committed).to.equal(renderConfigReference());
     });

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseConfig } from "../config";
-import { postgresArgs } from "../lib/postgres/args";
+import { postgresArgs } from "../lib/postgres/plan";
 import { readStackConfig, REPO_ROOT, renderStack, RenderOptions, STACKS } from "./lib/harness";
 
 type Mutation = (c: any) => void;
@@ -395,7 +395,7 @@ describe("config: settings of a feature that is off are warned about", () => {
     });
 
     it("loadConfig prints them with pulumi.log.warn (shown by preview and up)", () => {
-        const source = fs.readFileSync(path.join(REPO_ROOT, "config.ts"), "utf8");
+        const source = fs.readFileSync(path.join(REPO_ROOT, "config", "load.ts"), "utf8");
         expect(source).to.match(/onWarning: \(message\) => void pulumi\.log\.warn\(message\)/);
     });
 });

@@ -1138,7 +1138,7 @@ describe("monitoring", function () {
         });
 
         it("know the Grafana of the configured kube-prometheus-stack chart, and no other", () => {
-            // The stacks use the config default; README and config.ts name the same Grafana.
+            // The stacks use the config default; README and config/schema.ts name the same Grafana.
             expect(deployedGrafanaVersions().map((d) => d.version)).to.deep.equal(STACKS.map(() => "13.2.0"));
             expect(Object.values(KPS_GRAFANA_VERSIONS).every((v) => GRAFANA_NEWEST_DASHBOARD_SCHEMA[grafanaMajor(v)] !== undefined)).to.equal(true);
             const chart = parseConfig(readStackConfig("dev")).monitoring.chart;

@@ -9,10 +9,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { databaseRoles, parseConfig, StackConfig } from "../config";
+import { parseConfig, StackConfig } from "../config";
+import { databaseRoles } from "../lib/postgres/roles";
 import { resolveResources } from "../lib/defaults";
 import { OPERATOR_RESOURCES, operatorReplicaDefault, postgresResourceDefaults } from "../lib/postgres/defaults";
-import { postgresClientPeers } from "../lib/postgres/args";
+import { postgresClientPeers } from "../lib/postgres/plan";
 import {
     clusterSpec, connectionUri, instanceSelector, instancesNetworkPolicySpec, objectStoreSpec, primaryEndpoint, scheduledBackupSpec,
 } from "../lib/postgres/specs";

@@ -13,7 +13,7 @@ import { resolveResources } from "../lib/defaults";
 import { parseQuantity } from "../lib/quantity";
 import { formatAddressList, maxmemoryBytesForLimit, podHostname, redisServerConf, sentinelConf, START_SCRIPT_ENV, statefulSetPodAddresses } from "../lib/redis/conf";
 import { redisResourceDefaults } from "../lib/redis/defaults";
-import { redisClientPeers } from "../lib/redis/args";
+import { redisClientPeers } from "../lib/redis/plan";
 import {
     clientSecretData, redisLayout, SENTINEL_SELECTOR, sentinelQuorum, SERVER_SELECTOR, serverPodSpec,
 } from "../lib/redis/workload";

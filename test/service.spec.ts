@@ -7,7 +7,7 @@ import { expect } from "chai";
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import { parseConfig, ServiceConfig, StackConfig } from "../config";
-import { APP_CREDENTIAL_KEYS } from "../components/secrets";
+import { APP_CREDENTIAL_KEYS } from "../config/credentials";
 import { AppService } from "../components/service";
 import { environmentDefaults } from "../lib/defaults";
 import { imageVersion } from "../lib/labels";

@@ -1,6 +1,6 @@
 /** Everything the Edge component needs that follows from config alone (pure). */
 import { HelmRendering, helmRendering } from "../helm";
-import type { Environment, StackConfig } from "../../config";
+import type { Environment, StackConfig } from "../../config/schema";
 import { environmentDefaults, ResourceSpec, resolveResources } from "../defaults";
 import { publicHosts } from "../plan";
 import { edgeDataPlane, ISTIOD_XDS_PORT, istiodPods, PeerSelector, prometheusPods } from "../topology";

@@ -2,7 +2,8 @@
  * The public routes of the edge, derived from config: one entry per `services.<name>.routes[]` item plus Grafana.
  * Each becomes one HTTPRoute (hostnames are per HTTPRoute, and per-route policies target one HTTPRoute).
  */
-import { publicHost, StackConfig } from "../../config";
+import { StackConfig } from "../../config/schema";
+import { publicHost } from "../hosts";
 import {
     GRAFANA_CONTAINER_PORT, GRAFANA_SERVICE_NAME, GRAFANA_SERVICE_PORT, grafanaPods, PeerSelector, serviceHost,
     servicePods, servicePort,
@@ -51,7 +52,7 @@ export function edgeRoutes(cfg: StackConfig): EdgeRoute[] {
         svc.routes.forEach((r, i) => {
             const host = publicHost(r.host, cfg.domain);
             const port = servicePort(cfg, service, r.port);
-            // config.ts rejects both; this keeps the builder total.
+            // config/rules.ts rejects both; this keeps the builder total.
             if (host === undefined) throw new Error(`services.${service}.routes[${i}]: host "${r.host}" is outside the domain`);
             if (port === undefined) throw new Error(`services.${service}.routes[${i}]: port ${JSON.stringify(r.port ?? "(first port)")} does not exist`);
             let name = `${service}-${hostSlug(host, cfg.domain)}`;

@@ -3,7 +3,7 @@
  * them to helm.v4.Chart (NGINX Gateway Fabric 2.6.7, cert-manager v1.21.1) and to the Gateway's NginxProxy.
  * Keys follow the charts' values.yaml of those versions.
  */
-import type { Environment } from "../../config";
+import type { Environment } from "../../config/schema";
 import { ResourceSpec, toKubeResources } from "../defaults";
 import { PART_OF } from "../labels";
 import { meshOptOutLabels } from "../topology";

@@ -1,6 +1,6 @@
 /** Everything the Mesh component needs, derived from the validated config. Pure. */
 import { HelmRendering, helmRendering } from "../helm";
-import type { ResourcesConfig, StackConfig } from "../../config";
+import type { ResourcesConfig, StackConfig } from "../../config/schema";
 import { environmentDefaults } from "../defaults";
 import { istioObjects, meshMonitors, MeshObject } from "./policies";
 import {

@@ -4,7 +4,7 @@
  * the Prometheus monitors for the control plane and the proxies. Pure. (The NetworkPolicies that let sidecars reach
  * istiod and Prometheus reach the proxies belong to each workload: lib/service/network.ts.)
  */
-import type { ServiceConfig, StackConfig } from "../../config";
+import type { ServiceConfig, StackConfig } from "../../config/schema";
 import { imageVersion, recommendedLabels } from "../labels";
 import { namespacePlan } from "../plan";
 import { callersOf, edgeDataPlanePrincipal, ENVOY_STATS_PATH, prometheusPrincipal, serviceHost, servicePods, servicePrincipal } from "../topology";

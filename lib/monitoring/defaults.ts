@@ -1,7 +1,7 @@
 /**
  * Requests and limits of the monitoring stack's containers. Prometheus uses the reference system's numbers
  * (requirements.md) unless `monitoring.resources` overrides them; the other containers are small and fixed.
- * No imports on purpose: config.ts reads these to check the Prometheus override.
+ * No imports on purpose: config/rules.ts reads these to check the Prometheus override.
  */
 import type { ResourceSpec } from "../defaults";
 

@@ -7,7 +7,7 @@ import type { ChartSourceConfig } from "./values";
 
 /**
  * The Grafana version each pinned kube-prometheus-stack chart version ships (its grafana subchart's appVersion),
- * as recorded when the chart was pinned (config.ts `monitoring.chart`, `helm template` of that version).
+ * as recorded when the chart was pinned (config/schema.ts `monitoring.chart`, `helm template` of that version).
  */
 export const KPS_GRAFANA_VERSIONS: Readonly<Record<string, string>> = {
     "88.5.3": "13.2.0",

@@ -5,7 +5,7 @@
  * scrapes every namespace, Alertmanager calls external receivers.
  * node-exporter runs with hostNetwork in its own namespace, where NetworkPolicies do not apply.
  */
-import type { StackConfig } from "../../config";
+import type { StackConfig } from "../../config/schema";
 import { edgeDataPlane, GRAFANA_CONTAINER_PORT, grafanaPods, networkPolicyPeer, prometheusPods } from "../topology";
 import { OPERATOR_METRICS_PORT, PROMETHEUS_PORT } from "./values";
 

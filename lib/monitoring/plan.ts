@@ -6,10 +6,11 @@
 import { HelmRendering, helmRendering } from "../helm";
 import * as fs from "fs";
 import * as path from "path";
-import { publicHost, StackConfig } from "../../config";
+import { StackConfig } from "../../config/schema";
+import { publicHost } from "../hosts";
 import { environmentDefaults, resolveResources } from "../defaults";
 import { BACKUP_CRONJOBS, POSTGRES_CLUSTER_NAME } from "../topology";
-import { backupsWanted } from "../backups/args";
+import { backupsWanted } from "../backups/plan";
 import { backupMaxAgeSeconds, scheduledBackupMaxAgeSeconds } from "../cron";
 import {
     AlertRulesArgs, BackupCronJobTarget, PostgresClusterTarget, prometheusRuleGroups, RecordingRuleGroup, RuleGroup,

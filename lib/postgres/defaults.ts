@@ -2,7 +2,7 @@
  * PostgreSQL defaults per environment (requirements.md reference table: prod 500m/1Gi requests, 2000m/4Gi limits;
  * dev and staging scaled down). Stack files may override any value.
  */
-import type { Environment } from "../../config";
+import type { Environment } from "../../config/schema";
 import type { ResourceSpec } from "../defaults";
 
 const POSTGRES_RESOURCES: Record<Environment, ResourceSpec> = {

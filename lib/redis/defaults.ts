@@ -2,7 +2,7 @@
  * Valkey defaults per environment (requirements.md reference table: prod 100m/256Mi requests, 500m/1Gi limits; dev
  * scaled down). Stack files may override any value.
  */
-import type { Environment } from "../../config";
+import type { Environment } from "../../config/schema";
 import type { ResourceSpec } from "../defaults";
 
 const REDIS_RESOURCES: Record<Environment, ResourceSpec> = {

@@ -6,8 +6,8 @@
 import * as crypto from "crypto";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { ServiceConfig } from "../../config";
-import { APP_CREDENTIAL_KEYS } from "../../components/secrets";
+import type { ServiceConfig } from "../../config/schema";
+import { APP_CREDENTIAL_KEYS } from "../../config/credentials";
 import { DATABASE_SECRET_ENV, REDIS_SECRET_ENV } from "../topology";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -56,7 +56,7 @@ export function containerEnv(svc: ServiceConfig, sources: EnvSources): EnvVar[] 
 /** Credential ids (GeneratedSecrets) the service consumes, sorted: app credentials, its database role, Redis. */
 export function credentialsUsed(svc: ServiceConfig): string[] {
     const ids = new Set<string>(Object.values(svc.secretEnv));
-    // The data-stores component creates one owner role per database, named after it (config.ts databaseRoles).
+    // The data-stores component creates one owner role per database, named after it (lib/postgres/roles.ts databaseRoles).
     if (svc.database !== undefined) ids.add(`db-${svc.database}`);
     if (svc.redis) ids.add("redisPassword");
     return [...ids].sort();

@@ -1,6 +1,6 @@
 /** Prometheus scraping of a service's metrics endpoint (Prometheus Operator ServiceMonitor). */
 import type * as pulumi from "@pulumi/pulumi";
-import type { ServiceConfig } from "../../config";
+import type { ServiceConfig } from "../../config/schema";
 import { scrapeTls } from "../topology";
 import { serviceSelector } from "./workload";
 

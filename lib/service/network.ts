@@ -12,7 +12,7 @@
  * implementations admit to local pods; they need no rule.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import type { ServiceConfig, StackConfig } from "../../config";
+import type { ServiceConfig, StackConfig } from "../../config/schema";
 import { DNS_EGRESS_RULE } from "../namespace-specs";
 import {
     edgeDataPlane, ENVOY_STATS_PORT, istiodPods, ISTIOD_XDS_PORT, networkPolicyPeer, POSTGRES_PORT, postgresPods,

@@ -3,7 +3,7 @@
  * autoscaling bounds, resources, probes). Pure; the AppService component and the tests both read these.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import type { ProbeConfig, ServiceConfig } from "../../config";
+import type { ProbeConfig, ServiceConfig } from "../../config/schema";
 import { EnvironmentDefaults, resolveResources, ResourceSpec } from "../defaults";
 
 type Probe = k8s.types.input.core.v1.Probe;

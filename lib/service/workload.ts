@@ -4,7 +4,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { ServiceConfig } from "../../config";
+import type { ServiceConfig } from "../../config/schema";
 import { toKubeResources, ResourceSpec } from "../defaults";
 import { imageVersion, recommendedLabels, selectorLabels } from "../labels";
 import { hardenedPodSpec } from "../pod-security";

@@ -61,7 +61,7 @@ export interface RenderOptions {
     readonly preview?: boolean;
     /**
      * Top-level keys (without namespace) supplied as Pulumi secrets, as `pulumi config set --secret --path` marks them.
-     * @default every key that holds a credential (config.ts credentialSections), as a correct stack file has them
+     * @default every key that holds a credential (config/load.ts credentialSections), as a correct stack file has them
      */
     readonly secretKeys?: readonly string[];
 }

@@ -2,11 +2,12 @@
  * From the validated stack config to the Postgres component's args (pure; index.ts only wires). Also the
  * NetworkPolicy peers that may open SQL connections: the pods of services that declare a database.
  */
-import { helmRendering } from "../helm";
+import { HelmRendering, helmRendering } from "../helm";
+import type { ChartSourceConfig } from "./values";
 import type * as pulumi from "@pulumi/pulumi";
-import { databaseRoles, StackConfig } from "../../config";
-import type { PostgresArgs } from "../../components/postgres";
-import { environmentDefaults, resolveResources } from "../defaults";
+import { StackConfig } from "../../config/schema";
+import { databaseRoles } from "./roles";
+import { environmentDefaults, resolveResources, ResourceSpec } from "../defaults";
 import { selectorLabels } from "../labels";
 import { storageClassFor } from "../storage-class";
 
@@ -69,7 +70,7 @@ export function postgresArgs(cfg: StackConfig, wiring: PostgresWiring): Postgres
         singleInstanceWaiver: cfg.waivers.singlePostgresInstance,
         zoneSpread: pg.zoneAntiAffinity ?? environmentDefaults(cfg.environment).zoneSpreadRequired,
         appDatabase: pg.appDatabase,
-        // One database per role, owned by the role of the same name (config.ts databaseRoles).
+        // One database per role, owned by the role of the same name (lib/postgres/roles.ts databaseRoles).
         databases: roles,
         rolePasswords,
         superuserPassword,
@@ -99,4 +100,89 @@ export function postgresArgs(cfg: StackConfig, wiring: PostgresWiring): Postgres
         monitoringEnabled: cfg.monitoring.enabled,
         monitoringDependsOn: wiring.monitoringDependsOn,
     };
+}
+
+export interface PostgresPoolerArgs {
+    /** @default 2 */
+    readonly instances?: number;
+    /** @default "transaction" */
+    readonly poolMode?: "session" | "transaction";
+    /** @default 1000 */
+    readonly maxClientConnections?: number;
+    /** @default 25 */
+    readonly defaultPoolSize?: number;
+    readonly resources: ResourceSpec;
+}
+
+export interface PostgresObjectStoreArgs {
+    /** s3:// URL (bucket and prefix). */
+    readonly destinationPath: string;
+    /** S3-compatible endpoint; AWS when unset. */
+    readonly endpointUrl?: string;
+    readonly region?: string;
+    readonly accessKeyId: pulumi.Input<string>;
+    readonly secretAccessKey: pulumi.Input<string>;
+    /** @default "30d" */
+    readonly retentionPolicy?: string;
+    /** Full base backup schedule, six-field cron (seconds first). @default "0 0 2 * * *" */
+    readonly fullBackupSchedule?: string;
+    /** archive_timeout: WAL reaches the object store at least this often. @default 300 */
+    readonly archiveTimeoutSeconds?: number;
+    /** Barman Cloud plugin chart (pinned). */
+    readonly pluginChart: ChartSourceConfig;
+    readonly pluginResources: ResourceSpec;
+    /** The plugin's sidecar in every instance pod. */
+    readonly sidecarResources: ResourceSpec;
+}
+
+export interface PostgresArgs {
+    /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
+    readonly helm: HelmRendering;
+    /** Namespace of the Cluster, its Secrets and NetworkPolicies (must exist). */
+    readonly namespace: string;
+    /** Namespace of the CloudNativePG operator (must exist). */
+    readonly operatorNamespace: string;
+    /** Namespace of the services: the per-database client Secrets go there. */
+    readonly clientNamespace: string;
+    /** @default "cluster.local" */
+    readonly clusterDomain?: string;
+    readonly operatorChart: ChartSourceConfig;
+    /** @default 1 */
+    readonly operatorReplicas?: number;
+    readonly operatorResources: ResourceSpec;
+    readonly instances: number;
+    /** Prod waiver for one instance: its written reason, set on the Cluster (lib/waivers.ts). @default none */
+    readonly singleInstanceWaiver?: string;
+    readonly imageName: string;
+    /** PGDATA volume size (quantity, e.g. "10Gi"). */
+    readonly storageSize: string;
+    /** Separate WAL volume size (quantity); WAL lives on the data volume when unset. */
+    readonly walStorageSize?: string;
+    readonly storageClass: string;
+    readonly resources: ResourceSpec;
+    /** @default 200 */
+    readonly maxConnections?: number;
+    /** Spread instances across zones (hard rule). @default false */
+    readonly zoneSpread?: boolean;
+    /** Bootstrap database, owned by the role of the same name. */
+    readonly appDatabase: string;
+    /** Every database (including appDatabase); each is owned by the role of the same name. */
+    readonly databases: readonly string[];
+    /** Password of each role, by role name (secret outputs). */
+    readonly rolePasswords: Readonly<Record<string, pulumi.Input<string>>>;
+    readonly superuserPassword: pulumi.Input<string>;
+    /** PgBouncer Pooler in front of the primary; clients connect through it when set. */
+    readonly pooler?: PostgresPoolerArgs;
+    /** WAL archiving and base backups (Barman Cloud plugin); none when unset. */
+    readonly objectStore?: PostgresObjectStoreArgs;
+    /** Pods allowed to open SQL connections (services that declare a database, their migration Jobs). */
+    readonly clientPods: readonly PeerSelector[];
+    /** Backup job pods (SQL access). @default [] */
+    readonly backupPods?: readonly PeerSelector[];
+    /** Prometheus server pods (metrics ports); no metrics ingress when unset. */
+    readonly prometheusPods?: PeerSelector;
+    /** PodMonitors for the instances, the pooler and the operator. */
+    readonly monitoringEnabled: boolean;
+    /** What installs the Prometheus Operator CRDs; PodMonitors (and the operator chart's) wait for it. @default [] */
+    readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
 }

@@ -1,0 +1,99 @@
+/** From the validated stack config to the Redis component's args (pure; index.ts only wires). */
+import type * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../../config/schema";
+import { environmentDefaults, resolveResources, ResourceSpec } from "../defaults";
+import type { RedisMode } from "./workload";
+import { selectorLabels } from "../labels";
+import { parseQuantity } from "../quantity";
+import { storageClassFor } from "../storage-class";
+import { backupPods, PeerSelector, prometheusPods } from "../topology";
+import { EXPORTER_RESOURCES, redisResourceDefaults, SENTINEL_RESOURCES } from "./defaults";
+
+/** Pods of the services that declare `redis: true` (selector labels as the services component sets them). */
+export function redisClientPeers(cfg: StackConfig): PeerSelector[] {
+    return Object.keys(cfg.services).sort()
+        .filter((name) => cfg.services[name].redis)
+        .map((name) => ({ namespace: cfg.namespaces.apps, podLabels: selectorLabels({ name }) }));
+}
+
+export interface RedisWiring {
+    /** GeneratedSecrets.credentials.redisPassword. */
+    readonly password: pulumi.Output<string>;
+    readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+export function redisArgs(cfg: StackConfig, wiring: RedisWiring): RedisArgs {
+    const r = cfg.redis;
+    return {
+        namespace: cfg.namespaces.data,
+        clientNamespace: cfg.namespaces.apps,
+        clusterDomain: cfg.kubernetes.clusterDomain,
+        mode: r.mode,
+        replicas: r.replicas,
+        sentinels: r.sentinels,
+        masterName: r.masterName,
+        image: r.image,
+        exporterImage: r.exporterImage,
+        resources: resolveResources(r.resources, redisResourceDefaults(cfg.environment)),
+        sentinelResources: resolveResources(r.sentinelResources, SENTINEL_RESOURCES),
+        exporterResources: EXPORTER_RESOURCES,
+        storageSize: r.storageSize,
+        storageClass: storageClassFor(cfg, r.storageClass),
+        maxmemoryBytes: r.maxmemory === undefined ? undefined : Math.floor(parseQuantity(r.maxmemory)),
+        maxmemoryPolicy: r.maxmemoryPolicy,
+        password: wiring.password,
+        standaloneWaiver: cfg.waivers.standaloneRedis,
+        zoneSpread: environmentDefaults(cfg.environment).zoneSpreadRequired,
+        clientPods: redisClientPeers(cfg),
+        backupPods: [backupPods(cfg)],
+        prometheusPods: cfg.monitoring.enabled ? prometheusPods(cfg) : undefined,
+        monitoringEnabled: cfg.monitoring.enabled,
+        monitoringDependsOn: wiring.monitoringDependsOn,
+    };
+}
+
+export interface RedisArgs {
+    /** Namespace of the data nodes, Sentinels, their Secrets and NetworkPolicies (must exist). */
+    readonly namespace: string;
+    /** Namespace of the services: the client Secret goes there. */
+    readonly clientNamespace: string;
+    /** @default "cluster.local" */
+    readonly clusterDomain?: string;
+    /** standalone: one node; sentinel: `replicas` data nodes with `sentinels` Sentinels. */
+    readonly mode: RedisMode;
+    /** Data nodes in sentinel mode. @default 3 */
+    readonly replicas?: number;
+    /** @default 3 */
+    readonly sentinels?: number;
+    /** Sentinel master name. @default "primary" */
+    readonly masterName?: string;
+    /** Official Valkey image, Debian variant (the start scripts need bash, timeout and awk). */
+    readonly image: string;
+    readonly exporterImage: string;
+    readonly resources: ResourceSpec;
+    readonly sentinelResources: ResourceSpec;
+    readonly exporterResources: ResourceSpec;
+    /** Data volume per node (quantity, e.g. "2Gi"). */
+    readonly storageSize: string;
+    readonly storageClass: string;
+    /** maxmemory in bytes. @default 75% of the memory limit */
+    readonly maxmemoryBytes?: number;
+    /** @default "noeviction" */
+    readonly maxmemoryPolicy?: string;
+    /** The password (requirepass, masterauth, Sentinel auth); a secret output. */
+    readonly password: pulumi.Input<string>;
+    /** Hard zone spreading. @default false */
+    readonly zoneSpread?: boolean;
+    /** Prod waiver for standalone mode: its written reason, set on the data node StatefulSet (lib/waivers.ts). @default none */
+    readonly standaloneWaiver?: string;
+    /** Pods of the services that use Redis. */
+    readonly clientPods: readonly PeerSelector[];
+    /** Backup job pods (RDB snapshots). @default [] */
+    readonly backupPods?: readonly PeerSelector[];
+    /** Prometheus server pods (exporter scrape); no metrics ingress when unset. */
+    readonly prometheusPods?: PeerSelector;
+    /** ServiceMonitor for the exporter. */
+    readonly monitoringEnabled: boolean;
+    /** What installs the Prometheus Operator CRDs; the ServiceMonitor waits for it. @default [] */
+    readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
+}
