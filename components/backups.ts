@@ -1,11 +1,28 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { BackupsArgs } from "../lib/backups/plan";
-import { backupLabels, backupClaimSpec, backupNetworkPolicySpec, postgresBackupCronJob, PostgresConnection, postgresRestoreCronJob,
-    postgresVerifyCronJob, POSTGRES_BACKUP_APP, redisSnapshotCronJob, REDIS_BACKUP_APP, RedisSnapshotSource, restoreCronJobName,
-    Retention } from "../lib/backups/jobs";
+import {
+    backupLabels,
+    backupClaimSpec,
+    backupNetworkPolicySpec,
+    postgresBackupCronJob,
+    PostgresConnection,
+    postgresRestoreCronJob,
+    postgresVerifyCronJob,
+    POSTGRES_BACKUP_APP,
+    redisSnapshotCronJob,
+    REDIS_BACKUP_APP,
+    RedisSnapshotSource,
+    restoreCronJobName,
+    Retention,
+} from "../lib/backups/jobs";
 import { POSTGRES_IMAGE_UID, redisSnapshotTimeoutSeconds, VALKEY_IMAGE_UID } from "../lib/backups/defaults";
-import { OBJECT_STORE_SECRET_KEYS, OBJECT_STORE_SUBPREFIX, s3SyncContainer, withObjectStoreEgress } from "../lib/backups/object-store";
+import {
+    OBJECT_STORE_SECRET_KEYS,
+    OBJECT_STORE_SUBPREFIX,
+    s3SyncContainer,
+    withObjectStoreEgress,
+} from "../lib/backups/object-store";
 import { readBackupScripts } from "../lib/backups/scripts";
 import { CNPG_API_VERSION, scheduledBackupSpec } from "../lib/postgres/specs";
 import { BACKUP_CRONJOBS } from "../lib/topology";
@@ -29,47 +46,83 @@ export class Backups extends pulumi.ComponentResource {
         super("stackwright:data:Backups", name, {}, opts);
         const namespace = args.namespace;
         const timeZone = args.timeZone ?? "Etc/UTC";
-        const retention: Retention = { daily: args.retentionDaily ?? 7, weekly: args.retentionWeekly ?? 4, monthly: args.retentionMonthly ?? 12 };
+        const retention: Retention = {
+            daily: args.retentionDaily ?? 7,
+            weekly: args.retentionWeekly ?? 4,
+            monthly: args.retentionMonthly ?? 12,
+        };
         const backupDeadlineSeconds = args.backupDeadlineSeconds ?? 14400;
         const restoreDeadlineSeconds = args.restoreDeadlineSeconds ?? 14400;
         const meshEnabled = args.meshEnabled ?? false;
         // Backups outlive the stack: `pulumi destroy` or a replaced claim leaves the volume (and its dumps) behind.
         const claimOpts = { parent: this, retainOnDelete: true };
 
-        const scripts = new k8s.core.v1.ConfigMap(`${name}-scripts`, {
-            metadata: { namespace, labels: backupLabels("backup-scripts", name) },
-            // Read from scripts/backup now: what the tests exercised is what runs. A change creates a new ConfigMap.
-            data: readBackupScripts(),
-            immutable: true,
-        }, { parent: this });
+        const scripts = new k8s.core.v1.ConfigMap(
+            `${name}-scripts`,
+            {
+                metadata: { namespace, labels: backupLabels("backup-scripts", name) },
+                // Read from scripts/backup now: what the tests exercised is what runs. A change creates a new ConfigMap.
+                data: readBackupScripts(),
+                immutable: true,
+            },
+            { parent: this },
+        );
         const scriptsConfigMapName = scripts.metadata.name;
 
         const store = args.objectStore;
-        const storeSecret = store === undefined ? undefined : new k8s.core.v1.Secret(`${name}-object-store`, {
-            metadata: { namespace, labels: backupLabels("backup-object-store", name) },
-            type: "Opaque",
-            stringData: {
-                [OBJECT_STORE_SECRET_KEYS.accessKeyId]: pulumi.secret(store.accessKeyId),
-                [OBJECT_STORE_SECRET_KEYS.secretAccessKey]: pulumi.secret(store.secretAccessKey),
-            },
-        }, { parent: this });
+        const storeSecret =
+            store === undefined
+                ? undefined
+                : new k8s.core.v1.Secret(
+                      `${name}-object-store`,
+                      {
+                          metadata: { namespace, labels: backupLabels("backup-object-store", name) },
+                          type: "Opaque",
+                          stringData: {
+                              [OBJECT_STORE_SECRET_KEYS.accessKeyId]: pulumi.secret(store.accessKeyId),
+                              [OBJECT_STORE_SECRET_KEYS.secretAccessKey]: pulumi.secret(store.secretAccessKey),
+                          },
+                      },
+                      { parent: this },
+                  );
         /** The upload container of a backup volume's pods, when there is an object store. */
-        const upload = (subPrefix: string) => store === undefined || storeSecret === undefined ? undefined
-            : s3SyncContainer({ store, credentialsSecretName: storeSecret.metadata.name, subPrefix, resources: args.resources });
-        const withStoreEgress = (spec: k8s.types.input.networking.v1.NetworkPolicySpec) => store === undefined ? spec : withObjectStoreEgress(spec, store.endpointUrl);
+        const upload = (subPrefix: string) =>
+            store === undefined || storeSecret === undefined
+                ? undefined
+                : s3SyncContainer({
+                      store,
+                      credentialsSecretName: storeSecret.metadata.name,
+                      subPrefix,
+                      resources: args.resources,
+                  });
+        const withStoreEgress = (spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
+            store === undefined ? spec : withObjectStoreEgress(spec, store.endpointUrl);
 
         const restoreCronJobNames: Record<string, string> = {};
         if (args.postgresDatabases.length > 0) {
-            if (args.postgresSuperuserSecretName === undefined) throw new Error("Backups: postgresSuperuserSecretName is required with postgresDatabases");
-            const claim = new k8s.core.v1.PersistentVolumeClaim(`${name}-postgres`, {
-                metadata: { namespace, labels: backupLabels(POSTGRES_BACKUP_APP, name) },
-                spec: backupClaimSpec({ storageSize: args.storageSize, storageClassName: args.storageClassName }),
-            }, claimOpts);
+            if (args.postgresSuperuserSecretName === undefined)
+                throw new Error("Backups: postgresSuperuserSecretName is required with postgresDatabases");
+            const claim = new k8s.core.v1.PersistentVolumeClaim(
+                `${name}-postgres`,
+                {
+                    metadata: { namespace, labels: backupLabels(POSTGRES_BACKUP_APP, name) },
+                    spec: backupClaimSpec({ storageSize: args.storageSize, storageClassName: args.storageClassName }),
+                },
+                claimOpts,
+            );
             this.postgresClaimName = claim.metadata.name;
-            const policy = new k8s.networking.v1.NetworkPolicy(`${name}-postgres`, {
-                metadata: { namespace, labels: backupLabels(POSTGRES_BACKUP_APP, name) },
-                spec: withStoreEgress(backupNetworkPolicySpec(POSTGRES_BACKUP_APP, [{ peers: args.postgresPods, port: args.postgresPort ?? 5432 }])),
-            }, { parent: this });
+            const policy = new k8s.networking.v1.NetworkPolicy(
+                `${name}-postgres`,
+                {
+                    metadata: { namespace, labels: backupLabels(POSTGRES_BACKUP_APP, name) },
+                    spec: withStoreEgress(
+                        backupNetworkPolicySpec(POSTGRES_BACKUP_APP, [
+                            { peers: args.postgresPods, port: args.postgresPort ?? 5432 },
+                        ]),
+                    ),
+                },
+                { parent: this },
+            );
 
             const connection: PostgresConnection = {
                 host: args.postgresHost,
@@ -83,99 +136,165 @@ export class Backups extends pulumi.ComponentResource {
                 image: args.postgresImage,
                 resources: args.resources,
                 // CloudNativePG images run as postgres (26); fsGroup 26 makes the volume writable for it.
-                identity: { runAsUser: POSTGRES_IMAGE_UID, runAsGroup: POSTGRES_IMAGE_UID, fsGroup: POSTGRES_IMAGE_UID },
+                identity: {
+                    runAsUser: POSTGRES_IMAGE_UID,
+                    runAsGroup: POSTGRES_IMAGE_UID,
+                    fsGroup: POSTGRES_IMAGE_UID,
+                },
                 meshEnabled,
                 timeZone,
                 connection,
             };
             // Pods start only once their NetworkPolicy exists (the namespace denies everything else).
-            const cronJob = (resourceName: string, cronJobName: string, spec: k8s.types.input.batch.v1.CronJobSpec) => new k8s.batch.v1.CronJob(resourceName, {
-                metadata: { name: cronJobName, namespace, labels: backupLabels(POSTGRES_BACKUP_APP, cronJobName, args.postgresImage) },
-                spec,
-            }, { parent: this, dependsOn: [policy] });
+            const cronJob = (resourceName: string, cronJobName: string, spec: k8s.types.input.batch.v1.CronJobSpec) =>
+                new k8s.batch.v1.CronJob(
+                    resourceName,
+                    {
+                        metadata: {
+                            name: cronJobName,
+                            namespace,
+                            labels: backupLabels(POSTGRES_BACKUP_APP, cronJobName, args.postgresImage),
+                        },
+                        spec,
+                    },
+                    { parent: this, dependsOn: [policy] },
+                );
             // Alert rules and dashboards find these CronJobs by name (lib/topology BACKUP_CRONJOBS).
-            cronJob(BACKUP_CRONJOBS.postgres, BACKUP_CRONJOBS.postgres, postgresBackupCronJob({
-                ...job,
-                uploadContainer: upload(OBJECT_STORE_SUBPREFIX.postgres),
-                cronJobName: BACKUP_CRONJOBS.postgres,
-                schedule: args.postgresSchedule ?? "0 2 * * *",
-                databases: args.postgresDatabases,
-                retention,
-                activeDeadlineSeconds: backupDeadlineSeconds,
-            }));
-            cronJob(BACKUP_CRONJOBS.postgresVerify, BACKUP_CRONJOBS.postgresVerify, postgresVerifyCronJob({
-                ...job,
-                cronJobName: BACKUP_CRONJOBS.postgresVerify,
-                schedule: args.verifySchedule ?? "0 4 * * 0",
-                databases: args.postgresDatabases,
-                maxBackupAgeHours: args.postgresMaxBackupAgeHours ?? 25,
-                activeDeadlineSeconds: restoreDeadlineSeconds,
-            }));
+            cronJob(
+                BACKUP_CRONJOBS.postgres,
+                BACKUP_CRONJOBS.postgres,
+                postgresBackupCronJob({
+                    ...job,
+                    uploadContainer: upload(OBJECT_STORE_SUBPREFIX.postgres),
+                    cronJobName: BACKUP_CRONJOBS.postgres,
+                    schedule: args.postgresSchedule ?? "0 2 * * *",
+                    databases: args.postgresDatabases,
+                    retention,
+                    activeDeadlineSeconds: backupDeadlineSeconds,
+                }),
+            );
+            cronJob(
+                BACKUP_CRONJOBS.postgresVerify,
+                BACKUP_CRONJOBS.postgresVerify,
+                postgresVerifyCronJob({
+                    ...job,
+                    cronJobName: BACKUP_CRONJOBS.postgresVerify,
+                    schedule: args.verifySchedule ?? "0 4 * * 0",
+                    databases: args.postgresDatabases,
+                    maxBackupAgeHours: args.postgresMaxBackupAgeHours ?? 25,
+                    activeDeadlineSeconds: restoreDeadlineSeconds,
+                }),
+            );
             for (const database of args.postgresDatabases) {
                 // Operators type this name in `kubectl create job --from=cronjob/<name>`: it must be predictable.
                 const cronJobName = restoreCronJobName(database);
-                cronJob(`${name}-restore-${database}`, cronJobName,
-                    postgresRestoreCronJob({ ...job, cronJobName, database, activeDeadlineSeconds: restoreDeadlineSeconds }));
+                cronJob(
+                    `${name}-restore-${database}`,
+                    cronJobName,
+                    postgresRestoreCronJob({
+                        ...job,
+                        cronJobName,
+                        database,
+                        activeDeadlineSeconds: restoreDeadlineSeconds,
+                    }),
+                );
                 restoreCronJobNames[database] = cronJobName;
             }
 
             if (args.physicalBackupSchedule !== undefined) {
                 // Base backups between the daily full one the Postgres component schedules: WAL replay after a
                 // restore starts from a base backup at most this old (RTO).
-                new k8s.apiextensions.CustomResource(`${name}-incremental`, {
-                    apiVersion: CNPG_API_VERSION,
-                    kind: "ScheduledBackup",
-                    metadata: { namespace, labels: backupLabels("postgres-base-backup", name) },
-                    spec: { ...scheduledBackupSpec(args.postgresClusterName, args.physicalBackupSchedule), immediate: false },
-                }, { parent: this, dependsOn: args.dataStoresDependsOn ?? [] });
+                new k8s.apiextensions.CustomResource(
+                    `${name}-incremental`,
+                    {
+                        apiVersion: CNPG_API_VERSION,
+                        kind: "ScheduledBackup",
+                        metadata: { namespace, labels: backupLabels("postgres-base-backup", name) },
+                        spec: {
+                            ...scheduledBackupSpec(args.postgresClusterName, args.physicalBackupSchedule),
+                            immediate: false,
+                        },
+                    },
+                    { parent: this, dependsOn: args.dataStoresDependsOn ?? [] },
+                );
             }
         }
 
         if (args.redisImage !== undefined) {
-            if (args.redisPasswordSecretName === undefined) throw new Error("Backups: redisPasswordSecretName is required with redisImage");
+            if (args.redisPasswordSecretName === undefined)
+                throw new Error("Backups: redisPasswordSecretName is required with redisImage");
             const sentinel = args.redisSentinel;
             let source: RedisSnapshotSource;
             if (sentinel !== undefined) source = { sentinels: sentinel.addresses, masterName: sentinel.masterName };
             else if (args.redisHost !== undefined) source = { host: args.redisHost, port: args.redisPort ?? 6379 };
             else throw new Error("Backups: redisHost or redisSentinel is required with redisImage");
-            const claim = new k8s.core.v1.PersistentVolumeClaim(`${name}-redis`, {
-                metadata: { namespace, labels: backupLabels(REDIS_BACKUP_APP, name) },
-                spec: backupClaimSpec({ storageSize: args.redisStorageSize ?? "5Gi", storageClassName: args.storageClassName }),
-            }, claimOpts);
+            const claim = new k8s.core.v1.PersistentVolumeClaim(
+                `${name}-redis`,
+                {
+                    metadata: { namespace, labels: backupLabels(REDIS_BACKUP_APP, name) },
+                    spec: backupClaimSpec({
+                        storageSize: args.redisStorageSize ?? "5Gi",
+                        storageClassName: args.storageClassName,
+                    }),
+                },
+                claimOpts,
+            );
             this.redisClaimName = claim.metadata.name;
-            const policy = new k8s.networking.v1.NetworkPolicy(`${name}-redis`, {
-                metadata: { namespace, labels: backupLabels(REDIS_BACKUP_APP, name) },
-                spec: withStoreEgress(backupNetworkPolicySpec(REDIS_BACKUP_APP, [
-                    { peers: args.redisPods, port: args.redisPort ?? 6379 },
-                    // The Sentinels name the node to snapshot (their policy admits backup pods).
-                    ...(sentinel !== undefined ? [{ peers: sentinel.pods, port: sentinel.port ?? 26379 }] : []),
-                ])),
-            }, { parent: this });
-            new k8s.batch.v1.CronJob(BACKUP_CRONJOBS.redis, {
-                metadata: { name: BACKUP_CRONJOBS.redis, namespace, labels: backupLabels(REDIS_BACKUP_APP, BACKUP_CRONJOBS.redis, args.redisImage) },
-                spec: redisSnapshotCronJob({
-                    scriptsConfigMapName,
-                    claimName: claim.metadata.name,
-                    image: args.redisImage,
-                    resources: args.resources,
-                    // The Debian Valkey image runs as valkey (999).
-                    identity: { runAsUser: VALKEY_IMAGE_UID, runAsGroup: VALKEY_IMAGE_UID, fsGroup: VALKEY_IMAGE_UID },
-                    meshEnabled,
-                    uploadContainer: upload(OBJECT_STORE_SUBPREFIX.redis),
-                    cronJobName: BACKUP_CRONJOBS.redis,
-                    schedule: args.redisSchedule ?? "30 2 * * *",
-                    timeZone,
-                    source,
-                    passwordSecretName: args.redisPasswordSecretName,
-                    passwordSecretKey: args.redisPasswordSecretKey ?? "password",
-                    retention,
-                    activeDeadlineSeconds: backupDeadlineSeconds,
-                    snapshotTimeoutSeconds: redisSnapshotTimeoutSeconds(backupDeadlineSeconds),
-                }),
-            }, { parent: this, dependsOn: [policy] });
+            const policy = new k8s.networking.v1.NetworkPolicy(
+                `${name}-redis`,
+                {
+                    metadata: { namespace, labels: backupLabels(REDIS_BACKUP_APP, name) },
+                    spec: withStoreEgress(
+                        backupNetworkPolicySpec(REDIS_BACKUP_APP, [
+                            { peers: args.redisPods, port: args.redisPort ?? 6379 },
+                            // The Sentinels name the node to snapshot (their policy admits backup pods).
+                            ...(sentinel !== undefined ? [{ peers: sentinel.pods, port: sentinel.port ?? 26379 }] : []),
+                        ]),
+                    ),
+                },
+                { parent: this },
+            );
+            new k8s.batch.v1.CronJob(
+                BACKUP_CRONJOBS.redis,
+                {
+                    metadata: {
+                        name: BACKUP_CRONJOBS.redis,
+                        namespace,
+                        labels: backupLabels(REDIS_BACKUP_APP, BACKUP_CRONJOBS.redis, args.redisImage),
+                    },
+                    spec: redisSnapshotCronJob({
+                        scriptsConfigMapName,
+                        claimName: claim.metadata.name,
+                        image: args.redisImage,
+                        resources: args.resources,
+                        // The Debian Valkey image runs as valkey (999).
+                        identity: {
+                            runAsUser: VALKEY_IMAGE_UID,
+                            runAsGroup: VALKEY_IMAGE_UID,
+                            fsGroup: VALKEY_IMAGE_UID,
+                        },
+                        meshEnabled,
+                        uploadContainer: upload(OBJECT_STORE_SUBPREFIX.redis),
+                        cronJobName: BACKUP_CRONJOBS.redis,
+                        schedule: args.redisSchedule ?? "30 2 * * *",
+                        timeZone,
+                        source,
+                        passwordSecretName: args.redisPasswordSecretName,
+                        passwordSecretKey: args.redisPasswordSecretKey ?? "password",
+                        retention,
+                        activeDeadlineSeconds: backupDeadlineSeconds,
+                        snapshotTimeoutSeconds: redisSnapshotTimeoutSeconds(backupDeadlineSeconds),
+                    }),
+                },
+                { parent: this, dependsOn: [policy] },
+            );
         }
 
         this.restoreCronJobNames = restoreCronJobNames;
-        this.registerOutputs({ postgresClaimName: this.postgresClaimName, redisClaimName: this.redisClaimName, restoreCronJobNames });
+        this.registerOutputs({
+            postgresClaimName: this.postgresClaimName,
+            redisClaimName: this.redisClaimName,
+            restoreCronJobNames,
+        });
     }
 }

@@ -26,42 +26,65 @@ export interface HelmChartArgs {
 
 const POST_RENDERER = path.join(__dirname, "..", "scripts", "helm", "post-render.js");
 
-export function helmChart(name: string, args: HelmChartArgs, rendering: HelmRendering, opts: pulumi.ComponentResourceOptions): pulumi.Resource {
+export function helmChart(
+    name: string,
+    args: HelmChartArgs,
+    rendering: HelmRendering,
+    opts: pulumi.ComponentResourceOptions,
+): pulumi.Resource {
     const dropKinds = args.dropKinds ?? [];
     if (rendering.mode === "cluster") {
-        return new k8s.helm.v4.Chart(name, {
-            chart: args.chart,
-            ...(args.version !== undefined ? { version: args.version } : {}),
-            ...(args.repositoryOpts ? { repositoryOpts: args.repositoryOpts } : {}),
-            name: args.releaseName,
-            namespace: args.namespace,
-            ...(args.values !== undefined ? { values: args.values } : {}),
-            ...(args.skipCrds ? { skipCrds: true } : {}),
-            // A post-renderer rather than `transforms`: its effect is an input the tests can see and re-run on
-            // Helm's real output (mocks cannot run transforms).
-            postRenderer: { command: process.execPath, args: [POST_RENDERER, ...postRendererArgs(dropKinds)] },
-        }, opts);
+        return new k8s.helm.v4.Chart(
+            name,
+            {
+                chart: args.chart,
+                ...(args.version !== undefined ? { version: args.version } : {}),
+                ...(args.repositoryOpts ? { repositoryOpts: args.repositoryOpts } : {}),
+                name: args.releaseName,
+                namespace: args.namespace,
+                ...(args.values !== undefined ? { values: args.values } : {}),
+                ...(args.skipCrds ? { skipCrds: true } : {}),
+                // A post-renderer rather than `transforms`: its effect is an input the tests can see and re-run on
+                // Helm's real output (mocks cannot run transforms).
+                postRenderer: { command: process.execPath, args: [POST_RENDERER, ...postRendererArgs(dropKinds)] },
+            },
+            opts,
+        );
     }
-    const source = args.chart.startsWith("oci://") || args.repositoryOpts
-        ? { chart: args.chart, version: args.version, ...(args.repositoryOpts ? { fetchOpts: { repo: args.repositoryOpts.repo } } : {}) }
-        : { path: args.chart };
+    const source =
+        args.chart.startsWith("oci://") || args.repositoryOpts
+            ? {
+                  chart: args.chart,
+                  version: args.version,
+                  ...(args.repositoryOpts ? { fetchOpts: { repo: args.repositoryOpts.repo } } : {}),
+              }
+            : { path: args.chart };
     const dropped = new Set(dropKinds);
     // helm.v3.Chart names the release after the resource; the resource name stays unique in the stack.
-    return new k8s.helm.v3.Chart(args.releaseName, {
-        ...source,
-        namespace: args.namespace,
-        values: args.values ?? {},
-        kubeVersion: rendering.kubeVersion,
-        apiVersions: [...rendering.apiVersions],
-        skipCRDRendering: args.skipCrds ?? false,
-        transformations: [(obj: any) => {
-            // An empty List creates nothing: the documented way to drop an object in a v3 transformation.
-            if (isHelmHook(obj) || dropped.has(`${obj.apiVersion}/${obj.kind}`)) {
-                for (const key of Object.keys(obj)) delete obj[key];
-                Object.assign(obj, { apiVersion: "v1", kind: "List", items: [] });
-            } else if (obj.apiVersion === "apiextensions.k8s.io/v1" && obj.kind === "CustomResourceDefinition") {
-                obj.spec = stripCrdDescriptions(obj).spec;
-            }
-        }],
-    }, opts);
+    return new k8s.helm.v3.Chart(
+        args.releaseName,
+        {
+            ...source,
+            namespace: args.namespace,
+            values: args.values ?? {},
+            kubeVersion: rendering.kubeVersion,
+            apiVersions: [...rendering.apiVersions],
+            skipCRDRendering: args.skipCrds ?? false,
+            transformations: [
+                (obj: any) => {
+                    // An empty List creates nothing: the documented way to drop an object in a v3 transformation.
+                    if (isHelmHook(obj) || dropped.has(`${obj.apiVersion}/${obj.kind}`)) {
+                        for (const key of Object.keys(obj)) delete obj[key];
+                        Object.assign(obj, { apiVersion: "v1", kind: "List", items: [] });
+                    } else if (
+                        obj.apiVersion === "apiextensions.k8s.io/v1" &&
+                        obj.kind === "CustomResourceDefinition"
+                    ) {
+                        obj.spec = stripCrdDescriptions(obj).spec;
+                    }
+                },
+            ],
+        },
+        opts,
+    );
 }

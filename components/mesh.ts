@@ -38,24 +38,39 @@ export class Mesh extends pulumi.ComponentResource {
         super("stackwright:mesh:Mesh", name, {}, opts);
 
         // CRDs and the default validating webhook.
-        const base = helmChart(`${name}-istio-base`, {
-            ...istioChartSource(args.chart, "base"),
-            releaseName: "istio-base",
-            namespace: args.istioNamespace,
-            values: args.baseValues,
-        }, args.helm, { parent: this });
-        const istiod = helmChart(`${name}-istiod`, {
-            ...istioChartSource(args.chart, "istiod"),
-            releaseName: "istiod",
-            namespace: args.istioNamespace,
-            values: args.istiodValues,
-        }, args.helm, { parent: this, dependsOn: [base] });
-        const cni = helmChart(`${name}-istio-cni`, {
-            ...istioChartSource(args.chart, "cni"),
-            releaseName: "istio-cni",
-            namespace: args.cniNamespace,
-            values: args.cniValues,
-        }, args.helm, { parent: this, dependsOn: [base, istiod] });
+        const base = helmChart(
+            `${name}-istio-base`,
+            {
+                ...istioChartSource(args.chart, "base"),
+                releaseName: "istio-base",
+                namespace: args.istioNamespace,
+                values: args.baseValues,
+            },
+            args.helm,
+            { parent: this },
+        );
+        const istiod = helmChart(
+            `${name}-istiod`,
+            {
+                ...istioChartSource(args.chart, "istiod"),
+                releaseName: "istiod",
+                namespace: args.istioNamespace,
+                values: args.istiodValues,
+            },
+            args.helm,
+            { parent: this, dependsOn: [base] },
+        );
+        const cni = helmChart(
+            `${name}-istio-cni`,
+            {
+                ...istioChartSource(args.chart, "cni"),
+                releaseName: "istio-cni",
+                namespace: args.cniNamespace,
+                values: args.cniValues,
+            },
+            args.helm,
+            { parent: this, dependsOn: [base, istiod] },
+        );
 
         // Istio objects need the CRDs (base) and, because the validating webhook fails closed, a running istiod.
         const afterIstio = { parent: this, dependsOn: [base, istiod] };
@@ -64,7 +79,10 @@ export class Mesh extends pulumi.ComponentResource {
         }
         const monitoringDependsOn = args.monitoringDependsOn ?? [];
         for (const o of args.monitors ?? []) {
-            new k8s.apiextensions.CustomResource(`${name}-${o.resourceName}`, toCustomResource(o), { parent: this, dependsOn: [istiod, ...monitoringDependsOn] });
+            new k8s.apiextensions.CustomResource(`${name}-${o.resourceName}`, toCustomResource(o), {
+                parent: this,
+                dependsOn: [istiod, ...monitoringDependsOn],
+            });
         }
 
         this.ready = [base, istiod, cni];

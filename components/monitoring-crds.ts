@@ -23,11 +23,16 @@ export class MonitoringCrds extends pulumi.ComponentResource {
 
     constructor(name: string, args: MonitoringCrdsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("stackwright:observability:MonitoringCrds", name, {}, opts);
-        this.crds = helmChart(`${name}-operator-crds`, {
-            ...helmChartSource(args.chart),
-            releaseName: "prometheus-operator-crds",
-            namespace: args.namespace,
-        }, args.helm, { parent: this });
+        this.crds = helmChart(
+            `${name}-operator-crds`,
+            {
+                ...helmChartSource(args.chart),
+                releaseName: "prometheus-operator-crds",
+                namespace: args.namespace,
+            },
+            args.helm,
+            { parent: this },
+        );
         this.registerOutputs({});
     }
 }

@@ -9,8 +9,16 @@ import { alertmanagerConfig, AlertmanagerConfigArgs, toYaml } from "../lib/monit
 import type { MonitoringNetworkPolicy } from "../lib/monitoring/network-policies";
 import type { AlertReceivers, GrafanaDashboard, MonitoringChartSettings } from "../lib/monitoring/plan";
 import {
-    ALERTMANAGER_CONFIG_KEY, ChartSourceConfig, GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER, GRAFANA_ADMIN_USER_KEY,
-    GRAFANA_DASHBOARD_LABEL, GRAFANA_DASHBOARD_LABEL_VALUE, helmChartSource, KPS_RELEASE_NAME, kubePrometheusStackValues,
+    ALERTMANAGER_CONFIG_KEY,
+    ChartSourceConfig,
+    GRAFANA_ADMIN_PASSWORD_KEY,
+    GRAFANA_ADMIN_USER,
+    GRAFANA_ADMIN_USER_KEY,
+    GRAFANA_DASHBOARD_LABEL,
+    GRAFANA_DASHBOARD_LABEL_VALUE,
+    helmChartSource,
+    KPS_RELEASE_NAME,
+    kubePrometheusStackValues,
 } from "../lib/monitoring/values";
 
 export interface MonitoringArgs {
@@ -60,38 +68,66 @@ export class Monitoring extends pulumi.ComponentResource {
         const child = { parent: this };
         const labels = (component: string) => recommendedLabels({ name: "monitoring", instance: name, component });
 
-        const grafanaSecret = new k8s.core.v1.Secret(`${name}-grafana-admin`, {
-            metadata: { namespace: args.namespace, labels: labels("grafana") },
-            type: "Opaque",
-            stringData: { [GRAFANA_ADMIN_USER_KEY]: GRAFANA_ADMIN_USER, [GRAFANA_ADMIN_PASSWORD_KEY]: pulumi.secret(args.grafanaAdminPassword) },
-        }, child);
+        const grafanaSecret = new k8s.core.v1.Secret(
+            `${name}-grafana-admin`,
+            {
+                metadata: { namespace: args.namespace, labels: labels("grafana") },
+                type: "Opaque",
+                stringData: {
+                    [GRAFANA_ADMIN_USER_KEY]: GRAFANA_ADMIN_USER,
+                    [GRAFANA_ADMIN_PASSWORD_KEY]: pulumi.secret(args.grafanaAdminPassword),
+                },
+            },
+            child,
+        );
 
         // Rendered inside apply because the receiver URLs are secret; the result only goes into Secret data.
-        const alertmanagerYaml = pulumi.secret(pulumi.output(args.receivers ?? {}).apply((r) => toYaml(alertmanagerConfig({
-            ...(args.alertmanager ?? {}),
-            webhookUrl: r.webhookUrl,
-            slackWebhookUrl: r.slackWebhookUrl,
-            slackChannel: r.slackChannel,
-        }))));
-        const alertmanagerSecret = new k8s.core.v1.Secret(`${name}-alertmanager-config`, {
-            metadata: { namespace: args.namespace, labels: labels("alertmanager") },
-            type: "Opaque",
-            stringData: { [ALERTMANAGER_CONFIG_KEY]: alertmanagerYaml },
-        }, child);
-
-        const dashboards = args.dashboards.map(({ file, json }) => new k8s.core.v1.ConfigMap(`${name}-dashboard-${path.basename(file, ".json")}`, {
-            metadata: {
-                namespace: args.namespace,
-                labels: { ...labels("grafana"), [GRAFANA_DASHBOARD_LABEL]: GRAFANA_DASHBOARD_LABEL_VALUE },
+        const alertmanagerYaml = pulumi.secret(
+            pulumi.output(args.receivers ?? {}).apply((r) =>
+                toYaml(
+                    alertmanagerConfig({
+                        ...(args.alertmanager ?? {}),
+                        webhookUrl: r.webhookUrl,
+                        slackWebhookUrl: r.slackWebhookUrl,
+                        slackChannel: r.slackChannel,
+                    }),
+                ),
+            ),
+        );
+        const alertmanagerSecret = new k8s.core.v1.Secret(
+            `${name}-alertmanager-config`,
+            {
+                metadata: { namespace: args.namespace, labels: labels("alertmanager") },
+                type: "Opaque",
+                stringData: { [ALERTMANAGER_CONFIG_KEY]: alertmanagerYaml },
             },
-            data: { [file]: json },
-        }, child));
+            child,
+        );
+
+        const dashboards = args.dashboards.map(
+            ({ file, json }) =>
+                new k8s.core.v1.ConfigMap(
+                    `${name}-dashboard-${path.basename(file, ".json")}`,
+                    {
+                        metadata: {
+                            namespace: args.namespace,
+                            labels: { ...labels("grafana"), [GRAFANA_DASHBOARD_LABEL]: GRAFANA_DASHBOARD_LABEL_VALUE },
+                        },
+                        data: { [file]: json },
+                    },
+                    child,
+                ),
+        );
 
         for (const policy of args.networkPolicies ?? []) {
-            new k8s.networking.v1.NetworkPolicy(`${name}-${policy.name}`, {
-                metadata: { namespace: args.namespace, labels: labels(policy.name) },
-                spec: policy.spec,
-            }, child);
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-${policy.name}`,
+                {
+                    metadata: { namespace: args.namespace, labels: labels(policy.name) },
+                    spec: policy.spec,
+                },
+                child,
+            );
         }
 
         const values = kubePrometheusStackValues({
@@ -102,24 +138,39 @@ export class Monitoring extends pulumi.ComponentResource {
             grafanaAdminPasswordRotation: args.grafanaAdminPasswordRotation,
             alertmanagerConfigSecretName: alertmanagerSecret.metadata.name,
         });
-        helmChart(`${name}-kube-prometheus-stack`, {
-            ...helmChartSource(args.chart),
-            releaseName: KPS_RELEASE_NAME,
-            namespace: args.namespace,
-            // The CRDs come from `crds`; the chart's copy must not be applied a second time.
-            skipCrds: true,
-            values,
-        }, args.helm, {
-            parent: this,
-            dependsOn: [args.crds, grafanaSecret, alertmanagerSecret, ...dashboards, ...(args.prometheusDependsOn ?? [])],
-        });
+        helmChart(
+            `${name}-kube-prometheus-stack`,
+            {
+                ...helmChartSource(args.chart),
+                releaseName: KPS_RELEASE_NAME,
+                namespace: args.namespace,
+                // The CRDs come from `crds`; the chart's copy must not be applied a second time.
+                skipCrds: true,
+                values,
+            },
+            args.helm,
+            {
+                parent: this,
+                dependsOn: [
+                    args.crds,
+                    grafanaSecret,
+                    alertmanagerSecret,
+                    ...dashboards,
+                    ...(args.prometheusDependsOn ?? []),
+                ],
+            },
+        );
 
-        new k8s.apiextensions.CustomResource(`${name}-rules`, {
-            apiVersion: "monitoring.coreos.com/v1",
-            kind: "PrometheusRule",
-            metadata: { namespace: args.namespace, labels: labels("alert-rules") },
-            spec: { groups: args.ruleGroups },
-        }, { parent: this, dependsOn: [args.crds] });
+        new k8s.apiextensions.CustomResource(
+            `${name}-rules`,
+            {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "PrometheusRule",
+                metadata: { namespace: args.namespace, labels: labels("alert-rules") },
+                spec: { groups: args.ruleGroups },
+            },
+            { parent: this, dependsOn: [args.crds] },
+        );
 
         this.registerOutputs({});
     }

@@ -1,7 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { EnvironmentDefaults } from "../lib/defaults";
-import { defaultDenySpec, limitRangeSpec, namespaceMetadata, NamespaceSpec, resourceQuotaSpec } from "../lib/namespace-specs";
+import {
+    defaultDenySpec,
+    limitRangeSpec,
+    namespaceMetadata,
+    NamespaceSpec,
+    resourceQuotaSpec,
+} from "../lib/namespace-specs";
 
 export interface NamespacesArgs {
     /** Every namespace the stack owns, with its Pod Security level. */
@@ -29,10 +35,25 @@ export class Namespaces extends pulumi.ComponentResource {
             byName[spec.name] = ns;
             if (!spec.application) continue;
             const child = { parent: this, dependsOn: [ns] };
-            const metadata = { namespace: ns.metadata.name, labels: { "app.kubernetes.io/part-of": "stackwright", "app.kubernetes.io/managed-by": "pulumi" } };
-            new k8s.networking.v1.NetworkPolicy(`${spec.name}-default-deny`, { metadata, spec: defaultDenySpec() }, child);
-            new k8s.core.v1.ResourceQuota(`${spec.name}-quota`, { metadata, spec: resourceQuotaSpec(args.quota) }, child);
-            new k8s.core.v1.LimitRange(`${spec.name}-limits`, { metadata, spec: limitRangeSpec(args.limitRange) }, child);
+            const metadata = {
+                namespace: ns.metadata.name,
+                labels: { "app.kubernetes.io/part-of": "stackwright", "app.kubernetes.io/managed-by": "pulumi" },
+            };
+            new k8s.networking.v1.NetworkPolicy(
+                `${spec.name}-default-deny`,
+                { metadata, spec: defaultDenySpec() },
+                child,
+            );
+            new k8s.core.v1.ResourceQuota(
+                `${spec.name}-quota`,
+                { metadata, spec: resourceQuotaSpec(args.quota) },
+                child,
+            );
+            new k8s.core.v1.LimitRange(
+                `${spec.name}-limits`,
+                { metadata, spec: limitRangeSpec(args.limitRange) },
+                child,
+            );
         }
         this.byName = byName;
         this.registerOutputs({});

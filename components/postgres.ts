@@ -6,16 +6,41 @@ import type { PostgresArgs, PostgresObjectStoreArgs } from "../lib/postgres/plan
 import { imageVersion, PART_OF, recommendedLabels } from "../lib/labels";
 import { containerSecurityContext } from "../lib/pod-security";
 import {
-    basicAuthData, BARMAN_API_VERSION, clientSecretData, clusterPodMonitorSpec, clusterSpec, CNPG_API_VERSION, databaseSpec,
-    Endpoint, instancesNetworkPolicySpec, OBJECT_STORE_KEYS, objectStoreSpec, poolerEndpoint, poolerNetworkPolicySpec,
-    poolerPodMonitorSpec, poolerSpec, PostgresNetworkArgs, primaryEndpoint, scheduledBackupSpec, SUPERUSER,
+    basicAuthData,
+    BARMAN_API_VERSION,
+    clientSecretData,
+    clusterPodMonitorSpec,
+    clusterSpec,
+    CNPG_API_VERSION,
+    databaseSpec,
+    Endpoint,
+    instancesNetworkPolicySpec,
+    OBJECT_STORE_KEYS,
+    objectStoreSpec,
+    poolerEndpoint,
+    poolerNetworkPolicySpec,
+    poolerPodMonitorSpec,
+    poolerSpec,
+    PostgresNetworkArgs,
+    primaryEndpoint,
+    scheduledBackupSpec,
+    SUPERUSER,
 } from "../lib/postgres/specs";
 import {
-    BARMAN_PLUGIN_CLIENT_SECRET, BARMAN_PLUGIN_DROPPED_KINDS, BARMAN_PLUGIN_SERVER_SECRET, BARMAN_PLUGIN_SERVICE,
-    barmanPluginChartValues, chartSourceArgs, operatorChartValues,
+    BARMAN_PLUGIN_CLIENT_SECRET,
+    BARMAN_PLUGIN_DROPPED_KINDS,
+    BARMAN_PLUGIN_SERVER_SECRET,
+    BARMAN_PLUGIN_SERVICE,
+    barmanPluginChartValues,
+    chartSourceArgs,
+    operatorChartValues,
 } from "../lib/postgres/values";
 import {
-    BARMAN_PLUGIN_RELEASE_NAME, barmanPluginNetworkPolicySpec, OPERATOR_RELEASE_NAME, operatorNetworkPolicySpec, operatorPdbSpec,
+    BARMAN_PLUGIN_RELEASE_NAME,
+    barmanPluginNetworkPolicySpec,
+    OPERATOR_RELEASE_NAME,
+    operatorNetworkPolicySpec,
+    operatorPdbSpec,
 } from "../lib/postgres/operator-policies";
 import { POSTGRES_CLUSTER_NAME, POSTGRES_POOLER_NAME } from "../lib/topology";
 import { waiverAnnotations } from "../lib/waivers";
@@ -53,48 +78,80 @@ export class Postgres extends pulumi.ComponentResource {
         const clusterName = POSTGRES_CLUSTER_NAME;
         const domain = args.clusterDomain ?? "cluster.local";
         const monitoringDependsOn = args.monitoringDependsOn ?? [];
-        const labels = (component: string) => recommendedLabels({ name: "postgresql", instance: clusterName, component, version: imageVersion(args.imageName) });
-        if (!args.databases.includes(args.appDatabase)) throw new Error(`Postgres: databases must include the bootstrap database "${args.appDatabase}"`);
+        const labels = (component: string) =>
+            recommendedLabels({
+                name: "postgresql",
+                instance: clusterName,
+                component,
+                version: imageVersion(args.imageName),
+            });
+        if (!args.databases.includes(args.appDatabase))
+            throw new Error(`Postgres: databases must include the bootstrap database "${args.appDatabase}"`);
 
         // --- Operator ------------------------------------------------------------------------------------------
-        this.operator = helmChart(`${name}-operator`, {
-            ...chartSourceArgs(args.operatorChart),
-            // The chart puts the release name into the operator pods' labels (OPERATOR_POD_LABELS).
-            releaseName: OPERATOR_RELEASE_NAME,
-            namespace: args.operatorNamespace,
-            values: operatorChartValues({
-                replicas: args.operatorReplicas ?? 1,
-                resources: args.operatorResources,
-                monitoringEnabled: args.monitoringEnabled,
-            }),
-        }, args.helm, { parent: this, dependsOn: args.monitoringEnabled ? monitoringDependsOn : [] });
+        this.operator = helmChart(
+            `${name}-operator`,
+            {
+                ...chartSourceArgs(args.operatorChart),
+                // The chart puts the release name into the operator pods' labels (OPERATOR_POD_LABELS).
+                releaseName: OPERATOR_RELEASE_NAME,
+                namespace: args.operatorNamespace,
+                values: operatorChartValues({
+                    replicas: args.operatorReplicas ?? 1,
+                    resources: args.operatorResources,
+                    monitoringEnabled: args.monitoringEnabled,
+                }),
+            },
+            args.helm,
+            { parent: this, dependsOn: args.monitoringEnabled ? monitoringDependsOn : [] },
+        );
         // The chart renders neither a NetworkPolicy nor a PodDisruptionBudget for its operator pods.
-        const operatorLabels = recommendedLabels({ name: "cloudnative-pg", instance: OPERATOR_RELEASE_NAME, component: "operator" });
+        const operatorLabels = recommendedLabels({
+            name: "cloudnative-pg",
+            instance: OPERATOR_RELEASE_NAME,
+            component: "operator",
+        });
         const afterOperator = { parent: this, dependsOn: [this.operator] };
-        new k8s.networking.v1.NetworkPolicy(`${name}-operator`, {
-            metadata: { namespace: args.operatorNamespace, labels: operatorLabels },
-            spec: operatorNetworkPolicySpec({
-                dataNamespace: args.namespace,
-                clusterName,
-                prometheus: args.prometheusPods,
-                barmanPlugin: args.objectStore !== undefined,
-            }),
-        }, afterOperator);
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-operator`,
+            {
+                metadata: { namespace: args.operatorNamespace, labels: operatorLabels },
+                spec: operatorNetworkPolicySpec({
+                    dataNamespace: args.namespace,
+                    clusterName,
+                    prometheus: args.prometheusPods,
+                    barmanPlugin: args.objectStore !== undefined,
+                }),
+            },
+            afterOperator,
+        );
         const operatorPdb = operatorPdbSpec(args.operatorReplicas ?? 1);
         if (operatorPdb) {
-            new k8s.policy.v1.PodDisruptionBudget(`${name}-operator`, {
-                metadata: { namespace: args.operatorNamespace, labels: operatorLabels },
-                spec: operatorPdb,
-            }, afterOperator);
+            new k8s.policy.v1.PodDisruptionBudget(
+                `${name}-operator`,
+                {
+                    metadata: { namespace: args.operatorNamespace, labels: operatorLabels },
+                    spec: operatorPdb,
+                },
+                afterOperator,
+            );
         }
 
         // --- Credentials ---------------------------------------------------------------------------------------
         // basic-auth Secrets CloudNativePG reads; `cnpg.io/reload` makes a rotated password apply at once.
-        const roleSecret = (role: string, password: pulumi.Input<string>, component: string) => new k8s.core.v1.Secret(`${name}-${component}`, {
-            metadata: { namespace: args.namespace, labels: { ...labels("credentials"), "cnpg.io/reload": "true" } },
-            type: "kubernetes.io/basic-auth",
-            stringData: basicAuthData(role, pulumi.secret(password)),
-        }, { parent: this });
+        const roleSecret = (role: string, password: pulumi.Input<string>, component: string) =>
+            new k8s.core.v1.Secret(
+                `${name}-${component}`,
+                {
+                    metadata: {
+                        namespace: args.namespace,
+                        labels: { ...labels("credentials"), "cnpg.io/reload": "true" },
+                    },
+                    type: "kubernetes.io/basic-auth",
+                    stringData: basicAuthData(role, pulumi.secret(password)),
+                },
+                { parent: this },
+            );
         const superuser = roleSecret(SUPERUSER, args.superuserPassword, "superuser");
         this.superuserSecretName = superuser.metadata.name;
         const roleSecrets: Record<string, k8s.core.v1.Secret> = {};
@@ -110,101 +167,158 @@ export class Postgres extends pulumi.ComponentResource {
         let plugin: pulumi.Resource | undefined;
         if (args.objectStore) {
             plugin = this.barmanPlugin(name, args, args.objectStore);
-            new k8s.networking.v1.NetworkPolicy(`${name}-barman-plugin`, {
-                metadata: { namespace: args.operatorNamespace, labels: recommendedLabels({ name: "plugin-barman-cloud", instance: BARMAN_PLUGIN_RELEASE_NAME, component: "backup-plugin" }) },
-                spec: barmanPluginNetworkPolicySpec(),
-            }, { parent: this, dependsOn: [plugin] });
-            const credentials = new k8s.core.v1.Secret(`${name}-object-store`, {
-                metadata: { namespace: args.namespace, labels: labels("backup") },
-                type: "Opaque",
-                stringData: {
-                    [OBJECT_STORE_KEYS.accessKeyId]: pulumi.secret(args.objectStore.accessKeyId),
-                    [OBJECT_STORE_KEYS.secretAccessKey]: pulumi.secret(args.objectStore.secretAccessKey),
-                    ...(args.objectStore.region !== undefined ? { [OBJECT_STORE_KEYS.region]: args.objectStore.region } : {}),
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-barman-plugin`,
+                {
+                    metadata: {
+                        namespace: args.operatorNamespace,
+                        labels: recommendedLabels({
+                            name: "plugin-barman-cloud",
+                            instance: BARMAN_PLUGIN_RELEASE_NAME,
+                            component: "backup-plugin",
+                        }),
+                    },
+                    spec: barmanPluginNetworkPolicySpec(),
                 },
-            }, { parent: this });
-            const store = new k8s.apiextensions.CustomResource(`${name}-object-store`, {
-                apiVersion: BARMAN_API_VERSION,
-                kind: "ObjectStore",
-                metadata: { namespace: args.namespace, labels: labels("backup") },
-                spec: objectStoreSpec({
-                    destinationPath: args.objectStore.destinationPath,
-                    endpointUrl: args.objectStore.endpointUrl,
-                    region: args.objectStore.region,
-                    credentialsSecretName: credentials.metadata.name,
-                    retentionPolicy: args.objectStore.retentionPolicy ?? "30d",
-                    sidecarResources: args.objectStore.sidecarResources,
-                }),
-            }, { parent: this, dependsOn: [plugin] });
+                { parent: this, dependsOn: [plugin] },
+            );
+            const credentials = new k8s.core.v1.Secret(
+                `${name}-object-store`,
+                {
+                    metadata: { namespace: args.namespace, labels: labels("backup") },
+                    type: "Opaque",
+                    stringData: {
+                        [OBJECT_STORE_KEYS.accessKeyId]: pulumi.secret(args.objectStore.accessKeyId),
+                        [OBJECT_STORE_KEYS.secretAccessKey]: pulumi.secret(args.objectStore.secretAccessKey),
+                        ...(args.objectStore.region !== undefined
+                            ? { [OBJECT_STORE_KEYS.region]: args.objectStore.region }
+                            : {}),
+                    },
+                },
+                { parent: this },
+            );
+            const store = new k8s.apiextensions.CustomResource(
+                `${name}-object-store`,
+                {
+                    apiVersion: BARMAN_API_VERSION,
+                    kind: "ObjectStore",
+                    metadata: { namespace: args.namespace, labels: labels("backup") },
+                    spec: objectStoreSpec({
+                        destinationPath: args.objectStore.destinationPath,
+                        endpointUrl: args.objectStore.endpointUrl,
+                        region: args.objectStore.region,
+                        credentialsSecretName: credentials.metadata.name,
+                        retentionPolicy: args.objectStore.retentionPolicy ?? "30d",
+                        sidecarResources: args.objectStore.sidecarResources,
+                    }),
+                },
+                { parent: this, dependsOn: [plugin] },
+            );
             objectStoreName = store.metadata.name;
         }
 
         // --- Cluster -------------------------------------------------------------------------------------------
-        const cluster = new k8s.apiextensions.CustomResource(`${name}-cluster`, {
-            apiVersion: CNPG_API_VERSION,
-            kind: "Cluster",
-            // Services, PodMonitors and NetworkPolicies address the cluster by this name. Pulumi awaits no custom
-            // resource by itself: the annotation makes `up` wait until CloudNativePG reports the Cluster Ready.
-            metadata: { name: clusterName, namespace: args.namespace, labels: labels("database"), annotations: { [PULUMI_WAIT_FOR]: "condition=Ready", ...waiverAnnotations(args.singleInstanceWaiver) } },
-            spec: clusterSpec(clusterName, {
-                instances: args.instances,
-                imageName: args.imageName,
-                storageSize: args.storageSize,
-                walStorageSize: args.walStorageSize,
-                storageClass: args.storageClass,
-                resources: args.resources,
-                maxConnections: args.maxConnections ?? 200,
-                zoneSpread: args.zoneSpread ?? false,
-                appDatabase: args.appDatabase,
-                appOwnerSecretName: roleSecrets[args.appDatabase].metadata.name,
-                superuserSecretName: superuser.metadata.name,
-                roles: args.databases.map((role) => ({ name: role, passwordSecretName: roleSecrets[role].metadata.name })),
-                walArchiving: objectStoreName ? { objectStoreName, archiveTimeoutSeconds: args.objectStore?.archiveTimeoutSeconds ?? 300 } : undefined,
-                inheritedLabels: { "app.kubernetes.io/part-of": PART_OF },
-            }),
-        }, { parent: this, dependsOn: [this.operator, ...(plugin ? [plugin] : [])] });
+        const cluster = new k8s.apiextensions.CustomResource(
+            `${name}-cluster`,
+            {
+                apiVersion: CNPG_API_VERSION,
+                kind: "Cluster",
+                // Services, PodMonitors and NetworkPolicies address the cluster by this name. Pulumi awaits no custom
+                // resource by itself: the annotation makes `up` wait until CloudNativePG reports the Cluster Ready.
+                metadata: {
+                    name: clusterName,
+                    namespace: args.namespace,
+                    labels: labels("database"),
+                    annotations: {
+                        [PULUMI_WAIT_FOR]: "condition=Ready",
+                        ...waiverAnnotations(args.singleInstanceWaiver),
+                    },
+                },
+                spec: clusterSpec(clusterName, {
+                    instances: args.instances,
+                    imageName: args.imageName,
+                    storageSize: args.storageSize,
+                    walStorageSize: args.walStorageSize,
+                    storageClass: args.storageClass,
+                    resources: args.resources,
+                    maxConnections: args.maxConnections ?? 200,
+                    zoneSpread: args.zoneSpread ?? false,
+                    appDatabase: args.appDatabase,
+                    appOwnerSecretName: roleSecrets[args.appDatabase].metadata.name,
+                    superuserSecretName: superuser.metadata.name,
+                    roles: args.databases.map((role) => ({
+                        name: role,
+                        passwordSecretName: roleSecrets[role].metadata.name,
+                    })),
+                    walArchiving: objectStoreName
+                        ? { objectStoreName, archiveTimeoutSeconds: args.objectStore?.archiveTimeoutSeconds ?? 300 }
+                        : undefined,
+                    inheritedLabels: { "app.kubernetes.io/part-of": PART_OF },
+                }),
+            },
+            { parent: this, dependsOn: [this.operator, ...(plugin ? [plugin] : [])] },
+        );
         const afterCluster = { parent: this, dependsOn: [this.operator, cluster] };
 
         const databaseReady: Record<string, pulumi.Resource[]> = { [args.appDatabase]: [cluster] };
         for (const database of args.databases.filter((d) => d !== args.appDatabase)) {
-            databaseReady[database] = [cluster, new k8s.apiextensions.CustomResource(`${name}-database-${database}`, {
-                apiVersion: CNPG_API_VERSION,
-                kind: "Database",
-                // Awaited until CloudNativePG has created the database (status.applied).
-                metadata: { namespace: args.namespace, labels: labels("database"), annotations: { [PULUMI_WAIT_FOR]: "jsonpath={.status.applied}=true" } },
-                spec: databaseSpec(clusterName, database, database),
-            }, afterCluster)];
+            databaseReady[database] = [
+                cluster,
+                new k8s.apiextensions.CustomResource(
+                    `${name}-database-${database}`,
+                    {
+                        apiVersion: CNPG_API_VERSION,
+                        kind: "Database",
+                        // Awaited until CloudNativePG has created the database (status.applied).
+                        metadata: {
+                            namespace: args.namespace,
+                            labels: labels("database"),
+                            annotations: { [PULUMI_WAIT_FOR]: "jsonpath={.status.applied}=true" },
+                        },
+                        spec: databaseSpec(clusterName, database, database),
+                    },
+                    afterCluster,
+                ),
+            ];
         }
         this.databaseReady = databaseReady;
 
         if (args.objectStore) {
-            new k8s.apiextensions.CustomResource(`${name}-full-backup`, {
-                apiVersion: CNPG_API_VERSION,
-                kind: "ScheduledBackup",
-                metadata: { namespace: args.namespace, labels: labels("backup") },
-                spec: scheduledBackupSpec(clusterName, args.objectStore.fullBackupSchedule ?? "0 0 2 * * *"),
-            }, afterCluster);
+            new k8s.apiextensions.CustomResource(
+                `${name}-full-backup`,
+                {
+                    apiVersion: CNPG_API_VERSION,
+                    kind: "ScheduledBackup",
+                    metadata: { namespace: args.namespace, labels: labels("backup") },
+                    spec: scheduledBackupSpec(clusterName, args.objectStore.fullBackupSchedule ?? "0 0 2 * * *"),
+                },
+                afterCluster,
+            );
         }
 
         // --- Pooler --------------------------------------------------------------------------------------------
         let clientEndpoint: Endpoint = primaryEndpoint(clusterName, args.namespace, domain);
         this.primaryHost = clientEndpoint.host;
         if (args.pooler) {
-            new k8s.apiextensions.CustomResource(`${name}-pooler`, {
-                apiVersion: CNPG_API_VERSION,
-                kind: "Pooler",
-                // The Pooler's Service carries its name; clients and NetworkPolicies refer to it.
-                metadata: { name: POSTGRES_POOLER_NAME, namespace: args.namespace, labels: labels("pooler") },
-                spec: poolerSpec(clusterName, POSTGRES_POOLER_NAME, {
-                    instances: args.pooler.instances ?? 2,
-                    poolMode: args.pooler.poolMode ?? "transaction",
-                    maxClientConnections: args.pooler.maxClientConnections ?? 1000,
-                    defaultPoolSize: args.pooler.defaultPoolSize ?? 25,
-                    resources: args.pooler.resources,
-                    containerSecurityContext: containerSecurityContext() as Record<string, unknown>,
-                    labels: { "app.kubernetes.io/part-of": PART_OF },
-                }),
-            }, afterCluster);
+            new k8s.apiextensions.CustomResource(
+                `${name}-pooler`,
+                {
+                    apiVersion: CNPG_API_VERSION,
+                    kind: "Pooler",
+                    // The Pooler's Service carries its name; clients and NetworkPolicies refer to it.
+                    metadata: { name: POSTGRES_POOLER_NAME, namespace: args.namespace, labels: labels("pooler") },
+                    spec: poolerSpec(clusterName, POSTGRES_POOLER_NAME, {
+                        instances: args.pooler.instances ?? 2,
+                        poolMode: args.pooler.poolMode ?? "transaction",
+                        maxClientConnections: args.pooler.maxClientConnections ?? 1000,
+                        defaultPoolSize: args.pooler.defaultPoolSize ?? 25,
+                        resources: args.pooler.resources,
+                        containerSecurityContext: containerSecurityContext() as Record<string, unknown>,
+                        labels: { "app.kubernetes.io/part-of": PART_OF },
+                    }),
+                },
+                afterCluster,
+            );
             clientEndpoint = poolerEndpoint(POSTGRES_POOLER_NAME, args.namespace, domain);
         }
         this.host = clientEndpoint.host;
@@ -214,12 +328,18 @@ export class Postgres extends pulumi.ComponentResource {
         const databaseSecretNames: Record<string, pulumi.Output<string>> = {};
         for (const database of args.databases) {
             const endpoint = clientEndpoint;
-            const data = pulumi.output(args.rolePasswords[database]).apply((password) => clientSecretData(endpoint, database, database, password));
-            const secret = new k8s.core.v1.Secret(`${name}-client-${database}`, {
-                metadata: { namespace: args.clientNamespace, labels: labels("client-credentials") },
-                type: "kubernetes.io/basic-auth",
-                stringData: pulumi.secret(data),
-            }, { parent: this });
+            const data = pulumi
+                .output(args.rolePasswords[database])
+                .apply((password) => clientSecretData(endpoint, database, database, password));
+            const secret = new k8s.core.v1.Secret(
+                `${name}-client-${database}`,
+                {
+                    metadata: { namespace: args.clientNamespace, labels: labels("client-credentials") },
+                    type: "kubernetes.io/basic-auth",
+                    stringData: pulumi.secret(data),
+                },
+                { parent: this },
+            );
             databaseSecretNames[database] = secret.metadata.name;
         }
         this.databaseSecretNames = databaseSecretNames;
@@ -227,19 +347,27 @@ export class Postgres extends pulumi.ComponentResource {
         // --- Monitoring ----------------------------------------------------------------------------------------
         if (args.monitoringEnabled) {
             const afterMonitoring = { parent: this, dependsOn: [cluster, ...monitoringDependsOn] };
-            new k8s.apiextensions.CustomResource(`${name}-instances`, {
-                apiVersion: "monitoring.coreos.com/v1",
-                kind: "PodMonitor",
-                metadata: { namespace: args.namespace, labels: labels("monitoring") },
-                spec: clusterPodMonitorSpec(clusterName),
-            }, afterMonitoring);
-            if (args.pooler) {
-                new k8s.apiextensions.CustomResource(`${name}-pooler`, {
+            new k8s.apiextensions.CustomResource(
+                `${name}-instances`,
+                {
                     apiVersion: "monitoring.coreos.com/v1",
                     kind: "PodMonitor",
                     metadata: { namespace: args.namespace, labels: labels("monitoring") },
-                    spec: poolerPodMonitorSpec(POSTGRES_POOLER_NAME),
-                }, afterMonitoring);
+                    spec: clusterPodMonitorSpec(clusterName),
+                },
+                afterMonitoring,
+            );
+            if (args.pooler) {
+                new k8s.apiextensions.CustomResource(
+                    `${name}-pooler`,
+                    {
+                        apiVersion: "monitoring.coreos.com/v1",
+                        kind: "PodMonitor",
+                        metadata: { namespace: args.namespace, labels: labels("monitoring") },
+                        spec: poolerPodMonitorSpec(POSTGRES_POOLER_NAME),
+                    },
+                    afterMonitoring,
+                );
             }
         }
 
@@ -253,15 +381,23 @@ export class Postgres extends pulumi.ComponentResource {
             poolerName: args.pooler ? POSTGRES_POOLER_NAME : undefined,
             objectStore: args.objectStore ? { endpointUrl: args.objectStore.endpointUrl } : undefined,
         };
-        new k8s.networking.v1.NetworkPolicy(`${name}-instances`, {
-            metadata: { namespace: args.namespace, labels: labels("database") },
-            spec: instancesNetworkPolicySpec(network),
-        }, { parent: this });
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-instances`,
+            {
+                metadata: { namespace: args.namespace, labels: labels("database") },
+                spec: instancesNetworkPolicySpec(network),
+            },
+            { parent: this },
+        );
         if (args.pooler) {
-            new k8s.networking.v1.NetworkPolicy(`${name}-pooler`, {
-                metadata: { namespace: args.namespace, labels: labels("pooler") },
-                spec: poolerNetworkPolicySpec({ ...network, poolerName: POSTGRES_POOLER_NAME }),
-            }, { parent: this });
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-pooler`,
+                {
+                    metadata: { namespace: args.namespace, labels: labels("pooler") },
+                    spec: poolerNetworkPolicySpec({ ...network, poolerName: POSTGRES_POOLER_NAME }),
+                },
+                { parent: this },
+            );
         }
 
         this.registerOutputs({ databaseSecretNames: this.databaseSecretNames, host: this.host });
@@ -273,30 +409,64 @@ export class Postgres extends pulumi.ComponentResource {
      */
     private barmanPlugin(name: string, args: PostgresArgs, store: PostgresObjectStoreArgs): pulumi.Resource {
         const tlsSecret = (role: "server" | "client", secretName: string) => {
-            const key = new tls.PrivateKey(`${name}-barman-${role}`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
-            const cert = new tls.SelfSignedCert(`${name}-barman-${role}`, {
-                privateKeyPem: key.privateKeyPem,
-                subject: { commonName: role === "server" ? BARMAN_PLUGIN_SERVICE : `${BARMAN_PLUGIN_SERVICE}-client` },
-                // The operator verifies the server against its Service name.
-                dnsNames: role === "server" ? [BARMAN_PLUGIN_SERVICE] : [],
-                validityPeriodHours: 8760,
-                earlyRenewalHours: 720,
-                allowedUses: ["digital_signature", "key_encipherment", role === "server" ? "server_auth" : "client_auth"],
-            }, { parent: this });
-            return new k8s.core.v1.Secret(`${name}-barman-${role}-tls`, {
-                // The plugin chart and its Service annotations refer to these names.
-                metadata: { name: secretName, namespace: args.operatorNamespace, labels: recommendedLabels({ name: "plugin-barman-cloud", instance: name, component: "tls" }) },
-                type: "kubernetes.io/tls",
-                stringData: { "tls.crt": cert.certPem, "tls.key": pulumi.secret(key.privateKeyPem), "ca.crt": cert.certPem },
-            }, { parent: this });
+            const key = new tls.PrivateKey(
+                `${name}-barman-${role}`,
+                { algorithm: "ECDSA", ecdsaCurve: "P256" },
+                { parent: this },
+            );
+            const cert = new tls.SelfSignedCert(
+                `${name}-barman-${role}`,
+                {
+                    privateKeyPem: key.privateKeyPem,
+                    subject: {
+                        commonName: role === "server" ? BARMAN_PLUGIN_SERVICE : `${BARMAN_PLUGIN_SERVICE}-client`,
+                    },
+                    // The operator verifies the server against its Service name.
+                    dnsNames: role === "server" ? [BARMAN_PLUGIN_SERVICE] : [],
+                    validityPeriodHours: 8760,
+                    earlyRenewalHours: 720,
+                    allowedUses: [
+                        "digital_signature",
+                        "key_encipherment",
+                        role === "server" ? "server_auth" : "client_auth",
+                    ],
+                },
+                { parent: this },
+            );
+            return new k8s.core.v1.Secret(
+                `${name}-barman-${role}-tls`,
+                {
+                    // The plugin chart and its Service annotations refer to these names.
+                    metadata: {
+                        name: secretName,
+                        namespace: args.operatorNamespace,
+                        labels: recommendedLabels({ name: "plugin-barman-cloud", instance: name, component: "tls" }),
+                    },
+                    type: "kubernetes.io/tls",
+                    stringData: {
+                        "tls.crt": cert.certPem,
+                        "tls.key": pulumi.secret(key.privateKeyPem),
+                        "ca.crt": cert.certPem,
+                    },
+                },
+                { parent: this },
+            );
         };
-        const secrets = [tlsSecret("server", BARMAN_PLUGIN_SERVER_SECRET), tlsSecret("client", BARMAN_PLUGIN_CLIENT_SECRET)];
-        return helmChart(`${name}-barman-cloud`, {
-            ...chartSourceArgs(store.pluginChart),
-            releaseName: BARMAN_PLUGIN_RELEASE_NAME,
-            namespace: args.operatorNamespace,
-            values: barmanPluginChartValues({ resources: store.pluginResources }),
-            dropKinds: BARMAN_PLUGIN_DROPPED_KINDS,
-        }, args.helm, { parent: this, dependsOn: [this.operator, ...secrets] });
+        const secrets = [
+            tlsSecret("server", BARMAN_PLUGIN_SERVER_SECRET),
+            tlsSecret("client", BARMAN_PLUGIN_CLIENT_SECRET),
+        ];
+        return helmChart(
+            `${name}-barman-cloud`,
+            {
+                ...chartSourceArgs(store.pluginChart),
+                releaseName: BARMAN_PLUGIN_RELEASE_NAME,
+                namespace: args.operatorNamespace,
+                values: barmanPluginChartValues({ resources: store.pluginResources }),
+                dropKinds: BARMAN_PLUGIN_DROPPED_KINDS,
+            },
+            args.helm,
+            { parent: this, dependsOn: [this.operator, ...secrets] },
+        );
     }
 }

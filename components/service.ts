@@ -9,7 +9,13 @@ import { hpaSpec, pdbSpec } from "../lib/service/scaling";
 import { resolveScaling, resolveServiceResources } from "../lib/service/settings";
 import { waiverAnnotations } from "../lib/waivers";
 import {
-    deploymentSpec, migrationJobSpec, migrationLabels, migrationSelector, serviceLabels, serviceSelector, serviceSpec,
+    deploymentSpec,
+    migrationJobSpec,
+    migrationLabels,
+    migrationSelector,
+    serviceLabels,
+    serviceSelector,
+    serviceSpec,
 } from "../lib/service/workload";
 
 export interface AppServiceArgs {
@@ -65,11 +71,19 @@ export class AppService extends pulumi.ComponentResource {
         const resources = resolveServiceResources(svc, args.defaults);
 
         // Named after the service: Istio authorization refers to its principal (lib/topology servicePrincipal).
-        const account = new k8s.core.v1.ServiceAccount(name, {
-            metadata: { ...metadata, name },
-            automountServiceAccountToken: svc.kubernetesApiAccess,
-        }, { parent: this });
-        const settings = new k8s.core.v1.ConfigMap(`${name}-settings`, { metadata, data: configMapData(svc) }, { parent: this });
+        const account = new k8s.core.v1.ServiceAccount(
+            name,
+            {
+                metadata: { ...metadata, name },
+                automountServiceAccountToken: svc.kubernetesApiAccess,
+            },
+            { parent: this },
+        );
+        const settings = new k8s.core.v1.ConfigMap(
+            `${name}-settings`,
+            { metadata, data: configMapData(svc) },
+            { parent: this },
+        );
         const env = containerEnv(svc, {
             configMapName: settings.metadata.name,
             appCredentialsSecretName: args.appCredentialsSecretName,
@@ -79,60 +93,99 @@ export class AppService extends pulumi.ComponentResource {
         const podAnnotations = rolloutAnnotations(svc, args.credentialRotation ?? {});
         const podArgs = { name, svc, resources, env, serviceAccountName: account.metadata.name };
 
-        const policy = new k8s.networking.v1.NetworkPolicy(name, {
-            metadata,
-            spec: networkPolicySpec(serviceSelector(name), args.traffic),
-        }, { parent: this });
+        const policy = new k8s.networking.v1.NetworkPolicy(
+            name,
+            {
+                metadata,
+                spec: networkPolicySpec(serviceSelector(name), args.traffic),
+            },
+            { parent: this },
+        );
 
         const rollsAfter: pulumi.Resource[] = [policy];
         if (svc.migration) {
-            const migrationPolicy = new k8s.networking.v1.NetworkPolicy(`${name}-migration`, {
-                metadata: { namespace: args.namespace, labels: migrationLabels(name, svc) },
-                spec: networkPolicySpec(migrationSelector(name), { ingress: args.traffic.migrationIngress, egress: args.traffic.migrationEgress }),
-            }, { parent: this });
+            const migrationPolicy = new k8s.networking.v1.NetworkPolicy(
+                `${name}-migration`,
+                {
+                    metadata: { namespace: args.namespace, labels: migrationLabels(name, svc) },
+                    spec: networkPolicySpec(migrationSelector(name), {
+                        ingress: args.traffic.migrationIngress,
+                        egress: args.traffic.migrationEgress,
+                    }),
+                },
+                { parent: this },
+            );
             // A Job's spec.template is immutable. The Job is auto-named, and any spec change (new image, env,
             // command) replaces it: a new Job is created, so the migration runs again with the new image, and
             // the old one is deleted. Pulumi waits for the Job to complete, and the Deployment depends on it,
             // so pods of a new version start only after their migration succeeded. Migrations must therefore
             // be idempotent (they also re-run if the finished Job, deleted by ttlSecondsAfterFinished, is
             // recreated after a `pulumi refresh`).
-            const job = new k8s.batch.v1.Job(`${name}-migration`, {
-                metadata: { namespace: args.namespace, labels: migrationLabels(name, svc) },
-                spec: migrationJobSpec({ ...podArgs, podAnnotations }),
-            }, { parent: this, dependsOn: [migrationPolicy, ...(args.migrationDependsOn ?? [])], replaceOnChanges: ["spec"] });
+            const job = new k8s.batch.v1.Job(
+                `${name}-migration`,
+                {
+                    metadata: { namespace: args.namespace, labels: migrationLabels(name, svc) },
+                    spec: migrationJobSpec({ ...podArgs, podAnnotations }),
+                },
+                {
+                    parent: this,
+                    dependsOn: [migrationPolicy, ...(args.migrationDependsOn ?? [])],
+                    replaceOnChanges: ["spec"],
+                },
+            );
             rollsAfter.push(job);
         }
 
-        const deployment = new k8s.apps.v1.Deployment(name, {
-            metadata: { ...metadata, annotations: waiverAnnotations(args.singleReplicaWaiver) },
-            spec: deploymentSpec({
-                ...podArgs,
-                podAnnotations,
-                replicas: scaling.replicas,
-                zoneSpreadRequired: args.defaults.zoneSpreadRequired,
-            }),
-        }, { parent: this, dependsOn: rollsAfter });
+        const deployment = new k8s.apps.v1.Deployment(
+            name,
+            {
+                metadata: { ...metadata, annotations: waiverAnnotations(args.singleReplicaWaiver) },
+                spec: deploymentSpec({
+                    ...podArgs,
+                    podAnnotations,
+                    replicas: scaling.replicas,
+                    zoneSpreadRequired: args.defaults.zoneSpreadRequired,
+                }),
+            },
+            { parent: this, dependsOn: rollsAfter },
+        );
         this.deploymentName = deployment.metadata.name;
 
         if (svc.ports.length > 0) {
-            new k8s.core.v1.Service(name, { metadata: { ...metadata, name }, spec: serviceSpec(name, svc) }, { parent: this });
+            new k8s.core.v1.Service(
+                name,
+                { metadata: { ...metadata, name }, spec: serviceSpec(name, svc) },
+                { parent: this },
+            );
         }
         if (scaling.autoscaling) {
-            new k8s.autoscaling.v2.HorizontalPodAutoscaler(name, {
-                metadata,
-                spec: hpaSpec(deployment.metadata.name, scaling.autoscaling),
-            }, { parent: this });
+            new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                name,
+                {
+                    metadata,
+                    spec: hpaSpec(deployment.metadata.name, scaling.autoscaling),
+                },
+                { parent: this },
+            );
         }
         if (scaling.maxReplicas > 1) {
-            new k8s.policy.v1.PodDisruptionBudget(name, { metadata, spec: pdbSpec(serviceSelector(name)) }, { parent: this });
+            new k8s.policy.v1.PodDisruptionBudget(
+                name,
+                { metadata, spec: pdbSpec(serviceSelector(name)) },
+                { parent: this },
+            );
         }
         if ((args.monitoringEnabled ?? false) && svc.metrics) {
-            new k8s.apiextensions.CustomResource(name, {
-                apiVersion: "monitoring.coreos.com/v1",
-                kind: "ServiceMonitor",
-                metadata,
-                spec: serviceMonitorSpec(name, args.namespace, svc.metrics, meshEnabled),
-            }, { parent: this, dependsOn: args.monitoringDependsOn ?? [] });
+            new k8s.apiextensions.CustomResource(
+                name,
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "ServiceMonitor",
+                    metadata,
+                    spec: serviceMonitorSpec(name, args.namespace, svc.metrics, meshEnabled),
+                },
+                { parent: this, dependsOn: args.monitoringDependsOn ?? [] },
+            );
         }
 
         this.serviceName = name;

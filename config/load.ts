@@ -15,13 +15,19 @@ import { CONFIG_NAMESPACE, service, ServiceConfig, StackConfig, stackConfigSchem
 
 export class ConfigError extends Error {
     constructor(public readonly problems: string[]) {
-        super(`invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  - ${problems.join("\n  - ")}`);
+        super(
+            `invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  - ${problems.join("\n  - ")}`,
+        );
         this.name = "ConfigError";
     }
 }
 
 function valueAt(root: unknown, path: (string | number)[]): unknown {
-    return path.reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<string | number, unknown>)[key] : undefined), root);
+    return path.reduce<unknown>(
+        (node, key) =>
+            node !== null && typeof node === "object" ? (node as Record<string | number, unknown>)[key] : undefined,
+        root,
+    );
 }
 
 function formatKey(path: (string | number)[]): string {
@@ -34,7 +40,6 @@ function show(value: unknown): string {
     const text = JSON.stringify(value);
     return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
-
 
 function credentialPathsIn(raw: Record<string, unknown>): (typeof CREDENTIAL_KEYS)[number][] {
     return CREDENTIAL_KEYS.filter((path) => valueAt(raw, [...path]) !== undefined);
@@ -53,17 +58,29 @@ function describeIssue(issue: z.ZodIssue, raw: unknown): string {
         case z.ZodIssueCode.unrecognized_keys: {
             const allowed = allowedKeysAt(issue.path);
             const where = issue.path.length === 0 ? "top-level keys" : `keys at ${key}`;
-            return issue.keys.map((k) => `${formatKey([...issue.path, k])}: unknown key${allowed ? ` (allowed ${where}: ${allowed.join(", ")})` : ""}`).join("\n  - ");
+            return issue.keys
+                .map(
+                    (k) =>
+                        `${formatKey([...issue.path, k])}: unknown key${allowed ? ` (allowed ${where}: ${allowed.join(", ")})` : ""}`,
+                )
+                .join("\n  - ");
         }
         case z.ZodIssueCode.invalid_enum_value:
             return `${key}: ${show(value)} is not allowed (allowed: ${issue.options.join(", ")})`;
         case z.ZodIssueCode.invalid_type:
-            return value === undefined ? `${key}: is required (${issue.expected})` : `${key}: ${show(value)} must be ${issue.expected}, not ${issue.received}`;
+            return value === undefined
+                ? `${key}: is required (${issue.expected})`
+                : `${key}: ${show(value)} must be ${issue.expected}, not ${issue.received}`;
         case z.ZodIssueCode.invalid_union: {
             // Report the branch of the value's own type (a number for `cpu: -1`), not zod's bare "Invalid input".
-            const relevant = issue.unionErrors.flatMap((e) => e.issues).find((i) => i.code !== z.ZodIssueCode.invalid_type);
+            const relevant = issue.unionErrors
+                .flatMap((e) => e.issues)
+                .find((i) => i.code !== z.ZodIssueCode.invalid_type);
             if (relevant) return describeIssue(relevant, raw);
-            const expected = issue.unionErrors.flatMap((e) => e.issues).map((i) => i.code === z.ZodIssueCode.invalid_type ? i.expected : undefined).filter(Boolean);
+            const expected = issue.unionErrors
+                .flatMap((e) => e.issues)
+                .map((i) => (i.code === z.ZodIssueCode.invalid_type ? i.expected : undefined))
+                .filter(Boolean);
             return `${key}: ${show(value)} must be ${[...new Set(expected)].join(" or ")}`;
         }
         case z.ZodIssueCode.too_small:
@@ -105,10 +122,12 @@ export const OTHER_CONFIG_NAMESPACES = ["pulumi", "kubernetes", "random", "tls"]
 /** Keys of another namespace: allowed ones are not ours to check, any other is a typo that would be ignored. */
 function namespaceProblems(raw: Record<string, unknown>): string[] {
     const allowed: readonly string[] = [CONFIG_NAMESPACE, ...OTHER_CONFIG_NAMESPACES];
-    return Object.keys(raw).filter((key) => key.includes(":") && !allowed.includes(key.slice(0, key.indexOf(":")))).map((key) => {
-        const namespace = key.slice(0, key.indexOf(":"));
-        return `${key}: unknown config namespace "${namespace}", so the key would be ignored (allowed namespaces: ${allowed.join(", ")}; settings of this program are "${CONFIG_NAMESPACE}:${key.slice(namespace.length + 1)}")`;
-    });
+    return Object.keys(raw)
+        .filter((key) => key.includes(":") && !allowed.includes(key.slice(0, key.indexOf(":"))))
+        .map((key) => {
+            const namespace = key.slice(0, key.indexOf(":"));
+            return `${key}: unknown config namespace "${namespace}", so the key would be ignored (allowed namespaces: ${allowed.join(", ")}; settings of this program are "${CONFIG_NAMESPACE}:${key.slice(namespace.length + 1)}")`;
+        });
 }
 
 /**
@@ -116,10 +135,12 @@ function namespaceProblems(raw: Record<string, unknown>): string[] {
  * --path` makes all of `stackwright:postgres` secret), so that is the granularity checked here.
  */
 function plainCredentialProblems(raw: Record<string, unknown>, isSecret: (topLevelKey: string) => boolean): string[] {
-    return credentialPathsIn(raw).filter((path) => !isSecret(path[0])).map((path) => {
-        const key = formatKey([...path]);
-        return `${key}: is a plain config value, but it is a credential (allowed: a secret; set it with \`pulumi config set --secret --path '${key}' <value>\`)`;
-    });
+    return credentialPathsIn(raw)
+        .filter((path) => !isSecret(path[0]))
+        .map((path) => {
+            const key = formatKey([...path]);
+            return `${key}: is a plain config value, but it is a credential (allowed: a secret; set it with \`pulumi config set --secret --path '${key}' <value>\`)`;
+        });
 }
 
 /** The sections of a config that parse on their own, for running the cross-field rules when the whole does not. */
@@ -175,17 +196,24 @@ export interface ParseOptions {
  */
 export function parseConfig(raw: Record<string, unknown>, opts: ParseOptions = {}): StackConfig {
     const prefix = `${CONFIG_NAMESPACE}:`;
-    const own = Object.fromEntries(Object.entries(raw)
-        .filter(([key]) => !key.includes(":") || key.startsWith(prefix))
-        .map(([key, value]) => [key.startsWith(prefix) ? key.slice(prefix.length) : key, value]));
+    const own = Object.fromEntries(
+        Object.entries(raw)
+            .filter(([key]) => !key.includes(":") || key.startsWith(prefix))
+            .map(([key, value]) => [key.startsWith(prefix) ? key.slice(prefix.length) : key, value]),
+    );
     const problems = namespaceProblems(raw);
     if (opts.isSecret) problems.push(...plainCredentialProblems(own, opts.isSecret));
     const result = stackConfigSchema.safeParse(own);
     const { cfg, failed } = result.success ? { cfg: result.data, failed: new Set<string>() } : parseSections(own);
     if (!result.success) problems.push(...result.error.issues.map((i) => describeIssue(i, own)));
-    const context: RuleContext = { parsed: (...keys) => keys.every((k) => !failed.has(k)), serviceNames: serviceNamesOf(own) };
+    const context: RuleContext = {
+        parsed: (...keys) => keys.every((k) => !failed.has(k)),
+        serviceNames: serviceNamesOf(own),
+    };
     const inert = inertSettings(own, cfg, context.parsed);
-    problems.push(...[...crossFieldProblems(cfg, context), ...inert.problems].map((p) => `${formatKey(p.path)}: ${p.message}`));
+    problems.push(
+        ...[...crossFieldProblems(cfg, context), ...inert.problems].map((p) => `${formatKey(p.path)}: ${p.message}`),
+    );
     if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
     for (const w of inert.warnings) opts.onWarning?.(`${formatKey(w.path)}: ${w.message}`);
     return cfg;
@@ -214,5 +242,8 @@ function isSecretKey(topLevelKey: string): boolean {
 /** Loads and validates the stack configuration. Called once at start-up, before any resource is registered. */
 export function loadConfig(): StackConfig {
     // Warnings show in `pulumi preview` and `up` output; they never stop a deployment.
-    return parseConfig(readRawConfig(), { isSecret: isSecretKey, onWarning: (message) => void pulumi.log.warn(message) });
+    return parseConfig(readRawConfig(), {
+        isSecret: isSecretKey,
+        onWarning: (message) => void pulumi.log.warn(message),
+    });
 }

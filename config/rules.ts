@@ -47,7 +47,14 @@ function quotaProblems(cfg: StackConfig, quota: Quota): Problem[] {
     const budgets = guardedNamespaceBudgets(cfg);
     const problems: Problem[] = [];
     for (const [namespace, budget] of budgets) {
-        const need = { requestsCpu: 0, requestsMemory: 0, limitsCpu: 0, limitsMemory: 0, pods: 0, persistentVolumeClaims: budget.persistentVolumeClaims };
+        const need = {
+            requestsCpu: 0,
+            requestsMemory: 0,
+            limitsCpu: 0,
+            limitsMemory: 0,
+            pods: 0,
+            persistentVolumeClaims: budget.persistentVolumeClaims,
+        };
         for (const group of budget.pods) {
             need.pods += group.pods;
             for (const c of group.containers) {
@@ -58,15 +65,25 @@ function quotaProblems(cfg: StackConfig, quota: Quota): Problem[] {
             }
         }
         // Whole milli-cores and MiB, rounded up (a float sum such as 0.56 - 0.2 must not show as 361m).
-        const units = (key: keyof typeof need, value: number) => key === "pods" || key === "persistentVolumeClaims" ? value
-            : Math.ceil((key.endsWith("Cpu") ? value * 1000 : value / 2 ** 20) - 1e-9);
-        const show = (key: keyof typeof need, n: number) => key === "pods" || key === "persistentVolumeClaims" ? String(n) : key.endsWith("Cpu") ? `${n}m` : `${n}Mi`;
+        const units = (key: keyof typeof need, value: number) =>
+            key === "pods" || key === "persistentVolumeClaims"
+                ? value
+                : Math.ceil((key.endsWith("Cpu") ? value * 1000 : value / 2 ** 20) - 1e-9);
+        const show = (key: keyof typeof need, n: number) =>
+            key === "pods" || key === "persistentVolumeClaims" ? String(n) : key.endsWith("Cpu") ? `${n}m` : `${n}Mi`;
         for (const key of Object.keys(need) as (keyof typeof need)[]) {
             const have = parseQuantity(quota[key]);
             if (need[key] > have) {
                 const needed = units(key, need[key]);
-                const missing = needed - Math.floor((key.endsWith("Cpu") ? have * 1000 : key.endsWith("Memory") ? have / 2 ** 20 : have) + 1e-9);
-                problems.push({ path: ["quota", key], message: `${JSON.stringify(quota[key])}${cfg.quota[key] === undefined ? " (the environment default)" : ""} does not admit ${budget.summary} in namespace "${namespace}": they need ${show(key, needed)}, ${show(key, missing)} more (allowed: at least ${show(key, needed)})` });
+                const missing =
+                    needed -
+                    Math.floor(
+                        (key.endsWith("Cpu") ? have * 1000 : key.endsWith("Memory") ? have / 2 ** 20 : have) + 1e-9,
+                    );
+                problems.push({
+                    path: ["quota", key],
+                    message: `${JSON.stringify(quota[key])}${cfg.quota[key] === undefined ? " (the environment default)" : ""} does not admit ${budget.summary} in namespace "${namespace}": they need ${show(key, needed)}, ${show(key, missing)} more (allowed: at least ${show(key, needed)})`,
+                });
             }
         }
     }
@@ -79,14 +96,22 @@ function quotaProblems(cfg: StackConfig, quota: Quota): Problem[] {
  */
 function limitRangeProblems(cfg: StackConfig, limits: Limits): Problem[] {
     const problems: Problem[] = [];
-    const origin = (key: keyof Limits) => cfg.limitRange[key] === undefined ? " (the environment default)" : "";
+    const origin = (key: keyof Limits) => (cfg.limitRange[key] === undefined ? " (the environment default)" : "");
     for (const q of ["Cpu", "Memory"] as const) {
-        const request = `defaultRequest${q}` as const, limit = `defaultLimit${q}` as const, max = `max${q}` as const;
+        const request = `defaultRequest${q}` as const,
+            limit = `defaultLimit${q}` as const,
+            max = `max${q}` as const;
         if (parseQuantity(limits[request]) > parseQuantity(limits[limit])) {
-            problems.push({ path: ["limitRange", request], message: `"${limits[request]}" exceeds limitRange.${limit} "${limits[limit]}"${origin(limit)} (allowed: at most the default limit)` });
+            problems.push({
+                path: ["limitRange", request],
+                message: `"${limits[request]}" exceeds limitRange.${limit} "${limits[limit]}"${origin(limit)} (allowed: at most the default limit)`,
+            });
         }
         if (parseQuantity(limits[limit]) > parseQuantity(limits[max])) {
-            problems.push({ path: ["limitRange", limit], message: `"${limits[limit]}" exceeds limitRange.${max} "${limits[max]}"${origin(max)} (allowed: at most the maximum)` });
+            problems.push({
+                path: ["limitRange", limit],
+                message: `"${limits[limit]}" exceeds limitRange.${max} "${limits[max]}"${origin(max)} (allowed: at most the maximum)`,
+            });
         }
     }
     const budgets = guardedNamespaceBudgets(cfg);
@@ -100,9 +125,13 @@ function limitRangeProblems(cfg: StackConfig, limits: Limits): Problem[] {
                 const path = c.limitKeys ? [...c.limitKeys[q]] : c.key ? [...c.key, "limits", q] : ["limitRange", max];
                 if (reported.has(path.join("."))) continue;
                 reported.add(path.join("."));
-                problems.push({ path, message: c.key || c.limitKeys
-                    ? `limit "${value}" exceeds limitRange.${max} "${limits[max]}"${origin(max)} in namespace "${namespace}", so the pod would be refused (allowed: at most ${limits[max]}, or raise limitRange.${max})`
-                    : `"${limits[max]}"${origin(max)} is below the ${q} limit "${value}" of ${c.what} in namespace "${namespace}", so the pod would be refused (allowed: at least ${value})` });
+                problems.push({
+                    path,
+                    message:
+                        c.key || c.limitKeys
+                            ? `limit "${value}" exceeds limitRange.${max} "${limits[max]}"${origin(max)} in namespace "${namespace}", so the pod would be refused (allowed: at most ${limits[max]}, or raise limitRange.${max})`
+                            : `"${limits[max]}"${origin(max)} is below the ${q} limit "${value}" of ${c.what} in namespace "${namespace}", so the pod would be refused (allowed: at least ${value})`,
+                });
             }
         }
     }
@@ -110,7 +139,12 @@ function limitRangeProblems(cfg: StackConfig, limits: Limits): Problem[] {
 }
 
 /** Requests within limits once the defaults fill the gaps (a request alone can exceed the default limit). */
-function resourceBlockProblems(path: (string | number)[], config: ResourcesConfig | undefined, fallback: ComputeResourceSpec, defaultName = "the default"): Problem[] {
+function resourceBlockProblems(
+    path: (string | number)[],
+    config: ResourcesConfig | undefined,
+    fallback: ComputeResourceSpec,
+    defaultName = "the default",
+): Problem[] {
     const problems: Problem[] = [];
     for (const key of ["cpu", "memory", "ephemeralStorage"] as const) {
         const request = config?.requests?.[key] ?? (fallback.requests as Partial<Record<string, string>>)[key];
@@ -118,7 +152,10 @@ function resourceBlockProblems(path: (string | number)[], config: ResourcesConfi
         if (request === undefined || limit === undefined) continue;
         if (parseQuantity(request) > parseQuantity(limit)) {
             const origin = config?.limits?.[key] === undefined ? ` (${defaultName})` : "";
-            problems.push({ path: [...path, "requests", key], message: `request "${request}" exceeds limit "${limit}"${origin} (allowed: at most the limit)` });
+            problems.push({
+                path: [...path, "requests", key],
+                message: `request "${request}" exceeds limit "${limit}"${origin} (allowed: at most the limit)`,
+            });
         }
     }
     return problems;
@@ -131,7 +168,10 @@ const MIN_REDIS_MAXMEMORY_BYTES = 2 ** 20;
 // Cross-field rules
 // ---------------------------------------------------------------------------------------------------------------
 
-export interface Problem { path: (string | number)[]; message: string }
+export interface Problem {
+    path: (string | number)[];
+    message: string;
+}
 
 /**
  * What the cross-field rules may rely on. When the schema fails, the rules still run over the parts that parsed
@@ -146,7 +186,8 @@ export interface RuleContext {
 
 /** Why a host is unusable: not a DNS name at all, or outside the stack domain (undefined when `domain` is unknown). */
 function hostProblem(host: string, domain: string | undefined): string | undefined {
-    if (!DNS_SUBDOMAIN.test(host)) return `${JSON.stringify(host)} is not a valid DNS-1123 host name (lower-case letters, digits, '-' and '.')`;
+    if (!DNS_SUBDOMAIN.test(host))
+        return `${JSON.stringify(host)} is not a valid DNS-1123 host name (lower-case letters, digits, '-' and '.')`;
     if (domain !== undefined && publicHost(host, domain) === undefined) {
         return `"${host}" is outside the stack domain "${domain}" (allowed: a label such as "api", or a name ending in ".${domain}")`;
     }
@@ -171,12 +212,23 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
     const ownDatabases = new Map<string, string>();
 
     for (const name of serviceNames) {
-        if (!DNS_LABEL.test(name)) problems.push({ path: ["services", name], message: `service name "${name}" must be a DNS-1123 label (lower-case letters, digits and '-', starting with a letter)` });
+        if (!DNS_LABEL.test(name))
+            problems.push({
+                path: ["services", name],
+                message: `service name "${name}" must be a DNS-1123 label (lower-case letters, digits and '-', starting with a letter)`,
+            });
         // Names built from it must stay DNS labels too: the Deployment "<service>-<8-character suffix>" names its
         // pods and their hostnames, and the migration Job "<service>-migration-<suffix>" is a label value.
-        else if (name.length > MAX_SERVICE_NAME) problems.push({ path: ["services", name], message: `service name is ${name.length} characters; at most ${MAX_SERVICE_NAME} (its Deployment is named "<service>-<8-character suffix>", which pod names and hostnames must keep within 63)` });
+        else if (name.length > MAX_SERVICE_NAME)
+            problems.push({
+                path: ["services", name],
+                message: `service name is ${name.length} characters; at most ${MAX_SERVICE_NAME} (its Deployment is named "<service>-<8-character suffix>", which pod names and hostnames must keep within 63)`,
+            });
         else if (name.length > MAX_MIGRATING_SERVICE_NAME && parsed("services") && cfg.services[name]?.migration) {
-            problems.push({ path: ["services", name], message: `service name is ${name.length} characters; at most ${MAX_MIGRATING_SERVICE_NAME} with a migration (its Job is named "<service>-migration-<8-character suffix>", a label value of at most 63)` });
+            problems.push({
+                path: ["services", name],
+                message: `service name is ${name.length} characters; at most ${MAX_MIGRATING_SERVICE_NAME} with a migration (its Job is named "<service>-migration-<8-character suffix>", a label value of at most 63)`,
+            });
         }
     }
     for (const [name, svc] of Object.entries(cfg.services)) {
@@ -186,7 +238,10 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
         // A plain env value lands in a ConfigMap and in the stack file in clear text; credentials go by reference.
         for (const key of Object.keys(svc.env)) {
             if (CREDENTIAL_ENV_NAME.test(key)) {
-                problems.push({ path: at("env", key), message: `"${key}" names a credential, and plain env values are stored in clear text (ConfigMap, stack file): deliver it from a Secret with services.${name}.secretEnv instead` });
+                problems.push({
+                    path: at("env", key),
+                    message: `"${key}" names a credential, and plain env values are stored in clear text (ConfigMap, stack file): deliver it from a Secret with services.${name}.secretEnv instead`,
+                });
             }
         }
 
@@ -197,7 +252,10 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
             const volume = writableVolumeName(p);
             const other = volumeOwner.get(volume);
             if (other !== undefined && other !== p) {
-                problems.push({ path: at("writablePaths", i), message: `"${p}" would share the volume "${volume}" with "${other}"${other === "/tmp" ? " (always mounted)" : ""}: list each directory once, in one spelling` });
+                problems.push({
+                    path: at("writablePaths", i),
+                    message: `"${p}" would share the volume "${volume}" with "${other}"${other === "/tmp" ? " (always mounted)" : ""}: list each directory once, in one spelling`,
+                });
             } else {
                 volumeOwner.set(volume, p);
             }
@@ -208,38 +266,60 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
         const portKeys = svc.ports.map((p) => `${p.containerPort}/${p.protocol}`);
         const portNumbers = svc.ports.map((p) => p.containerPort);
         svc.ports.forEach((p, i) => {
-            if (portNames.indexOf(p.name) !== i) problems.push({ path: at("ports", i, "name"), message: `duplicate port name "${p.name}"` });
-            if (portKeys.indexOf(portKeys[i]) !== i) problems.push({ path: at("ports", i, "containerPort"), message: `duplicate container port ${portKeys[i]}` });
+            if (portNames.indexOf(p.name) !== i)
+                problems.push({ path: at("ports", i, "name"), message: `duplicate port name "${p.name}"` });
+            if (portKeys.indexOf(portKeys[i]) !== i)
+                problems.push({
+                    path: at("ports", i, "containerPort"),
+                    message: `duplicate container port ${portKeys[i]}`,
+                });
         });
-        const exposes = (port: string | number | undefined) => port === undefined
-            ? svc.ports.length > 0
-            : typeof port === "number" ? portNumbers.includes(port) : portNames.includes(port);
+        const exposes = (port: string | number | undefined) =>
+            port === undefined
+                ? svc.ports.length > 0
+                : typeof port === "number"
+                  ? portNumbers.includes(port)
+                  : portNames.includes(port);
 
         for (const kind of ["liveness", "readiness", "startup"] as const) {
             const probe = svc.probes[kind];
             // An unset startup probe checks what the liveness probe checks (lib/service/settings.ts).
             if (kind === "startup" && probe === undefined) continue;
             if ((probe?.type ?? "http") !== "exec" && !exposes(probe?.port)) {
-                problems.push({ path: at("probes", kind, "port"), message: probe?.port === undefined
-                    ? `${kind} probe needs a port but the service exposes none (allowed: declare ports, or use type "exec")`
-                    : `${kind} probe uses port ${JSON.stringify(probe.port)}, which the container does not expose (allowed: ${portNames.join(", ") || "none"})` });
+                problems.push({
+                    path: at("probes", kind, "port"),
+                    message:
+                        probe?.port === undefined
+                            ? `${kind} probe needs a port but the service exposes none (allowed: declare ports, or use type "exec")`
+                            : `${kind} probe uses port ${JSON.stringify(probe.port)}, which the container does not expose (allowed: ${portNames.join(", ") || "none"})`,
+                });
             }
-            if (probe?.type === "exec" && !probe.command) problems.push({ path: at("probes", kind, "command"), message: "exec probes need a command" });
+            if (probe?.type === "exec" && !probe.command)
+                problems.push({ path: at("probes", kind, "command"), message: "exec probes need a command" });
         }
         if (svc.metrics && !portNames.includes(svc.metrics.port)) {
-            problems.push({ path: at("metrics", "port"), message: `"${svc.metrics.port}" is not a port of this service (allowed: ${portNames.join(", ") || "none"})` });
+            problems.push({
+                path: at("metrics", "port"),
+                message: `"${svc.metrics.port}" is not a port of this service (allowed: ${portNames.join(", ") || "none"})`,
+            });
         }
 
         const as = svc.autoscaling;
         if (as.minReplicas !== undefined && as.maxReplicas !== undefined && as.minReplicas > as.maxReplicas) {
-            problems.push({ path: at("autoscaling", "minReplicas"), message: `minReplicas (${as.minReplicas}) must be <= maxReplicas (${as.maxReplicas})` });
+            problems.push({
+                path: at("autoscaling", "minReplicas"),
+                message: `minReplicas (${as.minReplicas}) must be <= maxReplicas (${as.maxReplicas})`,
+            });
         } else if (parsed("environment") && (as.enabled ?? envDefaults.autoscalingEnabled)) {
             // One bound set, the other from the environment defaults.
             const min = as.minReplicas ?? envDefaults.minReplicas;
             const max = as.maxReplicas ?? envDefaults.maxReplicas;
             if (min > max) {
                 const key = as.minReplicas !== undefined ? "minReplicas" : "maxReplicas";
-                problems.push({ path: at("autoscaling", key), message: `minReplicas (${min}${as.minReplicas === undefined ? ", the environment default" : ""}) must be <= maxReplicas (${max}${as.maxReplicas === undefined ? ", the environment default" : ""})` });
+                problems.push({
+                    path: at("autoscaling", key),
+                    message: `minReplicas (${min}${as.minReplicas === undefined ? ", the environment default" : ""}) must be <= maxReplicas (${max}${as.maxReplicas === undefined ? ", the environment default" : ""})`,
+                });
             }
         }
         // Each env var has one source: plain settings, generated credentials, or the data-store connection Secrets.
@@ -247,43 +327,85 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
         const addEnv = (names: string[], source: string, key: "env" | "secretEnv" | "database" | "redis") => {
             for (const envName of names) {
                 const other = envSources.get(envName);
-                if (other) problems.push({ path: key === "env" || key === "secretEnv" ? at(key, envName) : at(key), message: `env var "${envName}" is set by both ${other} and ${source} (allowed: one source per variable)` });
+                if (other)
+                    problems.push({
+                        path: key === "env" || key === "secretEnv" ? at(key, envName) : at(key),
+                        message: `env var "${envName}" is set by both ${other} and ${source} (allowed: one source per variable)`,
+                    });
                 else envSources.set(envName, source);
             }
         };
-        if (svc.database !== undefined) addEnv(Object.keys(DATABASE_SECRET_ENV), "the database connection Secret", "database");
+        if (svc.database !== undefined)
+            addEnv(Object.keys(DATABASE_SECRET_ENV), "the database connection Secret", "database");
         if (svc.redis) addEnv(Object.keys(REDIS_SECRET_ENV), "the Redis connection Secret", "redis");
         addEnv(Object.keys(svc.secretEnv), "secretEnv", "secretEnv");
         addEnv(Object.keys(svc.env), "env", "env");
         const resolved = resolveResources(svc.resources, envDefaults.serviceResources);
-        if (parsed("environment")) problems.push(...resourceBlockProblems(at("resources"), svc.resources, envDefaults.serviceResources, "the environment default"));
+        if (parsed("environment"))
+            problems.push(
+                ...resourceBlockProblems(
+                    at("resources"),
+                    svc.resources,
+                    envDefaults.serviceResources,
+                    "the environment default",
+                ),
+            );
         // The HPA targets utilisation of the requests: a request of zero divides by zero, and the HPA never scales.
         if (parsed("environment") && (as.enabled ?? envDefaults.autoscalingEnabled)) {
             for (const key of ["cpu", "memory"] as const) {
                 if (parseQuantity(resolved.requests[key]) === 0) {
-                    problems.push({ path: at("resources", "requests", key), message: `request "${resolved.requests[key]}" is zero, but the autoscaler targets ${key} utilisation of the request (allowed: above zero, or autoscaling.enabled false)` });
+                    problems.push({
+                        path: at("resources", "requests", key),
+                        message: `request "${resolved.requests[key]}" is zero, but the autoscaler targets ${key} utilisation of the request (allowed: above zero, or autoscaling.enabled false)`,
+                    });
                 }
             }
         }
         svc.calls.forEach((callee, i) => {
-            if (!serviceNames.includes(callee)) problems.push({ path: at("calls", i), message: `"${callee}" is not a configured service (allowed: ${serviceNames.join(", ")})` });
-            else if (callee === name) problems.push({ path: at("calls", i), message: "a service cannot declare a call to itself" });
-            else if (cfg.services[callee]?.ports.length === 0) problems.push({ path: at("calls", i), message: `"${callee}" exposes no ports, so it cannot be called` });
+            if (!serviceNames.includes(callee))
+                problems.push({
+                    path: at("calls", i),
+                    message: `"${callee}" is not a configured service (allowed: ${serviceNames.join(", ")})`,
+                });
+            else if (callee === name)
+                problems.push({ path: at("calls", i), message: "a service cannot declare a call to itself" });
+            else if (cfg.services[callee]?.ports.length === 0)
+                problems.push({
+                    path: at("calls", i),
+                    message: `"${callee}" exposes no ports, so it cannot be called`,
+                });
         });
         if (svc.database !== undefined && parsed("postgres")) {
-            if (!cfg.postgres.enabled) problems.push({ path: at("database"), message: "postgres.enabled is false, so no database can be used" });
+            if (!cfg.postgres.enabled)
+                problems.push({
+                    path: at("database"),
+                    message: "postgres.enabled is false, so no database can be used",
+                });
             if (svc.database !== cfg.postgres.appDatabase) {
                 const owner = ownDatabases.get(svc.database);
-                if (owner) problems.push({ path: at("database"), message: `database "${svc.database}" is already owned by service "${owner}" (each service owns its database; share postgres.appDatabase instead)` });
+                if (owner)
+                    problems.push({
+                        path: at("database"),
+                        message: `database "${svc.database}" is already owned by service "${owner}" (each service owns its database; share postgres.appDatabase instead)`,
+                    });
                 ownDatabases.set(svc.database, name);
             }
         }
-        if (svc.redis && parsed("redis") && !cfg.redis.enabled) problems.push({ path: at("redis"), message: "redis.enabled is false, so the service cannot use Redis" });
+        if (svc.redis && parsed("redis") && !cfg.redis.enabled)
+            problems.push({ path: at("redis"), message: "redis.enabled is false, so the service cannot use Redis" });
         if (svc.replicas !== undefined && parsed("environment") && (as.enabled ?? cfg.environment !== "dev")) {
-            problems.push({ path: at("replicas"), message: "replicas is set but autoscaling owns the replica count (set autoscaling.enabled: false, or use autoscaling.minReplicas)" });
+            problems.push({
+                path: at("replicas"),
+                message:
+                    "replicas is set but autoscaling owns the replica count (set autoscaling.enabled: false, or use autoscaling.minReplicas)",
+            });
         }
         svc.routes.forEach((r, i) => {
-            if (!exposes(r.port)) problems.push({ path: at("routes", i, "port"), message: `route port ${JSON.stringify(r.port ?? "(first port)")} is not a port of this service (allowed: ${portNames.join(", ") || "none"})` });
+            if (!exposes(r.port))
+                problems.push({
+                    path: at("routes", i, "port"),
+                    message: `route port ${JSON.stringify(r.port ?? "(first port)")} is not a port of this service (allowed: ${portNames.join(", ") || "none"})`,
+                });
             const problem = hostProblem(r.host, domain);
             if (problem) problems.push({ path: at("routes", i, "host"), message: problem });
             const host = domain === undefined ? undefined : publicHost(r.host, domain);
@@ -291,15 +413,26 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
             // Gateway API prefixes match whole path segments: "/api/v1" and "/api/v1/" are the same route.
             const key = `${host}${r.pathPrefix.length > 1 ? r.pathPrefix.replace(/\/+$/, "") : r.pathPrefix}`;
             const other = seenRoutes.get(key);
-            if (other) problems.push({ path: at("routes", i), message: `host/path "${host}${r.pathPrefix}" is already routed to ${other}` });
+            if (other)
+                problems.push({
+                    path: at("routes", i),
+                    message: `host/path "${host}${r.pathPrefix}" is already routed to ${other}`,
+                });
             seenRoutes.set(key, `service "${name}"`);
         });
-        if (svc.migration && svc.database === undefined) problems.push({ path: at("migration"), message: "a migration Job needs the service to declare a database" });
+        if (svc.migration && svc.database === undefined)
+            problems.push({
+                path: at("migration"),
+                message: "a migration Job needs the service to declare a database",
+            });
         const m = svc.mesh;
         // The route timeout covers every try (Envoy): below this budget the last retries can never run.
         const minimum = m.retryAttempts > 0 ? m.retryPerTryTimeoutSeconds * (m.retryAttempts + 1) : 0;
         if (m.timeoutSeconds < minimum) {
-            problems.push({ path: at("mesh", "timeoutSeconds"), message: `${m.timeoutSeconds} is below mesh.retryPerTryTimeoutSeconds x (mesh.retryAttempts + 1) = ${m.retryPerTryTimeoutSeconds} x (${m.retryAttempts} + 1) = ${minimum}, so the retries cannot all run (allowed: at least ${minimum}, or fewer/shorter retries)` });
+            problems.push({
+                path: at("mesh", "timeoutSeconds"),
+                message: `${m.timeoutSeconds} is below mesh.retryPerTryTimeoutSeconds x (mesh.retryAttempts + 1) = ${m.retryPerTryTimeoutSeconds} x (${m.retryAttempts} + 1) = ${minimum}, so the retries cannot all run (allowed: at least ${minimum}, or fewer/shorter retries)`,
+            });
         }
     }
 
@@ -309,9 +442,17 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
         const problem = hostProblem(cfg.monitoring.grafanaHost, domain);
         const grafanaHost = domain === undefined ? undefined : publicHost(cfg.monitoring.grafanaHost, domain);
         if (problem) problems.push({ path: ["monitoring", "grafanaHost"], message: problem });
-        else if (parsed("edge") && cfg.monitoring.enabled && cfg.edge.enabled && grafanaHost !== undefined
-            && [...seenRoutes.keys()].some((k) => k.startsWith(`${grafanaHost}/`))) {
-            problems.push({ path: ["monitoring", "grafanaHost"], message: `host "${grafanaHost}" is already used by a service route` });
+        else if (
+            parsed("edge") &&
+            cfg.monitoring.enabled &&
+            cfg.edge.enabled &&
+            grafanaHost !== undefined &&
+            [...seenRoutes.keys()].some((k) => k.startsWith(`${grafanaHost}/`))
+        ) {
+            problems.push({
+                path: ["monitoring", "grafanaHost"],
+                message: `host "${grafanaHost}" is already used by a service route`,
+            });
         }
     }
     if (parsed("monitoring")) problems.push(...monitoringProblems(cfg));
@@ -320,29 +461,49 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
             const problem = hostProblem(h, domain);
             if (problem) problems.push({ path: ["edge", "extraHosts", i], message: problem });
         });
-        if (cfg.edge.tls === "acme" && !cfg.edge.acme) problems.push({ path: ["edge", "acme"], message: "edge.tls is \"acme\" but edge.acme (email) is not set" });
+        if (cfg.edge.tls === "acme" && !cfg.edge.acme)
+            problems.push({ path: ["edge", "acme"], message: 'edge.tls is "acme" but edge.acme (email) is not set' });
         // A Gateway needs at least one listener (the API server rejects an empty list): the edge must serve a host.
-        const served = Object.values(cfg.services).some((svc) => svc.routes.length > 0) || cfg.edge.extraHosts.length > 0
-            || (parsed("monitoring") && cfg.monitoring.enabled);
+        const served =
+            Object.values(cfg.services).some((svc) => svc.routes.length > 0) ||
+            cfg.edge.extraHosts.length > 0 ||
+            (parsed("monitoring") && cfg.monitoring.enabled);
         if (cfg.edge.enabled && parsed("services") && served === false) {
-            problems.push({ path: ["edge", "enabled"], message: "the edge has no host to serve: add services.<name>.routes (or monitoring with its Grafana host, or edge.extraHosts), or set edge.enabled to false" });
+            problems.push({
+                path: ["edge", "enabled"],
+                message:
+                    "the edge has no host to serve: add services.<name>.routes (or monitoring with its Grafana host, or edge.extraHosts), or set edge.enabled to false",
+            });
         }
         if (cfg.edge.dataPlaneMaxReplicas !== undefined && cfg.edge.dataPlaneMaxReplicas < cfg.edge.dataPlaneReplicas) {
-            problems.push({ path: ["edge", "dataPlaneMaxReplicas"], message: `must be >= edge.dataPlaneReplicas (${cfg.edge.dataPlaneReplicas})` });
+            problems.push({
+                path: ["edge", "dataPlaneMaxReplicas"],
+                message: `must be >= edge.dataPlaneReplicas (${cfg.edge.dataPlaneReplicas})`,
+            });
         }
         problems.push(...edgeProblems(cfg, ctx));
     }
     if (parsed("mesh") && cfg.mesh.enabled) {
-        for (const [request, limit] of [["proxyRequestsCpu", "proxyLimitsCpu"], ["proxyRequestsMemory", "proxyLimitsMemory"]] as const) {
+        for (const [request, limit] of [
+            ["proxyRequestsCpu", "proxyLimitsCpu"],
+            ["proxyRequestsMemory", "proxyLimitsMemory"],
+        ] as const) {
             if (parseQuantity(cfg.mesh[request]) > parseQuantity(cfg.mesh[limit])) {
-                problems.push({ path: ["mesh", request], message: `"${cfg.mesh[request]}" exceeds mesh.${limit} "${cfg.mesh[limit]}" (allowed: at most the limit)` });
+                problems.push({
+                    path: ["mesh", request],
+                    message: `"${cfg.mesh[request]}" exceeds mesh.${limit} "${cfg.mesh[limit]}" (allowed: at most the limit)`,
+                });
             }
         }
-        problems.push(...resourceBlockProblems(["mesh", "istiodResources"], cfg.mesh.istiodResources, ISTIOD_DEFAULT_RESOURCES));
+        problems.push(
+            ...resourceBlockProblems(["mesh", "istiodResources"], cfg.mesh.istiodResources, ISTIOD_DEFAULT_RESOURCES),
+        );
         problems.push(...resourceBlockProblems(["mesh", "cniResources"], cfg.mesh.cniResources, CNI_DEFAULT_RESOURCES));
     }
     // The guard rails of the apps and data namespaces, merged as index.ts merges them for the Namespaces component.
-    if (parsed("environment", "services", "quota", "limitRange", "namespaces", "mesh", "postgres", "redis", "backups")) {
+    if (
+        parsed("environment", "services", "quota", "limitRange", "namespaces", "mesh", "postgres", "redis", "backups")
+    ) {
         const env = environmentDefaults(cfg.environment);
         problems.push(...quotaProblems(cfg, { ...env.quota, ...definedOnly(cfg.quota) }));
         problems.push(...limitRangeProblems(cfg, { ...env.limitRange, ...definedOnly(cfg.limitRange) }));
@@ -352,24 +513,43 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
         const owner = new Map<string, string>();
         for (const [key, ns] of Object.entries(cfg.namespaces)) {
             if ((RESERVED_NAMESPACES as readonly string[]).includes(ns)) {
-                problems.push({ path: ["namespaces", key], message: `"${ns}" belongs to Kubernetes (not allowed: ${RESERVED_NAMESPACES.join(", ")})` });
+                problems.push({
+                    path: ["namespaces", key],
+                    message: `"${ns}" belongs to Kubernetes (not allowed: ${RESERVED_NAMESPACES.join(", ")})`,
+                });
             } else if (owner.has(ns)) {
-                problems.push({ path: ["namespaces", key], message: `"${ns}" is already namespaces.${owner.get(ns)} (each part of the stack needs a namespace of its own)` });
+                problems.push({
+                    path: ["namespaces", key],
+                    message: `"${ns}" is already namespaces.${owner.get(ns)} (each part of the stack needs a namespace of its own)`,
+                });
             } else {
                 owner.set(ns, key);
             }
         }
     }
-    if (parsed("redis") && cfg.redis.mode === "sentinel" && cfg.redis.replicas < 2) problems.push({ path: ["redis", "replicas"], message: "sentinel mode needs at least 2 data nodes (1 primary + 1 replica)" });
+    if (parsed("redis") && cfg.redis.mode === "sentinel" && cfg.redis.replicas < 2)
+        problems.push({
+            path: ["redis", "replicas"],
+            message: "sentinel mode needs at least 2 data nodes (1 primary + 1 replica)",
+        });
     problems.push(...dataStoreProblems(cfg, ctx));
-    if (parsed("environment", "services", "postgres", "redis", "edge", "mesh", "waivers")) problems.push(...singlePointProblems(cfg));
+    if (parsed("environment", "services", "postgres", "redis", "edge", "mesh", "waivers"))
+        problems.push(...singlePointProblems(cfg));
     if (parsed("backups")) problems.push(...backupProblems(cfg, ctx));
 
     // Database roles come from every service and the postgres section: without all of them the ids are unknown.
     if (parsed("secrets", "postgres", "services")) {
-        const credentialIds = new Set<string>([...APP_CREDENTIALS, ...PLATFORM_CREDENTIALS, ...databaseRoles(cfg).map((r) => `db-${r}`)]);
+        const credentialIds = new Set<string>([
+            ...APP_CREDENTIALS,
+            ...PLATFORM_CREDENTIALS,
+            ...databaseRoles(cfg).map((r) => `db-${r}`),
+        ]);
         for (const id of Object.keys(cfg.secrets.rotation)) {
-            if (!credentialIds.has(id)) problems.push({ path: ["secrets", "rotation", id], message: `"${id}" is not a generated credential (allowed: ${[...credentialIds].join(", ")})` });
+            if (!credentialIds.has(id))
+                problems.push({
+                    path: ["secrets", "rotation", id],
+                    message: `"${id}" is not a generated credential (allowed: ${[...credentialIds].join(", ")})`,
+                });
         }
     }
     return problems;
@@ -385,13 +565,22 @@ function singlePointProblems(cfg: StackConfig): Problem[] {
     const w = cfg.waivers;
     const prod = cfg.environment === "prod";
     const used = new Set<string>();
-    const refuse = (path: (string | number)[], problem: string, allowed: string, waiver: string, waived: string | undefined) => {
+    const refuse = (
+        path: (string | number)[],
+        problem: string,
+        allowed: string,
+        waiver: string,
+        waived: string | undefined,
+    ) => {
         if (!prod) return;
         if (waived !== undefined) {
             used.add(waiver);
             return;
         }
-        problems.push({ path, message: `${problem} in prod (allowed: ${allowed}, or waivers.${waiver} with a written reason)` });
+        problems.push({
+            path,
+            message: `${problem} in prod (allowed: ${allowed}, or waivers.${waiver} with a written reason)`,
+        });
     };
     const env = environmentDefaults(cfg.environment);
     for (const [name, svc] of Object.entries(cfg.services)) {
@@ -399,33 +588,73 @@ function singlePointProblems(cfg: StackConfig): Problem[] {
         const min = scaling.autoscaling?.minReplicas ?? scaling.replicas ?? 1;
         if (min < 2) {
             const key = scaling.autoscaling ? ["autoscaling", "minReplicas"] : ["replicas"];
-            refuse(["services", name, ...key], `${min} replica is a single point of failure`, "at least 2", `singleReplicaServices.${name}`, w.singleReplicaServices[name]);
+            refuse(
+                ["services", name, ...key],
+                `${min} replica is a single point of failure`,
+                "at least 2",
+                `singleReplicaServices.${name}`,
+                w.singleReplicaServices[name],
+            );
         }
     }
     const instances = cfg.postgres.instances ?? POSTGRES_INSTANCE_DEFAULTS[cfg.environment];
     if (cfg.postgres.enabled && instances < 2) {
-        refuse(["postgres", "instances"], "1 PostgreSQL instance is a single point of failure (no failover)", "at least 2", "singlePostgresInstance", w.singlePostgresInstance);
+        refuse(
+            ["postgres", "instances"],
+            "1 PostgreSQL instance is a single point of failure (no failover)",
+            "at least 2",
+            "singlePostgresInstance",
+            w.singlePostgresInstance,
+        );
     }
     if (cfg.redis.enabled && cfg.redis.mode === "standalone") {
-        refuse(["redis", "mode"], "standalone Redis is a single point of failure (no failover)", "\"sentinel\"", "standaloneRedis", w.standaloneRedis);
+        refuse(
+            ["redis", "mode"],
+            "standalone Redis is a single point of failure (no failover)",
+            '"sentinel"',
+            "standaloneRedis",
+            w.standaloneRedis,
+        );
     }
     if (cfg.edge.enabled) {
         for (const key of ["controllerReplicas", "dataPlaneReplicas"] as const) {
-            if (cfg.edge[key] < 2) refuse(["edge", key], `${cfg.edge[key]} replica is a single point of failure (a node drain or rollout takes the edge down)`, "at least 2", "singleEdgeReplica", w.singleEdgeReplica);
+            if (cfg.edge[key] < 2)
+                refuse(
+                    ["edge", key],
+                    `${cfg.edge[key]} replica is a single point of failure (a node drain or rollout takes the edge down)`,
+                    "at least 2",
+                    "singleEdgeReplica",
+                    w.singleEdgeReplica,
+                );
         }
     }
-    if (!cfg.mesh.enabled) refuse(["mesh", "enabled"], "false leaves service-to-service traffic without mutual TLS", "true", "meshDisabled", w.meshDisabled);
+    if (!cfg.mesh.enabled)
+        refuse(
+            ["mesh", "enabled"],
+            "false leaves service-to-service traffic without mutual TLS",
+            "true",
+            "meshDisabled",
+            w.meshDisabled,
+        );
 
     const set: [string, unknown][] = [
-        ...Object.keys(w.singleReplicaServices).map((name): [string, unknown] => [`singleReplicaServices.${name}`, w.singleReplicaServices[name]]),
-        ["singlePostgresInstance", w.singlePostgresInstance], ["standaloneRedis", w.standaloneRedis],
-        ["singleEdgeReplica", w.singleEdgeReplica], ["meshDisabled", w.meshDisabled],
+        ...Object.keys(w.singleReplicaServices).map((name): [string, unknown] => [
+            `singleReplicaServices.${name}`,
+            w.singleReplicaServices[name],
+        ]),
+        ["singlePostgresInstance", w.singlePostgresInstance],
+        ["standaloneRedis", w.standaloneRedis],
+        ["singleEdgeReplica", w.singleEdgeReplica],
+        ["meshDisabled", w.meshDisabled],
     ];
     for (const [key, value] of set) {
         if (value === undefined || used.has(key)) continue;
-        problems.push({ path: ["waivers", ...key.split(".")], message: prod
-            ? "waives nothing: the setting it would accept is not in this stack (remove the waiver)"
-            : `waives nothing outside prod (environment is "${cfg.environment}"; remove the waiver)` });
+        problems.push({
+            path: ["waivers", ...key.split(".")],
+            message: prod
+                ? "waives nothing: the setting it would accept is not in this stack (remove the waiver)"
+                : `waives nothing outside prod (environment is "${cfg.environment}"; remove the waiver)`,
+        });
     }
     return problems;
 }
@@ -447,7 +676,11 @@ function sets(raw: unknown, ...path: string[]): boolean {
  * not mean deleting its tuning, but the stack file must not seem to say more than the stack does. Settings that
  * contradict the chosen mode within a feature that is on are errors.
  */
-export function inertSettings(raw: Record<string, unknown>, cfg: StackConfig, parsed: RuleContext["parsed"]): { problems: Problem[]; warnings: Problem[] } {
+export function inertSettings(
+    raw: Record<string, unknown>,
+    cfg: StackConfig,
+    parsed: RuleContext["parsed"],
+): { problems: Problem[]; warnings: Problem[] } {
     const problems: Problem[] = [];
     const warnings: Problem[] = [];
     const inert = (into: Problem[], path: string[], because: string, fix: string) => {
@@ -456,37 +689,76 @@ export function inertSettings(raw: Record<string, unknown>, cfg: StackConfig, pa
     for (const section of ["postgres", "redis", "edge", "mesh", "monitoring", "backups"] as const) {
         if (!parsed(section) || cfg[section].enabled) continue;
         for (const key of Object.keys((raw[section] ?? {}) as object)) {
-            if (key !== "enabled") inert(warnings, [section, key], `${section}.enabled is false`, `set ${section}.enabled to true`);
+            if (key !== "enabled")
+                inert(warnings, [section, key], `${section}.enabled is false`, `set ${section}.enabled to true`);
         }
     }
     if (parsed("redis") && cfg.redis.enabled && cfg.redis.mode === "standalone") {
-        for (const key of ["replicas", "sentinels", "sentinelResources", "masterName"]) inert(problems, ["redis", key], "redis.mode is \"standalone\"", "set redis.mode to \"sentinel\"");
+        for (const key of ["replicas", "sentinels", "sentinelResources", "masterName"])
+            inert(problems, ["redis", key], 'redis.mode is "standalone"', 'set redis.mode to "sentinel"');
     }
     if (parsed("postgres") && cfg.postgres.enabled) {
         if (!cfg.postgres.pooler.enabled) {
-            for (const key of Object.keys((sets(raw, "postgres", "pooler") ? (raw.postgres as Record<string, object>).pooler : {}))) {
-                if (key !== "enabled") inert(problems, ["postgres", "pooler", key], "postgres.pooler.enabled is false", "set postgres.pooler.enabled to true");
+            for (const key of Object.keys(
+                sets(raw, "postgres", "pooler") ? (raw.postgres as Record<string, object>).pooler : {},
+            )) {
+                if (key !== "enabled")
+                    inert(
+                        problems,
+                        ["postgres", "pooler", key],
+                        "postgres.pooler.enabled is false",
+                        "set postgres.pooler.enabled to true",
+                    );
             }
         }
         if (cfg.postgres.objectStore === undefined) {
-            inert(problems, ["postgres", "barmanCloudPluginChart"], "postgres.objectStore is not set (the plugin is installed only with it)", "configure postgres.objectStore");
+            inert(
+                problems,
+                ["postgres", "barmanCloudPluginChart"],
+                "postgres.objectStore is not set (the plugin is installed only with it)",
+                "configure postgres.objectStore",
+            );
             if (parsed("backups") && cfg.backups.enabled) {
-                inert(problems, ["backups", "incrementalSchedule"], "postgres.objectStore is not set (the extra base backups go to object storage)", "configure postgres.objectStore");
+                inert(
+                    problems,
+                    ["backups", "incrementalSchedule"],
+                    "postgres.objectStore is not set (the extra base backups go to object storage)",
+                    "configure postgres.objectStore",
+                );
             }
         }
     }
     if (parsed("edge") && cfg.edge.enabled && cfg.edge.tls !== "acme") {
-        for (const key of ["acme", "certManagerIssuer", "certManagerChart"]) inert(problems, ["edge", key], `edge.tls is "${cfg.edge.tls}"`, "set edge.tls to \"acme\"");
+        for (const key of ["acme", "certManagerIssuer", "certManagerChart"])
+            inert(problems, ["edge", key], `edge.tls is "${cfg.edge.tls}"`, 'set edge.tls to "acme"');
     }
     if (parsed("environment", "mesh", "monitoring")) {
         const env = environmentDefaults(cfg.environment);
         for (const [name, svc] of Object.entries(cfg.services)) {
             const at = (...path: string[]) => ["services", name, ...path];
             if (!cfg.mesh.enabled) inert(warnings, at("mesh"), "mesh.enabled is false", "set mesh.enabled to true");
-            if (!cfg.monitoring.enabled) inert(warnings, at("metrics"), "monitoring.enabled is false (nothing scrapes it)", "set monitoring.enabled to true");
+            if (!cfg.monitoring.enabled)
+                inert(
+                    warnings,
+                    at("metrics"),
+                    "monitoring.enabled is false (nothing scrapes it)",
+                    "set monitoring.enabled to true",
+                );
             if (!(svc.autoscaling.enabled ?? env.autoscalingEnabled)) {
-                for (const key of ["minReplicas", "maxReplicas", "cpuUtilizationPercent", "memoryUtilizationPercent", "requestsPerSecond", "scaleDownStabilizationSeconds"]) {
-                    inert(problems, at("autoscaling", key), `autoscaling is off${svc.autoscaling.enabled === undefined ? ` (the ${cfg.environment} default)` : ""}`, `set services.${name}.autoscaling.enabled to true, or use services.${name}.replicas`);
+                for (const key of [
+                    "minReplicas",
+                    "maxReplicas",
+                    "cpuUtilizationPercent",
+                    "memoryUtilizationPercent",
+                    "requestsPerSecond",
+                    "scaleDownStabilizationSeconds",
+                ]) {
+                    inert(
+                        problems,
+                        at("autoscaling", key),
+                        `autoscaling is off${svc.autoscaling.enabled === undefined ? ` (the ${cfg.environment} default)` : ""}`,
+                        `set services.${name}.autoscaling.enabled to true, or use services.${name}.replicas`,
+                    );
                 }
             }
         }
@@ -498,9 +770,14 @@ export function inertSettings(raw: Record<string, unknown>, cfg: StackConfig, pa
 function monitoringProblems(cfg: StackConfig): Problem[] {
     const problems: Problem[] = [];
     if (cfg.monitoring.slackChannel !== undefined && cfg.monitoring.slackWebhookUrl === undefined) {
-        problems.push({ path: ["monitoring", "slackChannel"], message: "a Slack channel needs monitoring.slackWebhookUrl (set both, or remove slackChannel)" });
+        problems.push({
+            path: ["monitoring", "slackChannel"],
+            message: "a Slack channel needs monitoring.slackWebhookUrl (set both, or remove slackChannel)",
+        });
     }
-    problems.push(...resourceBlockProblems(["monitoring", "resources"], cfg.monitoring.resources, PROMETHEUS_DEFAULT_RESOURCES));
+    problems.push(
+        ...resourceBlockProblems(["monitoring", "resources"], cfg.monitoring.resources, PROMETHEUS_DEFAULT_RESOURCES),
+    );
     return problems;
 }
 
@@ -519,23 +796,36 @@ function edgeProblems(cfg: StackConfig, { parsed }: RuleContext): Problem[] {
         svc.routes.forEach((r, i) => {
             const at = (...path: (string | number)[]) => ["services", name, "routes", i, ...path];
             if (!cfg.edge.enabled) {
-                problems.push({ path: at(), message: "edge.enabled is false, so no public route can be served (remove the route or enable the edge)" });
+                problems.push({
+                    path: at(),
+                    message:
+                        "edge.enabled is false, so no public route can be served (remove the route or enable the edge)",
+                });
                 return;
             }
             const host = parsed("domain") ? publicHost(r.host, cfg.domain) : undefined;
             if (host !== undefined) hosts.add(host);
             const p = r.pathPrefix;
             if (!GATEWAY_PATH.test(p) || /\/\/|\/\.\.?(\/|$)|%2f|%2F|#/.test(p)) {
-                problems.push({ path: at("pathPrefix"), message: `"${p}" is not a valid Gateway API path (allowed: "/" followed by URL path characters, without "//", "/./", "/../" or "%2f")` });
+                problems.push({
+                    path: at("pathPrefix"),
+                    message: `"${p}" is not a valid Gateway API path (allowed: "/" followed by URL path characters, without "//", "/./", "/../" or "%2f")`,
+                });
             }
             if (r.rateLimitBurst !== undefined && r.rateLimitRequestsPerSecond === undefined) {
                 problems.push({ path: at("rateLimitBurst"), message: "a burst needs rateLimitRequestsPerSecond" });
             }
             if (!/^\d{1,4}[kmg]?$/i.test(r.clientMaxBodySize)) {
-                problems.push({ path: at("clientMaxBodySize"), message: `"${r.clientMaxBodySize}" has more than 4 digits (allowed: up to 4 digits with k, m or g, e.g. "50m")` });
+                problems.push({
+                    path: at("clientMaxBodySize"),
+                    message: `"${r.clientMaxBodySize}" has more than 4 digits (allowed: up to 4 digits with k, m or g, e.g. "50m")`,
+                });
             }
             if (!r.websocket && r.timeoutSeconds > MAX_ROUTE_TIMEOUT_SECONDS) {
-                problems.push({ path: at("timeoutSeconds"), message: `${r.timeoutSeconds} exceeds ${MAX_ROUTE_TIMEOUT_SECONDS} (allowed: 1-${MAX_ROUTE_TIMEOUT_SECONDS}; use websocket: true for long-lived connections)` });
+                problems.push({
+                    path: at("timeoutSeconds"),
+                    message: `${r.timeoutSeconds} exceeds ${MAX_ROUTE_TIMEOUT_SECONDS} (allowed: 1-${MAX_ROUTE_TIMEOUT_SECONDS}; use websocket: true for long-lived connections)`,
+                });
             }
         });
     }
@@ -550,19 +840,47 @@ function edgeProblems(cfg: StackConfig, { parsed }: RuleContext): Problem[] {
     }
     // Counting needs every host: a service or section that did not parse may add more.
     if (parsed("domain", "services", "monitoring") && hosts.size > MAX_PUBLIC_HOSTS) {
-        problems.push({ path: ["edge"], message: `${hosts.size} public hosts exceed the ${MAX_PUBLIC_HOSTS} one Gateway can serve (64 listeners, HTTPS + HTTP redirect per host)` });
+        problems.push({
+            path: ["edge"],
+            message: `${hosts.size} public hosts exceed the ${MAX_PUBLIC_HOSTS} one Gateway can serve (64 listeners, HTTPS + HTTP redirect per host)`,
+        });
     }
     if (cfg.edge.nodePorts !== undefined) {
-        if (cfg.edge.serviceType !== "NodePort") problems.push({ path: ["edge", "nodePorts"], message: `needs edge.serviceType "NodePort" (is "${cfg.edge.serviceType}")` });
-        if (cfg.edge.nodePorts.http === cfg.edge.nodePorts.https) problems.push({ path: ["edge", "nodePorts", "https"], message: `${cfg.edge.nodePorts.https} is already the http NodePort` });
+        if (cfg.edge.serviceType !== "NodePort")
+            problems.push({
+                path: ["edge", "nodePorts"],
+                message: `needs edge.serviceType "NodePort" (is "${cfg.edge.serviceType}")`,
+            });
+        if (cfg.edge.nodePorts.http === cfg.edge.nodePorts.https)
+            problems.push({
+                path: ["edge", "nodePorts", "https"],
+                message: `${cfg.edge.nodePorts.https} is already the http NodePort`,
+            });
     }
     if (cfg.edge.controllerMaxReplicas !== undefined && cfg.edge.controllerMaxReplicas < cfg.edge.controllerReplicas) {
-        problems.push({ path: ["edge", "controllerMaxReplicas"], message: `must be >= edge.controllerReplicas (${cfg.edge.controllerReplicas})` });
+        problems.push({
+            path: ["edge", "controllerMaxReplicas"],
+            message: `must be >= edge.controllerReplicas (${cfg.edge.controllerReplicas})`,
+        });
     }
     if (parsed("environment")) {
         const defaults = edgeResourceDefaults(cfg.environment);
-        problems.push(...resourceBlockProblems(["edge", "resources"], cfg.edge.resources, defaults.controlPlane, "the environment default"));
-        problems.push(...resourceBlockProblems(["edge", "dataPlaneResources"], cfg.edge.dataPlaneResources, defaults.dataPlane, "the environment default"));
+        problems.push(
+            ...resourceBlockProblems(
+                ["edge", "resources"],
+                cfg.edge.resources,
+                defaults.controlPlane,
+                "the environment default",
+            ),
+        );
+        problems.push(
+            ...resourceBlockProblems(
+                ["edge", "dataPlaneResources"],
+                cfg.edge.dataPlaneResources,
+                defaults.dataPlane,
+                "the environment default",
+            ),
+        );
     }
     return problems;
 }
@@ -580,29 +898,55 @@ function dataStoreProblems(cfg: StackConfig, { parsed }: RuleContext): Problem[]
         checkResources(["postgres", "resources"], cfg.postgres.resources, postgresResourceDefaults(cfg.environment));
         checkResources(["postgres", "pooler", "resources"], cfg.postgres.pooler.resources, POOLER_RESOURCES);
         if (cfg.postgres.pooler.defaultPoolSize >= cfg.postgres.maxConnections) {
-            problems.push({ path: ["postgres", "pooler", "defaultPoolSize"], message: `must be below postgres.maxConnections (${cfg.postgres.maxConnections})` });
+            problems.push({
+                path: ["postgres", "pooler", "defaultPoolSize"],
+                message: `must be below postgres.maxConnections (${cfg.postgres.maxConnections})`,
+            });
         }
     }
     const fullBackupSchedule = parsed("postgres") ? cfg.postgres.objectStore?.fullBackupSchedule : undefined;
-    const scheduleProblem = fullBackupSchedule === undefined ? undefined : scheduledBackupScheduleProblem(fullBackupSchedule);
+    const scheduleProblem =
+        fullBackupSchedule === undefined ? undefined : scheduledBackupScheduleProblem(fullBackupSchedule);
     if (scheduleProblem) {
-        problems.push({ path: ["postgres", "objectStore", "fullBackupSchedule"], message: `"${fullBackupSchedule}" is not a six-field cron schedule (${scheduleProblem}; allowed: seconds first, e.g. "0 0 2 * * *")` });
+        problems.push({
+            path: ["postgres", "objectStore", "fullBackupSchedule"],
+            message: `"${fullBackupSchedule}" is not a six-field cron schedule (${scheduleProblem}; allowed: seconds first, e.g. "0 0 2 * * *")`,
+        });
     }
     if (parsed("redis") && cfg.redis.enabled) {
-        const resolved = checkResources(["redis", "resources"], cfg.redis.resources, redisResourceDefaults(cfg.environment));
+        const resolved = checkResources(
+            ["redis", "resources"],
+            cfg.redis.resources,
+            redisResourceDefaults(cfg.environment),
+        );
         checkResources(["redis", "sentinelResources"], cfg.redis.sentinelResources, SENTINEL_RESOURCES);
         // valkey.conf takes whole bytes, and 0 there means "no limit": the conversion is exact or refused.
         const maxmemory = cfg.redis.maxmemory;
         const defaultMaxmemory = maxmemoryBytesForLimit(Math.max(parseQuantity(resolved.limits.memory), 1));
         if (maxmemory !== undefined && !Number.isInteger(parseQuantity(maxmemory))) {
-            problems.push({ path: ["redis", "maxmemory"], message: `"${maxmemory}" is ${parseQuantity(maxmemory)} bytes, not a whole number (valkey.conf takes bytes; allowed: e.g. "768Mi")` });
+            problems.push({
+                path: ["redis", "maxmemory"],
+                message: `"${maxmemory}" is ${parseQuantity(maxmemory)} bytes, not a whole number (valkey.conf takes bytes; allowed: e.g. "768Mi")`,
+            });
         } else if (maxmemory !== undefined && parseQuantity(maxmemory) < MIN_REDIS_MAXMEMORY_BYTES) {
-            problems.push({ path: ["redis", "maxmemory"], message: `"${maxmemory}" is below 1Mi (Valkey needs that much to run, and 0 would mean no limit at all; allowed: at least 1Mi)` });
+            problems.push({
+                path: ["redis", "maxmemory"],
+                message: `"${maxmemory}" is below 1Mi (Valkey needs that much to run, and 0 would mean no limit at all; allowed: at least 1Mi)`,
+            });
         } else if (maxmemory === undefined && defaultMaxmemory < MIN_REDIS_MAXMEMORY_BYTES) {
-            problems.push({ path: ["redis", "resources", "limits", "memory"], message: `limit "${resolved.limits.memory}" leaves Valkey a maxmemory (75 % of it) below 1Mi (0 would mean no limit at all; allowed: at least 2Mi)` });
+            problems.push({
+                path: ["redis", "resources", "limits", "memory"],
+                message: `limit "${resolved.limits.memory}" leaves Valkey a maxmemory (75 % of it) below 1Mi (0 would mean no limit at all; allowed: at least 2Mi)`,
+            });
         }
-        if (cfg.redis.maxmemory !== undefined && parseQuantity(cfg.redis.maxmemory) >= parseQuantity(resolved.limits.memory)) {
-            problems.push({ path: ["redis", "maxmemory"], message: `"${cfg.redis.maxmemory}" must stay below the memory limit "${resolved.limits.memory}" (forks for RDB/AOF need headroom; unset = 75% of the limit)` });
+        if (
+            cfg.redis.maxmemory !== undefined &&
+            parseQuantity(cfg.redis.maxmemory) >= parseQuantity(resolved.limits.memory)
+        ) {
+            problems.push({
+                path: ["redis", "maxmemory"],
+                message: `"${cfg.redis.maxmemory}" must stay below the memory limit "${resolved.limits.memory}" (forks for RDB/AOF need headroom; unset = 75% of the limit)`,
+            });
         }
     }
     return problems;
@@ -614,12 +958,28 @@ function backupProblems(cfg: StackConfig, { parsed }: RuleContext): Problem[] {
     const b = cfg.backups;
     for (const key of ["postgresSchedule", "redisSchedule", "verifySchedule"] as const) {
         const problem = cronJobScheduleProblem(b[key]);
-        if (problem) problems.push({ path: ["backups", key], message: `"${b[key]}" is not a usable schedule (${problem}; allowed: five-field cron such as "0 2 * * *", or @daily/@weekly)` });
+        if (problem)
+            problems.push({
+                path: ["backups", key],
+                message: `"${b[key]}" is not a usable schedule (${problem}; allowed: five-field cron such as "0 2 * * *", or @daily/@weekly)`,
+            });
     }
     const problem = scheduledBackupScheduleProblem(b.incrementalSchedule);
-    if (problem) problems.push({ path: ["backups", "incrementalSchedule"], message: `"${b.incrementalSchedule}" is not a six-field cron schedule (${problem}; allowed: seconds first, e.g. "0 0 */6 * * *")` });
-    if (b.enabled && parsed("redis") && cfg.redis.enabled && /(^|[^a-z])alpine/i.test(cfg.redis.image.split("/").pop() ?? "")) {
-        problems.push({ path: ["redis", "image"], message: `"${cfg.redis.image}" is an Alpine image, but the Redis backup job runs in it and needs GNU coreutils (allowed: the Debian variant, e.g. "valkey/valkey:8.1.11-trixie", or backups.enabled: false)` });
+    if (problem)
+        problems.push({
+            path: ["backups", "incrementalSchedule"],
+            message: `"${b.incrementalSchedule}" is not a six-field cron schedule (${problem}; allowed: seconds first, e.g. "0 0 */6 * * *")`,
+        });
+    if (
+        b.enabled &&
+        parsed("redis") &&
+        cfg.redis.enabled &&
+        /(^|[^a-z])alpine/i.test(cfg.redis.image.split("/").pop() ?? "")
+    ) {
+        problems.push({
+            path: ["redis", "image"],
+            message: `"${cfg.redis.image}" is an Alpine image, but the Redis backup job runs in it and needs GNU coreutils (allowed: the Debian variant, e.g. "valkey/valkey:8.1.11-trixie", or backups.enabled: false)`,
+        });
     }
     problems.push(...resourceBlockProblems(["backups", "resources"], b.resources, BACKUP_JOB_RESOURCES));
     return problems;

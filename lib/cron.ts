@@ -27,7 +27,8 @@ function parseCronField(field: string, min: number, max: number, names: string[]
     const toNumber = (token: string): number => {
         const idx = names.indexOf(token.toLowerCase());
         if (idx >= 0) return idx + nameBase;
-        if (!/^\d+$/.test(token)) throw new Error(`cron: "${token}" is not a number${names.length > 0 ? " or a name" : ""}`);
+        if (!/^\d+$/.test(token))
+            throw new Error(`cron: "${token}" is not a number${names.length > 0 ? " or a name" : ""}`);
         return Number(token);
     };
     for (const part of field.split(",")) {
@@ -113,7 +114,8 @@ export function cronJobScheduleProblem(schedule: string): string | undefined {
 /** The longest gap of a ScheduledBackup schedule (six fields, seconds first); minute resolution is enough. */
 export function scheduledBackupIntervalSeconds(schedule: string): number {
     const fields = schedule.trim().split(/\s+/);
-    if (fields.length !== 6) throw new Error(`cron: ScheduledBackup schedule "${schedule}" must have 6 fields (seconds first)`);
+    if (fields.length !== 6)
+        throw new Error(`cron: ScheduledBackup schedule "${schedule}" must have 6 fields (seconds first)`);
     parseCronField(fields[0], 0, 59);
     return cronMaxIntervalSeconds(fields.slice(1).join(" "));
 }

@@ -1,5 +1,5 @@
 /**
- * Per-environment defaults (requirements.md): what a value falls back to when the stack file does not set it.
+ * Per-environment defaults (the product's reference figures): what a value falls back to when the stack file does not set it.
  * Dev is scaled down; staging is prod-like but smaller; prod uses the reference system's numbers.
  */
 import type { Environment, ResourcesConfig } from "../config/schema";
@@ -17,43 +17,108 @@ export interface EnvironmentDefaults {
     readonly serviceResources: ResourceSpec;
     readonly zoneSpreadRequired: boolean;
     readonly storageClass: string;
-    readonly quota: { requestsCpu: string; requestsMemory: string; limitsCpu: string; limitsMemory: string; pods: number; persistentVolumeClaims: number };
-    readonly limitRange: { defaultRequestCpu: string; defaultRequestMemory: string; defaultLimitCpu: string; defaultLimitMemory: string; maxCpu: string; maxMemory: string };
+    readonly quota: {
+        requestsCpu: string;
+        requestsMemory: string;
+        limitsCpu: string;
+        limitsMemory: string;
+        pods: number;
+        persistentVolumeClaims: number;
+    };
+    readonly limitRange: {
+        defaultRequestCpu: string;
+        defaultRequestMemory: string;
+        defaultLimitCpu: string;
+        defaultLimitMemory: string;
+        maxCpu: string;
+        maxMemory: string;
+    };
 }
 
 const DEFAULTS: Record<Environment, EnvironmentDefaults> = {
     dev: {
-        replicas: 1, autoscalingEnabled: false, minReplicas: 1, maxReplicas: 2,
+        replicas: 1,
+        autoscalingEnabled: false,
+        minReplicas: 1,
+        maxReplicas: 2,
         serviceResources: {
             requests: { cpu: "50m", memory: "64Mi", ephemeralStorage: "64Mi" },
             limits: { cpu: "250m", memory: "256Mi", ephemeralStorage: "512Mi" },
         },
         zoneSpreadRequired: false,
         storageClass: "standard",
-        quota: { requestsCpu: "4", requestsMemory: "8Gi", limitsCpu: "8", limitsMemory: "16Gi", pods: 50, persistentVolumeClaims: 10 },
-        limitRange: { defaultRequestCpu: "50m", defaultRequestMemory: "64Mi", defaultLimitCpu: "250m", defaultLimitMemory: "256Mi", maxCpu: "2", maxMemory: "4Gi" },
+        quota: {
+            requestsCpu: "4",
+            requestsMemory: "8Gi",
+            limitsCpu: "8",
+            limitsMemory: "16Gi",
+            pods: 50,
+            persistentVolumeClaims: 10,
+        },
+        limitRange: {
+            defaultRequestCpu: "50m",
+            defaultRequestMemory: "64Mi",
+            defaultLimitCpu: "250m",
+            defaultLimitMemory: "256Mi",
+            maxCpu: "2",
+            maxMemory: "4Gi",
+        },
     },
     staging: {
-        replicas: 2, autoscalingEnabled: true, minReplicas: 2, maxReplicas: 10,
+        replicas: 2,
+        autoscalingEnabled: true,
+        minReplicas: 2,
+        maxReplicas: 10,
         serviceResources: {
             requests: { cpu: "100m", memory: "128Mi", ephemeralStorage: "128Mi" },
             limits: { cpu: "500m", memory: "512Mi", ephemeralStorage: "1Gi" },
         },
         zoneSpreadRequired: false,
         storageClass: "standard",
-        quota: { requestsCpu: "16", requestsMemory: "32Gi", limitsCpu: "48", limitsMemory: "96Gi", pods: 200, persistentVolumeClaims: 20 },
-        limitRange: { defaultRequestCpu: "100m", defaultRequestMemory: "128Mi", defaultLimitCpu: "500m", defaultLimitMemory: "512Mi", maxCpu: "4", maxMemory: "8Gi" },
+        quota: {
+            requestsCpu: "16",
+            requestsMemory: "32Gi",
+            limitsCpu: "48",
+            limitsMemory: "96Gi",
+            pods: 200,
+            persistentVolumeClaims: 20,
+        },
+        limitRange: {
+            defaultRequestCpu: "100m",
+            defaultRequestMemory: "128Mi",
+            defaultLimitCpu: "500m",
+            defaultLimitMemory: "512Mi",
+            maxCpu: "4",
+            maxMemory: "8Gi",
+        },
     },
     prod: {
-        replicas: 3, autoscalingEnabled: true, minReplicas: 3, maxReplicas: 20,
+        replicas: 3,
+        autoscalingEnabled: true,
+        minReplicas: 3,
+        maxReplicas: 20,
         serviceResources: {
             requests: { cpu: "100m", memory: "128Mi", ephemeralStorage: "128Mi" },
             limits: { cpu: "500m", memory: "512Mi", ephemeralStorage: "1Gi" },
         },
         zoneSpreadRequired: true,
         storageClass: "fast-ssd",
-        quota: { requestsCpu: "64", requestsMemory: "128Gi", limitsCpu: "192", limitsMemory: "384Gi", pods: 500, persistentVolumeClaims: 50 },
-        limitRange: { defaultRequestCpu: "100m", defaultRequestMemory: "128Mi", defaultLimitCpu: "500m", defaultLimitMemory: "512Mi", maxCpu: "8", maxMemory: "16Gi" },
+        quota: {
+            requestsCpu: "64",
+            requestsMemory: "128Gi",
+            limitsCpu: "192",
+            limitsMemory: "384Gi",
+            pods: 500,
+            persistentVolumeClaims: 50,
+        },
+        limitRange: {
+            defaultRequestCpu: "100m",
+            defaultRequestMemory: "128Mi",
+            defaultLimitCpu: "500m",
+            defaultLimitMemory: "512Mi",
+            maxCpu: "8",
+            maxMemory: "16Gi",
+        },
     },
 };
 
@@ -75,7 +140,14 @@ export function definedOnly<T extends object>(value: T): Partial<T> {
 }
 
 /** Kubernetes `resources` block from a resolved spec. */
-export function toKubeResources(spec: ResourceSpec): { requests: Record<string, string>; limits: Record<string, string> } {
-    const convert = (r: ResourceSpec["requests"]) => ({ cpu: r.cpu, memory: r.memory, "ephemeral-storage": r.ephemeralStorage });
+export function toKubeResources(spec: ResourceSpec): {
+    requests: Record<string, string>;
+    limits: Record<string, string>;
+} {
+    const convert = (r: ResourceSpec["requests"]) => ({
+        cpu: r.cpu,
+        memory: r.memory,
+        "ephemeral-storage": r.ephemeralStorage,
+    });
     return { requests: convert(spec.requests), limits: convert(spec.limits) };
 }

@@ -50,5 +50,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 
 /** Helm hooks (`helm.sh/hook` annotation): helm.v4.Chart drops them, and render mode does the same. */
 export function isHelmHook(obj: unknown): boolean {
-    return isObject(obj) && isObject(obj.metadata) && isObject(obj.metadata.annotations) && "helm.sh/hook" in obj.metadata.annotations;
+    return (
+        isObject(obj) &&
+        isObject(obj.metadata) &&
+        isObject(obj.metadata.annotations) &&
+        "helm.sh/hook" in obj.metadata.annotations
+    );
 }

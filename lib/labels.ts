@@ -33,7 +33,10 @@ export function recommendedLabels(args: LabelArgs): Record<string, string> {
 
 /** Label values are limited to 63 characters of [A-Za-z0-9._-]. */
 export function labelValue(value: string): string {
-    return value.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
+    return value
+        .replace(/[^A-Za-z0-9._-]/g, "_")
+        .slice(0, 63)
+        .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
 }
 
 /** The version label for an image reference: its tag, or the digest prefix. */

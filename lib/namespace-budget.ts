@@ -7,7 +7,12 @@
 import type { StackConfig } from "../config/schema";
 import { environmentDefaults, resolveResources, ResourceSpec } from "./defaults";
 import { BACKUP_JOB_RESOURCES } from "./backups/defaults";
-import { BARMAN_SIDECAR_RESOURCES, POOLER_RESOURCES, POSTGRES_INSTANCE_DEFAULTS, postgresResourceDefaults } from "./postgres/defaults";
+import {
+    BARMAN_SIDECAR_RESOURCES,
+    POOLER_RESOURCES,
+    POSTGRES_INSTANCE_DEFAULTS,
+    postgresResourceDefaults,
+} from "./postgres/defaults";
 import { EXPORTER_RESOURCES, redisResourceDefaults, SENTINEL_RESOURCES } from "./redis/defaults";
 import { resolveScaling, resolveServiceResources } from "./service/settings";
 
@@ -15,7 +20,10 @@ import { resolveScaling, resolveServiceResources } from "./service/settings";
 export interface ContainerBudget {
     /** Shown in messages: "the istio-proxy sidecar", "services.api". */
     readonly what: string;
-    readonly resources: { readonly requests: { cpu: string; memory: string }; readonly limits: { cpu: string; memory: string } };
+    readonly resources: {
+        readonly requests: { cpu: string; memory: string };
+        readonly limits: { cpu: string; memory: string };
+    };
     /** Config key of the container's resources block, when the stack file sets it (e.g. ["redis", "resources"]). */
     readonly key?: readonly (string | number)[];
     /** Config keys of the container's cpu and memory limits when they are flat keys (the mesh's proxy settings). */
@@ -46,11 +54,16 @@ const compute = (r: ResourceSpec): ContainerBudget["resources"] => ({
 function proxySidecar(cfg: StackConfig): ContainerBudget[] {
     if (!cfg.mesh.enabled) return [];
     const m = cfg.mesh;
-    return [{
-        what: "the istio-proxy sidecar",
-        resources: { requests: { cpu: m.proxyRequestsCpu, memory: m.proxyRequestsMemory }, limits: { cpu: m.proxyLimitsCpu, memory: m.proxyLimitsMemory } },
-        limitKeys: { cpu: ["mesh", "proxyLimitsCpu"], memory: ["mesh", "proxyLimitsMemory"] },
-    }];
+    return [
+        {
+            what: "the istio-proxy sidecar",
+            resources: {
+                requests: { cpu: m.proxyRequestsCpu, memory: m.proxyRequestsMemory },
+                limits: { cpu: m.proxyLimitsCpu, memory: m.proxyLimitsMemory },
+            },
+            limitKeys: { cpu: ["mesh", "proxyLimitsCpu"], memory: ["mesh", "proxyLimitsMemory"] },
+        },
+    ];
 }
 
 /**
@@ -64,11 +77,20 @@ export function appsNamespaceBudget(cfg: StackConfig): NamespaceBudget {
         what: `service ${name}`,
         pods: resolveScaling(svc, env).maxReplicas + 1 + (svc.migration ? 1 : 0),
         containers: [
-            { what: `services.${name}`, resources: compute(resolveServiceResources(svc, env)), key: ["services", name, "resources"] },
+            {
+                what: `services.${name}`,
+                resources: compute(resolveServiceResources(svc, env)),
+                key: ["services", name, "resources"],
+            },
             ...sidecar,
         ],
     }));
-    return { summary: "the services at their most (autoscaler maximum plus one rollout surge each, migration Jobs, sidecars)", pods, persistentVolumeClaims: 0 };
+    return {
+        summary:
+            "the services at their most (autoscaler maximum plus one rollout surge each, migration Jobs, sidecars)",
+        pods,
+        persistentVolumeClaims: 0,
+    };
 }
 
 /**
@@ -86,8 +108,14 @@ export function dataNamespaceBudget(cfg: StackConfig): NamespaceBudget {
             what: "PostgreSQL instances",
             pods: instances,
             containers: [
-                { what: "postgres", resources: compute(resolveResources(pg.resources, postgresResourceDefaults(cfg.environment))), key: ["postgres", "resources"] },
-                ...(pg.objectStore ? [{ what: "the Barman Cloud sidecar", resources: compute(BARMAN_SIDECAR_RESOURCES) }] : []),
+                {
+                    what: "postgres",
+                    resources: compute(resolveResources(pg.resources, postgresResourceDefaults(cfg.environment))),
+                    key: ["postgres", "resources"],
+                },
+                ...(pg.objectStore
+                    ? [{ what: "the Barman Cloud sidecar", resources: compute(BARMAN_SIDECAR_RESOURCES) }]
+                    : []),
             ],
         });
         claims += instances * (pg.walStorageSize !== undefined ? 2 : 1);
@@ -95,7 +123,13 @@ export function dataNamespaceBudget(cfg: StackConfig): NamespaceBudget {
             pods.push({
                 what: "PgBouncer pods with a rollout surge",
                 pods: pg.pooler.instances + 1,
-                containers: [{ what: "postgres.pooler", resources: compute(resolveResources(pg.pooler.resources, POOLER_RESOURCES)), key: ["postgres", "pooler", "resources"] }],
+                containers: [
+                    {
+                        what: "postgres.pooler",
+                        resources: compute(resolveResources(pg.pooler.resources, POOLER_RESOURCES)),
+                        key: ["postgres", "pooler", "resources"],
+                    },
+                ],
             });
         }
     }
@@ -106,7 +140,11 @@ export function dataNamespaceBudget(cfg: StackConfig): NamespaceBudget {
             what: "Valkey nodes",
             pods: nodes,
             containers: [
-                { what: "redis", resources: compute(resolveResources(r.resources, redisResourceDefaults(cfg.environment))), key: ["redis", "resources"] },
+                {
+                    what: "redis",
+                    resources: compute(resolveResources(r.resources, redisResourceDefaults(cfg.environment))),
+                    key: ["redis", "resources"],
+                },
                 { what: "the redis_exporter sidecar", resources: compute(EXPORTER_RESOURCES) },
             ],
         });
@@ -115,7 +153,13 @@ export function dataNamespaceBudget(cfg: StackConfig): NamespaceBudget {
             pods.push({
                 what: "Sentinels",
                 pods: r.sentinels,
-                containers: [{ what: "redis.sentinel", resources: compute(resolveResources(r.sentinelResources, SENTINEL_RESOURCES)), key: ["redis", "sentinelResources"] }],
+                containers: [
+                    {
+                        what: "redis.sentinel",
+                        resources: compute(resolveResources(r.sentinelResources, SENTINEL_RESOURCES)),
+                        key: ["redis", "sentinelResources"],
+                    },
+                ],
             });
         }
     }
@@ -126,7 +170,13 @@ export function dataNamespaceBudget(cfg: StackConfig): NamespaceBudget {
         pods.push({
             what: "backup jobs",
             pods: jobs,
-            containers: [{ what: "backups", resources: compute(resolveResources(cfg.backups.resources, BACKUP_JOB_RESOURCES)), key: ["backups", "resources"] }],
+            containers: [
+                {
+                    what: "backups",
+                    resources: compute(resolveResources(cfg.backups.resources, BACKUP_JOB_RESOURCES)),
+                    key: ["backups", "resources"],
+                },
+            ],
         });
         claims += (pg.enabled ? 1 : 0) + (r.enabled ? 1 : 0);
     }

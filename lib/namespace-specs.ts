@@ -22,7 +22,11 @@ export interface NamespaceSpec {
 export const PSA_VERSION = "latest";
 export const POD_SECURITY_REASON_ANNOTATION = "stackwright.io/pod-security-reason";
 
-export function namespaceMetadata(spec: NamespaceSpec): { name: string; labels: Record<string, string>; annotations?: Record<string, string> } {
+export function namespaceMetadata(spec: NamespaceSpec): {
+    name: string;
+    labels: Record<string, string>;
+    annotations?: Record<string, string>;
+} {
     if (spec.podSecurity !== "restricted" && !spec.reason?.trim()) {
         throw new Error(`namespace ${spec.name}: Pod Security level "${spec.podSecurity}" needs a written reason`);
     }
@@ -43,18 +47,28 @@ export function namespaceMetadata(spec: NamespaceSpec): { name: string; labels: 
             "app.kubernetes.io/managed-by": MANAGED_BY,
         },
         ...(spec.reason || spec.meshWaiver
-            ? { annotations: { ...(spec.reason ? { [POD_SECURITY_REASON_ANNOTATION]: spec.reason } : {}), ...waiverAnnotations(spec.meshWaiver) } }
+            ? {
+                  annotations: {
+                      ...(spec.reason ? { [POD_SECURITY_REASON_ANNOTATION]: spec.reason } : {}),
+                      ...waiverAnnotations(spec.meshWaiver),
+                  },
+              }
             : {}),
     };
 }
 
 /** DNS egress to the cluster resolver: the one thing every pod needs. */
 export const DNS_EGRESS_RULE = {
-    to: [{
-        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-    }],
-    ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+    to: [
+        {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+        },
+    ],
+    ports: [
+        { protocol: "UDP", port: 53 },
+        { protocol: "TCP", port: 53 },
+    ],
 };
 
 /** Denies all ingress and egress in the namespace except DNS; per-workload policies then open what is needed. */
@@ -81,11 +95,13 @@ export function resourceQuotaSpec(q: EnvironmentDefaults["quota"]) {
 
 export function limitRangeSpec(l: EnvironmentDefaults["limitRange"]) {
     return {
-        limits: [{
-            type: "Container",
-            defaultRequest: { cpu: l.defaultRequestCpu, memory: l.defaultRequestMemory },
-            default: { cpu: l.defaultLimitCpu, memory: l.defaultLimitMemory },
-            max: { cpu: l.maxCpu, memory: l.maxMemory },
-        }],
+        limits: [
+            {
+                type: "Container",
+                defaultRequest: { cpu: l.defaultRequestCpu, memory: l.defaultRequestMemory },
+                default: { cpu: l.defaultLimitCpu, memory: l.defaultLimitMemory },
+                max: { cpu: l.maxCpu, memory: l.maxMemory },
+            },
+        ],
     };
 }

@@ -31,7 +31,9 @@ export function podSecurityContext(identity: RunAsIdentity = {}): PodSecurityCon
     const runAsGroup = identity.runAsGroup ?? runAsUser;
     const fsGroup = identity.fsGroup ?? runAsGroup;
     if (runAsUser === 0 || runAsGroup === 0 || fsGroup === 0) {
-        throw new Error("pod-security: uid/gid 0 is never allowed (runAsUser, runAsGroup and fsGroup must be non-zero)");
+        throw new Error(
+            "pod-security: uid/gid 0 is never allowed (runAsUser, runAsGroup and fsGroup must be non-zero)",
+        );
     }
     return {
         runAsNonRoot: true,
@@ -57,7 +59,10 @@ export function containerSecurityContext(opts: { readOnlyRootFilesystem?: boolea
 
 /** Volume name for a writable path, stable and DNS-1123 safe: "/var/cache/nginx" -> "writable-var-cache-nginx". */
 export function writableVolumeName(path: string): string {
-    const slug = path.replace(/^\/+|\/+$/g, "").replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+    const slug = path
+        .replace(/^\/+|\/+$/g, "")
+        .replace(/[^a-z0-9]+/gi, "-")
+        .toLowerCase();
     return `writable-${slug || "root"}`.slice(0, 63).replace(/-+$/, "");
 }
 
@@ -65,7 +70,10 @@ export function writableVolumeName(path: string): string {
  * emptyDir volumes and mounts for the paths a read-only-root container must still write to. `/tmp` is always
  * included because almost every runtime writes there.
  */
-export function writablePaths(paths: readonly string[] = [], sizeLimit = "256Mi"): { volumes: Volume[]; mounts: VolumeMount[] } {
+export function writablePaths(
+    paths: readonly string[] = [],
+    sizeLimit = "256Mi",
+): { volumes: Volume[]; mounts: VolumeMount[] } {
     const unique = Array.from(new Set(["/tmp", ...paths]));
     return {
         volumes: unique.map((p) => ({ name: writableVolumeName(p), emptyDir: { sizeLimit } })),
@@ -93,22 +101,24 @@ export interface HardenedPodSpecArgs {
     readonly writableRootContainers?: readonly string[];
 }
 
-
 /**
  * A complete hardened pod spec: pod and container security contexts, writable emptyDirs mounted into every
  * container, token automount off. Callers add scheduling fields (affinity, topology spread) on top.
  */
 export function hardenedPodSpec(args: HardenedPodSpecArgs): PodSpec {
     const writable = writablePaths(args.writablePaths ?? []);
-    const harden = (c: Container): Container => hardenContainer(
-        { ...c, volumeMounts: [...asArray<VolumeMount>(c.volumeMounts), ...writable.mounts] },
-        { readOnlyRootFilesystem: !(args.writableRootContainers ?? []).includes(c.name as string) },
-    );
+    const harden = (c: Container): Container =>
+        hardenContainer(
+            { ...c, volumeMounts: [...asArray<VolumeMount>(c.volumeMounts), ...writable.mounts] },
+            { readOnlyRootFilesystem: !(args.writableRootContainers ?? []).includes(c.name as string) },
+        );
     return {
         automountServiceAccountToken: args.automountServiceAccountToken ?? false,
         ...(args.serviceAccountName !== undefined ? { serviceAccountName: args.serviceAccountName } : {}),
         securityContext: podSecurityContext(args.identity),
-        ...(args.initContainers && args.initContainers.length > 0 ? { initContainers: args.initContainers.map(harden) } : {}),
+        ...(args.initContainers && args.initContainers.length > 0
+            ? { initContainers: args.initContainers.map(harden) }
+            : {}),
         containers: args.containers.map(harden),
         volumes: [...(args.volumes ?? []), ...writable.volumes],
     };

@@ -14,7 +14,8 @@ export interface ProviderArgs {
  * kubeconfig, which a deploy of the same stack needs, are left out.
  */
 export function providerArgs(k: StackConfig["kubernetes"]): ProviderArgs {
-    if (k.renderYamlToDirectory !== undefined) return { renderYamlToDirectory: k.renderYamlToDirectory, enableServerSideApply: true };
+    if (k.renderYamlToDirectory !== undefined)
+        return { renderYamlToDirectory: k.renderYamlToDirectory, enableServerSideApply: true };
     return {
         ...(k.context !== undefined ? { context: k.context } : {}),
         ...(k.kubeconfig !== undefined ? { kubeconfig: k.kubeconfig } : {}),

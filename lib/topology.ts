@@ -80,7 +80,10 @@ export function meshOptOutLabels(meshEnabled: boolean): Record<string, string> {
  * The services component labels its pods this way; mesh policies select them with the same labels.
  */
 export function servicePods(cfg: StackConfig, service: string): PeerSelector {
-    return { namespace: cfg.namespaces.apps, podLabels: { "app.kubernetes.io/name": service, "app.kubernetes.io/instance": service } };
+    return {
+        namespace: cfg.namespaces.apps,
+        podLabels: { "app.kubernetes.io/name": service, "app.kubernetes.io/instance": service },
+    };
 }
 
 /**
@@ -88,7 +91,11 @@ export function servicePods(cfg: StackConfig, service: string): PeerSelector {
  * like the container port and numbered like it, so HTTPRoutes and callers can address it without the Service
  * object. `name` unset: the service's first port. Undefined when the service has no such port.
  */
-export function servicePort(cfg: StackConfig, service: string, name?: string): { name: string; port: number } | undefined {
+export function servicePort(
+    cfg: StackConfig,
+    service: string,
+    name?: string,
+): { name: string; port: number } | undefined {
     const ports = cfg.services[service]?.ports ?? [];
     const found = name === undefined ? ports[0] : ports.find((p) => p.name === name);
     return found ? { name: found.name, port: found.containerPort } : undefined;
@@ -106,11 +113,17 @@ export function postgresPoolerPods(cfg: StackConfig): PeerSelector {
 }
 
 export function redisPods(cfg: StackConfig): PeerSelector {
-    return { namespace: cfg.namespaces.data, podLabels: { "app.kubernetes.io/name": "valkey", "app.kubernetes.io/instance": REDIS_NAME } };
+    return {
+        namespace: cfg.namespaces.data,
+        podLabels: { "app.kubernetes.io/name": "valkey", "app.kubernetes.io/instance": REDIS_NAME },
+    };
 }
 
 export function redisSentinelPods(cfg: StackConfig): PeerSelector {
-    return { namespace: cfg.namespaces.data, podLabels: { "app.kubernetes.io/name": "valkey-sentinel", "app.kubernetes.io/instance": REDIS_SENTINEL_NAME } };
+    return {
+        namespace: cfg.namespaces.data,
+        podLabels: { "app.kubernetes.io/name": "valkey-sentinel", "app.kubernetes.io/instance": REDIS_SENTINEL_NAME },
+    };
 }
 
 /** A service's in-cluster DNS name. Services are named after their config key so callers can address them. */

@@ -34,7 +34,10 @@ export function generatedConfig(count: number): Record<string, unknown> {
         services[name] = {
             image: "ghcr.io/stefanprodan/podinfo:6.9.2",
             component: i % 2 === 0 ? "api" : "worker",
-            ports: [{ name: "http", containerPort: 9898 }, { name: "metrics", containerPort: 9797 }],
+            ports: [
+                { name: "http", containerPort: 9898 },
+                { name: "metrics", containerPort: 9797 },
+            ],
             env: { SERVICE_INDEX: String(i), LOG_LEVEL: "info" },
             ...(i % 2 === 0 ? { secretEnv: { JWT_SECRET: "jwtSecret" } } : {}),
             probes: { liveness: { path: "/healthz" }, readiness: { path: "/readyz" } },
@@ -48,7 +51,13 @@ export function generatedConfig(count: number): Record<string, unknown> {
         };
     });
     // The application namespace's quota must admit every service at its autoscaler's maximum (config rule).
-    const quota = { requestsCpu: String(count * 2), requestsMemory: `${count * 3}Gi`, limitsCpu: String(count * 10), limitsMemory: `${count * 10}Gi`, pods: count * 10 };
+    const quota = {
+        requestsCpu: String(count * 2),
+        requestsMemory: `${count * 3}Gi`,
+        limitsCpu: String(count * 10),
+        limitsMemory: `${count * 10}Gi`,
+        pods: count * 10,
+    };
     return { ...readStackConfig(BASE_STACK), services, quota };
 }
 
@@ -97,7 +106,16 @@ export async function measure(count: number, opts: MeasureOptions = {}): Promise
     const cpu = process.cpuUsage(cpuStart);
     sample();
     const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
-    return { services: count, sourceMappedStacks: opts.sourceMappedStacks ?? true, resources, wallMs: Math.round(wallMs), cpuMs: Math.round((cpu.user + cpu.system) / 1000), perServiceMs: Math.round((wallMs / count) * 100) / 100, peakRssMiB: mib(peakRss), peakHeapUsedMiB: mib(peakHeap) };
+    return {
+        services: count,
+        sourceMappedStacks: opts.sourceMappedStacks ?? true,
+        resources,
+        wallMs: Math.round(wallMs),
+        cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+        perServiceMs: Math.round((wallMs / count) * 100) / 100,
+        peakRssMiB: mib(peakRss),
+        peakHeapUsedMiB: mib(peakHeap),
+    };
 }
 
 /** Child process: warm up (module loading, first-render JIT), then measure the sizes in order and report them. */
@@ -110,7 +128,9 @@ async function child(counts: number[], sourceMappedStacks: boolean): Promise<voi
 
 /** The Node.js arguments Pulumi runs the program with (`runtime.options.nodeargs` in Pulumi.yaml). */
 export function projectNodeArgs(projectFile = path.join(__dirname, "..", "Pulumi.yaml")): string[] {
-    const project = yaml.load(fs.readFileSync(projectFile, "utf8")) as { runtime?: { options?: { nodeargs?: string } } };
+    const project = yaml.load(fs.readFileSync(projectFile, "utf8")) as {
+        runtime?: { options?: { nodeargs?: string } };
+    };
     const nodeargs = project.runtime?.options?.nodeargs ?? "";
     return nodeargs.split(/\s+/).filter((arg) => arg !== "");
 }
@@ -119,37 +139,63 @@ export function projectNodeArgs(projectFile = path.join(__dirname, "..", "Pulumi
 export function measureInChild(counts: number[], sourceMappedStacks = true): Promise<BenchResult[]> {
     return new Promise((resolve, reject) => {
         const args = ["--child", counts.join(","), ...(sourceMappedStacks ? [] : ["--plain-stacks"])];
-        const proc = fork(__filename, args, { execArgv: [...projectNodeArgs(), "-r", "ts-node/register/transpile-only"], stdio: ["inherit", "inherit", "inherit", "ipc"] });
+        const proc = fork(__filename, args, {
+            execArgv: [...projectNodeArgs(), "-r", "ts-node/register/transpile-only"],
+            stdio: ["inherit", "inherit", "inherit", "ipc"],
+        });
         let results: BenchResult[] | undefined;
-        proc.on("message", (m) => { results = m as BenchResult[]; });
+        proc.on("message", (m) => {
+            results = m as BenchResult[];
+        });
         proc.on("error", reject);
-        proc.on("exit", (code) => (results && code === 0 ? resolve(results) : reject(new Error(`benchmark for ${counts.join(", ")} services exited with ${code}`))));
+        proc.on("exit", (code) =>
+            results && code === 0
+                ? resolve(results)
+                : reject(new Error(`benchmark for ${counts.join(", ")} services exited with ${code}`)),
+        );
     });
 }
 
 async function main(): Promise<void> {
-    const requested = process.argv.slice(2).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+    const requested = process.argv
+        .slice(2)
+        .map(Number)
+        .filter((n) => Number.isInteger(n) && n > 0);
     const sizes = requested.length > 0 ? requested : DEFAULT_SIZES;
     const results: BenchResult[] = [];
     for (const sourceMapped of [true, false]) {
-        for (const size of sizes) results.push(...await measureInChild([size], sourceMapped));
+        for (const size of sizes) results.push(...(await measureInChild([size], sourceMapped)));
     }
     console.log(`Render under mocks (${BASE_STACK} base, generated services), one child process per size:`);
-    console.table(results.map((r) => ({
-        mode: r.sourceMappedStacks ? "ts-node" : "plain JS", services: r.services, resources: r.resources,
-        "wall ms": r.wallMs, "cpu ms": r.cpuMs, "wall ms/service": r.perServiceMs, "peak RSS MiB": r.peakRssMiB, "peak heapUsed MiB": r.peakHeapUsedMiB,
-    })));
+    console.table(
+        results.map((r) => ({
+            mode: r.sourceMappedStacks ? "ts-node" : "plain JS",
+            services: r.services,
+            resources: r.resources,
+            "wall ms": r.wallMs,
+            "cpu ms": r.cpuMs,
+            "wall ms/service": r.perServiceMs,
+            "peak RSS MiB": r.peakRssMiB,
+            "peak heapUsed MiB": r.peakHeapUsedMiB,
+        })),
+    );
     for (const sourceMapped of [true, false]) {
         const mode = results.filter((r) => r.sourceMappedStacks === sourceMapped);
         for (let i = 1; i < mode.length; i++) {
             const [small, large] = [mode[i - 1], mode[i]];
-            console.log(`${sourceMapped ? "ts-node" : "plain JS"}: wall ms/service at ${large.services} vs ${small.services} services = ${(large.perServiceMs / small.perServiceMs).toFixed(2)}x (linear growth: about 1 or below)`);
+            console.log(
+                `${sourceMapped ? "ts-node" : "plain JS"}: wall ms/service at ${large.services} vs ${small.services} services = ${(large.perServiceMs / small.perServiceMs).toFixed(2)}x (linear growth: about 1 or below)`,
+            );
         }
     }
 }
 
 if (require.main === module) {
     const at = process.argv.indexOf("--child");
-    const run = at >= 0 ? child(process.argv[at + 1].split(",").map(Number), !process.argv.includes("--plain-stacks")) : main();
-    run.catch((err) => { console.error(err); process.exit(1); });
+    const run =
+        at >= 0 ? child(process.argv[at + 1].split(",").map(Number), !process.argv.includes("--plain-stacks")) : main();
+    run.catch((err) => {
+        console.error(err);
+        process.exit(1);
+    });
 }

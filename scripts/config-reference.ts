@@ -49,9 +49,14 @@ function meta(schema: z.ZodTypeAny): { description?: string; defaultValue?: unkn
     let required = true;
     for (;;) {
         description = description ?? s.description;
-        if (s instanceof z.ZodDefault) { defaultValue = defaultValue ?? s._def.defaultValue(); required = false; s = s._def.innerType; }
-        else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable) { required = false; s = s.unwrap(); }
-        else if (s instanceof z.ZodEffects) s = s.innerType();
+        if (s instanceof z.ZodDefault) {
+            defaultValue = defaultValue ?? s._def.defaultValue();
+            required = false;
+            s = s._def.innerType;
+        } else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable) {
+            required = false;
+            s = s.unwrap();
+        } else if (s instanceof z.ZodEffects) s = s.innerType();
         else return { description: description ?? s.description, defaultValue, required };
     }
 }
@@ -59,7 +64,11 @@ function meta(schema: z.ZodTypeAny): { description?: string; defaultValue?: unkn
 function exampleValues(): Record<string, unknown>[] {
     return ["prod", "staging", "dev"].map((stack) => {
         const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as any;
-        return Object.fromEntries(Object.entries<any>(doc.config ?? {}).filter(([k]) => k.startsWith("stackwright:")).map(([k, v]) => [k.slice("stackwright:".length), v]));
+        return Object.fromEntries(
+            Object.entries<any>(doc.config ?? {})
+                .filter(([k]) => k.startsWith("stackwright:"))
+                .map(([k, v]) => [k.slice("stackwright:".length), v]),
+        );
     });
 }
 
@@ -70,8 +79,9 @@ function lookup(root: unknown, keyPath: string[]): unknown {
         for (const node of nodes) {
             if (node === null || typeof node !== "object") continue;
             if (key === "<name>") next.push(...Object.values(node as object));
-            else if (key === "[]") { if (Array.isArray(node)) next.push(...node); }
-            else next.push((node as Record<string, unknown>)[key]);
+            else if (key === "[]") {
+                if (Array.isArray(node)) next.push(...node);
+            } else next.push((node as Record<string, unknown>)[key]);
         }
         nodes = next.filter((n) => n !== undefined);
     }
@@ -91,26 +101,43 @@ export function referenceRows(): ReferenceRow[] {
         const inner = peel(schema);
         const info = meta(schema);
         const key = keyPath.join(".").replace(/\.\[\]/g, "[]");
-        const example = examples.map((e) => lookup(e, keyPath)).find((v) => v !== undefined && (typeof v !== "object" || v === null));
+        const example = examples
+            .map((e) => lookup(e, keyPath))
+            .find((v) => v !== undefined && (typeof v !== "object" || v === null));
         if (inner instanceof z.ZodObject) {
-            if (keyPath.length > 0 && info.description) rows.push({ key, type: "object", defaultValue: "", description: info.description, example: "" });
-            for (const [child, childSchema] of Object.entries(inner.shape as Record<string, z.ZodTypeAny>)) walk(childSchema, [...keyPath, child]);
+            if (keyPath.length > 0 && info.description)
+                rows.push({ key, type: "object", defaultValue: "", description: info.description, example: "" });
+            for (const [child, childSchema] of Object.entries(inner.shape as Record<string, z.ZodTypeAny>))
+                walk(childSchema, [...keyPath, child]);
             return;
         }
         if (inner instanceof z.ZodRecord && peel(inner.valueSchema) instanceof z.ZodObject) {
-            rows.push({ key, type: "map of object", defaultValue: format(info.defaultValue), description: info.description ?? "", example: "" });
+            rows.push({
+                key,
+                type: "map of object",
+                defaultValue: format(info.defaultValue),
+                description: info.description ?? "",
+                example: "",
+            });
             walk(inner.valueSchema, [...keyPath, "<name>"]);
             return;
         }
         if (inner instanceof z.ZodArray && peel(inner.element) instanceof z.ZodObject) {
-            rows.push({ key, type: "list of object", defaultValue: format(info.defaultValue), description: info.description ?? "", example: "" });
+            rows.push({
+                key,
+                type: "list of object",
+                defaultValue: format(info.defaultValue),
+                description: info.description ?? "",
+                example: "",
+            });
             walk(inner.element, [...keyPath, "[]"]);
             return;
         }
         rows.push({
             key,
             type: typeName(schema),
-            defaultValue: info.defaultValue !== undefined ? format(info.defaultValue) : info.required ? "**required**" : "",
+            defaultValue:
+                info.defaultValue !== undefined ? format(info.defaultValue) : info.required ? "**required**" : "",
             description: info.description ?? "",
             example: format(example),
         });
@@ -131,7 +158,10 @@ export function renderConfigReference(): string {
         "",
         "| key | type | default | description | example |",
         "|---|---|---|---|---|",
-        ...referenceRows().map((r) => `| \`${r.key}\` | ${r.type} | ${r.defaultValue} | ${r.description.replace(/\|/g, "\\|")} | ${r.example} |`),
+        ...referenceRows().map(
+            (r) =>
+                `| \`${r.key}\` | ${r.type} | ${r.defaultValue} | ${r.description.replace(/\|/g, "\\|")} | ${r.example} |`,
+        ),
         "",
     ];
     return lines.join("\n");

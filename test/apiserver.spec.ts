@@ -37,8 +37,13 @@ describe("real API server: every object of every stack passes a server-side dry-
 
     it("rejects what a real cluster rejects (the check can fail)", async () => {
         const bad: KubeObject = {
-            apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "Bad_Name", namespace: "default" },
-            spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "c" } }, spec: { containers: [{ name: "x", image: "x" }] } } },
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "Bad_Name", namespace: "default" },
+            spec: {
+                selector: { matchLabels: { a: "b" } },
+                template: { metadata: { labels: { a: "c" } }, spec: { containers: [{ name: "x", image: "x" }] } },
+            },
         };
         const res = await tools().server.apply(bad, true);
         expect(res.status).to.equal(422);
@@ -46,13 +51,27 @@ describe("real API server: every object of every stack passes a server-side dry-
     });
 
     it("reports Pod Security warnings on pod templates in a namespace that warns on restricted", async () => {
-        await tools().server.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "psa-probe", labels: { "pod-security.kubernetes.io/warn": "restricted" } } }, false);
-        const res = await tools().server.apply({
-            apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "root", namespace: "psa-probe" },
-            spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "x", image: "x:1" }] } } },
-        }, true);
+        await tools().server.apply(
+            {
+                apiVersion: "v1",
+                kind: "Namespace",
+                metadata: { name: "psa-probe", labels: { "pod-security.kubernetes.io/warn": "restricted" } },
+            },
+            false,
+        );
+        const res = await tools().server.apply(
+            {
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                metadata: { name: "root", namespace: "psa-probe" },
+                spec: {
+                    selector: { matchLabels: { a: "b" } },
+                    template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "x", image: "x:1" }] } },
+                },
+            },
+            true,
+        );
         expect(res.status).to.be.lessThan(300);
         expect(res.warnings.join("\n")).to.match(/would violate PodSecurity "restricted/);
     });
 });
-

@@ -21,7 +21,6 @@ const IN_CI = process.env.CI === "true";
 const PG_PASSWORD = "pg pa$$ 'w\"rd' 9";
 const REDIS_PASSWORD = 'redis pa$$ "w\\rd" 4b1e';
 
-
 /** Skip with a reason, unless in CI where a missing tool is a failure. */
 function requireTools(ctx: Mocha.Context, missing: string[]): void {
     if (missing.length === 0) {
@@ -37,8 +36,6 @@ function requireTools(ctx: Mocha.Context, missing: string[]): void {
 
 /** Newest PostgreSQL bin dir (Debian keeps it off PATH). */
 
-
-
 /** Polls `check` every 100 ms until it returns true or `timeoutMs` passes. */
 
 interface RunResult {
@@ -51,7 +48,6 @@ function runScript(script: string, env: NodeJS.ProcessEnv, timeoutMs = TOOL_TIME
     const r: SpawnSyncReturns<string> = spawnSync("bash", [script], { env, encoding: "utf8", timeout: timeoutMs });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-
 
 /** All files below dir, relative, sorted ("" when dir is absent). */
 function listFiles(dir: string): string[] {
@@ -115,18 +111,41 @@ class PgCluster {
         const asServer = { ...this.ids, encoding: "utf8" as const, timeout: TOOL_TIMEOUT_MS, cwd: this.pgDir };
         const init = spawnSync(
             path.join(this.bin, "initdb"),
-            ["-D", path.join(this.pgDir, "data"), "-U", "postgres", "--auth-local=trust",
-                "--auth-host=scram-sha-256", `--pwfile=${pwfile}`, "-E", "UTF8", "--no-locale", "--no-sync"],
+            [
+                "-D",
+                path.join(this.pgDir, "data"),
+                "-U",
+                "postgres",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                `--pwfile=${pwfile}`,
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            ],
             asServer,
         );
         if (init.status !== 0) {
             throw new Error(`initdb failed: ${init.stderr}`);
         }
-        const opts = `-p ${this.port} -k ${this.pgDir} -c listen_addresses=127.0.0.1 -c fsync=off ` +
+        const opts =
+            `-p ${this.port} -k ${this.pgDir} -c listen_addresses=127.0.0.1 -c fsync=off ` +
             "-c full_page_writes=off -c synchronous_commit=off";
         const start = spawnSync(
             path.join(this.bin, "pg_ctl"),
-            ["-D", path.join(this.pgDir, "data"), "-l", path.join(this.pgDir, "log"), "-w", "-t", "30", "-o", opts, "start"],
+            [
+                "-D",
+                path.join(this.pgDir, "data"),
+                "-l",
+                path.join(this.pgDir, "log"),
+                "-w",
+                "-t",
+                "30",
+                "-o",
+                opts,
+                "start",
+            ],
             asServer,
         );
         if (start.status !== 0) {
@@ -137,9 +156,11 @@ class PgCluster {
 
     stop(): void {
         if (this.started) {
-            spawnSync(path.join(this.bin, "pg_ctl"),
+            spawnSync(
+                path.join(this.bin, "pg_ctl"),
                 ["-D", path.join(this.pgDir, "data"), "-m", "immediate", "-w", "-t", "30", "stop"],
-                { ...this.ids, stdio: "ignore", timeout: TOOL_TIMEOUT_MS, cwd: this.pgDir });
+                { ...this.ids, stdio: "ignore", timeout: TOOL_TIMEOUT_MS, cwd: this.pgDir },
+            );
             this.started = false;
         }
         fs.rmSync(this.root, { recursive: true, force: true });
@@ -179,12 +200,16 @@ class PgCluster {
 
     /** Row count and md5 of the ordered rows of every table, plus sequence positions. */
     fingerprint(db: string): Record<string, string> {
-        const tables = this.psql(db,
+        const tables = this.psql(
+            db,
             "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables " +
-            "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1").split("\n");
-        const parts = tables.map((t) =>
-            `SELECT '${t.replace(/'/g, "''")}', count(*)::text || ':' || ` +
-            `md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) FROM ${t} x`);
+                "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
+        ).split("\n");
+        const parts = tables.map(
+            (t) =>
+                `SELECT '${t.replace(/'/g, "''")}', count(*)::text || ':' || ` +
+                `md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) FROM ${t} x`,
+        );
         parts.push("SELECT 'seq:customers_id_seq', last_value::text FROM public.customers_id_seq");
         const out: Record<string, string> = {};
         for (const line of this.psql(db, parts.join("\nUNION ALL\n")).split("\n")) {
@@ -266,9 +291,11 @@ describe("backup scripts: PostgreSQL (real server)", function () {
         await pg.start();
         pg.psql("postgres", "CREATE DATABASE shop; CREATE DATABASE inventory;");
         pg.psql("shop", SEED_SQL);
-        pg.psql("inventory",
+        pg.psql(
+            "inventory",
             "CREATE TABLE items (sku text PRIMARY KEY, qty int); " +
-            "INSERT INTO items SELECT 'SKU-' || g, g % 17 FROM generate_series(1, 1000) g;");
+                "INSERT INTO items SELECT 'SKU-' || g, g % 17 FROM generate_series(1, 1000) g;",
+        );
         backupStartedAt = Math.floor(Date.now() / 1000);
         firstRun = runScript(PG_BACKUP, pg.env({ BACKUP_DIR: backupDir }));
         backupEndedAt = Math.ceil(Date.now() / 1000);
@@ -284,7 +311,10 @@ describe("backup scripts: PostgreSQL (real server)", function () {
     it("pg-backup.sh dumps every non-template database with checksum, manifest and last-success", function () {
         expect(firstRun.status, firstRun.stderr).to.equal(0);
         const files = listFiles(backupDir);
-        expect(files.filter((f) => f.includes(".partial")), "no partial files").to.deep.equal([]);
+        expect(
+            files.filter((f) => f.includes(".partial")),
+            "no partial files",
+        ).to.deep.equal([]);
         for (const db of ["inventory", "postgres", "shop"]) {
             expect(artifactsIn(path.join(backupDir, db), "dump"), db).to.have.length(1);
         }
@@ -295,7 +325,10 @@ describe("backup scripts: PostgreSQL (real server)", function () {
         expect(name).to.match(/^shop-\d{8}T\d{6}Z\.dump$/);
         const digest = sha256File(artifact);
         expect(fs.readFileSync(`${artifact}.sha256`, "utf8")).to.equal(`${digest}  ${name}\n`);
-        const check = spawnSync("sha256sum", ["-c", `${name}.sha256`], { cwd: path.dirname(artifact), encoding: "utf8" });
+        const check = spawnSync("sha256sum", ["-c", `${name}.sha256`], {
+            cwd: path.dirname(artifact),
+            encoding: "utf8",
+        });
         expect(check.status, check.stderr).to.equal(0);
 
         const manifest = JSON.parse(fs.readFileSync(`${artifact}.manifest.json`, "utf8"));
@@ -326,16 +359,22 @@ describe("backup scripts: PostgreSQL (real server)", function () {
     });
 
     it("pg-restore.sh restores the newest backup into a new database with identical rows and content", function () {
-        const r = runScript(PG_RESTORE, cluster().env({
-            BACKUP_DIR: backupDir, SOURCE_DATABASE: "shop", TARGET_DATABASE: "shop_restored",
-        }));
+        const r = runScript(
+            PG_RESTORE,
+            cluster().env({
+                BACKUP_DIR: backupDir,
+                SOURCE_DATABASE: "shop",
+                TARGET_DATABASE: "shop_restored",
+            }),
+        );
         expect(r.status, r.stderr).to.equal(0);
         expect(r.stderr).to.include("row counts of all tables match the manifest");
         const source = cluster().fingerprint("shop");
         expect(Object.keys(source)).to.have.length(8);
         expect(cluster().fingerprint("shop_restored")).to.deep.equal(source);
-        expect(cluster().psql("shop_restored", "SELECT count(*) FROM big_spenders"))
-            .to.equal(cluster().psql("shop", "SELECT count(*) FROM big_spenders"));
+        expect(cluster().psql("shop_restored", "SELECT count(*) FROM big_spenders")).to.equal(
+            cluster().psql("shop", "SELECT count(*) FROM big_spenders"),
+        );
     });
 
     it("pg-restore.sh refuses to overwrite a non-empty database unless FORCE=1, then replaces it", function () {
@@ -352,14 +391,23 @@ describe("backup scripts: PostgreSQL (real server)", function () {
         expect(forced.status, forced.stderr).to.equal(0);
         expect(cluster().psql("shop_live", "SELECT to_regclass('public.marker') IS NULL")).to.equal("t");
         expect(cluster().fingerprint("shop_live")).to.deep.equal(cluster().fingerprint("shop"));
-        expect(cluster().databases().filter((d) => d.includes("_restore_") || d.includes("_replaced_"))).to.deep.equal([]);
+        expect(
+            cluster()
+                .databases()
+                .filter((d) => d.includes("_restore_") || d.includes("_replaced_")),
+        ).to.deep.equal([]);
     });
 
     it("pg-restore.sh restores into an existing empty database without FORCE", function () {
         cluster().psql("postgres", "CREATE DATABASE shop_empty TEMPLATE template0");
-        const r = runScript(PG_RESTORE, cluster().env({
-            BACKUP_DIR: backupDir, ARTIFACT: path.relative(backupDir, shopArtifact()), TARGET_DATABASE: "shop_empty",
-        }));
+        const r = runScript(
+            PG_RESTORE,
+            cluster().env({
+                BACKUP_DIR: backupDir,
+                ARTIFACT: path.relative(backupDir, shopArtifact()),
+                TARGET_DATABASE: "shop_empty",
+            }),
+        );
         expect(r.status, r.stderr).to.equal(0);
         expect(cluster().fingerprint("shop_empty")).to.deep.equal(cluster().fingerprint("shop"));
     });
@@ -380,7 +428,11 @@ describe("backup scripts: PostgreSQL (real server)", function () {
         for (const db of ["inventory", "postgres", "shop"]) {
             expect(r.stderr).to.include(`${db}: OK`);
         }
-        expect(cluster().databases().filter((d) => d.startsWith("backup_verify_"))).to.deep.equal([]);
+        expect(
+            cluster()
+                .databases()
+                .filter((d) => d.startsWith("backup_verify_")),
+        ).to.deep.equal([]);
         expect(fs.existsSync(path.join(backupDir, "last-verify-success"))).to.equal(true);
     });
 
@@ -402,7 +454,11 @@ describe("backup scripts: PostgreSQL (real server)", function () {
         const r = runScript(PG_VERIFY, cluster().env({ BACKUP_DIR: dir }));
         expect(r.status).to.not.equal(0);
         expect(r.stderr).to.match(/VERIFY FAILED: shop: (restore of .* failed|pg_restore cannot read|row counts)/);
-        expect(cluster().databases().filter((d) => d.startsWith("backup_verify_"))).to.deep.equal([]);
+        expect(
+            cluster()
+                .databases()
+                .filter((d) => d.startsWith("backup_verify_")),
+        ).to.deep.equal([]);
     });
 
     it("pg-verify.sh fails on a truncated dump, with the old or a recomputed checksum", function () {
@@ -418,7 +474,11 @@ describe("backup scripts: PostgreSQL (real server)", function () {
             expect(r.stderr).to.include(resum ? "restore of" : "checksum MISMATCH");
             expect(r.stderr).to.include("VERIFICATION FAILED for 1 database(s): shop");
         }
-        expect(cluster().databases().filter((d) => d.startsWith("backup_verify_"))).to.deep.equal([]);
+        expect(
+            cluster()
+                .databases()
+                .filter((d) => d.startsWith("backup_verify_")),
+        ).to.deep.equal([]);
     });
 
     it("pg-verify.sh fails when restored row counts differ from the manifest", function () {
@@ -466,28 +526,47 @@ describe("backup scripts: PostgreSQL (real server)", function () {
         const dir = path.join(work, "fail-lock");
         // A migration-like session holding ACCESS EXCLUSIVE on a table for longer than the timeout.
         const locker = spawn(path.join(cluster().bin, "psql"), ["-X", "-q", "-d", "inventory"], {
-            env: cluster().env({ PGAPPNAME: "lock-holder" }), stdio: ["pipe", "ignore", "ignore"],
+            env: cluster().env({ PGAPPNAME: "lock-holder" }),
+            stdio: ["pipe", "ignore", "ignore"],
         });
         try {
             locker.stdin!.write("BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(30);\n");
-            await waitFor("the exclusive lock", () => cluster().psql("postgres",
-                "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation IS NOT NULL " +
-                "AND granted AND database = (SELECT oid FROM pg_database WHERE datname = 'inventory')") !== "0");
-            const r = runScript(PG_BACKUP, cluster().env({
-                BACKUP_DIR: dir, DATABASES: "inventory", PG_LOCK_WAIT_TIMEOUT_SECONDS: "1",
-            }));
+            await waitFor(
+                "the exclusive lock",
+                () =>
+                    cluster().psql(
+                        "postgres",
+                        "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation IS NOT NULL " +
+                            "AND granted AND database = (SELECT oid FROM pg_database WHERE datname = 'inventory')",
+                    ) !== "0",
+            );
+            const r = runScript(
+                PG_BACKUP,
+                cluster().env({
+                    BACKUP_DIR: dir,
+                    DATABASES: "inventory",
+                    PG_LOCK_WAIT_TIMEOUT_SECONDS: "1",
+                }),
+            );
             expect(r.status).to.equal(1);
             expect(r.stderr).to.include("lock timeout");
             // It gave up while the lock was still held (the holder's transaction stays open until it is killed),
             // instead of waiting it out: an order of events, not a wall-clock budget.
-            expect(cluster().psql("postgres",
-                "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation IS NOT NULL " +
-                "AND granted AND database = (SELECT oid FROM pg_database WHERE datname = 'inventory')"), "the lock is still held").to.not.equal("0");
+            expect(
+                cluster().psql(
+                    "postgres",
+                    "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation IS NOT NULL " +
+                        "AND granted AND database = (SELECT oid FROM pg_database WHERE datname = 'inventory')",
+                ),
+                "the lock is still held",
+            ).to.not.equal("0");
             expect(listFiles(dir)).to.deep.equal([]);
         } finally {
             locker.kill("SIGKILL");
-            cluster().psql("postgres",
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'lock-holder'");
+            cluster().psql(
+                "postgres",
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'lock-holder'",
+            );
         }
     });
 
@@ -497,23 +576,30 @@ describe("backup scripts: PostgreSQL (real server)", function () {
             shimDir = path.join(work, "shim");
             fs.mkdirSync(shimDir, { recursive: true });
             // Writes the start of a dump, then crashes or hangs like a pg_dump killed mid-way.
-            fs.writeFileSync(path.join(shimDir, "pg_dump"), [
-                "#!/bin/bash",
-                'for a in "$@"; do case $a in --file=*) out=${a#--file=} ;; esac; done',
-                'printf "PGDMP partial dump" >"$out"',
-                'echo $$ >"$SHIM_PID_FILE"',
-                'if [[ $SHIM_MODE == hang ]]; then exec sleep 30; fi',
-                "echo 'pg_dump: error: simulated crash' >&2",
-                "exit 1",
-                "",
-            ].join("\n"), { mode: 0o755 });
+            fs.writeFileSync(
+                path.join(shimDir, "pg_dump"),
+                [
+                    "#!/bin/bash",
+                    'for a in "$@"; do case $a in --file=*) out=${a#--file=} ;; esac; done',
+                    'printf "PGDMP partial dump" >"$out"',
+                    'echo $$ >"$SHIM_PID_FILE"',
+                    "if [[ $SHIM_MODE == hang ]]; then exec sleep 30; fi",
+                    "echo 'pg_dump: error: simulated crash' >&2",
+                    "exit 1",
+                    "",
+                ].join("\n"),
+                { mode: 0o755 },
+            );
         });
 
-        const shimEnv = (dir: string, mode: string) => cluster().env({
-            BACKUP_DIR: dir, DATABASES: "shop", SHIM_MODE: mode,
-            SHIM_PID_FILE: path.join(work, `shim-${mode}.pid`),
-            PATH: `${shimDir}:${cluster().bin}:${process.env.PATH}`,
-        });
+        const shimEnv = (dir: string, mode: string) =>
+            cluster().env({
+                BACKUP_DIR: dir,
+                DATABASES: "shop",
+                SHIM_MODE: mode,
+                SHIM_PID_FILE: path.join(work, `shim-${mode}.pid`),
+                PATH: `${shimDir}:${cluster().bin}:${process.env.PATH}`,
+            });
 
         it("a crashing pg_dump leaves no partial artifact", function () {
             const dir = path.join(work, "fail-crash");
@@ -557,14 +643,23 @@ describe("backup scripts: PostgreSQL (real server)", function () {
             writeChecksum(file);
             fs.writeFileSync(`${file}.manifest.json`, "{}");
         }
-        const r = runScript(PG_BACKUP, cluster().env({
-            BACKUP_DIR: dir, DATABASES: "inventory", RETAIN_DAILY: "2", RETAIN_WEEKLY: "0", RETAIN_MONTHLY: "0",
-        }));
+        const r = runScript(
+            PG_BACKUP,
+            cluster().env({
+                BACKUP_DIR: dir,
+                DATABASES: "inventory",
+                RETAIN_DAILY: "2",
+                RETAIN_WEEKLY: "0",
+                RETAIN_MONTHLY: "0",
+            }),
+        );
         expect(r.status, r.stderr).to.equal(0);
         const left = artifactsIn(set, "dump");
         expect(left).to.have.length(2);
         expect(left[0]).to.equal("inventory-20200103T020000Z.dump");
-        expect(left[1]).to.match(/^inventory-\d{8}T\d{6}Z\.dump$/).and.not.equal("inventory-20200102T020000Z.dump");
+        expect(left[1])
+            .to.match(/^inventory-\d{8}T\d{6}Z\.dump$/)
+            .and.not.equal("inventory-20200102T020000Z.dump");
         expect(listFiles(set).filter((f) => f.startsWith("inventory-20200102"))).to.deep.equal([]);
     });
 });
@@ -593,8 +688,7 @@ describe("backup scripts: GFS retention", function () {
         fs.writeFileSync(`${file}.manifest.json`, JSON.stringify({ createdAt: stamp }));
         return file;
     };
-    const dayStamp = (d: Date, hh = "02"): string =>
-        `${d.toISOString().slice(0, 10).replace(/-/g, "")}T${hh}0000Z`;
+    const dayStamp = (d: Date, hh = "02"): string => `${d.toISOString().slice(0, 10).replace(/-/g, "")}T${hh}0000Z`;
     const runRetention = (env: NodeJS.ProcessEnv = {}) =>
         runScript(RETENTION, { PATH: process.env.PATH, LANG: "C.UTF-8", BACKUP_DIR: dir, ...env });
     const keptStamps = (set: string, ext = "dump"): string[] =>
@@ -619,8 +713,18 @@ describe("backup scripts: GFS retention", function () {
         expect(r.status, r.stderr).to.equal(0);
         // Daily: Feb 8..14. Weekly (ISO): W07 -> Feb 14, W06 -> Feb 9, W05 -> Feb 2, W04 -> Jan 26.
         // Monthly: Feb -> Feb 14, Jan -> Jan 31.
-        const expected = ["20250214", "20250213", "20250212", "20250211", "20250210", "20250209", "20250208",
-            "20250202", "20250131", "20250126"].map((d) => `${d}T020000Z`);
+        const expected = [
+            "20250214",
+            "20250213",
+            "20250212",
+            "20250211",
+            "20250210",
+            "20250209",
+            "20250208",
+            "20250202",
+            "20250131",
+            "20250126",
+        ].map((d) => `${d}T020000Z`);
         expect(keptStamps("app")).to.deep.equal([...expected].sort());
         const files = listFiles(path.join(dir, "app"));
         for (const stamp of expected) {
@@ -643,7 +747,8 @@ describe("backup scripts: GFS retention", function () {
         expect(r.status, r.stderr).to.equal(0);
         // 2024-01 .. 2025-03: the newest 12 months are 2024-04 .. 2025-03.
         expect(keptStamps("app")).to.deep.equal(
-            Array.from({ length: 12 }, (_, i) => dayStamp(new Date(Date.UTC(2024, 3 + i, 15)))));
+            Array.from({ length: 12 }, (_, i) => dayStamp(new Date(Date.UTC(2024, 3 + i, 15)))),
+        );
     });
 
     it("never deletes the newest good backup, even with all counts at 0, and skips corrupt ones", function () {
@@ -701,14 +806,33 @@ async function killAndWait(proc: ChildProcess | undefined): Promise<void> {
 class RedisServer {
     proc?: ChildProcess;
     port = 0;
-    constructor(readonly dir: string, private readonly password?: string) {}
+    constructor(
+        readonly dir: string,
+        private readonly password?: string,
+    ) {}
 
     async start(extraArgs: string[] = []): Promise<void> {
         fs.mkdirSync(this.dir, { recursive: true });
         this.port = await freePort();
-        const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "",
-            "--appendonly", "no", "--repl-diskless-sync-delay", "0", "--enable-debug-command", "local",
-            "--logfile", path.join(this.dir, "server.log"), ...extraArgs];
+        const args = [
+            "--port",
+            String(this.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            this.dir,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--repl-diskless-sync-delay",
+            "0",
+            "--enable-debug-command",
+            "local",
+            "--logfile",
+            path.join(this.dir, "server.log"),
+            ...extraArgs,
+        ];
         if (this.password) {
             args.push("--requirepass", this.password, "--masterauth", this.password);
         }
@@ -782,13 +906,17 @@ describe("backup scripts: Redis snapshots (real server)", function () {
     };
 
     before(async function () {
-        requireTools(this, ["redis-server", "redis-cli", "redis-check-rdb"].filter((b) => !hasBinary(b)));
+        requireTools(
+            this,
+            ["redis-server", "redis-cli", "redis-check-rdb"].filter((b) => !hasBinary(b)),
+        );
         work = fs.mkdtempSync(path.join(os.tmpdir(), "sw-backup-redis-"));
         argvLog = path.join(work, "cli-argv.log");
         cliWrapper = path.join(work, "redis-cli-logged");
         // Records every CLI argv, so the test can prove the password never appears in one.
-        fs.writeFileSync(cliWrapper,
-            `#!/bin/sh\nprintf '%s\\n' "$*" >>'${argvLog}'\nexec redis-cli "$@"\n`, { mode: 0o755 });
+        fs.writeFileSync(cliWrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >>'${argvLog}'\nexec redis-cli "$@"\n`, {
+            mode: 0o755,
+        });
 
         primary = new RedisServer(path.join(work, "primary"), REDIS_PASSWORD);
         started.push(primary);
@@ -806,18 +934,26 @@ describe("backup scripts: Redis snapshots (real server)", function () {
         for (let i = 1; i <= 496; i++) {
             cmds.push(`SADD tag:${i % 8} member-${i}`, `ZADD leaderboard ${i * 1.5} player-${i}`);
         }
-        cmds.push('SET bin "\\x00\\x01\\xfe\\xff"', "SET temp soon-gone EX 3600",
-            "XADD events * kind a", "XADD events * kind b", "XADD events * kind c");
+        cmds.push(
+            'SET bin "\\x00\\x01\\xfe\\xff"',
+            "SET temp soon-gone EX 3600",
+            "XADD events * kind a",
+            "XADD events * kind b",
+            "XADD events * kind c",
+        );
         for (let i = 0; i < 490; i++) {
             cmds.push(`SET plain:${i} ${i}`);
         }
         const seed = spawnSync("redis-cli", ["-p", String(primary.port)], {
-            input: cmds.join("\n") + "\n", env: { PATH: process.env.PATH, REDISCLI_AUTH: REDIS_PASSWORD }, encoding: "utf8",
+            input: cmds.join("\n") + "\n",
+            env: { PATH: process.env.PATH, REDISCLI_AUTH: REDIS_PASSWORD },
+            encoding: "utf8",
         });
         expect(seed.status, seed.stderr).to.equal(0);
         const seedDb1 = spawnSync("redis-cli", ["-p", String(primary.port), "-n", "1"], {
             input: Array.from({ length: 50 }, (_, i) => `SET db1:${i} v${i}`).join("\n") + "\n",
-            env: { PATH: process.env.PATH, REDISCLI_AUTH: REDIS_PASSWORD }, encoding: "utf8",
+            env: { PATH: process.env.PATH, REDISCLI_AUTH: REDIS_PASSWORD },
+            encoding: "utf8",
         });
         expect(seedDb1.status, seedDb1.stderr).to.equal(0);
         expect(primary.call("DBSIZE")).to.equal("1103");
@@ -825,9 +961,12 @@ describe("backup scripts: Redis snapshots (real server)", function () {
         replica = new RedisServer(path.join(work, "replica"), REDIS_PASSWORD);
         started.push(replica);
         await replica.start(["--replicaof", "127.0.0.1", String(primary.port)]);
-        await waitFor("replica in sync", () =>
-            replica.call("INFO", "replication").includes("master_link_status:up") &&
-            replica.call("DEBUG", "DIGEST") === primary.call("DEBUG", "DIGEST"));
+        await waitFor(
+            "replica in sync",
+            () =>
+                replica.call("INFO", "replication").includes("master_link_status:up") &&
+                replica.call("DEBUG", "DIGEST") === primary.call("DEBUG", "DIGEST"),
+        );
     });
 
     after(async function () {
@@ -864,9 +1003,14 @@ describe("backup scripts: Redis snapshots (real server)", function () {
 
     it("snapshots with BGSAVE + INFO persistence when the RDB file is local", async function () {
         const backupDir = path.join(work, "bk-bgsave");
-        const r = runScript(REDIS_SNAPSHOT, snapshotEnv(backupDir, primary.port, {
-            REDIS_SNAPSHOT_MODE: "bgsave", REDIS_RDB_PATH: path.join(primary.dir, "dump.rdb"), REDIS_BACKUP_NAME: "cache",
-        }));
+        const r = runScript(
+            REDIS_SNAPSHOT,
+            snapshotEnv(backupDir, primary.port, {
+                REDIS_SNAPSHOT_MODE: "bgsave",
+                REDIS_RDB_PATH: path.join(primary.dir, "dump.rdb"),
+                REDIS_BACKUP_NAME: "cache",
+            }),
+        );
         expect(r.status, r.stderr).to.equal(0);
         expect(r.stderr).to.include("BGSAVE started");
         const rdbs = artifactsIn(path.join(backupDir, "cache"), "rdb");
@@ -888,7 +1032,9 @@ describe("backup scripts: Redis snapshots (real server)", function () {
 
     it("refuses a replica whose link to the primary is down (stale data)", async function () {
         await primary.stop();
-        await waitFor("replica link down", () => replica.call("INFO", "replication").includes("master_link_status:down"));
+        await waitFor("replica link down", () =>
+            replica.call("INFO", "replication").includes("master_link_status:down"),
+        );
         const backupDir = path.join(work, "bk-stale");
         const r = runScript(REDIS_SNAPSHOT, snapshotEnv(backupDir, replica.port));
         expect(r.status).to.equal(1);
@@ -919,47 +1065,74 @@ describe("backup scripts: Redis snapshot source chosen by Sentinel (real servers
     let deadPort = 0;
 
     const sentinelCli = (...args: string[]) => redisCli(sentinelPort, REDIS_PASSWORD, ...args);
-    const replicaAsSentinelSeesIt = () => sentinelReplicas(sentinelCli("SENTINEL", "REPLICAS", MASTER).stdout)
-        .find((r) => r.port === String(replica.port));
+    const replicaAsSentinelSeesIt = () =>
+        sentinelReplicas(sentinelCli("SENTINEL", "REPLICAS", MASTER).stdout).find(
+            (r) => r.port === String(replica.port),
+        );
 
     const snapshot = (label: string, extra: NodeJS.ProcessEnv = {}) => {
         const backupDir = path.join(work, `bk-${label}`);
         const r = runScript(REDIS_SNAPSHOT, {
-            PATH: process.env.PATH, LANG: "C.UTF-8", BACKUP_DIR: backupDir,
+            PATH: process.env.PATH,
+            LANG: "C.UTF-8",
+            BACKUP_DIR: backupDir,
             // A dead Sentinel first: the script must go on to the next one.
             REDIS_SENTINELS: `127.0.0.1:${deadPort},127.0.0.1:${sentinelPort}`,
             REDIS_MASTER_NAME: MASTER,
             // Ignored with Sentinels: pointing at nothing proves the Sentinels chose the node.
-            REDIS_HOST: "127.0.0.1", REDIS_PORT: String(deadPort),
-            REDIS_PASSWORD, REDIS_CLI: "redis-cli", REDIS_CHECK_RDB: "redis-check-rdb", REDIS_SNAPSHOT_TIMEOUT_SECONDS: "30",
+            REDIS_HOST: "127.0.0.1",
+            REDIS_PORT: String(deadPort),
+            REDIS_PASSWORD,
+            REDIS_CLI: "redis-cli",
+            REDIS_CHECK_RDB: "redis-check-rdb",
+            REDIS_SNAPSHOT_TIMEOUT_SECONDS: "30",
             ...extra,
         });
         const set = path.join(backupDir, "redis");
         const rdbs = artifactsIn(set, "rdb");
-        const manifest = rdbs.length === 1 ? JSON.parse(fs.readFileSync(path.join(set, `${rdbs[0]}.manifest.json`), "utf8")) : undefined;
+        const manifest =
+            rdbs.length === 1
+                ? JSON.parse(fs.readFileSync(path.join(set, `${rdbs[0]}.manifest.json`), "utf8"))
+                : undefined;
         return { ...r, rdbs, manifest };
     };
 
     before(async function () {
-        requireTools(this, ["redis-server", "redis-sentinel", "redis-cli", "redis-check-rdb"].filter((b) => !hasBinary(b)));
+        requireTools(
+            this,
+            ["redis-server", "redis-sentinel", "redis-cli", "redis-check-rdb"].filter((b) => !hasBinary(b)),
+        );
         work = fs.mkdtempSync(path.join(os.tmpdir(), "sw-backup-sentinel-"));
         primary = new RedisServer(path.join(work, "primary"), REDIS_PASSWORD);
         await primary.start();
         for (let i = 0; i < 100; i++) primary.call("SET", `k:${i}`, `v${i}`);
         replica = new RedisServer(path.join(work, "replica"), REDIS_PASSWORD);
         await replica.start(["--replicaof", "127.0.0.1", String(primary.port)]);
-        await waitFor("replica in sync", () => replica.call("INFO", "replication").includes("master_link_status:up") &&
-            replica.call("DBSIZE") === "100");
+        await waitFor(
+            "replica in sync",
+            () =>
+                replica.call("INFO", "replication").includes("master_link_status:up") &&
+                replica.call("DBSIZE") === "100",
+        );
 
         [sentinelPort, deadPort] = await freePorts(2);
         const dir = path.join(work, "sentinel");
         fs.mkdirSync(dir);
         const conf = path.join(dir, "sentinel.conf");
         // The generated conf (resolve/announce hostnames) plus the password as start-sentinel.sh appends it.
-        fs.writeFileSync(conf, sentinelConf({
-            port: sentinelPort, bind: "127.0.0.1", dir, masterName: MASTER, initialPrimaryHost: "127.0.0.1",
-            initialPrimaryPort: primary.port, quorum: 1, downAfterMilliseconds: 3000,
-        }) + authDirectives("sentinel", REDIS_PASSWORD, MASTER));
+        fs.writeFileSync(
+            conf,
+            sentinelConf({
+                port: sentinelPort,
+                bind: "127.0.0.1",
+                dir,
+                masterName: MASTER,
+                initialPrimaryHost: "127.0.0.1",
+                initialPrimaryPort: primary.port,
+                quorum: 1,
+                downAfterMilliseconds: 3000,
+            }) + authDirectives("sentinel", REDIS_PASSWORD, MASTER),
+        );
         const log = fs.openSync(path.join(dir, "sentinel.log"), "a");
         sentinel = spawn("redis-sentinel", [conf], { stdio: ["ignore", log, log] });
         fs.closeSync(log);
@@ -979,9 +1152,16 @@ describe("backup scripts: Redis snapshot source chosen by Sentinel (real servers
         const r = snapshot("replica");
         expect(r.status, r.stderr).to.equal(0);
         expect(r.stderr).to.include(`Sentinel 127.0.0.1:${deadPort} did not answer`);
-        expect(r.stderr).to.include(`Sentinel 127.0.0.1:${sentinelPort}: using healthy replica 127.0.0.1:${replica.port} of ${MASTER}`);
+        expect(r.stderr).to.include(
+            `Sentinel 127.0.0.1:${sentinelPort}: using healthy replica 127.0.0.1:${replica.port} of ${MASTER}`,
+        );
         expect(r.rdbs).to.have.length(1);
-        expect(r.manifest).to.include({ source: `127.0.0.1:${replica.port}`, role: "slave", masterLinkStatus: "up", keys: 100 });
+        expect(r.manifest).to.include({
+            source: `127.0.0.1:${replica.port}`,
+            role: "slave",
+            masterLinkStatus: "up",
+            keys: 100,
+        });
     });
 
     it("falls back to the primary (GET-MASTER-ADDR-BY-NAME) when no replica is healthy", async function () {
@@ -989,7 +1169,9 @@ describe("backup scripts: Redis snapshot source chosen by Sentinel (real servers
         await waitFor("Sentinel to flag the replica", () => replicaAsSentinelSeesIt()?.flags !== "slave");
         const r = snapshot("primary");
         expect(r.status, r.stderr).to.equal(0);
-        expect(r.stderr).to.include(`no healthy replica of ${MASTER}; falling back to the primary 127.0.0.1:${primary.port}`);
+        expect(r.stderr).to.include(
+            `no healthy replica of ${MASTER}; falling back to the primary 127.0.0.1:${primary.port}`,
+        );
         expect(r.manifest).to.include({ source: `127.0.0.1:${primary.port}`, role: "master", keys: 100 });
     });
 
@@ -1014,11 +1196,22 @@ describe("backup scripts: Redis snapshot source chosen by Sentinel (real servers
 describe("backup scripts: shellcheck", function () {
     it("every script in scripts/backup is shellcheck-clean (all severities, sourced files followed)", function () {
         requireTools(this, hasBinary("shellcheck") ? [] : ["shellcheck"]);
-        const scripts = fs.readdirSync(SCRIPT_DIR).filter((f) => f.endsWith(".sh")).sort();
-        expect(scripts).to.include.members(["lib.sh", "pg-backup.sh", "pg-restore.sh", "pg-verify.sh",
-            "redis-snapshot.sh", "retention.sh"]);
-        const r = spawnSync("shellcheck", ["--external-sources", "--severity=style", ...scripts],
-            { cwd: SCRIPT_DIR, encoding: "utf8" });
+        const scripts = fs
+            .readdirSync(SCRIPT_DIR)
+            .filter((f) => f.endsWith(".sh"))
+            .sort();
+        expect(scripts).to.include.members([
+            "lib.sh",
+            "pg-backup.sh",
+            "pg-restore.sh",
+            "pg-verify.sh",
+            "redis-snapshot.sh",
+            "retention.sh",
+        ]);
+        const r = spawnSync("shellcheck", ["--external-sources", "--severity=style", ...scripts], {
+            cwd: SCRIPT_DIR,
+            encoding: "utf8",
+        });
         expect(r.status, r.stdout + r.stderr).to.equal(0);
     });
 });
@@ -1030,12 +1223,17 @@ describe("backup and Redis scripts: strict mode", function () {
      * sourced as a library, the first line of its `if [[ ${BASH_SOURCE[0]} == "$0" ]]` block.
      */
     function strictOptions(text: string): Set<string> {
-        const code = text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+        const code = text
+            .split("\n")
+            .map((l) => l.trim())
+            .filter((l) => l !== "" && !l.startsWith("#"));
         const guard = code.findIndex((l) => /^if \[\[ \$\{BASH_SOURCE\[0\]\} == "\$0" \]\]; then$/.test(l));
         const options = new Set<string>();
         const letters: Record<string, string> = { e: "errexit", u: "nounset" };
         for (const line of code.slice(guard >= 0 ? guard + 1 : 0)) {
-            const m = /^(?:if \(set -o pipefail\) 2>\/dev\/null; then )?set ((?:[-+][a-z]+|[a-z]+| )+?)(?:; fi)?$/.exec(line);
+            const m = /^(?:if \(set -o pipefail\) 2>\/dev\/null; then )?set ((?:[-+][a-z]+|[a-z]+| )+?)(?:; fi)?$/.exec(
+                line,
+            );
             if (!m) break;
             const words = m[1].trim().split(/\s+/);
             for (let i = 0; i < words.length; i++) {
@@ -1051,21 +1249,51 @@ describe("backup and Redis scripts: strict mode", function () {
     }
 
     it("the option parser reads the forms the scripts use, and only at the top", () => {
-        expect([...strictOptions("#!/bin/sh\n# c\nset -eu\nif (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\nx=1\n")].sort())
-            .to.deep.equal(["errexit", "nounset", "pipefail"]);
-        expect([...strictOptions("#!/usr/bin/env bash\nset -euo pipefail\n")].sort()).to.deep.equal(["errexit", "nounset", "pipefail"]);
-        expect([...strictOptions("#!/bin/sh\nset -eu\nx=1\nset -o pipefail\n")].sort()).to.deep.equal(["errexit", "nounset"]);
+        expect(
+            [
+                ...strictOptions(
+                    "#!/bin/sh\n# c\nset -eu\nif (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\nx=1\n",
+                ),
+            ].sort(),
+        ).to.deep.equal(["errexit", "nounset", "pipefail"]);
+        expect([...strictOptions("#!/usr/bin/env bash\nset -euo pipefail\n")].sort()).to.deep.equal([
+            "errexit",
+            "nounset",
+            "pipefail",
+        ]);
+        expect([...strictOptions("#!/bin/sh\nset -eu\nx=1\nset -o pipefail\n")].sort()).to.deep.equal([
+            "errexit",
+            "nounset",
+        ]);
         expect([...strictOptions("#!/bin/sh\nset -e\n")]).to.deep.equal(["errexit"]);
     });
 
     it("every entry script under scripts/backup and scripts/redis sets errexit, nounset and pipefail", () => {
         const dirs = [SCRIPT_DIR, path.join(__dirname, "..", "scripts", "redis")];
-        const entries = dirs.flatMap((dir) => fs.readdirSync(dir).filter((f) => f.endsWith(".sh")).map((f) => path.join(dir, f)))
+        const entries = dirs
+            .flatMap((dir) =>
+                fs
+                    .readdirSync(dir)
+                    .filter((f) => f.endsWith(".sh"))
+                    .map((f) => path.join(dir, f)),
+            )
             .filter((f) => fs.readFileSync(f, "utf8").startsWith("#!"));
-        expect(entries.map((f) => path.basename(f)).sort()).to.include.members(["pg-backup.sh", "pg-restore.sh", "pg-verify.sh",
-            "redis-snapshot.sh", "retention.sh", "s3-sync.sh", "start-sentinel.sh", "start-server.sh"]);
+        expect(entries.map((f) => path.basename(f)).sort()).to.include.members([
+            "pg-backup.sh",
+            "pg-restore.sh",
+            "pg-verify.sh",
+            "redis-snapshot.sh",
+            "retention.sh",
+            "s3-sync.sh",
+            "start-sentinel.sh",
+            "start-server.sh",
+        ]);
         for (const file of entries) {
-            expect([...strictOptions(fs.readFileSync(file, "utf8"))].sort(), file).to.include.members(["errexit", "nounset", "pipefail"]);
+            expect([...strictOptions(fs.readFileSync(file, "utf8"))].sort(), file).to.include.members([
+                "errexit",
+                "nounset",
+                "pipefail",
+            ]);
         }
     });
 });

@@ -11,7 +11,18 @@ describe("config reference", () => {
 
     it("covers every key with a type, and documents the top-level sections", () => {
         const keys = referenceRows().map((r) => r.key);
-        for (const key of ["environment", "domain", "services.<name>.image", "services.<name>.routes[].host", "postgres.instances", "redis.mode", "edge.tls", "mesh.enabled", "monitoring.retention", "backups.postgresSchedule"]) {
+        for (const key of [
+            "environment",
+            "domain",
+            "services.<name>.image",
+            "services.<name>.routes[].host",
+            "postgres.instances",
+            "redis.mode",
+            "edge.tls",
+            "mesh.enabled",
+            "monitoring.retention",
+            "backups.postgresSchedule",
+        ]) {
             expect(keys).to.include(key);
         }
         for (const row of referenceRows()) expect(row.type, row.key).to.not.equal("value");

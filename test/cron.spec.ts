@@ -1,6 +1,10 @@
 import { expect } from "chai";
 import {
-    backupMaxAgeSeconds, cronJobScheduleProblem, cronMaxIntervalSeconds, scheduledBackupMaxAgeSeconds, scheduledBackupScheduleProblem,
+    backupMaxAgeSeconds,
+    cronJobScheduleProblem,
+    cronMaxIntervalSeconds,
+    scheduledBackupMaxAgeSeconds,
+    scheduledBackupScheduleProblem,
 } from "../lib/cron";
 
 describe("cron: the CronJob and ScheduledBackup dialects", () => {

@@ -9,7 +9,12 @@ import { acmeClusterIssuerSpec, controlPlanePkiPlan } from "../lib/edge/certific
 import { helmChartReference } from "../lib/edge/chart-source";
 import { securityHeaders } from "../lib/edge/gateway";
 import {
-    controlPlaneSelector, DATA_PLANE_PROXY_NAME, NGF_AGENT_GRPC_PORT, NGF_AGENT_TLS_SECRET, NGF_RELEASE_NAME, NGF_SERVER_TLS_SECRET,
+    controlPlaneSelector,
+    DATA_PLANE_PROXY_NAME,
+    NGF_AGENT_GRPC_PORT,
+    NGF_AGENT_TLS_SECRET,
+    NGF_RELEASE_NAME,
+    NGF_SERVER_TLS_SECRET,
 } from "../lib/edge/names";
 import { edgePlan } from "../lib/edge/plan";
 import { nginxDuration, proxySettingsPolicySpec } from "../lib/edge/policies";
@@ -18,9 +23,23 @@ import { certManagerChartValues, dataPlaneProxySpec, edgeResourceDefaults, ngfCh
 import { toKubeResources } from "../lib/defaults";
 import { parseQuantity } from "../lib/quantity";
 import {
-    edgeDataPlane, GATEWAY_NAME, GRAFANA_CONTAINER_PORT, GRAFANA_SERVICE_NAME, GRAFANA_SERVICE_PORT, ISTIOD_XDS_PORT,
+    edgeDataPlane,
+    GATEWAY_NAME,
+    GRAFANA_CONTAINER_PORT,
+    GRAFANA_SERVICE_NAME,
+    GRAFANA_SERVICE_PORT,
+    ISTIOD_XDS_PORT,
 } from "../lib/topology";
-import { descendantsOf, kubeObjects, manifestOf, readStackConfig, RecordedResource, RenderedStack, renderStack, STACKS } from "./lib/harness";
+import {
+    descendantsOf,
+    kubeObjects,
+    manifestOf,
+    readStackConfig,
+    RecordedResource,
+    RenderedStack,
+    renderStack,
+    STACKS,
+} from "./lib/harness";
 import { validateAgainstSchemas } from "./lib/schemas";
 
 const EDGE_TYPE = "stackwright:edge:Edge";
@@ -78,7 +97,9 @@ for (const stack of STACKS) {
         it("renders the Gateway API CRDs (pinned standard channel) and the pinned NGINX Gateway Fabric chart", () => {
             const crds = byType(edge, "kubernetes:yaml/v2:ConfigFile");
             expect(crds).to.have.length(1);
-            expect(crds[0].inputs.file).to.equal("https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml");
+            expect(crds[0].inputs.file).to.equal(
+                "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml",
+            );
             const charts = byType(edge, "kubernetes:helm.sh/v4:Chart");
             const ngf = charts.find((c) => c.inputs.name === NGF_RELEASE_NAME)!;
             expect(ngf.inputs.chart).to.equal("oci://ghcr.io/nginx/charts/nginx-gateway-fabric");
@@ -92,9 +113,18 @@ for (const stack of STACKS) {
         it("every edge object validates strictly against the Gateway API, NGINX Gateway Fabric, cert-manager and Kubernetes schemas", async () => {
             const objects = kubeObjects(edge);
             const kinds = new Set(objects.map((o) => `${o.apiVersion} ${o.kind}`));
-            for (const k of [`${GW}/v1 Gateway`, `${GW}/v1 HTTPRoute`, `${GW}/v1 ReferenceGrant`, "gateway.nginx.org/v1alpha2 NginxProxy",
-                "gateway.nginx.org/v1alpha1 ClientSettingsPolicy", "gateway.nginx.org/v1alpha1 ProxySettingsPolicy",
-                "gateway.nginx.org/v1alpha1 RateLimitPolicy", "networking.k8s.io/v1 NetworkPolicy", "policy/v1 PodDisruptionBudget", "v1 Secret"]) {
+            for (const k of [
+                `${GW}/v1 Gateway`,
+                `${GW}/v1 HTTPRoute`,
+                `${GW}/v1 ReferenceGrant`,
+                "gateway.nginx.org/v1alpha2 NginxProxy",
+                "gateway.nginx.org/v1alpha1 ClientSettingsPolicy",
+                "gateway.nginx.org/v1alpha1 ProxySettingsPolicy",
+                "gateway.nginx.org/v1alpha1 RateLimitPolicy",
+                "networking.k8s.io/v1 NetworkPolicy",
+                "policy/v1 PodDisruptionBudget",
+                "v1 Secret",
+            ]) {
                 expect(kinds, k).to.include(k);
             }
             const violations = await validateAgainstSchemas(objects);
@@ -103,7 +133,9 @@ for (const stack of STACKS) {
 
         it("one Gateway per stack: HTTPS and HTTP listeners for exactly the public hosts, routes from the edge namespace only", () => {
             const hosts = (rendered.outputs.publicUrls.value as string[]).map((u) => u.replace("https://", "")).sort();
-            const expected = ["app", "api", "ws", "monitoring", ...(stack === "dev" ? ["dev"] : [])].map((h) => `${h}.${cfg.domain}`).sort();
+            const expected = ["app", "api", "ws", "monitoring", ...(stack === "dev" ? ["dev"] : [])]
+                .map((h) => `${h}.${cfg.domain}`)
+                .sort();
             expect(hosts).to.deep.equal(expected);
             expect(gateway.metadata.name).to.equal(GATEWAY_NAME);
             expect(gateway.spec.gatewayClassName).to.equal("nginx");
@@ -116,7 +148,11 @@ for (const stack of STACKS) {
             for (const l of https) expect(l.port).to.equal(443);
             for (const l of http) expect(l.port).to.equal(80);
             for (const l of listeners) expect(l.allowedRoutes.namespaces.from).to.equal("Same");
-            expect(gateway.spec.infrastructure.parametersRef).to.deep.equal({ group: "gateway.nginx.org", kind: "NginxProxy", name: DATA_PLANE_PROXY_NAME });
+            expect(gateway.spec.infrastructure.parametersRef).to.deep.equal({
+                group: "gateway.nginx.org",
+                kind: "NginxProxy",
+                name: DATA_PLANE_PROXY_NAME,
+            });
         });
 
         it("every HTTPRoute attaches to a listener of the Gateway (sectionName and hostname match)", () => {
@@ -138,7 +174,8 @@ for (const stack of STACKS) {
         it("every routed backend is a Service and port that exist in the stack config, allowed by a ReferenceGrant", () => {
             const grants = objectsOf(edge, `${GW}/v1`, "ReferenceGrant");
             const backendRoutes = routes.filter((r) => r.spec.rules.some((rule: any) => rule.backendRefs));
-            const expectedCount = Object.values(cfg.services).reduce((n, s) => n + s.routes.length, 0) + (cfg.monitoring.enabled ? 1 : 0);
+            const expectedCount =
+                Object.values(cfg.services).reduce((n, s) => n + s.routes.length, 0) + (cfg.monitoring.enabled ? 1 : 0);
             expect(backendRoutes).to.have.length(expectedCount);
             for (const route of backendRoutes) {
                 for (const ref of route.spec.rules.flatMap((rule: any) => rule.backendRefs)) {
@@ -146,7 +183,10 @@ for (const stack of STACKS) {
                     if (ref.namespace === cfg.namespaces.apps) {
                         const svc = cfg.services[ref.name];
                         expect(svc, `service ${ref.name}`).to.not.equal(undefined);
-                        expect(svc.ports.map((p) => p.containerPort), `${ref.name} port`).to.include(ref.port);
+                        expect(
+                            svc.ports.map((p) => p.containerPort),
+                            `${ref.name} port`,
+                        ).to.include(ref.port);
                     } else {
                         expect(ref.namespace).to.equal(cfg.namespaces.monitoring);
                         expect([ref.name, ref.port]).to.deep.equal([GRAFANA_SERVICE_NAME, GRAFANA_SERVICE_PORT]);
@@ -158,8 +198,18 @@ for (const stack of STACKS) {
                 }
             }
             // Exactly the routed services are granted.
-            const granted = grants.flatMap((g) => g.spec.to.map((t: any) => `${g.metadata.namespace}/${t.name}`)).sort();
-            const routed = [...new Set(backendRoutes.flatMap((r) => r.spec.rules.flatMap((rule: any) => rule.backendRefs.map((b: any) => `${b.namespace}/${b.name}`))))].sort();
+            const granted = grants
+                .flatMap((g) => g.spec.to.map((t: any) => `${g.metadata.namespace}/${t.name}`))
+                .sort();
+            const routed = [
+                ...new Set(
+                    backendRoutes.flatMap((r) =>
+                        r.spec.rules.flatMap((rule: any) =>
+                            rule.backendRefs.map((b: any) => `${b.namespace}/${b.name}`),
+                        ),
+                    ),
+                ),
+            ].sort();
             expect(granted).to.deep.equal(routed);
         });
 
@@ -167,9 +217,13 @@ for (const stack of STACKS) {
             for (const [name, svc] of Object.entries(cfg.services)) {
                 for (const r of svc.routes) {
                     const host = r.host.includes(".") ? r.host : `${r.host}.${cfg.domain}`;
-                    const route = routes.find((x) => x.spec.hostnames.includes(host) && x.spec.rules[0].backendRefs?.[0]?.name === name);
+                    const route = routes.find(
+                        (x) => x.spec.hostnames.includes(host) && x.spec.rules[0].backendRefs?.[0]?.name === name,
+                    );
                     expect(route, `${name} at ${host}`).to.not.equal(undefined);
-                    expect(route!.spec.rules[0].matches).to.deep.equal([{ path: { type: "PathPrefix", value: r.pathPrefix } }]);
+                    expect(route!.spec.rules[0].matches).to.deep.equal([
+                        { path: { type: "PathPrefix", value: r.pathPrefix } },
+                    ]);
                     const port = r.port === undefined ? svc.ports[0] : svc.ports.find((p) => p.name === r.port)!;
                     expect(route!.spec.rules[0].backendRefs[0].port).to.equal(port.containerPort);
                 }
@@ -178,8 +232,16 @@ for (const stack of STACKS) {
 
         it("every HTTPS listener has a certificate Secret that the stack creates", () => {
             const listeners = (gateway.spec.listeners as any[]).filter((l) => l.protocol === "HTTPS");
-            const secretNames = new Set(rendered.resources.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.namespace === ns()
-                && r.inputs.type === "kubernetes.io/tls").map((r) => manifestOf(r)!.metadata.name));
+            const secretNames = new Set(
+                rendered.resources
+                    .filter(
+                        (r) =>
+                            r.type === "kubernetes:core/v1:Secret" &&
+                            r.inputs.metadata?.namespace === ns() &&
+                            r.inputs.type === "kubernetes.io/tls",
+                    )
+                    .map((r) => manifestOf(r)!.metadata.name),
+            );
             const certificates = objectsOf(edge, "cert-manager.io/v1", "Certificate");
             for (const l of listeners) {
                 expect(l.tls.mode).to.equal("Terminate");
@@ -187,7 +249,9 @@ for (const stack of STACKS) {
                 const ref = l.tls.certificateRefs[0];
                 expect(ref.kind).to.equal("Secret");
                 if (cfg.edge.tls === "acme") {
-                    const cert = certificates.find((c) => c.spec.secretName === ref.name && c.metadata.namespace === ns());
+                    const cert = certificates.find(
+                        (c) => c.spec.secretName === ref.name && c.metadata.namespace === ns(),
+                    );
                     expect(cert, `Certificate for ${l.hostname}`).to.not.equal(undefined);
                     expect(cert!.spec.dnsNames).to.deep.equal([l.hostname]);
                 } else {
@@ -197,20 +261,31 @@ for (const stack of STACKS) {
         });
 
         it("the plain HTTP listeners only redirect to https (301) and nothing else attaches to them", () => {
-            const httpListeners = new Set((gateway.spec.listeners as any[]).filter((l) => l.protocol === "HTTP").map((l) => l.name));
+            const httpListeners = new Set(
+                (gateway.spec.listeners as any[]).filter((l) => l.protocol === "HTTP").map((l) => l.name),
+            );
             const attached = routes.filter((r) => r.spec.parentRefs.some((p: any) => httpListeners.has(p.sectionName)));
             expect(attached).to.have.length(1);
             const redirect = attached[0];
-            expect(redirect.spec.parentRefs.map((p: any) => p.sectionName).sort()).to.deep.equal([...httpListeners].sort());
+            expect(redirect.spec.parentRefs.map((p: any) => p.sectionName).sort()).to.deep.equal(
+                [...httpListeners].sort(),
+            );
             for (const rule of redirect.spec.rules) {
                 expect(rule.backendRefs).to.equal(undefined);
-                expect(rule.filters).to.deep.equal([{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }]);
+                expect(rule.filters).to.deep.equal([
+                    { type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } },
+                ]);
             }
         });
 
         it("sets the security headers on every HTTPS route", () => {
             const headers = securityHeaders(cfg.edge.hstsMaxAgeSeconds);
-            expect(headers.map((h) => h.name)).to.deep.equal(["Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"]);
+            expect(headers.map((h) => h.name)).to.deep.equal([
+                "Strict-Transport-Security",
+                "X-Content-Type-Options",
+                "X-Frame-Options",
+                "Referrer-Policy",
+            ]);
             expect(headers[0].value).to.equal(`max-age=${cfg.edge.hstsMaxAgeSeconds}; includeSubDomains`);
             for (const route of routes.filter((r) => r.spec.rules[0].backendRefs)) {
                 for (const rule of route.spec.rules) {
@@ -240,7 +315,9 @@ for (const stack of STACKS) {
             expect(rate).to.have.length(1);
             const api = planned.find((r) => r.host === `api.${cfg.domain}`)!;
             expect(target(rate[0]).name).to.equal(api.name);
-            expect(rate[0].spec.rateLimit.local.rules).to.deep.equal([{ key: "$binary_remote_addr", rate: "100r/s", zoneSize: "10m", burst: 200, noDelay: true }]);
+            expect(rate[0].spec.rateLimit.local.rules).to.deep.equal([
+                { key: "$binary_remote_addr", rate: "100r/s", zoneSize: "10m", burst: 200, noDelay: true },
+            ]);
             expect(rate[0].spec.rateLimit.rejectCode).to.equal(429);
             // The websocket route has no request timeout.
             const ws = planned.find((r) => r.host === `ws.${cfg.domain}`)!;
@@ -248,17 +325,34 @@ for (const stack of STACKS) {
             expect(ws.timeoutSeconds).to.equal(undefined);
             // Policies and routes are ordered after whatever installs their CRDs.
             const ngf = byType(edge, "kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.name === NGF_RELEASE_NAME)!;
-            for (const p of [...byType(edge, crType("gateway.nginx.org/v1alpha1", "ClientSettingsPolicy")), ...byType(edge, crType("gateway.nginx.org/v1alpha1", "RateLimitPolicy"))]) {
+            for (const p of [
+                ...byType(edge, crType("gateway.nginx.org/v1alpha1", "ClientSettingsPolicy")),
+                ...byType(edge, crType("gateway.nginx.org/v1alpha1", "RateLimitPolicy")),
+            ]) {
                 expect(p.dependencies, p.name).to.include(ngf.urn);
             }
             const crds = byType(edge, "kubernetes:yaml/v2:ConfigFile")[0];
-            for (const r of byType(edge, crType(`${GW}/v1`, "HTTPRoute"))) expect(r.dependencies, r.name).to.include(crds.urn);
+            for (const r of byType(edge, crType(`${GW}/v1`, "HTTPRoute")))
+                expect(r.dependencies, r.name).to.include(crds.urn);
         });
 
         it("creates exactly the Secrets of NGF's cert-generator hook (server-tls, agent-tls) from @pulumi/tls", () => {
-            expect(ngfChartValues({ clusterDomain: "c", replicas: 1, resources: edgeResourceDefaults("dev").controlPlane, dataPlaneResources: edgeResourceDefaults("dev").dataPlane, zoneSpreadRequired: false }).certGenerator)
-                .to.deep.equal({ enable: false, serverTLSSecretName: NGF_SERVER_TLS_SECRET, agentTLSSecretName: NGF_AGENT_TLS_SECRET });
-            const secrets = byType(edge, "kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata.namespace === ns());
+            expect(
+                ngfChartValues({
+                    clusterDomain: "c",
+                    replicas: 1,
+                    resources: edgeResourceDefaults("dev").controlPlane,
+                    dataPlaneResources: edgeResourceDefaults("dev").dataPlane,
+                    zoneSpreadRequired: false,
+                }).certGenerator,
+            ).to.deep.equal({
+                enable: false,
+                serverTLSSecretName: NGF_SERVER_TLS_SECRET,
+                agentTLSSecretName: NGF_AGENT_TLS_SECRET,
+            });
+            const secrets = byType(edge, "kubernetes:core/v1:Secret").filter(
+                (s) => s.inputs.metadata.namespace === ns(),
+            );
             const byName = new Map(secrets.map((s) => [s.inputs.metadata.name, s]));
             for (const name of [NGF_SERVER_TLS_SECRET, NGF_AGENT_TLS_SECRET]) {
                 const s = byName.get(name)!;
@@ -273,18 +367,27 @@ for (const stack of STACKS) {
             // Both Secrets carry the same CA, which signed both leaves.
             expect(byName.get(NGF_SERVER_TLS_SECRET)!.inputs.stringData["ca.crt"]).to.equal(ca[0].state.certPem);
             expect(byName.get(NGF_AGENT_TLS_SECRET)!.inputs.stringData["ca.crt"]).to.equal(ca[0].state.certPem);
-            const requests = new Map(byType(edge, "tls:index/certRequest:CertRequest").map((r) => [r.name, r.inputs.dnsNames]));
+            const requests = new Map(
+                byType(edge, "tls:index/certRequest:CertRequest").map((r) => [r.name, r.inputs.dnsNames]),
+            );
             expect(requests.get("edge-ngf-server")).to.deep.equal([`${NGF_RELEASE_NAME}.${ns()}.svc`]);
             expect(requests.get("edge-ngf-agent")).to.deep.equal([`*.${cfg.kubernetes.clusterDomain}`]);
-            const certs = new Map(byType(edge, "tls:index/locallySignedCert:LocallySignedCert").map((r) => [r.name, r]));
+            const certs = new Map(
+                byType(edge, "tls:index/locallySignedCert:LocallySignedCert").map((r) => [r.name, r]),
+            );
             expect(certs.get("edge-ngf-server")!.inputs.allowedUses).to.include("server_auth");
             expect(certs.get("edge-ngf-agent")!.inputs.allowedUses).to.include("client_auth");
             expect(certs.get("edge-ngf-server")!.inputs.caCertPem).to.equal(ca[0].state.certPem);
-            expect(byName.get(NGF_SERVER_TLS_SECRET)!.inputs.stringData["tls.crt"]).to.equal(certs.get("edge-ngf-server")!.state.certPem);
-            expect(byName.get(NGF_AGENT_TLS_SECRET)!.inputs.stringData["tls.crt"]).to.equal(certs.get("edge-ngf-agent")!.state.certPem);
+            expect(byName.get(NGF_SERVER_TLS_SECRET)!.inputs.stringData["tls.crt"]).to.equal(
+                certs.get("edge-ngf-server")!.state.certPem,
+            );
+            expect(byName.get(NGF_AGENT_TLS_SECRET)!.inputs.stringData["tls.crt"]).to.equal(
+                certs.get("edge-ngf-agent")!.state.certPem,
+            );
             // The controller mounts them at start: the chart waits for both.
             const ngf = byType(edge, "kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.name === NGF_RELEASE_NAME)!;
-            for (const name of [NGF_SERVER_TLS_SECRET, NGF_AGENT_TLS_SECRET]) expect(ngf.dependencies).to.include(byName.get(name)!.urn);
+            for (const name of [NGF_SERVER_TLS_SECRET, NGF_AGENT_TLS_SECRET])
+                expect(ngf.dependencies).to.include(byName.get(name)!.urn);
         });
 
         it("configures the data plane per environment through the Gateway's NginxProxy", () => {
@@ -293,24 +396,36 @@ for (const stack of STACKS) {
             const deployment = proxy.spec.kubernetes.deployment;
             expect(deployment.replicas).to.equal(cfg.edge.dataPlaneReplicas);
             if (cfg.edge.dataPlaneMaxReplicas === undefined) expect(deployment.autoscaling).to.equal(undefined);
-            else expect(deployment.autoscaling).to.include({ enable: true, minReplicas: cfg.edge.dataPlaneReplicas, maxReplicas: cfg.edge.dataPlaneMaxReplicas });
+            else
+                expect(deployment.autoscaling).to.include({
+                    enable: true,
+                    minReplicas: cfg.edge.dataPlaneReplicas,
+                    maxReplicas: cfg.edge.dataPlaneMaxReplicas,
+                });
             expect(proxy.spec.kubernetes.service.type).to.equal(cfg.edge.serviceType);
             expect(deployment.container.resources.limits).to.have.keys("cpu", "memory", "ephemeral-storage");
             if (stack === "prod") expect(deployment.replicas).to.be.at.least(2);
         });
 
         it("the data-plane selector in lib/topology matches the label NGF puts on data-plane pods", () => {
-            expect(edgeDataPlane(cfg)).to.deep.equal({ namespace: ns(), podLabels: { "gateway.networking.k8s.io/gateway-name": GATEWAY_NAME } });
+            expect(edgeDataPlane(cfg)).to.deep.equal({
+                namespace: ns(),
+                podLabels: { "gateway.networking.k8s.io/gateway-name": GATEWAY_NAME },
+            });
         });
 
         it("meshed stacks: data-plane sidecar without inbound capture, control plane opted out, Host rewritten for mTLS", () => {
             const meshOn = cfg.mesh.enabled;
             const infra = gateway.spec.infrastructure;
-            const edgeNs = rendered.resources.find((r) => r.type === "kubernetes:core/v1:Namespace" && r.name === ns())!;
+            const edgeNs = rendered.resources.find(
+                (r) => r.type === "kubernetes:core/v1:Namespace" && r.name === ns(),
+            )!;
             expect(edgeNs.inputs.metadata.labels["istio-injection"]).to.equal(meshOn ? "enabled" : undefined);
             const ngf = byType(edge, "kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.name === NGF_RELEASE_NAME)!;
             // Opted out only where the namespace injects; without a mesh nothing carries an Istio label.
-            expect(ngf.inputs.values.nginxGateway.labels["sidecar.istio.io/inject"]).to.equal(meshOn ? "false" : undefined);
+            expect(ngf.inputs.values.nginxGateway.labels["sidecar.istio.io/inject"]).to.equal(
+                meshOn ? "false" : undefined,
+            );
             if (meshOn) {
                 expect(infra.annotations["traffic.sidecar.istio.io/includeInboundPorts"]).to.equal("");
                 expect(infra.labels["sidecar.istio.io/inject"]).to.equal("true");
@@ -321,7 +436,9 @@ for (const stack of STACKS) {
                 const backend = route.spec.rules[0].backendRefs[0];
                 const rewrite = route.spec.rules[0].filters.find((f: any) => f.type === "URLRewrite");
                 if (meshOn && backend.namespace === cfg.namespaces.apps) {
-                    expect(rewrite.urlRewrite.hostname).to.equal(`${backend.name}.${cfg.namespaces.apps}.svc.${cfg.kubernetes.clusterDomain}`);
+                    expect(rewrite.urlRewrite.hostname).to.equal(
+                        `${backend.name}.${cfg.namespaces.apps}.svc.${cfg.kubernetes.clusterDomain}`,
+                    );
                 } else {
                     expect(rewrite, route.metadata.name).to.equal(undefined);
                 }
@@ -330,12 +447,15 @@ for (const stack of STACKS) {
 
         it("NetworkPolicies: the data plane reaches exactly the routed ports, DNS, the control plane (and istiod when meshed)", () => {
             const policies = objectsOf(edge, "networking.k8s.io/v1", "NetworkPolicy");
-            const dataPlane = policies.find((p) => p.spec.podSelector.matchLabels?.["gateway.networking.k8s.io/gateway-name"] === GATEWAY_NAME)!;
+            const dataPlane = policies.find(
+                (p) => p.spec.podSelector.matchLabels?.["gateway.networking.k8s.io/gateway-name"] === GATEWAY_NAME,
+            )!;
             expect(dataPlane.spec.policyTypes).to.deep.equal(["Ingress", "Egress"]);
             const egress = dataPlane.spec.egress as any[];
             const targets = egress.map((rule) => {
                 const to = rule.to[0];
-                const where = to.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] ?? (to.podSelector ? ns() : "?");
+                const where =
+                    to.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] ?? (to.podSelector ? ns() : "?");
                 const who = sorted(to.podSelector?.matchLabels ?? {});
                 return `${where} ${who} ${rule.ports.map((p: any) => `${p.protocol}/${p.port}`).join(",")}`;
             });
@@ -345,34 +465,68 @@ for (const stack of STACKS) {
             ];
             for (const [name, svc] of Object.entries(cfg.services)) {
                 if (svc.routes.length === 0) continue;
-                const ports = [...new Set(svc.routes.map((r) => (r.port ? svc.ports.find((p) => p.name === r.port)! : svc.ports[0]).containerPort))];
-                expected.push(`${cfg.namespaces.apps} ${sorted({ "app.kubernetes.io/name": name, "app.kubernetes.io/instance": name })} ${ports.map((p) => `TCP/${p}`).join(",")}`);
+                const ports = [
+                    ...new Set(
+                        svc.routes.map(
+                            (r) => (r.port ? svc.ports.find((p) => p.name === r.port)! : svc.ports[0]).containerPort,
+                        ),
+                    ),
+                ];
+                expected.push(
+                    `${cfg.namespaces.apps} ${sorted({ "app.kubernetes.io/name": name, "app.kubernetes.io/instance": name })} ${ports.map((p) => `TCP/${p}`).join(",")}`,
+                );
             }
-            if (cfg.monitoring.enabled) expected.push(`${cfg.namespaces.monitoring} {"app.kubernetes.io/name":"grafana"} TCP/${GRAFANA_CONTAINER_PORT}`);
-            if (cfg.edge.tls === "acme") expected.push(`${ns()} {"acme.cert-manager.io/http01-solver":"true"} TCP/8089`);
+            if (cfg.monitoring.enabled)
+                expected.push(
+                    `${cfg.namespaces.monitoring} {"app.kubernetes.io/name":"grafana"} TCP/${GRAFANA_CONTAINER_PORT}`,
+                );
+            if (cfg.edge.tls === "acme")
+                expected.push(`${ns()} {"acme.cert-manager.io/http01-solver":"true"} TCP/8089`);
             if (cfg.mesh.enabled) expected.push(`${cfg.namespaces.istio} {"app":"istiod"} TCP/${ISTIOD_XDS_PORT}`);
             expect([...targets].sort()).to.deep.equal([...expected].sort());
             // Public traffic in on the listener ports only.
-            expect(dataPlane.spec.ingress[0]).to.deep.equal({ ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }] });
+            expect(dataPlane.spec.ingress[0]).to.deep.equal({
+                ports: [
+                    { protocol: "TCP", port: 80 },
+                    { protocol: "TCP", port: 443 },
+                ],
+            });
 
-            const controlPlane = policies.find((p) => p.spec.podSelector.matchLabels?.["app.kubernetes.io/name"] === NGF_RELEASE_NAME)!;
+            const controlPlane = policies.find(
+                (p) => p.spec.podSelector.matchLabels?.["app.kubernetes.io/name"] === NGF_RELEASE_NAME,
+            )!;
             expect(controlPlane.spec.ingress[0]).to.deep.equal({
-                from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns() } }, podSelector: { matchLabels: { "gateway.networking.k8s.io/gateway-name": GATEWAY_NAME } } }],
+                from: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns() } },
+                        podSelector: { matchLabels: { "gateway.networking.k8s.io/gateway-name": GATEWAY_NAME } },
+                    },
+                ],
                 ports: [{ protocol: "TCP", port: NGF_AGENT_GRPC_PORT }],
             });
-            expect(controlPlane.spec.egress[1].ports).to.deep.equal([{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }]);
+            expect(controlPlane.spec.egress[1].ports).to.deep.equal([
+                { protocol: "TCP", port: 443 },
+                { protocol: "TCP", port: 6443 },
+            ]);
             const deny = policies.find((p) => Object.keys(p.spec.podSelector).length === 0)!;
             expect(deny.spec.policyTypes).to.deep.equal(["Ingress", "Egress"]);
 
             // Prometheus: NGINX metrics, plus the sidecar's Envoy stats that the mesh's PodMonitor scrapes here too.
-            const scraped = (dataPlane.spec.ingress as any[]).filter((r) => r.from?.[0]?.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "prometheus");
-            expect(scraped.flatMap((r) => r.ports.map((p: any) => p.port))).to.deep.equal(!cfg.monitoring.enabled ? [] : cfg.mesh.enabled ? [9113, 15090] : [9113]);
+            const scraped = (dataPlane.spec.ingress as any[]).filter(
+                (r) => r.from?.[0]?.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "prometheus",
+            );
+            expect(scraped.flatMap((r) => r.ports.map((p: any) => p.port))).to.deep.equal(
+                !cfg.monitoring.enabled ? [] : cfg.mesh.enabled ? [9113, 15090] : [9113],
+            );
         });
 
         it("disruption budgets and metrics scraping for both planes", () => {
             const pdbs = objectsOf(edge, "policy/v1", "PodDisruptionBudget").map((p) => p.spec);
             expect(pdbs).to.deep.include({ maxUnavailable: 1, selector: { matchLabels: controlPlaneSelector() } });
-            expect(pdbs).to.deep.include({ maxUnavailable: 1, selector: { matchLabels: { "gateway.networking.k8s.io/gateway-name": GATEWAY_NAME } } });
+            expect(pdbs).to.deep.include({
+                maxUnavailable: 1,
+                selector: { matchLabels: { "gateway.networking.k8s.io/gateway-name": GATEWAY_NAME } },
+            });
             const monitors = objectsOf(edge, "monitoring.coreos.com/v1", "PodMonitor");
             expect(monitors).to.have.length(cfg.monitoring.enabled ? 2 : 0);
             for (const m of monitors) expect(m.spec.podMetricsEndpoints[0].port).to.equal("metrics");
@@ -381,7 +535,9 @@ for (const stack of STACKS) {
         it("HTTPRoutes wait for the routed app services (index.ts wiring)", () => {
             const services = rendered.resources.filter((r) => r.type === "stackwright:app:Service");
             if (services.length === 0) return; // the services component is not wired yet
-            const route = byType(edge, crType(`${GW}/v1`, "HTTPRoute")).find((r) => r.inputs.metadata.name !== "https-redirect")!;
+            const route = byType(edge, crType(`${GW}/v1`, "HTTPRoute")).find(
+                (r) => r.inputs.metadata.name !== "https-redirect",
+            )!;
             const deps = dependencyClosure(rendered.resources, route);
             for (const s of services) {
                 const children = descendantsOf(rendered.resources, s.urn).map((c) => c.urn);
@@ -404,29 +560,47 @@ for (const stack of STACKS) {
                 expect(acme.spec.acme.email).to.equal(cfg.edge.acme!.email);
                 expect(acme.spec.acme.server).to.equal("https://acme-v02.api.letsencrypt.org/directory");
                 const solver = acme.spec.acme.solvers[0].http01.gatewayHTTPRoute;
-                expect(solver.parentRefs).to.deep.equal([{ group: GW, kind: "Gateway", name: GATEWAY_NAME, namespace: ns() }]);
+                expect(solver.parentRefs).to.deep.equal([
+                    { group: GW, kind: "Gateway", name: GATEWAY_NAME, namespace: ns() },
+                ]);
                 // The solver pods run in the (meshed) edge namespace: opted out of injection.
-                expect(solver.podTemplate).to.deep.equal({ metadata: { labels: { "sidecar.istio.io/inject": "false" } } });
+                expect(solver.podTemplate).to.deep.equal({
+                    metadata: { labels: { "sidecar.istio.io/inject": "false" } },
+                });
                 const ca = issuers.find((i) => i.spec.ca)!;
-                const caSecret = byType(edge, "kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.namespace === cfg.namespaces.certManager)!;
+                const caSecret = byType(edge, "kubernetes:core/v1:Secret").find(
+                    (s) => s.inputs.metadata.namespace === cfg.namespaces.certManager,
+                )!;
                 expect(caSecret.inputs.metadata.name).to.equal(ca.spec.ca.secretName);
                 expect(caSecret.inputs.stringData["tls.crt"]).to.equal(rendered.outputs.caCertificatePem.value);
                 for (const cert of objectsOf(edge, "cert-manager.io/v1", "Certificate")) {
-                    expect(cert.spec.issuerRef).to.deep.equal({ group: "cert-manager.io", kind: "ClusterIssuer", name: acme.metadata.name });
+                    expect(cert.spec.issuerRef).to.deep.equal({
+                        group: "cert-manager.io",
+                        kind: "ClusterIssuer",
+                        name: acme.metadata.name,
+                    });
                 }
             });
 
             it("prod can fall back to the generated CA issuer by config", async () => {
                 const raw = readStackConfig("prod") as any;
-                const fallback = await renderStack("prod", { overrides: { edge: { ...raw.edge, certManagerIssuer: "generated-ca" } } });
+                const fallback = await renderStack("prod", {
+                    overrides: { edge: { ...raw.edge, certManagerIssuer: "generated-ca" } },
+                });
                 const certs = objectsOf(edgeOf(fallback), "cert-manager.io/v1", "Certificate");
                 expect(certs.length).to.be.greaterThan(0);
                 for (const c of certs) expect(c.spec.issuerRef.name).to.equal("stackwright-ca");
             });
         } else {
             it("dev/staging: listeners use the generated-CA server certificates, no cert-manager", () => {
-                expect(byType(edge, "kubernetes:helm.sh/v4:Chart").map((c) => c.inputs.name)).to.deep.equal([NGF_RELEASE_NAME]);
-                const secrets = rendered.resources.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.parent?.endsWith("stackwright:security:GeneratedSecrets::secrets"));
+                expect(byType(edge, "kubernetes:helm.sh/v4:Chart").map((c) => c.inputs.name)).to.deep.equal([
+                    NGF_RELEASE_NAME,
+                ]);
+                const secrets = rendered.resources.filter(
+                    (r) =>
+                        r.type === "kubernetes:core/v1:Secret" &&
+                        r.parent?.endsWith("stackwright:security:GeneratedSecrets::secrets"),
+                );
                 for (const l of (gateway.spec.listeners as any[]).filter((x) => x.protocol === "HTTPS")) {
                     const secret = secrets.find((s) => manifestOf(s)!.metadata.name === l.tls.certificateRefs[0].name);
                     expect(secret, l.hostname).to.not.equal(undefined);
@@ -443,7 +617,14 @@ describe("edge: chart values and data-plane settings (pure)", () => {
     it("control plane: replicas per environment (2+ in prod), autoscaling, resources, hardening", () => {
         for (const stack of STACKS) {
             const p = plans[stack];
-            const values = ngfChartValues({ clusterDomain: p.clusterDomain, replicas: p.controllerReplicas, maxReplicas: p.controllerMaxReplicas, resources: p.controllerResources, dataPlaneResources: p.dataPlaneResources, zoneSpreadRequired: p.zoneSpreadRequired });
+            const values = ngfChartValues({
+                clusterDomain: p.clusterDomain,
+                replicas: p.controllerReplicas,
+                maxReplicas: p.controllerMaxReplicas,
+                resources: p.controllerResources,
+                dataPlaneResources: p.dataPlaneResources,
+                zoneSpreadRequired: p.zoneSpreadRequired,
+            });
             // The chart's class-level NginxProxy is judged alone by the pack: its container carries the data plane's resources.
             expect(values.nginx.container.resources, stack).to.deep.equal(toKubeResources(p.dataPlaneResources));
             const g = values.nginxGateway;
@@ -452,7 +633,12 @@ describe("edge: chart values and data-plane settings (pure)", () => {
                 // The HPA owns the count: the chart (2.6.7) drops spec.replicas under autoscaling.enable, and no
                 // replicas value suggests otherwise; minReplicas is the configured floor (2+, the PDB keeps one).
                 expect(g).to.not.have.property("replicas");
-                expect(g.autoscaling).to.include({ minReplicas: 2, maxReplicas: 3, targetCPUUtilizationPercentage: 70, targetMemoryUtilizationPercentage: 80 });
+                expect(g.autoscaling).to.include({
+                    minReplicas: 2,
+                    maxReplicas: 3,
+                    targetCPUUtilizationPercentage: 70,
+                    targetMemoryUtilizationPercentage: 80,
+                });
             } else {
                 expect("replicas" in g && g.replicas, stack).to.equal({ dev: 1, staging: 2 }[stack]);
             }
@@ -472,12 +658,27 @@ describe("edge: chart values and data-plane settings (pure)", () => {
     it("data plane: replicas, autoscaling up to dataPlaneMaxReplicas, resources, Service type, NodePorts", () => {
         for (const stack of STACKS) {
             const p = plans[stack];
-            const spec = dataPlaneProxySpec({ replicas: p.dataPlaneReplicas, maxReplicas: p.dataPlaneMaxReplicas, resources: p.dataPlaneResources, serviceType: p.serviceType, nodePorts: p.nodePorts, zoneSpreadRequired: p.zoneSpreadRequired, podLabels: p.dataPlane.podLabels });
+            const spec = dataPlaneProxySpec({
+                replicas: p.dataPlaneReplicas,
+                maxReplicas: p.dataPlaneMaxReplicas,
+                resources: p.dataPlaneResources,
+                serviceType: p.serviceType,
+                nodePorts: p.nodePorts,
+                zoneSpreadRequired: p.zoneSpreadRequired,
+                podLabels: p.dataPlane.podLabels,
+            });
             const d = spec.kubernetes.deployment as any;
             expect(d.replicas, stack).to.equal({ dev: 1, staging: 2, prod: 3 }[stack]);
             expect(d.autoscaling?.maxReplicas, stack).to.equal({ dev: undefined, staging: 4, prod: 10 }[stack]);
             expect(spec.kubernetes.service.type).to.equal(stack === "dev" ? "NodePort" : "LoadBalancer");
-            expect((spec.kubernetes.service as any).nodePorts).to.deep.equal(stack === "dev" ? [{ port: 30080, listenerPort: 80 }, { port: 30443, listenerPort: 443 }] : undefined);
+            expect((spec.kubernetes.service as any).nodePorts).to.deep.equal(
+                stack === "dev"
+                    ? [
+                          { port: 30080, listenerPort: 80 },
+                          { port: 30443, listenerPort: 443 },
+                      ]
+                    : undefined,
+            );
             expect(spec.kubernetes.service.externalTrafficPolicy).to.equal("Local");
             expect(spec.serverTokens).to.equal("off");
             expect(d.container.resources.limits.cpu).to.equal(edgeResourceDefaults(p.environment).dataPlane.limits.cpu);
@@ -487,9 +688,17 @@ describe("edge: chart values and data-plane settings (pure)", () => {
     it("resource defaults: every request fits its limit, in every environment", () => {
         for (const stack of STACKS) {
             const d = edgeResourceDefaults(stack);
-            for (const spec of [d.controlPlane, d.dataPlane, d.certManager.controller, d.certManager.webhook, d.certManager.cainjector]) {
+            for (const spec of [
+                d.controlPlane,
+                d.dataPlane,
+                d.certManager.controller,
+                d.certManager.webhook,
+                d.certManager.cainjector,
+            ]) {
                 for (const k of ["cpu", "memory", "ephemeralStorage"] as const) {
-                    expect(parseQuantity(spec.requests[k]), `${stack} ${k}`).to.be.at.most(parseQuantity(spec.limits[k]));
+                    expect(parseQuantity(spec.requests[k]), `${stack} ${k}`).to.be.at.most(
+                        parseQuantity(spec.limits[k]),
+                    );
                 }
             }
         }
@@ -497,35 +706,83 @@ describe("edge: chart values and data-plane settings (pure)", () => {
 
     it("cert-manager: HA and PDBs in prod only, leader election in its own namespace, chart NetworkPolicies on", () => {
         for (const stack of STACKS) {
-            const v = certManagerChartValues({ namespace: "cert-manager", environment: stack, monitoring: true, zoneSpreadRequired: false, resources: edgeResourceDefaults(stack).certManager });
+            const v = certManagerChartValues({
+                namespace: "cert-manager",
+                environment: stack,
+                monitoring: true,
+                zoneSpreadRequired: false,
+                resources: edgeResourceDefaults(stack).certManager,
+            });
             const replicas = stack === "prod" ? 2 : 1;
-            expect([v.replicaCount, v.webhook.replicaCount, v.cainjector.replicaCount]).to.deep.equal([replicas, replicas, replicas]);
+            expect([v.replicaCount, v.webhook.replicaCount, v.cainjector.replicaCount]).to.deep.equal([
+                replicas,
+                replicas,
+                replicas,
+            ]);
             expect(v.podDisruptionBudget.enabled).to.equal(replicas > 1);
             expect(v.global.leaderElection.namespace).to.equal("cert-manager");
-            expect([v.networkPolicy.enabled, v.webhook.networkPolicy.enabled, v.cainjector.networkPolicy.enabled]).to.deep.equal([true, true, true]);
+            expect([
+                v.networkPolicy.enabled,
+                v.webhook.networkPolicy.enabled,
+                v.cainjector.networkPolicy.enabled,
+            ]).to.deep.equal([true, true, true]);
             expect(v.prometheus.servicemonitor.enabled).to.equal(true);
             // part-of on every chart object through commonLabels; the chart sets managed-by itself (no duplicate key).
             expect(v.global.commonLabels).to.deep.equal({ "app.kubernetes.io/part-of": "stackwright" });
             expect(v).to.not.have.property("podLabels");
         }
-        const off = certManagerChartValues({ namespace: "cm", environment: "dev", monitoring: false, zoneSpreadRequired: false, resources: edgeResourceDefaults("dev").certManager });
+        const off = certManagerChartValues({
+            namespace: "cm",
+            environment: "dev",
+            monitoring: false,
+            zoneSpreadRequired: false,
+            resources: edgeResourceDefaults("dev").certManager,
+        });
         expect(off.prometheus).to.deep.equal({ enabled: false, servicemonitor: { enabled: false, interval: "30s" } });
     });
 
     it("chart sources: oci, https repository, or a local path", () => {
-        expect(helmChartReference({ repository: "oci://ghcr.io/nginx/charts/", chart: "nginx-gateway-fabric", version: "2.6.7" }))
-            .to.deep.equal({ chart: "oci://ghcr.io/nginx/charts/nginx-gateway-fabric", version: "2.6.7" });
-        expect(helmChartReference({ repository: "https://charts.jetstack.io", chart: "cert-manager", version: "v1.21.1" }))
-            .to.deep.equal({ chart: "cert-manager", version: "v1.21.1", repositoryOpts: { repo: "https://charts.jetstack.io" } });
-        expect(helmChartReference({ repository: "https://x", chart: "c", version: "1.0.0", path: "./vendor/c-1.0.0.tgz" })).to.deep.equal({ chart: "./vendor/c-1.0.0.tgz" });
+        expect(
+            helmChartReference({
+                repository: "oci://ghcr.io/nginx/charts/",
+                chart: "nginx-gateway-fabric",
+                version: "2.6.7",
+            }),
+        ).to.deep.equal({ chart: "oci://ghcr.io/nginx/charts/nginx-gateway-fabric", version: "2.6.7" });
+        expect(
+            helmChartReference({ repository: "https://charts.jetstack.io", chart: "cert-manager", version: "v1.21.1" }),
+        ).to.deep.equal({
+            chart: "cert-manager",
+            version: "v1.21.1",
+            repositoryOpts: { repo: "https://charts.jetstack.io" },
+        });
+        expect(
+            helmChartReference({ repository: "https://x", chart: "c", version: "1.0.0", path: "./vendor/c-1.0.0.tgz" }),
+        ).to.deep.equal({ chart: "./vendor/c-1.0.0.tgz" });
     });
 
     it("Istio opt-out labels only with a mesh: control plane and ACME solver pods", () => {
-        const values = (meshEnabled: boolean) => ngfChartValues({ clusterDomain: "c", replicas: 1, resources: edgeResourceDefaults("dev").controlPlane, dataPlaneResources: edgeResourceDefaults("dev").dataPlane, zoneSpreadRequired: false, meshEnabled });
+        const values = (meshEnabled: boolean) =>
+            ngfChartValues({
+                clusterDomain: "c",
+                replicas: 1,
+                resources: edgeResourceDefaults("dev").controlPlane,
+                dataPlaneResources: edgeResourceDefaults("dev").dataPlane,
+                zoneSpreadRequired: false,
+                meshEnabled,
+            });
         expect(values(true).nginxGateway.labels).to.include({ "sidecar.istio.io/inject": "false" });
         expect(Object.keys(values(false).nginxGateway.labels).filter((k) => k.includes("istio.io"))).to.deep.equal([]);
-        const solver = (meshEnabled: boolean) => acmeClusterIssuerSpec({ email: "a@example.com", server: "https://acme.example", gatewayNamespace: "edge", meshEnabled }).acme.solvers[0].http01.gatewayHTTPRoute;
-        expect(solver(true).podTemplate).to.deep.equal({ metadata: { labels: { "sidecar.istio.io/inject": "false" } } });
+        const solver = (meshEnabled: boolean) =>
+            acmeClusterIssuerSpec({
+                email: "a@example.com",
+                server: "https://acme.example",
+                gatewayNamespace: "edge",
+                meshEnabled,
+            }).acme.solvers[0].http01.gatewayHTTPRoute;
+        expect(solver(true).podTemplate).to.deep.equal({
+            metadata: { labels: { "sidecar.istio.io/inject": "false" } },
+        });
         expect(solver(false)).to.not.have.property("podTemplate");
     });
 
@@ -555,32 +812,165 @@ describe("edge: chart values and data-plane settings (pure)", () => {
 
 describe("edge: bad input fails with a clear message", () => {
     const CASES: { title: string; stack?: string; mutate: (c: any) => void; expected: string }[] = [
-        { title: "route to an unknown port", mutate: (c) => { c.services.frontend.routes[0].port = "admin"; }, expected: "stackwright:services.frontend.routes[0].port: route port \"admin\" is not a port of this service (allowed: http)" },
-        { title: "route to a service without ports", mutate: (c) => { c.services.worker.ports = []; c.services.worker.probes = { liveness: { type: "exec", command: ["true"] }, readiness: { type: "exec", command: ["true"] }, startup: { type: "exec", command: ["true"] } }; delete c.services.worker.metrics; c.services.backend.calls = []; c.services.frontend.calls = []; c.services.worker.calls = []; c.services.worker.routes = [{ host: "jobs" }]; }, expected: "stackwright:services.worker.routes[0].port: route port \"(first port)\" is not a port of this service (allowed: none)" },
-        { title: "duplicate host/path", mutate: (c) => { c.services.worker.routes = [{ host: "app" }]; }, expected: "stackwright:services.worker.routes[0]: host/path \"app.stackwright.localtest.me/\" is already routed to service \"frontend\"" },
-        { title: "duplicate host/path differing by a trailing slash", mutate: (c) => { c.services.worker.routes = [{ host: "api", pathPrefix: "/api/v1" }]; }, expected: "stackwright:services.worker.routes[0]: host/path \"api.stackwright.localtest.me/api/v1\" is already routed to service \"backend\"" },
-        { title: "host outside the domain", mutate: (c) => { c.services.worker.routes = [{ host: "jobs.example.org" }]; }, expected: "stackwright:services.worker.routes[0].host: \"jobs.example.org\" is outside the stack domain \"stackwright.localtest.me\"" },
-        { title: "Grafana host taken by a service", mutate: (c) => { c.services.worker.routes = [{ host: "monitoring" }]; }, expected: "stackwright:monitoring.grafanaHost: host \"monitoring.stackwright.localtest.me\" is already used by a service route" },
-        { title: "invalid path", mutate: (c) => { c.services.worker.routes = [{ host: "jobs", pathPrefix: "/a//b" }]; }, expected: "stackwright:services.worker.routes[0].pathPrefix: \"/a//b\" is not a valid Gateway API path" },
-        { title: "burst without a rate", mutate: (c) => { c.services.worker.routes = [{ host: "jobs", rateLimitBurst: 10 }]; }, expected: "stackwright:services.worker.routes[0].rateLimitBurst: a burst needs rateLimitRequestsPerSecond" },
-        { title: "body size NGINX Gateway Fabric rejects", mutate: (c) => { c.services.worker.routes = [{ host: "jobs", clientMaxBodySize: "51200k" }]; }, expected: "stackwright:services.worker.routes[0].clientMaxBodySize: \"51200k\" has more than 4 digits" },
-        { title: "request timeout too long", mutate: (c) => { c.services.worker.routes = [{ host: "jobs", timeoutSeconds: 7200 }]; }, expected: "stackwright:services.worker.routes[0].timeoutSeconds: 7200 exceeds 3600" },
-        { title: "routes with the edge disabled", mutate: (c) => { c.edge.enabled = false; }, expected: "stackwright:services.frontend.routes[0]: edge.enabled is false, so no public route can be served" },
-        { title: "single control-plane replica in prod", stack: "prod", mutate: (c) => { c.edge.controllerReplicas = 1; delete c.edge.controllerMaxReplicas; }, expected: "stackwright:edge.controllerReplicas: 1 replica is a single point of failure (a node drain or rollout takes the edge down) in prod (allowed: at least 2, or waivers.singleEdgeReplica with a written reason)" },
-        { title: "single data-plane replica in prod", stack: "prod", mutate: (c) => { c.edge.dataPlaneReplicas = 1; }, expected: "stackwright:edge.dataPlaneReplicas: 1 replica is a single point of failure (a node drain or rollout takes the edge down) in prod (allowed: at least 2, or waivers.singleEdgeReplica with a written reason)" },
-        { title: "data-plane max below min", stack: "staging", mutate: (c) => { c.edge.dataPlaneMaxReplicas = 1; }, expected: "stackwright:edge.dataPlaneMaxReplicas: must be >= edge.dataPlaneReplicas (2)" },
-        { title: "NodePorts without NodePort service", stack: "staging", mutate: (c) => { c.edge.nodePorts = { http: 30080, https: 30443 }; }, expected: "stackwright:edge.nodePorts: needs edge.serviceType \"NodePort\" (is \"LoadBalancer\")" },
-        { title: "unknown TLS mode", mutate: (c) => { c.edge.tls = "self-signed"; }, expected: "stackwright:edge.tls: \"self-signed\" is not allowed (allowed: generated-ca, acme)" },
-        { title: "too many hosts for one Gateway", mutate: (c) => { c.edge.extraHosts = Array.from({ length: 30 }, (_, i) => `h${i}`); }, expected: "stackwright:edge: 35 public hosts exceed the 32 one Gateway can serve" },
+        {
+            title: "route to an unknown port",
+            mutate: (c) => {
+                c.services.frontend.routes[0].port = "admin";
+            },
+            expected:
+                'stackwright:services.frontend.routes[0].port: route port "admin" is not a port of this service (allowed: http)',
+        },
+        {
+            title: "route to a service without ports",
+            mutate: (c) => {
+                c.services.worker.ports = [];
+                c.services.worker.probes = {
+                    liveness: { type: "exec", command: ["true"] },
+                    readiness: { type: "exec", command: ["true"] },
+                    startup: { type: "exec", command: ["true"] },
+                };
+                delete c.services.worker.metrics;
+                c.services.backend.calls = [];
+                c.services.frontend.calls = [];
+                c.services.worker.calls = [];
+                c.services.worker.routes = [{ host: "jobs" }];
+            },
+            expected:
+                'stackwright:services.worker.routes[0].port: route port "(first port)" is not a port of this service (allowed: none)',
+        },
+        {
+            title: "duplicate host/path",
+            mutate: (c) => {
+                c.services.worker.routes = [{ host: "app" }];
+            },
+            expected:
+                'stackwright:services.worker.routes[0]: host/path "app.stackwright.localtest.me/" is already routed to service "frontend"',
+        },
+        {
+            title: "duplicate host/path differing by a trailing slash",
+            mutate: (c) => {
+                c.services.worker.routes = [{ host: "api", pathPrefix: "/api/v1" }];
+            },
+            expected:
+                'stackwright:services.worker.routes[0]: host/path "api.stackwright.localtest.me/api/v1" is already routed to service "backend"',
+        },
+        {
+            title: "host outside the domain",
+            mutate: (c) => {
+                c.services.worker.routes = [{ host: "jobs.example.org" }];
+            },
+            expected:
+                'stackwright:services.worker.routes[0].host: "jobs.example.org" is outside the stack domain "stackwright.localtest.me"',
+        },
+        {
+            title: "Grafana host taken by a service",
+            mutate: (c) => {
+                c.services.worker.routes = [{ host: "monitoring" }];
+            },
+            expected:
+                'stackwright:monitoring.grafanaHost: host "monitoring.stackwright.localtest.me" is already used by a service route',
+        },
+        {
+            title: "invalid path",
+            mutate: (c) => {
+                c.services.worker.routes = [{ host: "jobs", pathPrefix: "/a//b" }];
+            },
+            expected: 'stackwright:services.worker.routes[0].pathPrefix: "/a//b" is not a valid Gateway API path',
+        },
+        {
+            title: "burst without a rate",
+            mutate: (c) => {
+                c.services.worker.routes = [{ host: "jobs", rateLimitBurst: 10 }];
+            },
+            expected: "stackwright:services.worker.routes[0].rateLimitBurst: a burst needs rateLimitRequestsPerSecond",
+        },
+        {
+            title: "body size NGINX Gateway Fabric rejects",
+            mutate: (c) => {
+                c.services.worker.routes = [{ host: "jobs", clientMaxBodySize: "51200k" }];
+            },
+            expected: 'stackwright:services.worker.routes[0].clientMaxBodySize: "51200k" has more than 4 digits',
+        },
+        {
+            title: "request timeout too long",
+            mutate: (c) => {
+                c.services.worker.routes = [{ host: "jobs", timeoutSeconds: 7200 }];
+            },
+            expected: "stackwright:services.worker.routes[0].timeoutSeconds: 7200 exceeds 3600",
+        },
+        {
+            title: "routes with the edge disabled",
+            mutate: (c) => {
+                c.edge.enabled = false;
+            },
+            expected:
+                "stackwright:services.frontend.routes[0]: edge.enabled is false, so no public route can be served",
+        },
+        {
+            title: "single control-plane replica in prod",
+            stack: "prod",
+            mutate: (c) => {
+                c.edge.controllerReplicas = 1;
+                delete c.edge.controllerMaxReplicas;
+            },
+            expected:
+                "stackwright:edge.controllerReplicas: 1 replica is a single point of failure (a node drain or rollout takes the edge down) in prod (allowed: at least 2, or waivers.singleEdgeReplica with a written reason)",
+        },
+        {
+            title: "single data-plane replica in prod",
+            stack: "prod",
+            mutate: (c) => {
+                c.edge.dataPlaneReplicas = 1;
+            },
+            expected:
+                "stackwright:edge.dataPlaneReplicas: 1 replica is a single point of failure (a node drain or rollout takes the edge down) in prod (allowed: at least 2, or waivers.singleEdgeReplica with a written reason)",
+        },
+        {
+            title: "data-plane max below min",
+            stack: "staging",
+            mutate: (c) => {
+                c.edge.dataPlaneMaxReplicas = 1;
+            },
+            expected: "stackwright:edge.dataPlaneMaxReplicas: must be >= edge.dataPlaneReplicas (2)",
+        },
+        {
+            title: "NodePorts without NodePort service",
+            stack: "staging",
+            mutate: (c) => {
+                c.edge.nodePorts = { http: 30080, https: 30443 };
+            },
+            expected: 'stackwright:edge.nodePorts: needs edge.serviceType "NodePort" (is "LoadBalancer")',
+        },
+        {
+            title: "unknown TLS mode",
+            mutate: (c) => {
+                c.edge.tls = "self-signed";
+            },
+            expected: 'stackwright:edge.tls: "self-signed" is not allowed (allowed: generated-ca, acme)',
+        },
+        {
+            title: "too many hosts for one Gateway",
+            mutate: (c) => {
+                c.edge.extraHosts = Array.from({ length: 30 }, (_, i) => `h${i}`);
+            },
+            expected: "stackwright:edge: 35 public hosts exceed the 32 one Gateway can serve",
+        },
     ];
     for (const c of CASES) {
         it(c.title, () => {
             const raw = JSON.parse(JSON.stringify(readStackConfig(c.stack ?? "dev")));
             c.mutate(raw);
             let error: unknown;
-            try { parseConfig(raw); } catch (e) { error = e; }
+            try {
+                parseConfig(raw);
+            } catch (e) {
+                error = e;
+            }
             expect(error, "parseConfig must throw").to.be.instanceOf(ConfigError);
-            expect((error as ConfigError).problems.some((p) => p.startsWith(c.expected)), `${(error as ConfigError).problems.join("\n")}\nexpected: ${c.expected}`).to.equal(true);
+            expect(
+                (error as ConfigError).problems.some((p) => p.startsWith(c.expected)),
+                `${(error as ConfigError).problems.join("\n")}\nexpected: ${c.expected}`,
+            ).to.equal(true);
         });
     }
 });

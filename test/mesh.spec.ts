@@ -7,11 +7,25 @@ import { ConfigError, parseConfig, StackConfig } from "../config";
 import { meshPlan } from "../lib/mesh/plan";
 import { imageVersion } from "../lib/labels";
 import {
-    authorizationPolicies, destinationRules, injectedNamespaces, istioObjects, meshedNamespaces, meshMonitors, MeshObject, PERMISSIVE_EXEMPTION_ANNOTATION,
-    peerAuthentications, virtualServices,
+    authorizationPolicies,
+    destinationRules,
+    injectedNamespaces,
+    istioObjects,
+    meshedNamespaces,
+    meshMonitors,
+    MeshObject,
+    PERMISSIVE_EXEMPTION_ANNOTATION,
+    peerAuthentications,
+    virtualServices,
 } from "../lib/mesh/policies";
 import {
-    CNI_DEFAULT_RESOURCES, ISTIO_CHARTS, istioBaseValues, istioChartSource, istioCniExemptions, istioCniValues, istiodValues,
+    CNI_DEFAULT_RESOURCES,
+    ISTIO_CHARTS,
+    istioBaseValues,
+    istioChartSource,
+    istioCniExemptions,
+    istioCniValues,
+    istiodValues,
     ISTIOD_DEFAULT_RESOURCES,
 } from "../lib/mesh/values";
 import { edgeDataPlanePrincipal, prometheusPrincipal, serviceHost, servicePrincipal } from "../lib/topology";
@@ -20,14 +34,30 @@ import { checkDestinationRule } from "../policy/policies/istio-destination-rule-
 import { checkPeerAuthentication } from "../policy/policies/istio-peer-authentication-strict";
 import { kubeObject } from "../policy/policies/kinds";
 import { POLICY_NAMES } from "../policy/policies/names";
-import { descendantsOf, kubeObjects, manifestOf, podSpecOf, readStackConfig, RecordedResource, RenderedStack, renderStack } from "./lib/harness";
+import {
+    descendantsOf,
+    kubeObjects,
+    manifestOf,
+    podSpecOf,
+    readStackConfig,
+    RecordedResource,
+    RenderedStack,
+    renderStack,
+} from "./lib/harness";
 import { KubeObject, validateAgainstSchemas } from "./lib/schemas";
 
 const CHART_TYPE = "kubernetes:helm.sh/v4:Chart";
 const MESH_TYPE = "stackwright:mesh:Mesh";
 const ISTIO_GROUP = /^kubernetes:[a-z]+\.istio\.io\//;
 const MESH_STACKS = ["staging", "prod"] as const;
-const RECOMMENDED_LABELS = ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version", "app.kubernetes.io/component", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"];
+const RECOMMENDED_LABELS = [
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/managed-by",
+];
 
 function stackConfig(stack: string, mutate?: (raw: any) => void): StackConfig {
     const raw = JSON.parse(JSON.stringify(readStackConfig(stack)));
@@ -35,10 +65,14 @@ function stackConfig(stack: string, mutate?: (raw: any) => void): StackConfig {
     return parseConfig(raw);
 }
 
-const manifests = (objects: readonly MeshObject[]) => objects.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: o.metadata, spec: o.spec }));
+const manifests = (objects: readonly MeshObject[]) =>
+    objects.map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: o.metadata, spec: o.spec }));
 
 /** (source → service) pairs an AuthorizationPolicy set allows, read from the rules; sources are principals or `ns:<namespace>`. */
-function allowedPairs(policies: readonly Record<string, any>[], serviceOfSelector: (labels: Record<string, string>) => string): Set<string> {
+function allowedPairs(
+    policies: readonly Record<string, any>[],
+    serviceOfSelector: (labels: Record<string, string>) => string,
+): Set<string> {
     const pairs = new Set<string>();
     for (const p of policies) {
         if (p.spec?.action !== "ALLOW" || !p.spec?.selector) continue;
@@ -63,9 +97,16 @@ const serviceBySelector = (labels: Record<string, string>) => labels["app.kubern
 describe("mesh: Istio chart values", () => {
     const proxyResources = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
     const image = { hub: "mirror.example.com/istio", tag: "1.31.1" };
-    const istiod = (replicas: number, zoneSpread = false) => istiodValues({
-        istioNamespace: "istio-system", clusterDomain: "cluster.local", replicas, resources: ISTIOD_DEFAULT_RESOURCES, proxyResources, zoneSpread, image,
-    }) as any;
+    const istiod = (replicas: number, zoneSpread = false) =>
+        istiodValues({
+            istioNamespace: "istio-system",
+            clusterDomain: "cluster.local",
+            replicas,
+            resources: ISTIOD_DEFAULT_RESOURCES,
+            proxyResources,
+            zoneSpread,
+            image,
+        }) as any;
 
     it("base: validating webhook fails closed from the start (no flip by istiod, no perpetual diff) and points at istiod's namespace", () => {
         const values = istioBaseValues({ istioNamespace: "mesh-root" }) as any;
@@ -75,7 +116,14 @@ describe("mesh: Istio chart values", () => {
     });
 
     it("istiod: the same failure policy for its revision webhook, and the namespace and trust domain of the stack", () => {
-        const values = istiodValues({ istioNamespace: "mesh-root", clusterDomain: "corp.internal", replicas: 1, resources: ISTIOD_DEFAULT_RESOURCES, proxyResources, image }) as any;
+        const values = istiodValues({
+            istioNamespace: "mesh-root",
+            clusterDomain: "corp.internal",
+            replicas: 1,
+            resources: ISTIOD_DEFAULT_RESOURCES,
+            proxyResources,
+            image,
+        }) as any;
         // Pinned images from the configured hub: never the chart's placeholder hub or "latest".
         expect(values.global).to.include({ hub: "mirror.example.com/istio", tag: "1.31.1" });
         expect(values.base.validationFailurePolicy).to.equal("Fail");
@@ -112,8 +160,12 @@ describe("mesh: Istio chart values", () => {
         expect(two.replicaCount).to.equal(2);
         expect(two.global.defaultPodDisruptionBudget.enabled).to.equal(true);
         expect(two.pdb.minAvailable).to.equal(1);
-        expect(two.topologySpreadConstraints.map((c: any) => c.topologyKey)).to.deep.equal(["kubernetes.io/hostname", "topology.kubernetes.io/zone"]);
-        for (const c of two.topologySpreadConstraints) expect(c.labelSelector.matchLabels).to.deep.equal({ app: "istiod" });
+        expect(two.topologySpreadConstraints.map((c: any) => c.topologyKey)).to.deep.equal([
+            "kubernetes.io/hostname",
+            "topology.kubernetes.io/zone",
+        ]);
+        for (const c of two.topologySpreadConstraints)
+            expect(c.labelSelector.matchLabels).to.deep.equal({ app: "istiod" });
     });
 
     it("istiod: hardened (limits, seccomp, own NetworkPolicies, no multicluster reader RBAC)", () => {
@@ -137,9 +189,17 @@ describe("mesh: Istio chart values", () => {
     it("chart sources: base, istiod and cni from one repository and one pinned version (repo URL, OCI or local path)", () => {
         const repo = { repository: "https://istio-release.storage.googleapis.com/charts", version: "1.31.1" };
         for (const chart of ISTIO_CHARTS) {
-            expect(istioChartSource(repo, chart)).to.deep.equal({ chart, version: "1.31.1", repositoryOpts: { repo: repo.repository } });
-            expect(istioChartSource({ repository: "oci://mirror.example.com/istio/", version: "1.31.1" }, chart)).to.deep.equal({ chart: `oci://mirror.example.com/istio/${chart}`, version: "1.31.1" });
-            expect(istioChartSource({ ...repo, path: "/charts/istio/" }, chart)).to.deep.equal({ chart: `/charts/istio/${chart}` });
+            expect(istioChartSource(repo, chart)).to.deep.equal({
+                chart,
+                version: "1.31.1",
+                repositoryOpts: { repo: repo.repository },
+            });
+            expect(
+                istioChartSource({ repository: "oci://mirror.example.com/istio/", version: "1.31.1" }, chart),
+            ).to.deep.equal({ chart: `oci://mirror.example.com/istio/${chart}`, version: "1.31.1" });
+            expect(istioChartSource({ ...repo, path: "/charts/istio/" }, chart)).to.deep.equal({
+                chart: `/charts/istio/${chart}`,
+            });
         }
     });
 
@@ -153,12 +213,27 @@ describe("mesh: Istio chart values", () => {
     it("stack plans: config proxy resources and istiod replicas reach the values; prod spreads istiod across zones", () => {
         const prod = meshPlan(stackConfig("prod"))! as any;
         expect(prod.istiodValues.replicaCount).to.equal(2);
-        expect(prod.istiodValues.topologySpreadConstraints.map((c: any) => c.topologyKey)).to.include("topology.kubernetes.io/zone");
-        const custom = meshPlan(stackConfig("staging", (c) => {
-            c.mesh = { ...c.mesh, proxyRequestsCpu: "20m", proxyLimitsMemory: "512Mi", istiodResources: { limits: { memory: "3Gi" } } };
-        }))! as any;
-        expect(custom.istiodValues.global.proxy.resources).to.deep.equal({ requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "500m", memory: "512Mi" } });
-        expect(custom.istiodValues.resources.limits).to.deep.equal({ cpu: ISTIOD_DEFAULT_RESOURCES.limits.cpu, memory: "3Gi" });
+        expect(prod.istiodValues.topologySpreadConstraints.map((c: any) => c.topologyKey)).to.include(
+            "topology.kubernetes.io/zone",
+        );
+        const custom = meshPlan(
+            stackConfig("staging", (c) => {
+                c.mesh = {
+                    ...c.mesh,
+                    proxyRequestsCpu: "20m",
+                    proxyLimitsMemory: "512Mi",
+                    istiodResources: { limits: { memory: "3Gi" } },
+                };
+            }),
+        )! as any;
+        expect(custom.istiodValues.global.proxy.resources).to.deep.equal({
+            requests: { cpu: "20m", memory: "64Mi" },
+            limits: { cpu: "500m", memory: "512Mi" },
+        });
+        expect(custom.istiodValues.resources.limits).to.deep.equal({
+            cpu: ISTIOD_DEFAULT_RESOURCES.limits.cpu,
+            memory: "3Gi",
+        });
         expect(meshPlan(stackConfig("dev"))).to.equal(undefined);
     });
 
@@ -180,26 +255,47 @@ describe("mesh: Istio chart values", () => {
 describe("mesh: per-service Istio objects from config", () => {
     it("mesh off: no Istio objects at all", () => {
         const cfg = stackConfig("dev");
-        expect([...peerAuthentications(cfg), ...destinationRules(cfg), ...virtualServices(cfg), ...authorizationPolicies(cfg), ...meshMonitors(cfg)]).to.deep.equal([]);
+        expect([
+            ...peerAuthentications(cfg),
+            ...destinationRules(cfg),
+            ...virtualServices(cfg),
+            ...authorizationPolicies(cfg),
+            ...meshMonitors(cfg),
+        ]).to.deep.equal([]);
         expect(injectedNamespaces(cfg)).to.deep.equal([]);
         expect(meshedNamespaces(cfg)).to.deep.equal([]);
     });
 
     it("a declared PERMISSIVE exception: workload PeerAuthentication annotated with the reason, accepted by the policy pack only through it", () => {
         const reason = "legacy batch importer in the data namespace has no sidecar yet";
-        const cfg = stackConfig("staging", (c) => { c.services.worker.mesh = { permissiveReason: reason }; });
+        const cfg = stackConfig("staging", (c) => {
+            c.services.worker.mesh = { permissiveReason: reason };
+        });
         const permissive = peerAuthentications(cfg).filter((p) => (p.spec as any).mtls.mode === "PERMISSIVE");
         expect(permissive).to.have.length(1);
         expect(permissive[0].metadata.namespace).to.equal(cfg.namespaces.apps);
-        expect((permissive[0].spec as any).selector.matchLabels).to.deep.equal({ "app.kubernetes.io/name": "worker", "app.kubernetes.io/instance": "worker" });
+        expect((permissive[0].spec as any).selector.matchLabels).to.deep.equal({
+            "app.kubernetes.io/name": "worker",
+            "app.kubernetes.io/instance": "worker",
+        });
         expect(permissive[0].metadata.annotations).to.deep.equal({ [PERMISSIVE_EXEMPTION_ANNOTATION]: reason });
         expect(PERMISSIVE_EXEMPTION_ANNOTATION).to.equal(exemptAnnotation("istio-peer-authentication-strict"));
-        const asPolicySees = kubeObject("kubernetes:security.istio.io/v1:PeerAuthentication", manifests(permissive)[0], "worker-mtls-permissive", "urn:x")!;
+        const asPolicySees = kubeObject(
+            "kubernetes:security.istio.io/v1:PeerAuthentication",
+            manifests(permissive)[0],
+            "worker-mtls-permissive",
+            "urn:x",
+        )!;
         expect(checkPeerAuthentication(asPolicySees)).to.have.length(1);
-        expect(findExemption("istio-peer-authentication-strict", asPolicySees, [])).to.deep.equal({ status: "exempt", reason });
+        expect(findExemption("istio-peer-authentication-strict", asPolicySees, [])).to.deep.equal({
+            status: "exempt",
+            reason,
+        });
         // Plaintext clients may then reach exactly that service's ports, nothing else.
         const plaintext = authorizationPolicies(cfg).filter((p) => JSON.stringify(p.spec).includes("notPrincipals"));
-        expect(plaintext.map((p) => (p.spec as any).selector.matchLabels["app.kubernetes.io/name"])).to.deep.equal(["worker"]);
+        expect(plaintext.map((p) => (p.spec as any).selector.matchLabels["app.kubernetes.io/name"])).to.deep.equal([
+            "worker",
+        ]);
         expect((plaintext[0].spec as any).rules[0].to[0].operation.ports).to.deep.equal(["9898"]);
     });
 
@@ -212,7 +308,9 @@ describe("mesh: per-service Istio objects from config", () => {
             expect(labels, o.resourceName).to.include.keys(RECOMMENDED_LABELS);
             const service = cfg.services[labels["app.kubernetes.io/name"]];
             // Per-service objects: the service's image version, like its Deployment; mesh-wide ones: Istio's.
-            expect(labels["app.kubernetes.io/version"], o.resourceName).to.equal(service ? imageVersion(service.image) : cfg.mesh.chart.version);
+            expect(labels["app.kubernetes.io/version"], o.resourceName).to.equal(
+                service ? imageVersion(service.image) : cfg.mesh.chart.version,
+            );
         }
     });
 
@@ -223,33 +321,59 @@ describe("mesh: per-service Istio objects from config", () => {
     });
 
     it("retries apply to all paths unless mesh.retryPathPrefix narrows them; retryAttempts 0 disables them", () => {
-        const cfg = stackConfig("staging", (c) => { c.services.worker.mesh = { retryAttempts: 0, timeoutSeconds: 5 }; });
-        const vs = Object.fromEntries(virtualServices(cfg).map((v) => [(v.spec as any).hosts[0], (v.spec as any).http]));
+        const cfg = stackConfig("staging", (c) => {
+            c.services.worker.mesh = { retryAttempts: 0, timeoutSeconds: 5 };
+        });
+        const vs = Object.fromEntries(
+            virtualServices(cfg).map((v) => [(v.spec as any).hosts[0], (v.spec as any).http]),
+        );
         const frontend = vs[serviceHost(cfg, "frontend")];
         expect(frontend).to.have.length(1);
-        expect(frontend[0]).to.deep.include({ timeout: "15s", retries: { attempts: 2, perTryTimeout: "5s", retryOn: "5xx,reset,connect-failure,refused-stream" } });
+        expect(frontend[0]).to.deep.include({
+            timeout: "15s",
+            retries: { attempts: 2, perTryTimeout: "5s", retryOn: "5xx,reset,connect-failure,refused-stream" },
+        });
         expect(frontend[0].match).to.equal(undefined);
         expect(vs[serviceHost(cfg, "worker")][0]).to.deep.include({ timeout: "5s", retries: { attempts: 0 } });
     });
 
     it("config rejects an overall timeout shorter than the tries it carries, and proxy requests above limits", () => {
         const bad = (mutate: (c: any) => void) => {
-            try { stackConfig("staging", mutate); } catch (e) { return (e as ConfigError).problems.join("\n"); }
+            try {
+                stackConfig("staging", mutate);
+            } catch (e) {
+                return (e as ConfigError).problems.join("\n");
+            }
             return "";
         };
-        expect(bad((c) => { c.services.backend.mesh.timeoutSeconds = 5; })).to.include("stackwright:services.backend.mesh.timeoutSeconds: 5 is below mesh.retryPerTryTimeoutSeconds x (mesh.retryAttempts + 1) = 10 x (3 + 1) = 40");
-        expect(bad((c) => { c.mesh.proxyRequestsMemory = "1Gi"; })).to.include("stackwright:mesh.proxyRequestsMemory: \"1Gi\" exceeds mesh.proxyLimitsMemory \"256Mi\"");
+        expect(
+            bad((c) => {
+                c.services.backend.mesh.timeoutSeconds = 5;
+            }),
+        ).to.include(
+            "stackwright:services.backend.mesh.timeoutSeconds: 5 is below mesh.retryPerTryTimeoutSeconds x (mesh.retryAttempts + 1) = 10 x (3 + 1) = 40",
+        );
+        expect(
+            bad((c) => {
+                c.mesh.proxyRequestsMemory = "1Gi";
+            }),
+        ).to.include('stackwright:mesh.proxyRequestsMemory: "1Gi" exceeds mesh.proxyLimitsMemory "256Mi"');
     });
 
     it("monitoring off: no monitors and no Prometheus access", () => {
-        const cfg = stackConfig("staging", (c) => { c.monitoring = { ...c.monitoring, enabled: false }; });
+        const cfg = stackConfig("staging", (c) => {
+            c.monitoring = { ...c.monitoring, enabled: false };
+        });
         expect(meshMonitors(cfg)).to.deep.equal([]);
         expect(JSON.stringify(authorizationPolicies(cfg))).not.to.include(prometheusPrincipal(cfg));
     });
 
     it("the schema check really rejects an unknown field in an Istio object (the validation below can fail)", async () => {
         const [dr] = manifests(destinationRules(stackConfig("staging")));
-        const broken = { ...dr, spec: { ...dr.spec, trafficPolicy: { ...(dr.spec as any).trafficPolicy, tlsMode: "DISABLE" } } };
+        const broken = {
+            ...dr,
+            spec: { ...dr.spec, trafficPolicy: { ...(dr.spec as any).trafficPolicy, tlsMode: "DISABLE" } },
+        };
         const violations = await validateAgainstSchemas([broken as KubeObject]);
         expect(violations.map((v) => v.message).join("\n")).to.include("tlsMode");
     });
@@ -303,12 +427,19 @@ for (const stack of MESH_STACKS) {
         });
 
         it("the mesh and CNI namespaces exist before the mesh; the CNI namespace is privileged with a written reason; apps are injected", () => {
-            const namespaces = Object.fromEntries(rendered.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace").map((r) => [r.inputs.metadata.name, r]));
-            for (const ns of [cfg.namespaces.istio, cfg.namespaces.istioCni]) expect(mesh.dependencies).to.include(namespaces[ns].urn);
+            const namespaces = Object.fromEntries(
+                rendered.resources
+                    .filter((r) => r.type === "kubernetes:core/v1:Namespace")
+                    .map((r) => [r.inputs.metadata.name, r]),
+            );
+            for (const ns of [cfg.namespaces.istio, cfg.namespaces.istioCni])
+                expect(mesh.dependencies).to.include(namespaces[ns].urn);
             const cni = namespaces[cfg.namespaces.istioCni].inputs.metadata;
             expect(cni.labels["pod-security.kubernetes.io/enforce"]).to.equal("privileged");
             expect(cni.annotations["stackwright.io/pod-security-reason"]).to.match(/CNI/);
-            expect(namespaces[cfg.namespaces.istio].inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).to.equal("restricted");
+            expect(
+                namespaces[cfg.namespaces.istio].inputs.metadata.labels["pod-security.kubernetes.io/enforce"],
+            ).to.equal("restricted");
             expect(namespaces[cfg.namespaces.apps].inputs.metadata.labels["istio-injection"]).to.equal("enabled");
             expect(namespaces[cfg.namespaces.data].inputs.metadata.labels["istio-injection"]).to.equal(undefined);
         });
@@ -323,7 +454,8 @@ for (const stack of MESH_STACKS) {
         it("every Istio object depends on the base chart (CRDs) and on istiod (the validating webhook fails closed)", () => {
             const istio = inMesh.filter((r) => ISTIO_GROUP.test(r.type));
             expect(istio.length).to.be.greaterThan(8);
-            for (const r of istio) expect(r.dependencies, r.name).to.include.members([charts.base.urn, charts.istiod.urn]);
+            for (const r of istio)
+                expect(r.dependencies, r.name).to.include.members([charts.base.urn, charts.istiod.urn]);
         });
 
         it("mesh-wide STRICT mutual TLS: PeerAuthentication default in the root namespace, and no PERMISSIVE exception", () => {
@@ -331,16 +463,30 @@ for (const stack of MESH_STACKS) {
             expect(peer).to.have.length(1);
             expect(peer[0].metadata).to.include({ name: "default", namespace: cfg.namespaces.istio });
             expect(peer[0].spec).to.deep.equal({ mtls: { mode: "STRICT" } });
-            const policyView = kubeObject("kubernetes:security.istio.io/v1:PeerAuthentication", peer[0], "default", "urn:x")!;
+            const policyView = kubeObject(
+                "kubernetes:security.istio.io/v1:PeerAuthentication",
+                peer[0],
+                "default",
+                "urn:x",
+            )!;
             expect(checkPeerAuthentication(policyView)).to.deep.equal([]);
         });
 
         it("one DestinationRule per service on its FQDN, all TLS ISTIO_MUTUAL, with connection pool and outlier detection from config", () => {
             const rules = objectsOf("DestinationRule");
-            expect(rules.map((r) => r.spec.host).sort()).to.deep.equal(Object.keys(cfg.services).map((s) => serviceHost(cfg, s)).sort());
+            expect(rules.map((r) => r.spec.host).sort()).to.deep.equal(
+                Object.keys(cfg.services)
+                    .map((s) => serviceHost(cfg, s))
+                    .sort(),
+            );
             for (const r of rules) {
                 expect(r.spec.trafficPolicy.tls).to.deep.equal({ mode: "ISTIO_MUTUAL" });
-                expect(checkDestinationRule(kubeObject("kubernetes:networking.istio.io/v1:DestinationRule", r, "dr", "urn:x")!, { externalHosts: [] })).to.deep.equal([]);
+                expect(
+                    checkDestinationRule(
+                        kubeObject("kubernetes:networking.istio.io/v1:DestinationRule", r, "dr", "urn:x")!,
+                        { externalHosts: [] },
+                    ),
+                ).to.deep.equal([]);
                 const name = r.spec.host.split(".")[0];
                 const m = cfg.services[name].mesh;
                 expect(r.spec.trafficPolicy.connectionPool).to.deep.equal({
@@ -348,22 +494,38 @@ for (const stack of MESH_STACKS) {
                     http: { http1MaxPendingRequests: m.http1MaxPendingRequests, http2MaxRequests: m.http2MaxRequests },
                 });
                 expect(r.spec.trafficPolicy.outlierDetection).to.deep.equal({
-                    consecutive5xxErrors: m.consecutive5xxErrors, interval: `${m.outlierIntervalSeconds}s`, baseEjectionTime: `${m.baseEjectionSeconds}s`, maxEjectionPercent: m.maxEjectionPercent,
+                    consecutive5xxErrors: m.consecutive5xxErrors,
+                    interval: `${m.outlierIntervalSeconds}s`,
+                    baseEjectionTime: `${m.baseEjectionSeconds}s`,
+                    maxEjectionPercent: m.maxEjectionPercent,
                 });
             }
         });
 
         it("every DestinationRule anywhere in the stack that sets TLS uses ISTIO_MUTUAL", () => {
-            const all = kubeObjects(rendered.resources).filter((o) => o.kind === "DestinationRule") as Record<string, any>[];
+            const all = kubeObjects(rendered.resources).filter((o) => o.kind === "DestinationRule") as Record<
+                string,
+                any
+            >[];
             expect(all.length).to.be.greaterThan(0);
-            for (const r of all) if (r.spec.trafficPolicy?.tls) expect(r.spec.trafficPolicy.tls.mode).to.equal("ISTIO_MUTUAL");
+            for (const r of all)
+                if (r.spec.trafficPolicy?.tls) expect(r.spec.trafficPolicy.tls.mode).to.equal("ISTIO_MUTUAL");
         });
 
         it("one VirtualService per service bound to its exact FQDN (never a wildcard), with timeouts; backend retries 3 x 10s on /api/v1/ only", () => {
-            const all = kubeObjects(rendered.resources).filter((o) => o.kind === "VirtualService") as Record<string, any>[];
+            const all = kubeObjects(rendered.resources).filter((o) => o.kind === "VirtualService") as Record<
+                string,
+                any
+            >[];
             for (const v of all) for (const host of v.spec.hosts) expect(host).to.not.include("*");
-            const byHost: Record<string, any> = Object.fromEntries(objectsOf("VirtualService").map((v) => [v.spec.hosts.join(","), v.spec]));
-            expect(Object.keys(byHost).sort()).to.deep.equal(Object.keys(cfg.services).map((s) => serviceHost(cfg, s)).sort());
+            const byHost: Record<string, any> = Object.fromEntries(
+                objectsOf("VirtualService").map((v) => [v.spec.hosts.join(","), v.spec]),
+            );
+            expect(Object.keys(byHost).sort()).to.deep.equal(
+                Object.keys(cfg.services)
+                    .map((s) => serviceHost(cfg, s))
+                    .sort(),
+            );
             for (const spec of Object.values(byHost)) {
                 for (const route of spec.http) {
                     // Every route but the websocket one has a timeout of whole seconds, never "0s" (the CRD's minimum is 1ms).
@@ -374,7 +536,9 @@ for (const stack of MESH_STACKS) {
             const backend = byHost[serviceHost(cfg, "backend")].http as any[];
             const retried = backend.find((r) => r.match?.[0]?.uri?.prefix === "/api/v1/");
             expect(retried.retries).to.include({ attempts: 3, perTryTimeout: "10s" });
-            expect(backend.filter((r) => r !== retried && !r.match).map((r) => r.retries)).to.deep.equal([{ attempts: 0 }]);
+            expect(backend.filter((r) => r !== retried && !r.match).map((r) => r.retries)).to.deep.equal([
+                { attempts: 0 },
+            ]);
             // The websocket route keeps upgraded connections open.
             // Upgraded connections stay open: no timeout at all (Istio's CRD rejects "0s").
             const websocket = backend.find((r) => r.match?.[0]?.headers?.upgrade);
@@ -400,7 +564,9 @@ for (const stack of MESH_STACKS) {
             }
             expect([...pairs].sort()).to.deep.equal([...expected].sort());
             // The declared graph is not trivial in these stacks.
-            const serviceToService = [...pairs].filter((p) => p.startsWith(`${cfg.kubernetes.clusterDomain}/ns/${cfg.namespaces.apps}/`));
+            const serviceToService = [...pairs].filter((p) =>
+                p.startsWith(`${cfg.kubernetes.clusterDomain}/ns/${cfg.namespaces.apps}/`),
+            );
             expect(serviceToService).to.have.length.greaterThan(1);
         });
 
@@ -413,7 +579,11 @@ for (const stack of MESH_STACKS) {
                     const op = rule.to[0].operation;
                     if (rule.from[0].source.principals?.includes(prometheusPrincipal(cfg))) {
                         expect(rule.from[0].source.principals).to.deep.equal([prometheusPrincipal(cfg)]);
-                        expect(op).to.deep.equal({ methods: ["GET"], paths: [svc.metrics!.path], ports: [String(svc.ports.find((x) => x.name === svc.metrics!.port)!.containerPort)] });
+                        expect(op).to.deep.equal({
+                            methods: ["GET"],
+                            paths: [svc.metrics!.path],
+                            ports: [String(svc.ports.find((x) => x.name === svc.metrics!.port)!.containerPort)],
+                        });
                     } else {
                         expect(op.methods).to.equal(undefined);
                         for (const port of op.ports) expect(ports).to.include(port);
@@ -423,15 +593,24 @@ for (const stack of MESH_STACKS) {
         });
 
         it("policies select the real service pods, whose ServiceAccount is the principal they are granted as", () => {
-            const deployments = rendered.resources.map(manifestOf).filter((o) => o?.kind === "Deployment" && o.metadata.namespace === cfg.namespaces.apps) as Record<string, any>[];
+            const deployments = rendered.resources
+                .map(manifestOf)
+                .filter((o) => o?.kind === "Deployment" && o.metadata.namespace === cfg.namespaces.apps) as Record<
+                string,
+                any
+            >[];
             expect(deployments.length).to.equal(Object.keys(cfg.services).length);
             for (const p of objectsOf("AuthorizationPolicy").filter((x) => x.spec.selector)) {
                 const wanted = p.spec.selector.matchLabels as Record<string, string>;
-                const matching = deployments.filter((d) => Object.entries(wanted).every(([k, v]) => d.spec.template.metadata.labels[k] === v));
+                const matching = deployments.filter((d) =>
+                    Object.entries(wanted).every(([k, v]) => d.spec.template.metadata.labels[k] === v),
+                );
                 expect(matching, JSON.stringify(wanted)).to.have.length(1);
                 const name = serviceBySelector(wanted);
                 expect(podSpecOf(matching[0])!.serviceAccountName).to.equal(name);
-                expect(servicePrincipal(cfg, name)).to.equal(`${cfg.kubernetes.clusterDomain}/ns/${cfg.namespaces.apps}/sa/${name}`);
+                expect(servicePrincipal(cfg, name)).to.equal(
+                    `${cfg.kubernetes.clusterDomain}/ns/${cfg.namespaces.apps}/sa/${name}`,
+                );
             }
         });
 
@@ -448,16 +627,22 @@ for (const stack of MESH_STACKS) {
             expect(pods.spec.podMetricsEndpoints[0]).to.include({ port: "http-envoy-prom", path: "/stats/prometheus" });
             expect(pods.spec.podMetricsEndpoints[0].scheme).to.equal(undefined);
             const [istiod] = objectsOf("ServiceMonitor");
-            expect(istiod.spec).to.deep.include({ namespaceSelector: { matchNames: [cfg.namespaces.istio] }, selector: { matchLabels: { app: "istiod" } } });
+            expect(istiod.spec).to.deep.include({
+                namespaceSelector: { matchNames: [cfg.namespaces.istio] },
+                selector: { matchLabels: { app: "istiod" } },
+            });
             expect(istiod.spec.endpoints[0]).to.include({ port: "http-monitoring", path: "/metrics" });
-            for (const r of inMesh.filter((x) => /monitoring\.coreos\.com/.test(x.type))) expect(r.dependencies).to.include(charts.istiod.urn);
+            for (const r of inMesh.filter((x) => /monitoring\.coreos\.com/.test(x.type)))
+                expect(r.dependencies).to.include(charts.istiod.urn);
         });
     });
 }
 
 describe("mesh: stack dev (mesh off, rendered)", () => {
     let rendered: RenderedStack;
-    before(async () => { rendered = await renderStack("dev"); });
+    before(async () => {
+        rendered = await renderStack("dev");
+    });
 
     it("renders no Mesh, no Istio chart and no Istio object", () => {
         expect(rendered.resources.filter((r) => r.type === MESH_TYPE)).to.deep.equal([]);
@@ -466,7 +651,9 @@ describe("mesh: stack dev (mesh off, rendered)", () => {
     });
 
     it("labels no namespace for injection and creates no Istio namespaces", () => {
-        const namespaces = rendered.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace").map((r) => r.inputs.metadata);
+        const namespaces = rendered.resources
+            .filter((r) => r.type === "kubernetes:core/v1:Namespace")
+            .map((r) => r.inputs.metadata);
         expect(namespaces.length).to.be.greaterThan(0);
         for (const ns of namespaces) expect(ns.labels["istio-injection"], ns.name).to.equal(undefined);
         expect(namespaces.map((ns) => ns.name)).to.not.include.members(["istio-system", "istio-cni"]);

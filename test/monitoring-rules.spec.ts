@@ -31,12 +31,24 @@ import {
     WARNING_RECEIVER,
 } from "../lib/monitoring/alertmanager";
 import {
-    GRAFANA_CORE_PANEL_TYPES, GRAFANA_NEWEST_DASHBOARD_SCHEMA, grafanaMajor, grafanaVersionOfChart, KPS_GRAFANA_VERSIONS,
+    GRAFANA_CORE_PANEL_TYPES,
+    GRAFANA_NEWEST_DASHBOARD_SCHEMA,
+    grafanaMajor,
+    grafanaVersionOfChart,
+    KPS_GRAFANA_VERSIONS,
 } from "../lib/monitoring/grafana";
 import { knownMetricNames, METRICS_CATALOG, RECORDING_RULE_NAMES } from "../lib/monitoring/metrics-catalog";
 import { metricNamesInPromql, metricNamesInVariableQuery } from "../lib/monitoring/promql-metrics";
 import { REDIS_NAME } from "../lib/topology";
-import { KubeManifest, kubeObjects, readStackConfig, renderStack, RenderedStack, STACKS, StackName } from "./lib/harness";
+import {
+    KubeManifest,
+    kubeObjects,
+    readStackConfig,
+    renderStack,
+    RenderedStack,
+    STACKS,
+    StackName,
+} from "./lib/harness";
 import { needTool, run } from "./lib/tools";
 
 const DASHBOARD_DIR = path.resolve(__dirname, "..", "dashboards");
@@ -64,7 +76,11 @@ interface Variant {
 }
 
 /** Object storage for WAL archiving and base backups (set with `pulumi config set --secret` in a real stack). */
-const TEST_OBJECT_STORE = { destinationPath: "s3://stackwright-test/postgres", accessKeyId: "test-key-id", secretAccessKey: "test-secret" };
+const TEST_OBJECT_STORE = {
+    destinationPath: "s3://stackwright-test/postgres",
+    accessKeyId: "test-key-id",
+    secretAccessKey: "test-secret",
+};
 
 const VARIANTS: readonly Variant[] = [
     ...STACKS.map((stack) => ({ name: stack, stack, overrides: {} })),
@@ -75,7 +91,7 @@ const VARIANTS: readonly Variant[] = [
     },
 ];
 
-/** requirements.md: transaction log (WAL) archived every 15 minutes. */
+/** The product's recovery point: transaction log (WAL) archived every 15 minutes. */
 const WAL_REQUIREMENT_SECONDS = 15 * 60;
 /** Alert defaults that are requirements rather than config (lib/monitoring/alert-rules.ts). */
 const CRASH_LOOP_RESTARTS = 3;
@@ -108,13 +124,17 @@ interface StackValues {
 
 function stackValues(variant: Variant, cfg: StackConfig, rendered: RenderedStack): StackValues {
     const objects = kubeObjects(rendered.resources);
-    const inData = (kind: string) => objects.filter((o) => o.kind === kind && o.metadata?.namespace === cfg.namespaces.data);
+    const inData = (kind: string) =>
+        objects.filter((o) => o.kind === kind && o.metadata?.namespace === cfg.namespaces.data);
     const clusters = inData("Cluster").filter((o) => o.apiVersion === "postgresql.cnpg.io/v1");
     const pooler = inData("Pooler")[0];
     const scheduledBackups = inData("ScheduledBackup");
     const services = Object.entries(cfg.services)
         .filter(([, svc]) => svc.metrics !== undefined)
-        .map(([name, svc]) => ({ name, latencyTarget: (svc.latencyTargetMilliseconds ?? DEFAULT_LATENCY_P95_TARGET_MS) / 1000 }));
+        .map(([name, svc]) => ({
+            name,
+            latencyTarget: (svc.latencyTargetMilliseconds ?? DEFAULT_LATENCY_P95_TARGET_MS) / 1000,
+        }));
     expect(services.length, `${variant.name}: services with metrics`).to.be.at.least(2);
     expect(clusters.length, `${variant.name}: CloudNativePG clusters`).to.be.at.most(1);
     return {
@@ -127,9 +147,10 @@ function stackValues(variant: Variant, cfg: StackConfig, rendered: RenderedStack
             cluster: clusters[0].metadata.name,
             maxConnections: cfg.postgres.maxConnections,
             pooler: pooler?.metadata.name,
-            baseBackupMaxAgeSeconds: scheduledBackups.length > 0
-                ? scheduledBackupMaxAgeSeconds(scheduledBackups.map((o: KubeManifest) => o.spec.schedule))
-                : undefined,
+            baseBackupMaxAgeSeconds:
+                scheduledBackups.length > 0
+                    ? scheduledBackupMaxAgeSeconds(scheduledBackups.map((o: KubeManifest) => o.spec.schedule))
+                    : undefined,
         },
         redis: cfg.redis.enabled,
         cronJobs: inData("CronJob")
@@ -141,7 +162,9 @@ function stackValues(variant: Variant, cfg: StackConfig, rendered: RenderedStack
 
 /** spec.groups of every PrometheusRule the stack renders. */
 function renderedRuleGroups(rendered: RenderedStack): (RuleGroup | RecordingRuleGroup)[] {
-    const rules = kubeObjects(rendered.resources).filter((o) => o.apiVersion === "monitoring.coreos.com/v1" && o.kind === "PrometheusRule");
+    const rules = kubeObjects(rendered.resources).filter(
+        (o) => o.apiVersion === "monitoring.coreos.com/v1" && o.kind === "PrometheusRule",
+    );
     expect(rules.length, `${rendered.stack}: PrometheusRules`).to.be.greaterThan(0);
     return rules.flatMap((r) => r.spec.groups as (RuleGroup | RecordingRuleGroup)[]);
 }
@@ -191,9 +214,18 @@ function seriesKeys(v: StackValues) {
         pvcNamespace: data,
         instance,
         up: (service: string) => S("up", { namespace: v.apps, service, pod: `${service}-1`, job: service }),
-        requests: (service: string, status: string) => S("http_requests_total", { namespace: v.apps, service, pod: `${service}-1`, status }),
+        requests: (service: string, status: string) =>
+            S("http_requests_total", { namespace: v.apps, service, pod: `${service}-1`, status }),
         bucket: (service: string, le: string) =>
-            S("http_request_duration_seconds_bucket", { namespace: v.apps, service, pod: `${service}-1`, method: "GET", path: "api_v1_items", status: "200", le }),
+            S("http_request_duration_seconds_bucket", {
+                namespace: v.apps,
+                service,
+                pod: `${service}-1`,
+                method: "GET",
+                path: "api_v1_items",
+                status: "200",
+                le,
+            }),
         mesh: (code: string) =>
             S("istio_requests_total", {
                 namespace: v.apps,
@@ -214,10 +246,21 @@ function seriesKeys(v: StackValues) {
         pvcCapacity: S("kubelet_volume_stats_capacity_bytes", { namespace: data, persistentvolumeclaim: "data-1" }),
         pgUp: S("cnpg_collector_up", { ...instance(1), cluster }),
         pgLag: S("cnpg_pg_replication_lag", instance(2)),
-        pgBackends: S("cnpg_backends_total", { ...instance(1), datname: "app", usename: "app", application_name: first, state: "active" }),
+        pgBackends: S("cnpg_backends_total", {
+            ...instance(1),
+            datname: "app",
+            usename: "app",
+            application_name: first,
+            state: "active",
+        }),
         pgMaxConnections: S("cnpg_pg_settings_setting", { ...instance(1), name: "max_connections" }),
         pgReserved: S("cnpg_pg_settings_setting", { ...instance(1), name: "superuser_reserved_connections" }),
-        poolerMaxWait: S("cnpg_pgbouncer_pools_maxwait", { namespace: data, pod: `${v.postgres?.pooler ?? "pooler"}-1`, database: "app", user: "app" }),
+        poolerMaxWait: S("cnpg_pgbouncer_pools_maxwait", {
+            namespace: data,
+            pod: `${v.postgres?.pooler ?? "pooler"}-1`,
+            database: "app",
+            user: "app",
+        }),
         walSinceArchival: S("cnpg_pg_stat_archiver_seconds_since_last_archival", instance(1)),
         walReady: S("cnpg_collector_pg_wal_archive_status", { ...instance(1), value: "ready" }),
         walFailed: S("cnpg_pg_stat_archiver_failed_count", instance(1)),
@@ -228,9 +271,16 @@ function seriesKeys(v: StackValues) {
         redisUsed: S("redis_memory_used_bytes", { namespace: data, pod: `${REDIS_NAME}-0` }),
         redisMax: S("redis_memory_max_bytes", { namespace: data, pod: `${REDIS_NAME}-0` }),
         cronCreated: (cronjob: string) => S("kube_cronjob_created", { namespace: data, cronjob }),
-        cronLastSuccess: (cronjob: string) => S("kube_cronjob_status_last_successful_time", { namespace: data, cronjob }),
+        cronLastSuccess: (cronjob: string) =>
+            S("kube_cronjob_status_last_successful_time", { namespace: data, cronjob }),
         jobOwner: (job: string, owner: string) =>
-            S("kube_job_owner", { namespace: data, job_name: job, owner_kind: "CronJob", owner_name: owner, owner_is_controller: "true" }),
+            S("kube_job_owner", {
+                namespace: data,
+                job_name: job,
+                owner_kind: "CronJob",
+                owner_name: owner,
+                owner_is_controller: "true",
+            }),
         jobStart: (job: string) => S("kube_job_status_start_time", { namespace: data, job_name: job }),
         jobFailed: (job: string) => S("kube_job_failed", { namespace: data, job_name: job, condition: "true" }),
     };
@@ -333,8 +383,16 @@ const CASES: readonly AlertCase[] = [
     {
         alertname: "ServiceDown",
         fire: (v, k) => [
-            { name: "every target fails its scrape", change: (s) => s.set(k.up(k.first), flat(0)), expect: fires("critical", { namespace: v.apps, service: k.first }) },
-            { name: "no scrape target at all", change: (s) => s.delete(k.up(k.last)), expect: fires("critical", { namespace: v.apps, service: k.last }) },
+            {
+                name: "every target fails its scrape",
+                change: (s) => s.set(k.up(k.first), flat(0)),
+                expect: fires("critical", { namespace: v.apps, service: k.first }),
+            },
+            {
+                name: "no scrape target at all",
+                change: (s) => s.delete(k.up(k.last)),
+                expect: fires("critical", { namespace: v.apps, service: k.last }),
+            },
         ],
         quiet: (_v, k) => [
             { name: "all targets up", change: unchanged, expect: [] },
@@ -343,29 +401,37 @@ const CASES: readonly AlertCase[] = [
     },
     {
         alertname: "ServiceHighErrorRate",
-        fire: (v, k) => [{
-            name: `5xx share above ${v.thresholds.errorRatePercent} %`,
-            change: (s) => s.set(k.requests(k.first, "500"), growing(errorsPerMinute(over(v.thresholds.errorRatePercent)))),
-            expect: fires("critical", { namespace: v.apps, service: k.first }),
-        }],
-        quiet: (v, k) => [{
-            name: `5xx share just under ${v.thresholds.errorRatePercent} %`,
-            change: (s) => s.set(k.requests(k.first, "500"), growing(errorsPerMinute(under(v.thresholds.errorRatePercent)))),
-            expect: [],
-        }],
+        fire: (v, k) => [
+            {
+                name: `5xx share above ${v.thresholds.errorRatePercent} %`,
+                change: (s) =>
+                    s.set(k.requests(k.first, "500"), growing(errorsPerMinute(over(v.thresholds.errorRatePercent)))),
+                expect: fires("critical", { namespace: v.apps, service: k.first }),
+            },
+        ],
+        quiet: (v, k) => [
+            {
+                name: `5xx share just under ${v.thresholds.errorRatePercent} %`,
+                change: (s) =>
+                    s.set(k.requests(k.first, "500"), growing(errorsPerMinute(under(v.thresholds.errorRatePercent)))),
+                expect: [],
+            },
+        ],
     },
     {
         alertname: "ServiceHighLatencyP95",
-        fire: (v, k) => [{
-            // Every request between the target and twice it: p95 = 1.95 × target.
-            name: "p95 above the service's target",
-            change: (s) => {
-                const [half, target] = latencyBounds(v.services[0].latencyTarget);
-                s.set(k.bucket(k.first, half), flat(0));
-                s.set(k.bucket(k.first, target), flat(0));
+        fire: (v, k) => [
+            {
+                // Every request between the target and twice it: p95 = 1.95 × target.
+                name: "p95 above the service's target",
+                change: (s) => {
+                    const [half, target] = latencyBounds(v.services[0].latencyTarget);
+                    s.set(k.bucket(k.first, half), flat(0));
+                    s.set(k.bucket(k.first, target), flat(0));
+                },
+                expect: fires("warning", { namespace: v.apps, service: k.first }),
             },
-            expect: fires("warning", { namespace: v.apps, service: k.first }),
-        }],
+        ],
         quiet: (v, k) => [
             { name: "p95 at half the target", change: unchanged, expect: [] },
             {
@@ -379,56 +445,88 @@ const CASES: readonly AlertCase[] = [
     {
         alertname: "MeshServiceHighErrorRate",
         when: (v) => v.mesh,
-        fire: (v, k) => [{
-            name: `sidecars see more than ${v.thresholds.errorRatePercent} % 503`,
-            change: (s) => s.set(k.mesh("503"), growing(errorsPerMinute(over(v.thresholds.errorRatePercent)))),
-            expect: fires("critical", { namespace: v.apps, service: k.first }),
-        }],
-        quiet: (v, k) => [{
-            name: `sidecars see just under ${v.thresholds.errorRatePercent} % 503`,
-            change: (s) => s.set(k.mesh("503"), growing(errorsPerMinute(under(v.thresholds.errorRatePercent)))),
-            expect: [],
-        }],
+        fire: (v, k) => [
+            {
+                name: `sidecars see more than ${v.thresholds.errorRatePercent} % 503`,
+                change: (s) => s.set(k.mesh("503"), growing(errorsPerMinute(over(v.thresholds.errorRatePercent)))),
+                expect: fires("critical", { namespace: v.apps, service: k.first }),
+            },
+        ],
+        quiet: (v, k) => [
+            {
+                name: `sidecars see just under ${v.thresholds.errorRatePercent} % 503`,
+                change: (s) => s.set(k.mesh("503"), growing(errorsPerMinute(under(v.thresholds.errorRatePercent)))),
+                expect: [],
+            },
+        ],
     },
     {
         alertname: "ContainerCpuNearLimit",
-        fire: (v, k) => [{
-            name: `above ${v.thresholds.cpuLimitPercent} % of the CPU limit`,
-            change: (s) => s.set(k.cpu, growing((60 * over(v.thresholds.cpuLimitPercent)) / 100)),
-            expect: fires("warning", k.container(k.first)),
-        }],
-        quiet: (v, k) => [{
-            name: `under ${v.thresholds.cpuLimitPercent} % of the CPU limit`,
-            change: (s) => s.set(k.cpu, growing((60 * under(v.thresholds.cpuLimitPercent)) / 100)),
-            expect: [],
-        }],
+        fire: (v, k) => [
+            {
+                name: `above ${v.thresholds.cpuLimitPercent} % of the CPU limit`,
+                change: (s) => s.set(k.cpu, growing((60 * over(v.thresholds.cpuLimitPercent)) / 100)),
+                expect: fires("warning", k.container(k.first)),
+            },
+        ],
+        quiet: (v, k) => [
+            {
+                name: `under ${v.thresholds.cpuLimitPercent} % of the CPU limit`,
+                change: (s) => s.set(k.cpu, growing((60 * under(v.thresholds.cpuLimitPercent)) / 100)),
+                expect: [],
+            },
+        ],
     },
     {
         alertname: "ContainerMemoryNearLimit",
-        fire: (v, k) => [{
-            name: `above ${v.thresholds.memoryLimitPercent} % of the memory limit`,
-            change: (s) => s.set(k.memory, flat(10 * over(v.thresholds.memoryLimitPercent))),
-            expect: fires("warning", k.container(k.first)),
-        }],
-        quiet: (v, k) => [{
-            name: `under ${v.thresholds.memoryLimitPercent} % of the memory limit`,
-            change: (s) => s.set(k.memory, flat(10 * under(v.thresholds.memoryLimitPercent))),
-            expect: [],
-        }],
+        fire: (v, k) => [
+            {
+                name: `above ${v.thresholds.memoryLimitPercent} % of the memory limit`,
+                change: (s) => s.set(k.memory, flat(10 * over(v.thresholds.memoryLimitPercent))),
+                expect: fires("warning", k.container(k.first)),
+            },
+        ],
+        quiet: (v, k) => [
+            {
+                name: `under ${v.thresholds.memoryLimitPercent} % of the memory limit`,
+                change: (s) => s.set(k.memory, flat(10 * under(v.thresholds.memoryLimitPercent))),
+                expect: [],
+            },
+        ],
     },
     {
         alertname: "PodCrashLooping",
-        fire: (_v, k) => [{ name: "a restart every minute", change: (s) => s.set(k.restarts(k.first), growing(1)), expect: fires("critical", k.container(k.first)) }],
-        quiet: (_v, k) => [{
-            name: `${CRASH_LOOP_RESTARTS - 1} restarts in 15 minutes`,
-            change: (s) => s.set(k.restarts(k.first), `0x20 1x5 ${CRASH_LOOP_RESTARTS - 1}x15`),
-            expect: [],
-        }],
+        fire: (_v, k) => [
+            {
+                name: "a restart every minute",
+                change: (s) => s.set(k.restarts(k.first), growing(1)),
+                expect: fires("critical", k.container(k.first)),
+            },
+        ],
+        quiet: (_v, k) => [
+            {
+                name: `${CRASH_LOOP_RESTARTS - 1} restarts in 15 minutes`,
+                change: (s) => s.set(k.restarts(k.first), `0x20 1x5 ${CRASH_LOOP_RESTARTS - 1}x15`),
+                expect: [],
+            },
+        ],
     },
     {
         alertname: "DeploymentReplicasMismatch",
-        fire: (v, k) => [{ name: "2 of 3 available for 30 min", change: (s) => s.set(k.availableReplicas, flat(2)), expect: fires("warning", { namespace: v.apps, deployment: k.first }) }],
-        quiet: (_v, k) => [{ name: "2 of 3 available for 10 min", change: (s) => s.set(k.availableReplicas, "3x20 2x10 3x10"), expect: [] }],
+        fire: (v, k) => [
+            {
+                name: "2 of 3 available for 30 min",
+                change: (s) => s.set(k.availableReplicas, flat(2)),
+                expect: fires("warning", { namespace: v.apps, deployment: k.first }),
+            },
+        ],
+        quiet: (_v, k) => [
+            {
+                name: "2 of 3 available for 10 min",
+                change: (s) => s.set(k.availableReplicas, "3x20 2x10 3x10"),
+                expect: [],
+            },
+        ],
     },
     {
         alertname: "PersistentVolumeFillingUp",
@@ -444,52 +542,81 @@ const CASES: readonly AlertCase[] = [
                 {
                     name: `above ${PVC_CRITICAL_PERCENT} % full: warning and critical`,
                     change: used((PVC_CRITICAL_PERCENT + 100) / 2),
-                    expect: [{ severity: "warning", ...pvc }, { severity: "critical", ...pvc }],
+                    expect: [
+                        { severity: "warning", ...pvc },
+                        { severity: "critical", ...pvc },
+                    ],
                 },
             ];
         },
-        quiet: (v, k) => [{
-            name: `under ${v.thresholds.pvcFullPercent} % full`,
-            change: (s) => s.set(k.pvcAvailable, flat(1000 - 10 * under(v.thresholds.pvcFullPercent))),
-            expect: [],
-        }],
+        quiet: (v, k) => [
+            {
+                name: `under ${v.thresholds.pvcFullPercent} % full`,
+                change: (s) => s.set(k.pvcAvailable, flat(1000 - 10 * under(v.thresholds.pvcFullPercent))),
+                expect: [],
+            },
+        ],
     },
     {
         alertname: "PostgresInstanceDown",
         when: (v) => v.postgres !== undefined,
         fire: (v, k) => [
-            { name: "exporter reports PostgreSQL down", change: (s) => s.set(k.pgUp, flat(0)), expect: fires("critical", { ...k.instance(1), cluster: pg(v).cluster }) },
-            { name: "no instance of the cluster reports", change: (s) => s.delete(k.pgUp), expect: fires("critical", { namespace: k.instance(1).namespace, cluster: pg(v).cluster }) },
+            {
+                name: "exporter reports PostgreSQL down",
+                change: (s) => s.set(k.pgUp, flat(0)),
+                expect: fires("critical", { ...k.instance(1), cluster: pg(v).cluster }),
+            },
+            {
+                name: "no instance of the cluster reports",
+                change: (s) => s.delete(k.pgUp),
+                expect: fires("critical", { namespace: k.instance(1).namespace, cluster: pg(v).cluster }),
+            },
         ],
         quiet: () => [{ name: "instance up", change: unchanged, expect: [] }],
     },
     {
         alertname: "PostgresReplicationLagHigh",
         when: (v) => v.postgres !== undefined,
-        fire: (v, k) => [{
-            name: `replica ${v.thresholds.postgresReplicationLagSeconds * 4} s behind`,
-            change: (s) => s.set(k.pgLag, flat(v.thresholds.postgresReplicationLagSeconds * 4)),
-            expect: fires("warning", k.instance(2)),
-        }],
-        quiet: (v, k) => [{
-            name: `replica ${Math.floor(v.thresholds.postgresReplicationLagSeconds / 3)} s behind`,
-            change: (s) => s.set(k.pgLag, flat(Math.floor(v.thresholds.postgresReplicationLagSeconds / 3))),
-            expect: [],
-        }],
+        fire: (v, k) => [
+            {
+                name: `replica ${v.thresholds.postgresReplicationLagSeconds * 4} s behind`,
+                change: (s) => s.set(k.pgLag, flat(v.thresholds.postgresReplicationLagSeconds * 4)),
+                expect: fires("warning", k.instance(2)),
+            },
+        ],
+        quiet: (v, k) => [
+            {
+                name: `replica ${Math.floor(v.thresholds.postgresReplicationLagSeconds / 3)} s behind`,
+                change: (s) => s.set(k.pgLag, flat(Math.floor(v.thresholds.postgresReplicationLagSeconds / 3))),
+                expect: [],
+            },
+        ],
     },
     {
         alertname: "PostgresConnectionsNearMax",
         when: (v) => v.postgres !== undefined,
-        fire: (v, k) => [{
-            name: `above ${v.thresholds.postgresConnectionsPercent} % of ${pg(v).maxConnections} connections`,
-            change: (s) => s.set(k.pgBackends, flat(Math.ceil((pg(v).maxConnections * over(v.thresholds.postgresConnectionsPercent)) / 100))),
-            expect: fires("warning", k.instance(1)),
-        }],
-        quiet: (v, k) => [{
-            name: `under ${v.thresholds.postgresConnectionsPercent} % of ${pg(v).maxConnections} connections`,
-            change: (s) => s.set(k.pgBackends, flat(Math.floor((pg(v).maxConnections * under(v.thresholds.postgresConnectionsPercent)) / 100))),
-            expect: [],
-        }],
+        fire: (v, k) => [
+            {
+                name: `above ${v.thresholds.postgresConnectionsPercent} % of ${pg(v).maxConnections} connections`,
+                change: (s) =>
+                    s.set(
+                        k.pgBackends,
+                        flat(Math.ceil((pg(v).maxConnections * over(v.thresholds.postgresConnectionsPercent)) / 100)),
+                    ),
+                expect: fires("warning", k.instance(1)),
+            },
+        ],
+        quiet: (v, k) => [
+            {
+                name: `under ${v.thresholds.postgresConnectionsPercent} % of ${pg(v).maxConnections} connections`,
+                change: (s) =>
+                    s.set(
+                        k.pgBackends,
+                        flat(Math.floor((pg(v).maxConnections * under(v.thresholds.postgresConnectionsPercent)) / 100)),
+                    ),
+                expect: [],
+            },
+        ],
     },
     {
         alertname: "DatabaseConnectionPoolExhausted",
@@ -500,20 +627,30 @@ const CASES: readonly AlertCase[] = [
                 change: (s) => s.set(k.pgBackends, flat(pg(v).maxConnections - SUPERUSER_RESERVED_CONNECTIONS)),
                 expect: fires("critical", k.instance(1)),
             },
-            ...(pg(v).pooler ? [{
-                name: `PgBouncer clients wait ${POOL_MAX_WAIT_SECONDS * 2} s`,
-                change: (s: SeriesSet) => s.set(k.poolerMaxWait, flat(POOL_MAX_WAIT_SECONDS * 2)),
-                expect: fires("critical", { namespace: k.instance(1).namespace, pod: `${pg(v).pooler}-1`, database: "app" }),
-            }] : []),
+            ...(pg(v).pooler
+                ? [
+                      {
+                          name: `PgBouncer clients wait ${POOL_MAX_WAIT_SECONDS * 2} s`,
+                          change: (s: SeriesSet) => s.set(k.poolerMaxWait, flat(POOL_MAX_WAIT_SECONDS * 2)),
+                          expect: fires("critical", {
+                              namespace: k.instance(1).namespace,
+                              pod: `${pg(v).pooler}-1`,
+                              database: "app",
+                          }),
+                      },
+                  ]
+                : []),
         ],
-        quiet: (v, k) => [{
-            name: "one slot left, short waits",
-            change: (s) => {
-                s.set(k.pgBackends, flat(pg(v).maxConnections - SUPERUSER_RESERVED_CONNECTIONS - 1));
-                if (pg(v).pooler) s.set(k.poolerMaxWait, flat(POOL_MAX_WAIT_SECONDS / 2));
+        quiet: (v, k) => [
+            {
+                name: "one slot left, short waits",
+                change: (s) => {
+                    s.set(k.pgBackends, flat(pg(v).maxConnections - SUPERUSER_RESERVED_CONNECTIONS - 1));
+                    if (pg(v).pooler) s.set(k.poolerMaxWait, flat(POOL_MAX_WAIT_SECONDS / 2));
+                },
+                expect: [],
             },
-            expect: [],
-        }],
+        ],
     },
     {
         alertname: "PostgresWalArchivingStalled",
@@ -538,7 +675,11 @@ const CASES: readonly AlertCase[] = [
         ],
         quiet: (_v, k) => [
             { name: "archived a minute ago", change: unchanged, expect: [] },
-            { name: "idle server: nothing to archive for an hour", change: (s) => s.set(k.walSinceArchival, flat(3600)), expect: [] },
+            {
+                name: "idle server: nothing to archive for an hour",
+                change: (s) => s.set(k.walSinceArchival, flat(3600)),
+                expect: [],
+            },
             {
                 name: `a segment waiting, last archival within ${WAL_REQUIREMENT_SECONDS} s`,
                 change: (s) => {
@@ -552,15 +693,17 @@ const CASES: readonly AlertCase[] = [
     {
         alertname: "PostgresWalArchivingFailing",
         when: archiving,
-        fire: (v, k) => [{
-            name: "archive_command fails every minute, nothing archived since",
-            change: (s) => {
-                s.set(k.walFailed, growing(1));
-                s.set(k.walLastFailed, growing(60));
-                s.set(k.walLastArchived, flat(-600));
+        fire: (v, k) => [
+            {
+                name: "archive_command fails every minute, nothing archived since",
+                change: (s) => {
+                    s.set(k.walFailed, growing(1));
+                    s.set(k.walLastFailed, growing(60));
+                    s.set(k.walLastArchived, flat(-600));
+                },
+                expect: fires("warning", { ...k.instance(1), cluster: pg(v).cluster }),
             },
-            expect: fires("warning", { ...k.instance(1), cluster: pg(v).cluster }),
-        }],
+        ],
         quiet: (_v, k) => [
             { name: "no failure", change: unchanged, expect: [] },
             {
@@ -581,8 +724,16 @@ const CASES: readonly AlertCase[] = [
             const maxAge = pg(v).baseBackupMaxAgeSeconds!;
             const cluster = { namespace: k.instance(1).namespace, cluster: pg(v).cluster };
             return [
-                { name: `newest base backup older than ${maxAge} s`, change: (s) => s.set(k.lastBaseBackup, flat(EVAL_SECONDS - maxAge - 3600)), expect: fires("critical", cluster) },
-                { name: "the plugin reports no backup metric", change: (s) => s.delete(k.lastBaseBackup), expect: fires("critical", cluster) },
+                {
+                    name: `newest base backup older than ${maxAge} s`,
+                    change: (s) => s.set(k.lastBaseBackup, flat(EVAL_SECONDS - maxAge - 3600)),
+                    expect: fires("critical", cluster),
+                },
+                {
+                    name: "the plugin reports no backup metric",
+                    change: (s) => s.delete(k.lastBaseBackup),
+                    expect: fires("critical", cluster),
+                },
             ];
         },
         quiet: (v, k) => [
@@ -598,21 +749,35 @@ const CASES: readonly AlertCase[] = [
         alertname: "RedisDown",
         when: (v) => v.redis,
         fire: (_v, k) => [
-            { name: "exporter cannot reach the server", change: (s) => s.set(k.redisUp, flat(0)), expect: fires("critical", { namespace: k.pvcNamespace, pod: `${REDIS_NAME}-0` }) },
-            { name: "no exporter in the namespace", change: (s) => s.delete(k.redisUp), expect: fires("critical", { namespace: k.pvcNamespace }) },
+            {
+                name: "exporter cannot reach the server",
+                change: (s) => s.set(k.redisUp, flat(0)),
+                expect: fires("critical", { namespace: k.pvcNamespace, pod: `${REDIS_NAME}-0` }),
+            },
+            {
+                name: "no exporter in the namespace",
+                change: (s) => s.delete(k.redisUp),
+                expect: fires("critical", { namespace: k.pvcNamespace }),
+            },
         ],
         quiet: () => [{ name: "server up", change: unchanged, expect: [] }],
     },
     {
         alertname: "RedisMemoryNearMax",
         when: (v) => v.redis,
-        fire: (v, k) => [{
-            name: `above ${v.thresholds.redisMemoryPercent} % of maxmemory`,
-            change: (s) => s.set(k.redisUsed, flat(10 * over(v.thresholds.redisMemoryPercent))),
-            expect: fires("warning", { namespace: k.pvcNamespace, pod: `${REDIS_NAME}-0` }),
-        }],
+        fire: (v, k) => [
+            {
+                name: `above ${v.thresholds.redisMemoryPercent} % of maxmemory`,
+                change: (s) => s.set(k.redisUsed, flat(10 * over(v.thresholds.redisMemoryPercent))),
+                expect: fires("warning", { namespace: k.pvcNamespace, pod: `${REDIS_NAME}-0` }),
+            },
+        ],
         quiet: (v, k) => [
-            { name: `under ${v.thresholds.redisMemoryPercent} % of maxmemory`, change: (s) => s.set(k.redisUsed, flat(10 * under(v.thresholds.redisMemoryPercent))), expect: [] },
+            {
+                name: `under ${v.thresholds.redisMemoryPercent} % of maxmemory`,
+                change: (s) => s.set(k.redisUsed, flat(10 * under(v.thresholds.redisMemoryPercent))),
+                expect: [],
+            },
             {
                 name: "maxmemory 0 (unlimited)",
                 change: (s) => {
@@ -629,7 +794,11 @@ const CASES: readonly AlertCase[] = [
         fire: (v, k) => {
             const [c0, cLast] = [v.cronJobs[0].name, v.cronJobs[v.cronJobs.length - 1].name];
             return [
-                { name: `latest run of ${c0} failed after the last success`, change: (s) => setFailedRun(s, k, c0, `${c0}-200`), expect: fires("warning", { namespace: k.pvcNamespace, cronjob: c0 }) },
+                {
+                    name: `latest run of ${c0} failed after the last success`,
+                    change: (s) => setFailedRun(s, k, c0, `${c0}-200`),
+                    expect: fires("warning", { namespace: k.pvcNamespace, cronjob: c0 }),
+                },
                 {
                     name: `${cLast} failed and never succeeded`,
                     change: (s) => {
@@ -661,7 +830,11 @@ const CASES: readonly AlertCase[] = [
                     change: (s) => s.set(k.cronLastSuccess(c0.name), flat(EVAL_SECONDS - c0.maxAgeSeconds - 3600)),
                     expect: fires("critical", at(c0.name)),
                 },
-                { name: `${cLast} never succeeded since creation long ago`, change: (s) => s.delete(k.cronLastSuccess(cLast)), expect: fires("critical", at(cLast)) },
+                {
+                    name: `${cLast} never succeeded since creation long ago`,
+                    change: (s) => s.delete(k.cronLastSuccess(cLast)),
+                    expect: fires("critical", at(cLast)),
+                },
                 {
                     name: `CronJob ${cLast} missing`,
                     change: (s) => {
@@ -706,14 +879,23 @@ function inputSeries(series: SeriesSet): { series: string; values: string }[] {
 function unitTestFile(v: StackValues, ruleFile: string): unknown {
     const k = seriesKeys(v);
     const tests: Record<string, unknown>[] = casesFor(v).flatMap((c) =>
-        [...c.fire(v, k).map((s) => ({ s, kind: "fires" })), ...c.quiet(v, k).map((s) => ({ s, kind: "stays quiet" }))].map(({ s, kind }) => {
+        [
+            ...c.fire(v, k).map((s) => ({ s, kind: "fires" })),
+            ...c.quiet(v, k).map((s) => ({ s, kind: "stays quiet" })),
+        ].map(({ s, kind }) => {
             const series = healthy(v, k);
             s.change(series);
             return {
                 name: `${v.variant}: ${c.alertname} ${kind}: ${s.name}`,
                 interval: "1m",
                 input_series: inputSeries(series),
-                alert_rule_test: [{ eval_time: "30m", alertname: c.alertname, exp_alerts: s.expect.map((labels) => ({ exp_labels: labels })) }],
+                alert_rule_test: [
+                    {
+                        eval_time: "30m",
+                        alertname: c.alertname,
+                        exp_alerts: s.expect.map((labels) => ({ exp_labels: labels })),
+                    },
+                ],
             };
         }),
     );
@@ -726,8 +908,16 @@ function unitTestFile(v: StackValues, ruleFile: string): unknown {
         input_series: inputSeries(healthy(v, k)),
         alert_rule_test: [],
         promql_expr_test: [
-            { expr: `round(${RECORDING_RULE_NAMES.requestRate}{service="${service.service}"}, 0.001)`, eval_time: "30m", exp_samples: [{ labels, value: RPM / 60 }] },
-            { expr: `round(${RECORDING_RULE_NAMES.errorRatio}{service="${service.service}"}, 0.001)`, eval_time: "30m", exp_samples: [{ labels, value: 0 }] },
+            {
+                expr: `round(${RECORDING_RULE_NAMES.requestRate}{service="${service.service}"}, 0.001)`,
+                eval_time: "30m",
+                exp_samples: [{ labels, value: RPM / 60 }],
+            },
+            {
+                expr: `round(${RECORDING_RULE_NAMES.errorRatio}{service="${service.service}"}, 0.001)`,
+                eval_time: "30m",
+                exp_samples: [{ labels, value: 0 }],
+            },
             {
                 expr: `round(${RECORDING_RULE_NAMES.latencyP95}{service="${service.service}"}, 0.001)`,
                 eval_time: "30m",
@@ -805,7 +995,9 @@ function variableQuery(v: TemplateVar): string | undefined {
 /** Every PromQL text in a dashboard: panel targets and query variables. */
 function dashboardQueries(d: Dashboard): { where: string; expr: string; variable: boolean }[] {
     const panelExprs = flattenPanels(d.panels).flatMap((p) =>
-        (p.targets ?? []).filter((t) => t.expr).map((t) => ({ where: `${d.uid} / ${p.title}`, expr: t.expr as string, variable: false })),
+        (p.targets ?? [])
+            .filter((t) => t.expr)
+            .map((t) => ({ where: `${d.uid} / ${p.title}`, expr: t.expr as string, variable: false })),
     );
     const varExprs = d.templating.list
         .map((v) => ({ v, q: variableQuery(v) }))
@@ -816,7 +1008,10 @@ function dashboardQueries(d: Dashboard): { where: string; expr: string; variable
 
 /** The Grafana versions the stacks deploy: the one shipped by each stack's kube-prometheus-stack chart. */
 function deployedGrafanaVersions(): { stack: StackName; version: string }[] {
-    return STACKS.map((stack) => ({ stack, version: grafanaVersionOfChart(parseConfig(readStackConfig(stack)).monitoring.chart) }));
+    return STACKS.map((stack) => ({
+        stack,
+        version: grafanaVersionOfChart(parseConfig(readStackConfig(stack)).monitoring.chart),
+    }));
 }
 
 interface RenderedVariant {
@@ -848,10 +1043,22 @@ describe("monitoring", function () {
                 const rules = alertRulesOf(groups);
                 const names = new Set(rules.map((r) => r.alert));
                 for (const required of [
-                    "ServiceDown", "ServiceHighErrorRate", "ServiceHighLatencyP95", "ContainerCpuNearLimit", "ContainerMemoryNearLimit",
-                    "PodCrashLooping", "DeploymentReplicasMismatch", "PersistentVolumeFillingUp", "PostgresInstanceDown",
-                    "PostgresReplicationLagHigh", "PostgresConnectionsNearMax", "DatabaseConnectionPoolExhausted", "RedisDown",
-                    "RedisMemoryNearMax", "BackupJobFailed", "BackupTooOld",
+                    "ServiceDown",
+                    "ServiceHighErrorRate",
+                    "ServiceHighLatencyP95",
+                    "ContainerCpuNearLimit",
+                    "ContainerMemoryNearLimit",
+                    "PodCrashLooping",
+                    "DeploymentReplicasMismatch",
+                    "PersistentVolumeFillingUp",
+                    "PostgresInstanceDown",
+                    "PostgresReplicationLagHigh",
+                    "PostgresConnectionsNearMax",
+                    "DatabaseConnectionPoolExhausted",
+                    "RedisDown",
+                    "RedisMemoryNearMax",
+                    "BackupJobFailed",
+                    "BackupTooOld",
                 ]) {
                     expect(names, `${v.name}: ${required}`).to.include(required);
                 }
@@ -865,7 +1072,11 @@ describe("monitoring", function () {
         });
 
         it("render WAL-archiving and base-backup alerts only with postgres.objectStore", () => {
-            const walAlerts = ["PostgresWalArchivingStalled", "PostgresWalArchivingFailing", "PostgresBaseBackupTooOld"];
+            const walAlerts = [
+                "PostgresWalArchivingStalled",
+                "PostgresWalArchivingFailing",
+                "PostgresBaseBackupTooOld",
+            ];
             for (const { variant: v, groups } of variants) {
                 const names = alertRulesOf(groups).map((r) => r.alert);
                 if (v.name === "prod+objectStore") expect(names, v.name).to.include.members(walAlerts);
@@ -875,7 +1086,9 @@ describe("monitoring", function () {
             const one = (name: string) => rules.find((r) => r.alert === name)!;
             expect(one("PostgresWalArchivingStalled").labels.severity).to.equal("critical");
             expect(one("PostgresWalArchivingStalled").expr).to.contain(`> ${WAL_REQUIREMENT_SECONDS}\n`);
-            expect(one("PostgresBaseBackupTooOld").expr).to.contain("barman_cloud_cloudnative_pg_io_last_available_backup_timestamp");
+            expect(one("PostgresBaseBackupTooOld").expr).to.contain(
+                "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp",
+            );
             // prod: daily full + incremental every 6 h: the newest base backup may be 6 h + 1 h grace old.
             expect(variant("prod+objectStore").values.postgres?.baseBackupMaxAgeSeconds).to.equal(7 * 3600);
             expect(one("PostgresBaseBackupTooOld").expr).to.contain(`> ${7 * 3600})`);
@@ -887,26 +1100,44 @@ describe("monitoring", function () {
                 const byName = (name: string) => rules.filter((r) => r.alert === name);
                 const one = (name: string) => byName(name)[0];
                 expect(one("ServiceDown"), v.name).to.deep.include({ for: "1m", labels: { severity: "critical" } });
-                expect(one("ServiceHighErrorRate"), v.name).to.deep.include({ for: "5m", labels: { severity: "critical" } });
-                expect(one("ServiceHighErrorRate").expr).to.match(new RegExp(`\\* 100 > ${values.thresholds.errorRatePercent}$`));
+                expect(one("ServiceHighErrorRate"), v.name).to.deep.include({
+                    for: "5m",
+                    labels: { severity: "critical" },
+                });
+                expect(one("ServiceHighErrorRate").expr).to.match(
+                    new RegExp(`\\* 100 > ${values.thresholds.errorRatePercent}$`),
+                );
                 expect(one("ContainerCpuNearLimit")).to.include({ for: "10m" });
-                expect(one("ContainerCpuNearLimit").expr).to.match(new RegExp(`> ${values.thresholds.cpuLimitPercent}$`));
+                expect(one("ContainerCpuNearLimit").expr).to.match(
+                    new RegExp(`> ${values.thresholds.cpuLimitPercent}$`),
+                );
                 expect(one("ContainerMemoryNearLimit")).to.include({ for: "5m" });
-                expect(one("ContainerMemoryNearLimit").expr).to.match(new RegExp(`> ${values.thresholds.memoryLimitPercent}$`));
+                expect(one("ContainerMemoryNearLimit").expr).to.match(
+                    new RegExp(`> ${values.thresholds.memoryLimitPercent}$`),
+                );
                 expect(one("PodCrashLooping")).to.deep.include({ for: "5m", labels: { severity: "critical" } });
                 expect(one("PodCrashLooping").expr).to.contain("[15m]");
-                expect(one("DeploymentReplicasMismatch")).to.deep.include({ for: "15m", labels: { severity: "warning" } });
+                expect(one("DeploymentReplicasMismatch")).to.deep.include({
+                    for: "15m",
+                    labels: { severity: "warning" },
+                });
                 // One rule per alert name (PersistentVolumeFillingUp: one per severity).
-                for (const r of rules) expect(byName(r.alert).length, `${v.name}: ${r.alert}`).to.equal(r.alert === "PersistentVolumeFillingUp" ? 2 : 1);
+                for (const r of rules)
+                    expect(byName(r.alert).length, `${v.name}: ${r.alert}`).to.equal(
+                        r.alert === "PersistentVolumeFillingUp" ? 2 : 1,
+                    );
             }
-            // requirements.md: prod alerts stricter; its stack file sets a 1 % error rate.
+            // The product: prod alerts stricter; its stack file sets a 1 % error rate.
             expect(variant("prod").values.thresholds.errorRatePercent).to.equal(1);
         });
 
         it("take thresholds and per-service latency targets from the arguments", () => {
             const rules = alertRuleGroups({
                 namespaces: ["app"],
-                services: [{ name: "backend", namespace: "app", latencyP95TargetMs: 300 }, { name: "frontend", namespace: "app" }],
+                services: [
+                    { name: "backend", namespace: "app", latencyP95TargetMs: 300 },
+                    { name: "frontend", namespace: "app" },
+                ],
                 cpuLimitPercent: 70,
                 cpuForMinutes: 20,
                 serviceDownForMinutes: 3,
@@ -919,27 +1150,41 @@ describe("monitoring", function () {
             const latency = rules.find((r) => r.alert === "ServiceHighLatencyP95")!.expr;
             expect(latency).to.match(/service=~"backend"[^\n]*\n\s*> 0\.3\n/);
             expect(latency).to.match(/service=~"frontend"[^\n]*\n\s*> 0\.2\n/);
-            for (const r of rules) expect(r.annotations.runbook_url).to.equal(`https://runbooks.invalid/stackwright#${r.alert.toLowerCase()}`);
+            for (const r of rules)
+                expect(r.annotations.runbook_url).to.equal(
+                    `https://runbooks.invalid/stackwright#${r.alert.toLowerCase()}`,
+                );
         });
 
         it("leave out data-store groups that have nothing to watch", () => {
             const groups = alertRuleGroups({ namespaces: ["app"] }).map((g) => g.name);
             expect(groups).to.deep.equal(["stackwright.services", "stackwright.workloads", "stackwright.storage"]);
-            expect(alertRuleGroups({ namespaces: ["app"] }).flatMap((g) => g.rules).map((r) => r.alert)).to.not.include("MeshServiceHighErrorRate");
+            expect(
+                alertRuleGroups({ namespaces: ["app"] })
+                    .flatMap((g) => g.rules)
+                    .map((r) => r.alert),
+            ).to.not.include("MeshServiceHighErrorRate");
         });
 
         it("reject names that would break PromQL and nonsense thresholds", () => {
             expect(() => alertRuleGroups({ namespaces: [] })).to.throw(/namespaces must not be empty/);
-            expect(() => alertRuleGroups({ namespaces: ['app"} or vector(1) #'] })).to.throw(/not a valid Kubernetes name/);
-            expect(() => alertRuleGroups({ namespaces: ["app"], services: [{ name: "Bad_Name", namespace: "app" }] })).to.throw(
+            expect(() => alertRuleGroups({ namespaces: ['app"} or vector(1) #'] })).to.throw(
                 /not a valid Kubernetes name/,
             );
+            expect(() =>
+                alertRuleGroups({ namespaces: ["app"], services: [{ name: "Bad_Name", namespace: "app" }] }),
+            ).to.throw(/not a valid Kubernetes name/);
             expect(() => alertRuleGroups({ namespaces: ["app"], errorRatePercent: 0 })).to.throw(/errorRatePercent/);
             expect(() => alertRuleGroups({ namespaces: ["app"], pvcFullPercent: 96 })).to.throw(/pvcCriticalPercent/);
             expect(() => alertRuleGroups({ namespaces: ["app"], cpuForMinutes: -1 })).to.throw(/cpuForMinutes/);
-            expect(() => alertRuleGroups({ namespaces: ["app"], walArchiveMaxAgeSeconds: 0 })).to.throw(/walArchiveMaxAgeSeconds/);
+            expect(() => alertRuleGroups({ namespaces: ["app"], walArchiveMaxAgeSeconds: 0 })).to.throw(
+                /walArchiveMaxAgeSeconds/,
+            );
             expect(() =>
-                alertRuleGroups({ namespaces: ["app"], postgresClusters: [{ name: "pg", namespace: "app", objectStore: { baseBackupMaxAgeSeconds: 0 } }] }),
+                alertRuleGroups({
+                    namespaces: ["app"],
+                    postgresClusters: [{ name: "pg", namespace: "app", objectStore: { baseBackupMaxAgeSeconds: 0 } }],
+                }),
             ).to.throw(/baseBackupMaxAgeSeconds/);
             expect(() =>
                 alertRuleGroups({
@@ -964,7 +1209,9 @@ describe("monitoring", function () {
                 // --lint-fatal: duplicate rules (same name and labels) fail too.
                 const result = run(promtool, ["check", "rules", "--lint-fatal", file], tmpDir);
                 expect(result.status, result.output).to.equal(0);
-                expect(result.output).to.contain(`SUCCESS: ${groups.reduce((n, g) => n + g.rules.length, 0)} rules found`);
+                expect(result.output).to.contain(
+                    `SUCCESS: ${groups.reduce((n, g) => n + g.rules.length, 0)} rules found`,
+                );
             });
 
             it(`${name}: the unit tests cover every alert the stack renders, firing and quiet`, () => {
@@ -975,9 +1222,15 @@ describe("monitoring", function () {
                     const fire = c.fire(values, k);
                     const quiet = c.quiet(values, k);
                     expect(fire.length, `${c.alertname}: a scenario that fires it`).to.be.greaterThan(0);
-                    expect(fire.every((s) => s.expect.length > 0), `${c.alertname}: firing scenarios expect alerts`).to.equal(true);
+                    expect(
+                        fire.every((s) => s.expect.length > 0),
+                        `${c.alertname}: firing scenarios expect alerts`,
+                    ).to.equal(true);
                     expect(quiet.length, `${c.alertname}: a scenario where it stays quiet`).to.be.greaterThan(0);
-                    expect(quiet.every((s) => s.expect.length === 0), `${c.alertname}: quiet scenarios expect none`).to.equal(true);
+                    expect(
+                        quiet.every((s) => s.expect.length === 0),
+                        `${c.alertname}: quiet scenarios expect none`,
+                    ).to.equal(true);
                 }
                 const defined = [...new Set(alertRulesOf(groups).map((r) => r.alert))].sort();
                 expect(cases.map((c) => c.alertname).sort()).to.deep.equal(defined);
@@ -987,7 +1240,10 @@ describe("monitoring", function () {
                 const promtool = needTool(this, "promtool", "prometheus");
                 const { values, groups } = variant(name);
                 writeYaml(`${name}-rules-for-tests.yaml`, withoutAnnotations(groups));
-                const testFile = writeYaml(`${name}-rules.test.yaml`, unitTestFile(values, `${name}-rules-for-tests.yaml`));
+                const testFile = writeYaml(
+                    `${name}-rules.test.yaml`,
+                    unitTestFile(values, `${name}-rules-for-tests.yaml`),
+                );
                 const result = run(promtool, ["test", "rules", testFile], tmpDir);
                 expect(result.status, result.output).to.equal(0);
                 expect(result.output).to.contain("SUCCESS");
@@ -996,7 +1252,9 @@ describe("monitoring", function () {
 
         it("rejects a broken rule file (the check is not vacuous)", function () {
             const promtool = needTool(this, "promtool", "prometheus");
-            const broken = variant("prod").groups.map((g, i) => (i === 0 ? { ...g, rules: [{ ...g.rules[0], expr: "sum(up" }] } : g));
+            const broken = variant("prod").groups.map((g, i) =>
+                i === 0 ? { ...g, rules: [{ ...g.rules[0], expr: "sum(up" }] } : g,
+            );
             const file = writeYaml("broken-rules.yaml", { groups: broken });
             expect(run(promtool, ["check", "rules", file], tmpDir).status).to.not.equal(0);
         });
@@ -1014,7 +1272,19 @@ describe("monitoring", function () {
                         interval: "1m",
                         input_series: inputSeries(healthy(values, k)),
                         alert_rule_test: [
-                            { eval_time: "30m", alertname: "PostgresWalArchivingStalled", exp_alerts: [{ exp_labels: { severity: "critical", ...k.instance(1), cluster: pg(values).cluster } }] },
+                            {
+                                eval_time: "30m",
+                                alertname: "PostgresWalArchivingStalled",
+                                exp_alerts: [
+                                    {
+                                        exp_labels: {
+                                            severity: "critical",
+                                            ...k.instance(1),
+                                            cluster: pg(values).cluster,
+                                        },
+                                    },
+                                ],
+                            },
                         ],
                     },
                 ],
@@ -1052,12 +1322,23 @@ describe("monitoring", function () {
             const config = alertmanagerConfig(withEndpoints);
             for (const name of [CRITICAL_RECEIVER, WARNING_RECEIVER]) {
                 const r = config.receivers.find((x) => x.name === name);
-                expect(r?.webhook_configs?.[0]).to.deep.equal({ url: withEndpoints.webhookUrl, send_resolved: true, max_alerts: 0 });
-                expect(r?.slack_configs?.[0]).to.include({ api_url: withEndpoints.slackWebhookUrl, channel: "#ops-alerts" });
+                expect(r?.webhook_configs?.[0]).to.deep.equal({
+                    url: withEndpoints.webhookUrl,
+                    send_resolved: true,
+                    max_alerts: 0,
+                });
+                expect(r?.slack_configs?.[0]).to.include({
+                    api_url: withEndpoints.slackWebhookUrl,
+                    channel: "#ops-alerts",
+                });
                 expect(r?.slack_configs?.[0].title).to.match(/^\[prod\] /);
             }
             expect(config.receivers.find((x) => x.name === NULL_RECEIVER)).to.deep.equal({ name: NULL_RECEIVER });
-            expect(alertmanagerConfig({ webhookUrl: "", slackWebhookUrl: " " }).receivers.every((r) => !r.webhook_configs && !r.slack_configs)).to.equal(true);
+            expect(
+                alertmanagerConfig({ webhookUrl: "", slackWebhookUrl: " " }).receivers.every(
+                    (r) => !r.webhook_configs && !r.slack_configs,
+                ),
+            ).to.equal(true);
         });
 
         it("rejects malformed endpoints without echoing the secret", () => {
@@ -1090,7 +1371,9 @@ describe("monitoring", function () {
                     expect(r.status, r.output).to.equal(0);
                     return r.stdout.trim();
                 };
-                expect(route("alertname=ServiceDown", "severity=critical", "namespace=app")).to.equal(CRITICAL_RECEIVER);
+                expect(route("alertname=ServiceDown", "severity=critical", "namespace=app")).to.equal(
+                    CRITICAL_RECEIVER,
+                );
                 expect(route("alertname=ContainerCpuNearLimit", "severity=warning")).to.equal(WARNING_RECEIVER);
                 expect(route("alertname=Watchdog", "severity=none")).to.equal(NULL_RECEIVER);
                 expect(route("alertname=CPUThrottlingHigh", "severity=info")).to.equal(NULL_RECEIVER);
@@ -1110,7 +1393,12 @@ describe("monitoring", function () {
     describe("dashboards", () => {
         it("parse, have unique uids and refresh every 30s", () => {
             const all = loadDashboards();
-            expect(fs.readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith(".json")).sort()).to.deep.equal([...DASHBOARD_FILES].sort());
+            expect(
+                fs
+                    .readdirSync(DASHBOARD_DIR)
+                    .filter((f) => f.endsWith(".json"))
+                    .sort(),
+            ).to.deep.equal([...DASHBOARD_FILES].sort());
             const uids = all.map((x) => x.dashboard.uid);
             expect(new Set(uids).size).to.equal(uids.length);
             for (const { file, dashboard } of all) {
@@ -1131,8 +1419,11 @@ describe("monitoring", function () {
                 expect(panelTypes, `${stack}: panel types of Grafana ${major}`).to.be.an("array");
                 for (const { file, dashboard } of loadDashboards()) {
                     // Grafana migrates older schema versions forward on load; a newer one it cannot read.
-                    expect(dashboard.schemaVersion, `${file} in Grafana ${version} (${stack})`).to.be.a("number").at.most(newestSchema);
-                    for (const p of flattenPanels(dashboard.panels)) expect(panelTypes, `${file} / ${p.title} in Grafana ${version}`).to.include(p.type);
+                    expect(dashboard.schemaVersion, `${file} in Grafana ${version} (${stack})`)
+                        .to.be.a("number")
+                        .at.most(newestSchema);
+                    for (const p of flattenPanels(dashboard.panels))
+                        expect(panelTypes, `${file} / ${p.title} in Grafana ${version}`).to.include(p.type);
                 }
             }
         });
@@ -1140,10 +1431,18 @@ describe("monitoring", function () {
         it("know the Grafana of the configured kube-prometheus-stack chart, and no other", () => {
             // The stacks use the config default; README and config/schema.ts name the same Grafana.
             expect(deployedGrafanaVersions().map((d) => d.version)).to.deep.equal(STACKS.map(() => "13.2.0"));
-            expect(Object.values(KPS_GRAFANA_VERSIONS).every((v) => GRAFANA_NEWEST_DASHBOARD_SCHEMA[grafanaMajor(v)] !== undefined)).to.equal(true);
+            expect(
+                Object.values(KPS_GRAFANA_VERSIONS).every(
+                    (v) => GRAFANA_NEWEST_DASHBOARD_SCHEMA[grafanaMajor(v)] !== undefined,
+                ),
+            ).to.equal(true);
             const chart = parseConfig(readStackConfig("dev")).monitoring.chart;
-            expect(() => grafanaVersionOfChart({ ...chart, version: "99.0.0" })).to.throw(/no known Grafana version.*99\.0\.0/);
-            expect(() => grafanaVersionOfChart({ ...chart, path: "./charts/kube-prometheus-stack" })).to.throw(/no known Grafana version/);
+            expect(() => grafanaVersionOfChart({ ...chart, version: "99.0.0" })).to.throw(
+                /no known Grafana version.*99\.0\.0/,
+            );
+            expect(() => grafanaVersionOfChart({ ...chart, path: "./charts/kube-prometheus-stack" })).to.throw(
+                /no known Grafana version/,
+            );
             // A schemaVersion newer than the deployed Grafana knows fails the rule above.
             expect(GRAFANA_NEWEST_DASHBOARD_SCHEMA[13]).to.be.below(99);
         });
@@ -1157,12 +1456,22 @@ describe("monitoring", function () {
                 for (const p of flattenPanels(dashboard.panels)) {
                     if (p.type === "row") continue;
                     expect(p.gridPos, `${file} / ${p.title}`).to.not.equal(undefined);
-                    expect(p.datasource, `${file} / ${p.title}`).to.deep.equal({ type: "prometheus", uid: "${datasource}" });
+                    expect(p.datasource, `${file} / ${p.title}`).to.deep.equal({
+                        type: "prometheus",
+                        uid: "${datasource}",
+                    });
                     expect(p.targets ?? [], `${file} / ${p.title}`).to.have.length.greaterThan(0);
-                    for (const t of p.targets ?? []) expect(t.datasource, `${file} / ${p.title}`).to.deep.equal({ type: "prometheus", uid: "${datasource}" });
+                    for (const t of p.targets ?? [])
+                        expect(t.datasource, `${file} / ${p.title}`).to.deep.equal({
+                            type: "prometheus",
+                            uid: "${datasource}",
+                        });
                 }
                 for (const v of dashboard.templating.list.filter((x) => x.type === "query")) {
-                    expect(v.datasource, `${file} / $${v.name}`).to.deep.equal({ type: "prometheus", uid: "${datasource}" });
+                    expect(v.datasource, `${file} / $${v.name}`).to.deep.equal({
+                        type: "prometheus",
+                        uid: "${datasource}",
+                    });
                 }
             }
             const overview = loadDashboards().find((x) => x.file === "service-overview.json")?.dashboard;
@@ -1177,12 +1486,16 @@ describe("monitoring", function () {
                     let expr = q.expr;
                     if (q.variable) expr = /^label_values\(\s*([\s\S]*?)\s*,\s*\w+\s*\)$/.exec(expr)?.[1] ?? expr;
                     // Grafana interpolation: intervals become durations, other variables regexes.
-                    expr = expr.replace(/\$__(rate_interval|interval|range)\b/g, "5m").replace(/\$\{?\w+(:\w+)?\}?/g, ".*");
+                    expr = expr
+                        .replace(/\$__(rate_interval|interval|range)\b/g, "5m")
+                        .replace(/\$\{?\w+(:\w+)?\}?/g, ".*");
                     return expr;
                 }),
             );
             const file = writeYaml("dashboard-queries.yaml", {
-                groups: [{ name: "dashboards", rules: exprs.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }],
+                groups: [
+                    { name: "dashboards", rules: exprs.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) },
+                ],
             });
             const result = run(promtool, ["check", "rules", file], tmpDir);
             expect(result.status, result.output).to.equal(0);
@@ -1200,8 +1513,12 @@ describe("monitoring", function () {
                         "bar:recorded:ratio > bool 1e3 and baz unless max(qux) without (pod) or vector(0) # comment mentions not_a_metric",
                 ),
             ).to.deep.equal(["bar:recorded:ratio", "baz", "foo_bucket", "qux"]);
-            expect(metricNamesInPromql("histogram_quantile(0.95, sum(rate(x_bucket[5m])) by (le))")).to.deep.equal(["x_bucket"]);
-            expect(metricNamesInVariableQuery('label_values(kube_pod_info{namespace=~"$namespace"}, pod)')).to.deep.equal(["kube_pod_info"]);
+            expect(metricNamesInPromql("histogram_quantile(0.95, sum(rate(x_bucket[5m])) by (le))")).to.deep.equal([
+                "x_bucket",
+            ]);
+            expect(
+                metricNamesInVariableQuery('label_values(kube_pod_info{namespace=~"$namespace"}, pod)'),
+            ).to.deep.equal(["kube_pod_info"]);
             expect(metricNamesInVariableQuery("label_values(namespace)")).to.deep.equal([]);
             expect(metricNamesInVariableQuery("query_result(topk(5, foo))")).to.deep.equal(["foo"]);
         });
@@ -1215,8 +1532,16 @@ describe("monitoring", function () {
 
         it("knows every metric the rendered rule expressions use", () => {
             const unknown = variants
-                .flatMap(({ groups }) => groups.flatMap((g) => g.rules.map((r) => ({ where: "alert" in r ? r.alert : r.record, expr: r.expr }))))
-                .flatMap(({ where, expr }) => metricNamesInPromql(expr).filter((m) => !known.has(m)).map((m) => `${where}: ${m}`));
+                .flatMap(({ groups }) =>
+                    groups.flatMap((g) =>
+                        g.rules.map((r) => ({ where: "alert" in r ? r.alert : r.record, expr: r.expr })),
+                    ),
+                )
+                .flatMap(({ where, expr }) =>
+                    metricNamesInPromql(expr)
+                        .filter((m) => !known.has(m))
+                        .map((m) => `${where}: ${m}`),
+                );
             expect(unknown).to.deep.equal([]);
         });
 

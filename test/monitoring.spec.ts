@@ -19,18 +19,44 @@ import { containerSecurityContext } from "../lib/pod-security";
 import { alertRulesArgs, backupCronJobTargets, DASHBOARDS_DIR, monitoringPlan } from "../lib/monitoring/plan";
 import { monitoringNetworkPolicies } from "../lib/monitoring/network-policies";
 import {
-    ALERTMANAGER_CONFIG_KEY, GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER_KEY, GRAFANA_DASHBOARD_LABEL, helmChartSource,
-    ISTIO_CERTS_VOLUME, KPS_RELEASE_NAME, kubePrometheusStackValues, KubePrometheusStackValuesArgs, NODE_EXPORTER_EXEMPTIONS,
-    OPERATOR_SERVICE_NAME, retentionSizeFor, selectEverything, 
+    ALERTMANAGER_CONFIG_KEY,
+    GRAFANA_ADMIN_PASSWORD_KEY,
+    GRAFANA_ADMIN_USER_KEY,
+    GRAFANA_DASHBOARD_LABEL,
+    helmChartSource,
+    ISTIO_CERTS_VOLUME,
+    KPS_RELEASE_NAME,
+    kubePrometheusStackValues,
+    KubePrometheusStackValuesArgs,
+    NODE_EXPORTER_EXEMPTIONS,
+    OPERATOR_SERVICE_NAME,
+    retentionSizeFor,
+    selectEverything,
 } from "../lib/monitoring/values";
 import { PROMETHEUS_DEFAULT_RESOURCES } from "../lib/monitoring/defaults";
 import {
-    BACKUP_CRONJOBS, edgeDataPlane, GRAFANA_CONTAINER_PORT, GRAFANA_SERVICE_NAME, grafanaPods, POSTGRES_CLUSTER_NAME,
-    PROMETHEUS_ISTIO_CERTS_DIR, PROMETHEUS_SERVICE_ACCOUNT, prometheusPods, redisPods,
+    BACKUP_CRONJOBS,
+    edgeDataPlane,
+    GRAFANA_CONTAINER_PORT,
+    GRAFANA_SERVICE_NAME,
+    grafanaPods,
+    POSTGRES_CLUSTER_NAME,
+    PROMETHEUS_ISTIO_CERTS_DIR,
+    PROMETHEUS_SERVICE_ACCOUNT,
+    prometheusPods,
+    redisPods,
 } from "../lib/topology";
 import { isPolicyName } from "../policy/policies/names";
 import {
-    descendantsOf, kubeObjects, manifestOf, readStackConfig, RecordedResource, renderStack, RenderedStack, STACKS, StackName,
+    descendantsOf,
+    kubeObjects,
+    manifestOf,
+    readStackConfig,
+    RecordedResource,
+    renderStack,
+    RenderedStack,
+    STACKS,
+    StackName,
 } from "./lib/harness";
 import { Endpoint, isAllowed, NetworkPolicyObject, podEndpoint } from "./lib/netpol";
 import { validateAgainstSchemas } from "./lib/schemas";
@@ -52,7 +78,10 @@ function only<T>(items: readonly T[], what: string): T {
 }
 
 function monitoringComponent(r: RenderedStack): RecordedResource {
-    return only(r.resources.filter((x) => x.type === "stackwright:observability:Monitoring"), "Monitoring component");
+    return only(
+        r.resources.filter((x) => x.type === "stackwright:observability:Monitoring"),
+        "Monitoring component",
+    );
 }
 
 function monitoringChildren(r: RenderedStack): RecordedResource[] {
@@ -61,7 +90,10 @@ function monitoringChildren(r: RenderedStack): RecordedResource[] {
 }
 
 function chartNamed(r: RenderedStack, suffix: string): RecordedResource {
-    return only(monitoringChildren(r).filter((x) => x.type === CHART_TYPE && x.name.endsWith(suffix)), `chart ${suffix}`);
+    return only(
+        monitoringChildren(r).filter((x) => x.type === CHART_TYPE && x.name.endsWith(suffix)),
+        `chart ${suffix}`,
+    );
 }
 
 function kpsValues(r: RenderedStack): Record<string, any> {
@@ -69,7 +101,10 @@ function kpsValues(r: RenderedStack): Record<string, any> {
 }
 
 function childOfType(r: RenderedStack, type: string, nameSuffix: string): RecordedResource {
-    return only(monitoringChildren(r).filter((x) => x.type === type && x.name.endsWith(nameSuffix)), `${type} ${nameSuffix}`);
+    return only(
+        monitoringChildren(r).filter((x) => x.type === type && x.name.endsWith(nameSuffix)),
+        `${type} ${nameSuffix}`,
+    );
 }
 
 function isMonitoringCustomResource(x: RecordedResource): boolean {
@@ -102,13 +137,16 @@ function securityContexts(values: unknown, at = ""): { path: string; value: Reco
 }
 
 function get(values: unknown, dotted: string): any {
-    return dotted.split(".").reduce<any>((node, key) => (node === undefined || node === null ? undefined : node[key]), values);
+    return dotted
+        .split(".")
+        .reduce<any>((node, key) => (node === undefined || node === null ? undefined : node[key]), values);
 }
 
 /** Values args as the component builds them, with the names taken from a render. */
 function valuesArgsFromRender(r: RenderedStack, cfg: StackConfig): KubePrometheusStackValuesArgs {
     const plan = monitoringPlan(cfg)!;
-    const secretName = (suffix: string) => childOfType(r, "kubernetes:core/v1:Secret", suffix).state.metadata.name as string;
+    const secretName = (suffix: string) =>
+        childOfType(r, "kubernetes:core/v1:Secret", suffix).state.metadata.name as string;
     return {
         ...plan.settings,
         namespace: cfg.namespaces.monitoring,
@@ -141,18 +179,27 @@ const RECEIVERS = {
  * Constructs a component under mocks and records each registration's raw inputs (secrets still wrapped, unlike
  * the stack harness). TLS resources get a certificate so the component's certificate-derived values resolve.
  */
-async function recordRawInputs(build: () => void): Promise<{ name: string; type: string; inputs: Record<string, any> }[]> {
+async function recordRawInputs(
+    build: () => void,
+): Promise<{ name: string; type: string; inputs: Record<string, any> }[]> {
     const records: { name: string; type: string; inputs: Record<string, any> }[] = [];
     pulumi.runtime.setAllConfig({}, []);
-    await pulumi.runtime.setMocks({
-        newResource: (args: pulumi.runtime.MockResourceArgs) => {
-            const state: Record<string, any> = { ...args.inputs };
-            if (args.type.startsWith("tls:")) Object.assign(state, { privateKeyPem: "KEY", certPem: "CERT", certRequestPem: "CSR" });
-            if (args.type.startsWith("kubernetes:") && state.metadata && state.metadata.name === undefined) state.metadata = { ...state.metadata, name: `${args.name}-auto` };
-            return { id: args.custom ? `${args.name}-id` : undefined, state };
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args: pulumi.runtime.MockResourceArgs) => {
+                const state: Record<string, any> = { ...args.inputs };
+                if (args.type.startsWith("tls:"))
+                    Object.assign(state, { privateKeyPem: "KEY", certPem: "CERT", certRequestPem: "CSR" });
+                if (args.type.startsWith("kubernetes:") && state.metadata && state.metadata.name === undefined)
+                    state.metadata = { ...state.metadata, name: `${args.name}-auto` };
+                return { id: args.custom ? `${args.name}-id` : undefined, state };
+            },
+            call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
         },
-        call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
-    }, "stackwright", "unit", false);
+        "stackwright",
+        "unit",
+        false,
+    );
     const monitor = (pulumi.runtime as any).getMonitor();
     const original = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: any) => {
@@ -213,11 +260,17 @@ describe("monitoring", () => {
             const v = kubePrometheusStackValues({ ...SAMPLE_ARGS, meshEnabled: true });
             const contexts = securityContexts(v);
             expect(contexts.map((c) => c.path)).to.include.members([
-                "prometheusOperator.securityContext", "prometheusOperator.containerSecurityContext",
-                "prometheus.prometheusSpec.securityContext", "alertmanager.alertmanagerSpec.securityContext",
-                "grafana.securityContext", "grafana.containerSecurityContext", "grafana.sidecar.securityContext",
-                "kube-state-metrics.securityContext", "kube-state-metrics.containerSecurityContext",
-                "prometheus-node-exporter.securityContext", "prometheus-node-exporter.containerSecurityContext",
+                "prometheusOperator.securityContext",
+                "prometheusOperator.containerSecurityContext",
+                "prometheus.prometheusSpec.securityContext",
+                "alertmanager.alertmanagerSpec.securityContext",
+                "grafana.securityContext",
+                "grafana.containerSecurityContext",
+                "grafana.sidecar.securityContext",
+                "kube-state-metrics.securityContext",
+                "kube-state-metrics.containerSecurityContext",
+                "prometheus-node-exporter.securityContext",
+                "prometheus-node-exporter.containerSecurityContext",
             ]);
             for (const { path: at, value } of contexts) {
                 expect(value.runAsNonRoot, at).to.equal(true);
@@ -240,9 +293,14 @@ describe("monitoring", () => {
         it("give every container requests and limits, config-reloader and Grafana's sidecars included", () => {
             const v = kubePrometheusStackValues(SAMPLE_ARGS);
             for (const at of [
-                "prometheusOperator.resources", "prometheusOperator.prometheusConfigReloader.resources",
-                "prometheus.prometheusSpec.resources", "alertmanager.alertmanagerSpec.resources", "grafana.resources",
-                "grafana.sidecar.resources", "kube-state-metrics.resources", "prometheus-node-exporter.resources",
+                "prometheusOperator.resources",
+                "prometheusOperator.prometheusConfigReloader.resources",
+                "prometheus.prometheusSpec.resources",
+                "alertmanager.alertmanagerSpec.resources",
+                "grafana.resources",
+                "grafana.sidecar.resources",
+                "kube-state-metrics.resources",
+                "prometheus-node-exporter.resources",
             ]) {
                 const resources = get(v, at);
                 for (const kind of ["requests", "limits"]) {
@@ -263,10 +321,16 @@ describe("monitoring", () => {
             expect(spec.retentionSize).to.equal("17408MB");
             expect(retentionSizeFor(10 * 2 ** 30)).to.equal("8704MB");
             expect(spec.storageSpec.volumeClaimTemplate.spec).to.deep.equal({
-                storageClassName: "fast-ssd", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "20Gi" } },
+                storageClassName: "fast-ssd",
+                accessModes: ["ReadWriteOnce"],
+                resources: { requests: { storage: "20Gi" } },
             });
-            expect(v.alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec.resources.requests.storage).to.equal("2Gi");
-            expect(v.alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec.storageClassName).to.equal("fast-ssd");
+            expect(
+                v.alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec.resources.requests.storage,
+            ).to.equal("2Gi");
+            expect(v.alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec.storageClassName).to.equal(
+                "fast-ssd",
+            );
         });
 
         it("add PodDisruptionBudgets only for replicated Prometheus and Alertmanager", () => {
@@ -282,14 +346,30 @@ describe("monitoring", () => {
 
         it("take Grafana's admin credentials from the existing Secret, never a chart default", () => {
             const g = kubePrometheusStackValues({ ...SAMPLE_ARGS, grafanaAdminPasswordRotation: 3 }).grafana;
-            expect(g.admin).to.deep.equal({ existingSecret: "grafana-admin-abc", userKey: GRAFANA_ADMIN_USER_KEY, passwordKey: GRAFANA_ADMIN_PASSWORD_KEY });
+            expect(g.admin).to.deep.equal({
+                existingSecret: "grafana-admin-abc",
+                userKey: GRAFANA_ADMIN_USER_KEY,
+                passwordKey: GRAFANA_ADMIN_PASSWORD_KEY,
+            });
             expect(g).not.to.have.property("adminPassword");
             expect(g.fullnameOverride).to.equal(GRAFANA_SERVICE_NAME);
             expect(g.service).to.deep.equal({ port: 80 });
-            expect(g["grafana.ini"].server).to.deep.equal({ domain: "monitoring.example.com", root_url: "https://monitoring.example.com" });
+            expect(g["grafana.ini"].server).to.deep.equal({
+                domain: "monitoring.example.com",
+                root_url: "https://monitoring.example.com",
+            });
             expect(g.podAnnotations["stackwright.io/credential-rotation"]).to.equal("3");
-            expect(g.sidecar.dashboards).to.deep.include({ enabled: true, label: GRAFANA_DASHBOARD_LABEL, labelValue: "1", searchNamespace: "monitoring" });
-            expect(g.sidecar.datasources).to.deep.include({ enabled: true, isDefaultDatasource: true, resource: "configmap" });
+            expect(g.sidecar.dashboards).to.deep.include({
+                enabled: true,
+                label: GRAFANA_DASHBOARD_LABEL,
+                labelValue: "1",
+                searchNamespace: "monitoring",
+            });
+            expect(g.sidecar.datasources).to.deep.include({
+                enabled: true,
+                isDefaultDatasource: true,
+                resource: "configmap",
+            });
             expect(g.sidecar.dashboards.resource).to.equal("configmap");
             expect(g.rbac).to.deep.equal({ namespaced: true });
         });
@@ -309,8 +389,12 @@ describe("monitoring", () => {
                 "proxy.istio.io/config": '{"proxyMetadata":{"OUTPUT_CERTS":"/etc/istio-output-certs"}}',
                 "sidecar.istio.io/userVolumeMount": '[{"name":"istio-certs","mountPath":"/etc/istio-output-certs"}]',
             });
-            expect(spec.volumes).to.deep.equal([{ name: ISTIO_CERTS_VOLUME, emptyDir: { medium: "Memory", sizeLimit: "16Mi" } }]);
-            expect(spec.volumeMounts).to.deep.equal([{ name: ISTIO_CERTS_VOLUME, mountPath: PROMETHEUS_ISTIO_CERTS_DIR, readOnly: true }]);
+            expect(spec.volumes).to.deep.equal([
+                { name: ISTIO_CERTS_VOLUME, emptyDir: { medium: "Memory", sizeLimit: "16Mi" } },
+            ]);
+            expect(spec.volumeMounts).to.deep.equal([
+                { name: ISTIO_CERTS_VOLUME, mountPath: PROMETHEUS_ISTIO_CERTS_DIR, readOnly: true },
+            ]);
 
             const plain = kubePrometheusStackValues(SAMPLE_ARGS).prometheus.prometheusSpec;
             for (const key of ["podMetadata", "volumes", "volumeMounts"]) expect(plain, key).not.to.have.property(key);
@@ -324,14 +408,19 @@ describe("monitoring", () => {
         });
 
         it("name the Prometheus ServiceAccount the mesh authorizes", () => {
-            expect(kubePrometheusStackValues(SAMPLE_ARGS).prometheus.serviceAccount).to.deep.equal({ create: true, name: PROMETHEUS_SERVICE_ACCOUNT });
+            expect(kubePrometheusStackValues(SAMPLE_ARGS).prometheus.serviceAccount).to.deep.equal({
+                create: true,
+                name: PROMETHEUS_SERVICE_ACCOUNT,
+            });
         });
 
         it("put node-exporter in its namespace, with a reasoned exemption per policy on the DaemonSet", () => {
             const ne = kubePrometheusStackValues(SAMPLE_ARGS)["prometheus-node-exporter"];
             expect(ne.namespaceOverride).to.equal("monitoring-node");
             const annotations: Record<string, string> = ne.daemonsetAnnotations;
-            expect(Object.keys(annotations)).to.have.members(Object.keys(NODE_EXPORTER_EXEMPTIONS).map((p) => `policy.stackwright.io/exempt-${p}`));
+            expect(Object.keys(annotations)).to.have.members(
+                Object.keys(NODE_EXPORTER_EXEMPTIONS).map((p) => `policy.stackwright.io/exempt-${p}`),
+            );
             for (const [key, reason] of Object.entries(annotations)) {
                 const policy = key.replace("policy.stackwright.io/exempt-", "");
                 expect(isPolicyName(policy), `${policy} is a policy of the pack`).to.equal(true);
@@ -341,11 +430,15 @@ describe("monitoring", () => {
         });
 
         it("resolve a chart source from a Helm repository, an OCI registry or a local path", () => {
-            expect(helmChartSource({ repository: "https://charts.example.com", chart: "c", version: "1.0.0" }))
-                .to.deep.equal({ chart: "c", version: "1.0.0", repositoryOpts: { repo: "https://charts.example.com" } });
-            expect(helmChartSource({ repository: "oci://ghcr.io/org/charts/", chart: "c", version: "1.0.0" }))
-                .to.deep.equal({ chart: "oci://ghcr.io/org/charts/c", version: "1.0.0" });
-            expect(helmChartSource({ repository: "https://x", chart: "c", version: "1.0.0", path: "./vendor/c" })).to.deep.equal({ chart: "./vendor/c" });
+            expect(
+                helmChartSource({ repository: "https://charts.example.com", chart: "c", version: "1.0.0" }),
+            ).to.deep.equal({ chart: "c", version: "1.0.0", repositoryOpts: { repo: "https://charts.example.com" } });
+            expect(
+                helmChartSource({ repository: "oci://ghcr.io/org/charts/", chart: "c", version: "1.0.0" }),
+            ).to.deep.equal({ chart: "oci://ghcr.io/org/charts/c", version: "1.0.0" });
+            expect(
+                helmChartSource({ repository: "https://x", chart: "c", version: "1.0.0", path: "./vendor/c" }),
+            ).to.deep.equal({ chart: "./vendor/c" });
         });
     });
 
@@ -353,22 +446,36 @@ describe("monitoring", () => {
         it("storage class: monitoring.storageClass, else storageClass, else the environment default", () => {
             const prod = config("prod");
             expect(monitoringPlan(prod)!.settings.storageClass).to.equal("fast-ssd");
-            const own = config("prod", { monitoring: { ...(readStackConfig("prod").monitoring as object), storageClass: "premium-rwo" } });
+            const own = config("prod", {
+                monitoring: { ...(readStackConfig("prod").monitoring as object), storageClass: "premium-rwo" },
+            });
             expect(monitoringPlan(own)!.settings.storageClass).to.equal("premium-rwo");
             const raw = readStackConfig("staging");
             delete raw.storageClass;
-            expect(monitoringPlan(parseConfig(raw))!.settings.storageClass).to.equal(environmentDefaults("staging").storageClass);
+            expect(monitoringPlan(parseConfig(raw))!.settings.storageClass).to.equal(
+                environmentDefaults("staging").storageClass,
+            );
         });
 
         it("alert rules cover the scraped services, the data namespace, the CNPG cluster, Redis and the backup CronJobs", () => {
             const cfg = config("prod");
             const args = alertRulesArgs(cfg);
             expect(args.namespaces).to.deep.equal([cfg.namespaces.apps, cfg.namespaces.data]);
-            expect(args.services!.map((s) => s.name).sort()).to.deep.equal(Object.keys(cfg.services).filter((s) => cfg.services[s].metrics).sort());
-            expect(args.postgresClusters).to.deep.equal([{ name: POSTGRES_CLUSTER_NAME, namespace: cfg.namespaces.data }]);
+            expect(args.services!.map((s) => s.name).sort()).to.deep.equal(
+                Object.keys(cfg.services)
+                    .filter((s) => cfg.services[s].metrics)
+                    .sort(),
+            );
+            expect(args.postgresClusters).to.deep.equal([
+                { name: POSTGRES_CLUSTER_NAME, namespace: cfg.namespaces.data },
+            ]);
             expect(args.redisNamespaces).to.deep.equal([cfg.namespaces.data]);
             expect(args.istioEnabled).to.equal(true);
-            expect(backupCronJobTargets(cfg).map((c) => c.name)).to.deep.equal([BACKUP_CRONJOBS.postgres, BACKUP_CRONJOBS.postgresVerify, BACKUP_CRONJOBS.redis]);
+            expect(backupCronJobTargets(cfg).map((c) => c.name)).to.deep.equal([
+                BACKUP_CRONJOBS.postgres,
+                BACKUP_CRONJOBS.postgresVerify,
+                BACKUP_CRONJOBS.redis,
+            ]);
             // Daily backup: one day plus one hour of grace; weekly verification: a week plus an hour.
             expect(backupCronJobTargets(cfg)[0].maxAgeSeconds).to.equal(86400 + 3600);
             expect(backupCronJobTargets(cfg)[1].maxAgeSeconds).to.equal(7 * 86400 + 3600);
@@ -378,11 +485,14 @@ describe("monitoring", () => {
         });
 
         it("WAL-archiving and base-backup alerts follow postgres.objectStore and the ScheduledBackups it brings", () => {
-            for (const stack of STACKS) expect(alertRulesArgs(config(stack)).postgresClusters![0].objectStore, stack).to.equal(undefined);
+            for (const stack of STACKS)
+                expect(alertRulesArgs(config(stack)).postgresClusters![0].objectStore, stack).to.equal(undefined);
             const objectStore = { destinationPath: "s3://b/pg", accessKeyId: "id", secretAccessKey: "secret" };
             const postgres = { ...(readStackConfig("prod").postgres as object), objectStore };
             // Daily full (02:00) and, with the backups component, incremental every 6 h: 6 h + 1 h grace.
-            expect(alertRulesArgs(config("prod", { postgres })).postgresClusters![0].objectStore).to.deep.equal({ baseBackupMaxAgeSeconds: 7 * 3600 });
+            expect(alertRulesArgs(config("prod", { postgres })).postgresClusters![0].objectStore).to.deep.equal({
+                baseBackupMaxAgeSeconds: 7 * 3600,
+            });
             // Without the backups component only the daily full ScheduledBackup runs: 24 h + 1 h.
             const noBackups = alertRulesArgs(config("prod", { postgres, backups: { enabled: false } }));
             expect(noBackups.postgresClusters![0].objectStore).to.deep.equal({ baseBackupMaxAgeSeconds: 25 * 3600 });
@@ -391,12 +501,20 @@ describe("monitoring", () => {
         it("no backup or data-store alerts for what the stack does not run", () => {
             const raw = readStackConfig("dev");
             // Services without data stores, so Postgres and Redis can be off.
-            const services = Object.fromEntries(Object.entries(raw.services as Record<string, any>).map(([k, s]) => {
-                const rest = { ...s };
-                for (const key of ["database", "redis", "migration"]) delete rest[key];
-                return [k, rest];
-            }));
-            const cfg = parseConfig({ ...raw, services, postgres: { enabled: false }, redis: { enabled: false }, backups: { enabled: false } });
+            const services = Object.fromEntries(
+                Object.entries(raw.services as Record<string, any>).map(([k, s]) => {
+                    const rest = { ...s };
+                    for (const key of ["database", "redis", "migration"]) delete rest[key];
+                    return [k, rest];
+                }),
+            );
+            const cfg = parseConfig({
+                ...raw,
+                services,
+                postgres: { enabled: false },
+                redis: { enabled: false },
+                backups: { enabled: false },
+            });
             const args = alertRulesArgs(cfg);
             expect(args.namespaces).to.deep.equal([cfg.namespaces.apps]);
             expect(args.postgresClusters).to.deep.equal([]);
@@ -410,23 +528,47 @@ describe("monitoring", () => {
 
         it("config rejects a Slack channel without a webhook and a Prometheus request above its limit", () => {
             const base = readStackConfig("dev").monitoring as Record<string, unknown>;
-            expect(() => config("dev", { monitoring: { ...base, slackChannel: "#ops" } })).to.throw(/stackwright:monitoring\.slackChannel: a Slack channel needs monitoring\.slackWebhookUrl/);
-            expect(() => config("dev", { monitoring: { ...base, resources: { requests: { cpu: "3" } } } }))
-                .to.throw(/stackwright:monitoring\.resources\.requests\.cpu: request "3" exceeds limit "2" \(the default\)/);
+            expect(() => config("dev", { monitoring: { ...base, slackChannel: "#ops" } })).to.throw(
+                /stackwright:monitoring\.slackChannel: a Slack channel needs monitoring\.slackWebhookUrl/,
+            );
+            expect(() => config("dev", { monitoring: { ...base, resources: { requests: { cpu: "3" } } } })).to.throw(
+                /stackwright:monitoring\.resources\.requests\.cpu: request "3" exceeds limit "2" \(the default\)/,
+            );
             expect(PROMETHEUS_DEFAULT_RESOURCES.limits.cpu).to.equal("2");
         });
     });
 
     describe("network policies (pure)", () => {
         const cfg = config("staging");
-        const policies: NetworkPolicyObject[] = monitoringNetworkPolicies(cfg).map((p) => ({ metadata: { namespace: cfg.namespaces.monitoring, name: p.name }, spec: p.spec }));
+        const policies: NetworkPolicyObject[] = monitoringNetworkPolicies(cfg).map((p) => ({
+            metadata: { namespace: cfg.namespaces.monitoring, name: p.name },
+            spec: p.spec,
+        }));
         const ns = cfg.namespaces.monitoring;
-        const prometheus = podEndpoint("prometheus", ns, prometheusPods(cfg).podLabels as Record<string, string>, [9090]);
-        const grafana = podEndpoint("grafana", ns, grafanaPods(cfg).podLabels as Record<string, string>, [GRAFANA_CONTAINER_PORT]);
-        const alertmanager = podEndpoint("alertmanager", ns, { "app.kubernetes.io/name": "alertmanager" }, [9093, 9094]);
-        const edge = podEndpoint("edge", cfg.namespaces.edge, edgeDataPlane(cfg).podLabels as Record<string, string>, [443]);
+        const prometheus = podEndpoint(
+            "prometheus",
+            ns,
+            prometheusPods(cfg).podLabels as Record<string, string>,
+            [9090],
+        );
+        const grafana = podEndpoint("grafana", ns, grafanaPods(cfg).podLabels as Record<string, string>, [
+            GRAFANA_CONTAINER_PORT,
+        ]);
+        const alertmanager = podEndpoint(
+            "alertmanager",
+            ns,
+            { "app.kubernetes.io/name": "alertmanager" },
+            [9093, 9094],
+        );
+        const edge = podEndpoint(
+            "edge",
+            cfg.namespaces.edge,
+            edgeDataPlane(cfg).podLabels as Record<string, string>,
+            [443],
+        );
         const app = podEndpoint("app", cfg.namespaces.apps, { "app.kubernetes.io/name": "backend" }, [9898]);
-        const allowed = (from: Endpoint, to: Endpoint, port: number) => isAllowed(policies, from, to, { port, protocol: "TCP" }, "ingress");
+        const allowed = (from: Endpoint, to: Endpoint, port: number) =>
+            isAllowed(policies, from, to, { port, protocol: "TCP" }, "ingress");
 
         it("let the edge and Prometheus reach Grafana, and nobody else", () => {
             expect(allowed(edge, grafana, GRAFANA_CONTAINER_PORT)).to.equal(true);
@@ -456,14 +598,19 @@ describe("monitoring", () => {
             it("installs the pinned CRDs chart first and kube-prometheus-stack from config without its CRDs", () => {
                 const crds = chartNamed(r, "-operator-crds");
                 expect(crds.inputs).to.deep.include({
-                    chart: cfg.monitoring.crdsChart.chart, version: cfg.monitoring.crdsChart.version, name: "prometheus-operator-crds",
+                    chart: cfg.monitoring.crdsChart.chart,
+                    version: cfg.monitoring.crdsChart.version,
+                    name: "prometheus-operator-crds",
                     namespace: cfg.namespaces.monitoring,
                 });
                 expect(crds.inputs.repositoryOpts).to.deep.equal({ repo: cfg.monitoring.crdsChart.repository });
                 const kps = chartNamed(r, "-kube-prometheus-stack");
                 expect(kps.inputs).to.deep.include({
-                    chart: cfg.monitoring.chart.chart, version: cfg.monitoring.chart.version, name: KPS_RELEASE_NAME,
-                    namespace: cfg.namespaces.monitoring, skipCrds: true,
+                    chart: cfg.monitoring.chart.chart,
+                    version: cfg.monitoring.chart.version,
+                    name: KPS_RELEASE_NAME,
+                    namespace: cfg.namespaces.monitoring,
+                    skipCrds: true,
                 });
                 expect(kps.inputs.repositoryOpts).to.deep.equal({ repo: cfg.monitoring.chart.repository });
                 expect(kps.dependencies, "kube-prometheus-stack waits for the CRDs").to.include(crds.urn);
@@ -478,8 +625,12 @@ describe("monitoring", () => {
                 const v = kpsValues(r);
                 const spec = v.prometheus.prometheusSpec;
                 expect(spec.retention).to.equal(cfg.monitoring.retention);
-                expect(spec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage).to.equal(cfg.monitoring.storageSize);
-                expect(spec.storageSpec.volumeClaimTemplate.spec.storageClassName).to.equal({ dev: "standard", staging: "standard", prod: "fast-ssd" }[stack]);
+                expect(spec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage).to.equal(
+                    cfg.monitoring.storageSize,
+                );
+                expect(spec.storageSpec.volumeClaimTemplate.spec.storageClassName).to.equal(
+                    { dev: "standard", staging: "standard", prod: "fast-ssd" }[stack],
+                );
                 expect(spec.replicas).to.equal(cfg.monitoring.prometheusReplicas);
                 expect(v.alertmanager.alertmanagerSpec.replicas).to.equal(cfg.monitoring.alertmanagerReplicas);
                 const wanted = readStackConfig(stack).monitoring as any;
@@ -489,7 +640,9 @@ describe("monitoring", () => {
             });
 
             it("creates no webhook certificate: no TLS resources and no webhook Secret in the monitoring component", () => {
-                const monitoringChildren = r.resources.filter((x) => x.urn.includes("stackwright:observability:Monitoring"));
+                const monitoringChildren = r.resources.filter((x) =>
+                    x.urn.includes("stackwright:observability:Monitoring"),
+                );
                 expect(monitoringChildren.filter((x) => x.type.startsWith("tls:"))).to.deep.equal([]);
                 expect(monitoringChildren.filter((x) => x.name.endsWith("-webhook-tls"))).to.deep.equal([]);
             });
@@ -499,15 +652,27 @@ describe("monitoring", () => {
                 const secret = manifestOf(secretRecord)!;
                 expect(secret.metadata.namespace).to.equal(cfg.namespaces.monitoring);
                 expect(secret.stringData[GRAFANA_ADMIN_USER_KEY]).to.equal("admin");
-                const password = only(r.resources.filter((x) => x.type === "random:index/randomPassword:RandomPassword" && x.name.endsWith("-grafanaAdminPassword")), "Grafana password").state.result;
+                const password = only(
+                    r.resources.filter(
+                        (x) =>
+                            x.type === "random:index/randomPassword:RandomPassword" &&
+                            x.name.endsWith("-grafanaAdminPassword"),
+                    ),
+                    "Grafana password",
+                ).state.result;
                 expect(secret.stringData[GRAFANA_ADMIN_PASSWORD_KEY]).to.equal(password);
                 expect(kpsValues(r).grafana.admin.existingSecret).to.equal(secret.metadata.name);
             });
 
             it("provisions one labelled dashboard ConfigMap per dashboards/*.json file", () => {
-                const files = fs.readdirSync(DASHBOARDS_DIR).filter((f) => f.endsWith(".json")).sort();
+                const files = fs
+                    .readdirSync(DASHBOARDS_DIR)
+                    .filter((f) => f.endsWith(".json"))
+                    .sort();
                 expect(files.length).to.be.greaterThan(3);
-                const maps = monitoringChildren(r).filter((x) => x.type === "kubernetes:core/v1:ConfigMap").map((x) => manifestOf(x)!);
+                const maps = monitoringChildren(r)
+                    .filter((x) => x.type === "kubernetes:core/v1:ConfigMap")
+                    .map((x) => manifestOf(x)!);
                 expect(maps.map((m) => Object.keys(m.data)[0]).sort()).to.deep.equal(files);
                 for (const m of maps) {
                     const file = Object.keys(m.data)[0];
@@ -521,7 +686,9 @@ describe("monitoring", () => {
                 const rule = manifestOf(childOfType(r, `kubernetes:${MONITORING_GROUP}/v1:PrometheusRule`, "-rules"))!;
                 expect(rule.metadata.namespace).to.equal(cfg.namespaces.monitoring);
                 expect(rule.spec.groups).to.deep.equal(JSON.parse(JSON.stringify(monitoringPlan(cfg)!.ruleGroups)));
-                const errorRate = rule.spec.groups.flatMap((g: any) => g.rules).find((x: any) => x.alert === "ServiceHighErrorRate");
+                const errorRate = rule.spec.groups
+                    .flatMap((g: any) => g.rules)
+                    .find((x: any) => x.alert === "ServiceHighErrorRate");
                 expect(errorRate.expr).to.match(new RegExp(`> ${cfg.monitoring.thresholds.errorRatePercent}$`));
             });
 
@@ -529,40 +696,69 @@ describe("monitoring", () => {
                 const crdsUrn = chartNamed(r, "-operator-crds").urn;
                 const objects = r.resources.filter(isMonitoringCustomResource);
                 expect(objects.length).to.be.greaterThan(3);
-                const unordered = objects.filter((x) => !orderedAfter(r.resources, x, crdsUrn)).map((x) => `${x.type} ${x.name}`);
+                const unordered = objects
+                    .filter((x) => !orderedAfter(r.resources, x, crdsUrn))
+                    .map((x) => `${x.type} ${x.name}`);
                 expect(unordered).to.deep.equal([]);
             });
 
             it("scrapes every metrics-exposing workload of the stack with a ServiceMonitor or PodMonitor", function () {
-                const monitors = kubeObjects(r.resources).filter((o) => o.apiVersion === `${MONITORING_GROUP}/v1` && ["ServiceMonitor", "PodMonitor"].includes(o.kind));
-                const selects = (labels: Record<string, string>, namespace: string) => monitors.filter((m) => {
-                    const namespaces: string[] | undefined = m.spec.namespaceSelector?.matchNames;
-                    const inNs = namespaces ? namespaces.includes(namespace) : m.metadata.namespace === namespace;
-                    return inNs && Object.entries(m.spec.selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-                });
+                const monitors = kubeObjects(r.resources).filter(
+                    (o) =>
+                        o.apiVersion === `${MONITORING_GROUP}/v1` && ["ServiceMonitor", "PodMonitor"].includes(o.kind),
+                );
+                const selects = (labels: Record<string, string>, namespace: string) =>
+                    monitors.filter((m) => {
+                        const namespaces: string[] | undefined = m.spec.namespaceSelector?.matchNames;
+                        const inNs = namespaces ? namespaces.includes(namespace) : m.metadata.namespace === namespace;
+                        return (
+                            inNs &&
+                            Object.entries(m.spec.selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v)
+                        );
+                    });
                 // Application services with a metrics endpoint: one ServiceMonitor each.
                 for (const [name, svc] of Object.entries(cfg.services)) {
                     if (!svc.metrics) continue;
-                    const found = selects({ "app.kubernetes.io/name": name, "app.kubernetes.io/instance": name }, cfg.namespaces.apps);
+                    const found = selects(
+                        { "app.kubernetes.io/name": name, "app.kubernetes.io/instance": name },
+                        cfg.namespaces.apps,
+                    );
                     expect(found, `service ${name}`).to.have.length(1);
                     expect(found[0].kind, name).to.equal("ServiceMonitor");
                     expect(found[0].spec.endpoints[0].scheme).to.equal(cfg.mesh.enabled ? "https" : "http");
                 }
                 // Mesh: istiod and the sidecars.
-                const meshMonitors = monitors.filter((m) => m.metadata.namespace === cfg.namespaces.istio || JSON.stringify(m.spec).includes("15090"));
+                const meshMonitors = monitors.filter(
+                    (m) => m.metadata.namespace === cfg.namespaces.istio || JSON.stringify(m.spec).includes("15090"),
+                );
                 expect(meshMonitors.length, "mesh monitors").to.equal(cfg.mesh.enabled ? 2 : 0);
                 // Edge (NGINX Gateway Fabric).
-                if (cfg.edge.enabled) expect(monitors.filter((m) => m.metadata.namespace === cfg.namespaces.edge).length, "edge monitors").to.be.greaterThan(0);
+                if (cfg.edge.enabled)
+                    expect(
+                        monitors.filter((m) => m.metadata.namespace === cfg.namespaces.edge).length,
+                        "edge monitors",
+                    ).to.be.greaterThan(0);
                 // Data stores: PostgreSQL (a PodMonitor, or the CNPG Cluster's own) and Redis's exporter.
-                const clusters = kubeObjects(r.resources).filter((o) => o.apiVersion === "postgresql.cnpg.io/v1" && o.kind === "Cluster");
+                const clusters = kubeObjects(r.resources).filter(
+                    (o) => o.apiVersion === "postgresql.cnpg.io/v1" && o.kind === "Cluster",
+                );
                 if (!cfg.postgres.enabled && !cfg.redis.enabled) return;
                 if (clusters.length === 0) {
-                    console.log("      pending: no data-stores component in index.ts yet (PostgreSQL and Redis monitors not checked)");
+                    console.log(
+                        "      pending: no data-stores component in index.ts yet (PostgreSQL and Redis monitors not checked)",
+                    );
                     this.skip();
                 }
                 for (const cluster of clusters) {
-                    const podMonitor = selects({ "cnpg.io/cluster": POSTGRES_CLUSTER_NAME, "cnpg.io/podRole": "instance" }, cfg.namespaces.data).length > 0;
-                    expect(podMonitor || cluster.spec.monitoring?.enablePodMonitor === true, "PostgreSQL is scraped").to.equal(true);
+                    const podMonitor =
+                        selects(
+                            { "cnpg.io/cluster": POSTGRES_CLUSTER_NAME, "cnpg.io/podRole": "instance" },
+                            cfg.namespaces.data,
+                        ).length > 0;
+                    expect(
+                        podMonitor || cluster.spec.monitoring?.enablePodMonitor === true,
+                        "PostgreSQL is scraped",
+                    ).to.equal(true);
                 }
                 if (cfg.redis.enabled) {
                     const redis = selects(redisPods(cfg).podLabels as Record<string, string>, cfg.namespaces.data);
@@ -571,18 +767,30 @@ describe("monitoring", () => {
             });
 
             it("every monitoring object validates against the upstream schemas", async () => {
-                const objects = kubeObjects([...monitoringChildren(r), ...r.resources.filter(isMonitoringCustomResource)]);
-                const unique = [...new Map(objects.map((o) => [`${o.kind}/${o.metadata?.namespace}/${o.metadata?.name}`, o])).values()];
+                const objects = kubeObjects([
+                    ...monitoringChildren(r),
+                    ...r.resources.filter(isMonitoringCustomResource),
+                ]);
+                const unique = [
+                    ...new Map(
+                        objects.map((o) => [`${o.kind}/${o.metadata?.namespace}/${o.metadata?.name}`, o]),
+                    ).values(),
+                ];
                 expect(unique.length).to.be.greaterThan(10);
                 expect(await validateAgainstSchemas(unique)).to.deep.equal([]);
             });
 
             it("passes `promtool check rules` with the rendered PrometheusRule groups", function () {
                 const promtool = needTool(this, "promtool", "prometheus");
-                const rules = r.resources.filter((x) => x.type === `kubernetes:${MONITORING_GROUP}/v1:PrometheusRule`).map((x) => manifestOf(x)!);
+                const rules = r.resources
+                    .filter((x) => x.type === `kubernetes:${MONITORING_GROUP}/v1:PrometheusRule`)
+                    .map((x) => manifestOf(x)!);
                 expect(rules.length).to.be.greaterThan(0);
                 for (const rule of rules) {
-                    const file = writeFile(`${stack}-${rule.metadata.name}.yaml`, yaml.dump({ groups: rule.spec.groups }, { noRefs: true, lineWidth: -1 }));
+                    const file = writeFile(
+                        `${stack}-${rule.metadata.name}.yaml`,
+                        yaml.dump({ groups: rule.spec.groups }, { noRefs: true, lineWidth: -1 }),
+                    );
                     const result = run(promtool, ["check", "rules", file]);
                     expect(result.status, result.output).to.equal(0);
                     expect(result.output).to.match(/SUCCESS: \d+ rules found/);
@@ -599,19 +807,31 @@ describe("monitoring", () => {
             });
 
             it("puts no generated secret in a ConfigMap or chart value", () => {
-                const plain = r.resources.filter((x) => x.type === CHART_TYPE || x.type === "kubernetes:core/v1:ConfigMap").map((x) => JSON.stringify(x.inputs));
+                const plain = r.resources
+                    .filter((x) => x.type === CHART_TYPE || x.type === "kubernetes:core/v1:ConfigMap")
+                    .map((x) => JSON.stringify(x.inputs));
                 for (const secret of r.generatedSecrets) {
-                    for (const text of plain) expect(text.includes(secret), "a generated secret in the clear").to.equal(false);
+                    for (const text of plain)
+                        expect(text.includes(secret), "a generated secret in the clear").to.equal(false);
                 }
             });
 
-            it(stack === "dev" ? "monitoring namespace stays without an injection label (mesh off)" : "only Prometheus gets a sidecar: the monitoring namespace is not labelled for injection", () => {
-                const ns = kubeObjects(r.resources).find((o) => o.kind === "Namespace" && o.metadata.name === cfg.namespaces.monitoring)!;
-                expect(ns.metadata.labels).not.to.have.property("istio-injection");
-                expect(ns.metadata.labels).not.to.have.property("istio.io/rev");
-                const spec = kpsValues(r).prometheus.prometheusSpec;
-                expect(spec.podMetadata?.labels?.["sidecar.istio.io/inject"]).to.equal(cfg.mesh.enabled ? "true" : undefined);
-            });
+            it(
+                stack === "dev"
+                    ? "monitoring namespace stays without an injection label (mesh off)"
+                    : "only Prometheus gets a sidecar: the monitoring namespace is not labelled for injection",
+                () => {
+                    const ns = kubeObjects(r.resources).find(
+                        (o) => o.kind === "Namespace" && o.metadata.name === cfg.namespaces.monitoring,
+                    )!;
+                    expect(ns.metadata.labels).not.to.have.property("istio-injection");
+                    expect(ns.metadata.labels).not.to.have.property("istio.io/rev");
+                    const spec = kpsValues(r).prometheus.prometheusSpec;
+                    expect(spec.podMetadata?.labels?.["sidecar.istio.io/inject"]).to.equal(
+                        cfg.mesh.enabled ? "true" : undefined,
+                    );
+                },
+            );
         });
     }
 
@@ -619,9 +839,14 @@ describe("monitoring", () => {
         it("under the mesh, Prometheus pods are created after the sidecar injector", () => {
             const r = rendered.staging;
             const kps = chartNamed(r, "-kube-prometheus-stack");
-            const istiod = only(r.resources.filter((x) => x.type === CHART_TYPE && x.name.endsWith("-istiod")), "istiod chart");
+            const istiod = only(
+                r.resources.filter((x) => x.type === CHART_TYPE && x.name.endsWith("-istiod")),
+                "istiod chart",
+            );
             expect(kps.dependencies).to.include(istiod.urn);
-            expect(chartNamed(rendered.dev, "-kube-prometheus-stack").dependencies.some((u) => u.includes("istiod"))).to.equal(false);
+            expect(
+                chartNamed(rendered.dev, "-kube-prometheus-stack").dependencies.some((u) => u.includes("istiod")),
+            ).to.equal(false);
         });
 
         it("keeps alert receiver URLs out of everything but the Alertmanager Secret, and amtool accepts them", async function () {
@@ -632,7 +857,10 @@ describe("monitoring", () => {
             const parsed = yaml.load(text) as any;
             const critical = parsed.receivers.find((x: any) => x.name === "critical");
             expect(critical.webhook_configs[0].url).to.equal(RECEIVERS.alertWebhookUrl);
-            expect(critical.slack_configs[0]).to.deep.include({ api_url: RECEIVERS.slackWebhookUrl, channel: RECEIVERS.slackChannel });
+            expect(critical.slack_configs[0]).to.deep.include({
+                api_url: RECEIVERS.slackWebhookUrl,
+                channel: RECEIVERS.slackChannel,
+            });
             for (const x of r.resources) {
                 if (x.urn === secret.urn) continue;
                 const all = JSON.stringify([x.inputs, x.state]);
@@ -644,23 +872,43 @@ describe("monitoring", () => {
         });
 
         it("keeps the Alertmanager configuration and the Grafana password secret, and the chart values free of secrets", async () => {
-            const cfg = config("staging", { monitoring: { ...(readStackConfig("staging").monitoring as object), ...RECEIVERS } });
+            const cfg = config("staging", {
+                monitoring: { ...(readStackConfig("staging").monitoring as object), ...RECEIVERS },
+            });
             const plan = monitoringPlan(cfg)!;
             const recorded = await recordRawInputs(() => {
-                const crds = new MonitoringCrds("m", { namespace: plan.namespace, chart: plan.crdsChart, helm: plan.helm });
+                const crds = new MonitoringCrds("m", {
+                    namespace: plan.namespace,
+                    chart: plan.crdsChart,
+                    helm: plan.helm,
+                });
                 new Monitoring("m", { ...plan, crds: crds.crds, grafanaAdminPassword: "not-a-real-password" });
             });
-            const isSecret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[specialSigKey] === specialSecretSig;
+            const isSecret = (v: unknown) =>
+                typeof v === "object" &&
+                v !== null &&
+                (v as Record<string, unknown>)[specialSigKey] === specialSecretSig;
             for (const name of ["m-alertmanager-config", "m-grafana-admin"]) {
-                const secret = only(recorded.filter((x) => x.name === name), name);
+                const secret = only(
+                    recorded.filter((x) => x.name === name),
+                    name,
+                );
                 expect(isSecret(secret.inputs.stringData), `${name} stringData is secret`).to.equal(true);
             }
-            const am = only(recorded.filter((x) => x.name === "m-alertmanager-config"), "alertmanager secret");
+            const am = only(
+                recorded.filter((x) => x.name === "m-alertmanager-config"),
+                "alertmanager secret",
+            );
             expect(am.inputs.stringData.value[ALERTMANAGER_CONFIG_KEY]).to.include(RECEIVERS.slackWebhookUrl);
             // A secret anywhere in the values would make Pulumi hide the whole values in every preview.
-            const kps = only(recorded.filter((x) => x.name === "m-kube-prometheus-stack"), "kube-prometheus-stack chart");
+            const kps = only(
+                recorded.filter((x) => x.name === "m-kube-prometheus-stack"),
+                "kube-prometheus-stack chart",
+            );
             expect(JSON.stringify(kps.inputs)).not.to.include(specialSecretSig);
-            const plain = JSON.stringify(recorded.filter((x) => x.type !== "kubernetes:core/v1:Secret").map((x) => x.inputs));
+            const plain = JSON.stringify(
+                recorded.filter((x) => x.type !== "kubernetes:core/v1:Secret").map((x) => x.inputs),
+            );
             for (const secretText of ["not-a-real-password", "s3cr3t"]) expect(plain).not.to.include(secretText);
         });
     });

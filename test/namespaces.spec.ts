@@ -6,16 +6,26 @@ import { ofKind, readStackConfig, RenderedStack, renderStack, STACKS } from "./l
 
 describe("namespaces: pure specs", () => {
     it("refuses a privileged namespace without a reason", () => {
-        expect(() => namespaceMetadata({ name: "x", podSecurity: "privileged", application: false, istioInjection: false }))
-            .to.throw(/needs a written reason/);
+        expect(() =>
+            namespaceMetadata({ name: "x", podSecurity: "privileged", application: false, istioInjection: false }),
+        ).to.throw(/needs a written reason/);
     });
 
     it("enforces and warns at the declared level and always audits at restricted", () => {
-        const meta = namespaceMetadata({ name: "x", podSecurity: "privileged", reason: "host agent", application: false, istioInjection: false });
+        const meta = namespaceMetadata({
+            name: "x",
+            podSecurity: "privileged",
+            reason: "host agent",
+            application: false,
+            istioInjection: false,
+        });
         expect(meta.labels["pod-security.kubernetes.io/enforce"]).to.equal("privileged");
         expect(meta.labels["pod-security.kubernetes.io/audit"]).to.equal("restricted");
         expect(meta.labels["pod-security.kubernetes.io/warn"]).to.equal("privileged");
-        expect(namespaceMetadata({ name: "y", podSecurity: "restricted", application: true, istioInjection: false }).labels["pod-security.kubernetes.io/warn"]).to.equal("restricted");
+        expect(
+            namespaceMetadata({ name: "y", podSecurity: "restricted", application: true, istioInjection: false })
+                .labels["pod-security.kubernetes.io/warn"],
+        ).to.equal("restricted");
         expect(meta.annotations?.["stackwright.io/pod-security-reason"]).to.equal("host agent");
     });
 
@@ -42,24 +52,36 @@ describe("namespaces: pure specs", () => {
 for (const stack of STACKS) {
     describe(`namespaces: stack ${stack}`, () => {
         let rendered: RenderedStack;
-        before(async () => { rendered = await renderStack(stack); });
+        before(async () => {
+            rendered = await renderStack(stack);
+        });
 
         it("labels every namespace for Pod Security Admission", () => {
             const namespaces = ofKind(rendered.resources, "Namespace");
             expect(namespaces.length).to.be.at.least(5);
             for (const ns of namespaces) {
                 const labels = ns.inputs.metadata.labels;
-                expect(labels["pod-security.kubernetes.io/enforce"], ns.name).to.be.oneOf(["restricted", "baseline", "privileged"]);
+                expect(labels["pod-security.kubernetes.io/enforce"], ns.name).to.be.oneOf([
+                    "restricted",
+                    "baseline",
+                    "privileged",
+                ]);
                 expect(labels["pod-security.kubernetes.io/audit"], ns.name).to.equal("restricted");
-                expect(labels["pod-security.kubernetes.io/warn"], ns.name).to.equal(labels["pod-security.kubernetes.io/enforce"]);
+                expect(labels["pod-security.kubernetes.io/warn"], ns.name).to.equal(
+                    labels["pod-security.kubernetes.io/enforce"],
+                );
             }
-            expect(namespaces.find((n) => n.name === "apps")!.inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).to.equal("restricted");
+            expect(
+                namespaces.find((n) => n.name === "apps")!.inputs.metadata.labels["pod-security.kubernetes.io/enforce"],
+            ).to.equal("restricted");
         });
 
         it("gives each application namespace a default-deny policy, a quota and a limit range sized per environment", () => {
             const defaults = { dev: "4", staging: "16", prod: "64" }[stack];
             for (const ns of ["apps", "data"]) {
-                const deny = ofKind(rendered.resources, "NetworkPolicy", ns).filter((p) => p.name === `${ns}-default-deny`);
+                const deny = ofKind(rendered.resources, "NetworkPolicy", ns).filter(
+                    (p) => p.name === `${ns}-default-deny`,
+                );
                 expect(deny, `${ns} default-deny`).to.have.length(1);
                 expect(deny[0].inputs.spec.podSelector).to.deep.equal({});
                 const quota = ofKind(rendered.resources, "ResourceQuota", ns);
@@ -75,7 +97,9 @@ for (const stack of STACKS) {
             const meshOn = stack !== "dev";
             const apps = ofKind(rendered.resources, "Namespace").find((n) => n.name === "apps")!;
             expect(apps.inputs.metadata.labels["istio-injection"]).to.equal(meshOn ? "enabled" : undefined);
-            const injected = ofKind(rendered.resources, "Namespace").filter((n) => n.inputs.metadata.labels["istio-injection"]);
+            const injected = ofKind(rendered.resources, "Namespace").filter(
+                (n) => n.inputs.metadata.labels["istio-injection"],
+            );
             if (!meshOn) expect(injected).to.deep.equal([]);
         });
     });

@@ -8,7 +8,10 @@ const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
 
 describe("README", () => {
     it("gives the test command that .ci/run runs, verbatim", () => {
-        const ci = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8").trim().split("\n");
+        const ci = fs
+            .readFileSync(path.join(ROOT, ".ci", "run"), "utf8")
+            .trim()
+            .split("\n");
         const command = ci[ci.length - 1];
         expect(command).to.equal("npm ci && npm test");
         expect(readme).to.include("```bash\n" + command + "\n```");
@@ -25,8 +28,13 @@ describe("README", () => {
             const config = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "config", `${stack}.json`), "utf8"));
             for (const [policy, value] of Object.entries<any>(config)) {
                 for (const exemption of (value && typeof value === "object" && value.exemptions) || []) {
-                    const workload = exemption.kind === "Namespace" ? `Namespace \`${exemption.name}\`` : `${exemption.kind} \`${exemption.namespace}/${exemption.name}\``;
-                    const row = exemptionsTable.split("\n").find((line) => line.includes(workload) && line.includes(`\`${policy}\``));
+                    const workload =
+                        exemption.kind === "Namespace"
+                            ? `Namespace \`${exemption.name}\``
+                            : `${exemption.kind} \`${exemption.namespace}/${exemption.name}\``;
+                    const row = exemptionsTable
+                        .split("\n")
+                        .find((line) => line.includes(workload) && line.includes(`\`${policy}\``));
                     expect(row, `README exemption row for ${policy} on ${workload} (${stack})`).to.not.equal(undefined);
                     expect(exemption.reason.trim().length, `${policy} reason`).to.be.greaterThan(20);
                 }

@@ -18,13 +18,17 @@ import { CHART_TYPE, chartDirectory, helmTemplate, needBuiltTool, needSharedChar
 import { readStackConfig, RenderedStack, renderStack, STACKS } from "./lib/harness";
 
 const RENDER_DIR = "rendered";
-const withRenderMode = (stack: string) => ({ ...(readStackConfig(stack).kubernetes as object), renderYamlToDirectory: RENDER_DIR });
+const withRenderMode = (stack: string) => ({
+    ...(readStackConfig(stack).kubernetes as object),
+    renderYamlToDirectory: RENDER_DIR,
+});
 
 /** Paths of unknown values in a value (the engine's sentinel, as the harness records it). */
 function unknownPaths(value: unknown, at = ""): string[] {
     if (value === unknownValue) return [at];
     if (Array.isArray(value)) return value.flatMap((v, i) => unknownPaths(v, `${at}[${i}]`));
-    if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => unknownPaths(v, `${at}.${k}`));
+    if (value && typeof value === "object")
+        return Object.entries(value).flatMap(([k, v]) => unknownPaths(v, `${at}.${k}`));
     return [];
 }
 
@@ -32,10 +36,23 @@ describe("real engine: render mode (kubernetes.renderYamlToDirectory)", function
     this.timeout(600_000);
 
     it("passes the provider neither context nor kubeconfig in render mode, and both otherwise", () => {
-        expect(providerArgs({ context: "kind-x", kubeconfig: "/k", renderYamlToDirectory: "out", clusterDomain: "cluster.local", kubeVersion: "1.37.2" }))
-            .to.deep.equal({ renderYamlToDirectory: "out", enableServerSideApply: true });
-        expect(providerArgs({ context: "kind-x", kubeconfig: "/k", clusterDomain: "cluster.local", kubeVersion: "1.37.2" }))
-            .to.deep.equal({ context: "kind-x", kubeconfig: "/k", enableServerSideApply: true });
+        expect(
+            providerArgs({
+                context: "kind-x",
+                kubeconfig: "/k",
+                renderYamlToDirectory: "out",
+                clusterDomain: "cluster.local",
+                kubeVersion: "1.37.2",
+            }),
+        ).to.deep.equal({ renderYamlToDirectory: "out", enableServerSideApply: true });
+        expect(
+            providerArgs({
+                context: "kind-x",
+                kubeconfig: "/k",
+                clusterDomain: "cluster.local",
+                kubeVersion: "1.37.2",
+            }),
+        ).to.deep.equal({ context: "kind-x", kubeconfig: "/k", enableServerSideApply: true });
     });
 
     for (const stack of STACKS) {
@@ -48,20 +65,27 @@ describe("real engine: render mode (kubernetes.renderYamlToDirectory)", function
             });
 
             it("registers the provider without the stack file's context (the provider refuses both together)", () => {
-                const provider = (r: RenderedStack) => r.resources.filter((x) => x.type === "pulumi:providers:kubernetes");
+                const provider = (r: RenderedStack) =>
+                    r.resources.filter((x) => x.type === "pulumi:providers:kubernetes");
                 expect(provider(render)).to.have.length(1);
                 expect(provider(render)[0].inputs).to.include({ renderYamlToDirectory: RENDER_DIR });
                 expect(provider(render)[0].inputs).not.to.have.any.keys("context", "kubeconfig");
-                expect(provider(cluster)[0].inputs).to.include({ context: (readStackConfig(stack).kubernetes as any).context });
+                expect(provider(cluster)[0].inputs).to.include({
+                    context: (readStackConfig(stack).kubernetes as any).context,
+                });
                 expect(render.outputs.kubeContext.value).to.match(/render mode/);
             });
 
             it("renders every chart client-side against kubernetes.kubeVersion with the same release, values and CRD switch", () => {
                 expect(render.resources.filter((x) => x.type === CHART_TYPE)).to.deep.equal([]);
                 const cfg = parseConfig({ ...readStackConfig(stack), kubernetes: withRenderMode(stack) });
-                const templates = render.invokes.filter((i) => i.token === "kubernetes:helm:template").map((i) => JSON.parse(i.inputs.jsonOpts));
+                const templates = render.invokes
+                    .filter((i) => i.token === "kubernetes:helm:template")
+                    .map((i) => JSON.parse(i.inputs.jsonOpts));
                 const charts = cluster.resources.filter((x) => x.type === CHART_TYPE);
-                expect(templates.map((t) => t.release_name).sort()).to.deep.equal(charts.map((c) => c.inputs.name).sort());
+                expect(templates.map((t) => t.release_name).sort()).to.deep.equal(
+                    charts.map((c) => c.inputs.name).sort(),
+                );
                 for (const c of charts) {
                     const t = templates.find((x) => x.release_name === c.inputs.name)!;
                     expect(t.kube_version, c.name).to.equal(cfg.kubernetes.kubeVersion);
@@ -71,7 +95,8 @@ describe("real engine: render mode (kubernetes.renderYamlToDirectory)", function
                     expect(t.skip_crd_rendering === true, c.name).to.equal(c.inputs.skipCrds === true);
                     const source = t.path ?? t.chart;
                     expect(source, c.name).to.equal(c.inputs.chart);
-                    if (c.inputs.repositoryOpts) expect(t.fetch_opts, c.name).to.deep.equal({ repo: c.inputs.repositoryOpts.repo });
+                    if (c.inputs.repositoryOpts)
+                        expect(t.fetch_opts, c.name).to.deep.equal({ repo: c.inputs.repositoryOpts.repo });
                 }
             });
 
@@ -80,7 +105,11 @@ describe("real engine: render mode (kubernetes.renderYamlToDirectory)", function
                 const helm = needBuiltTool(this, "helm");
                 const cfg = parseConfig(readStackConfig(stack));
                 const charts = cluster.resources.filter((x) => x.type === CHART_TYPE);
-                for (const c of charts) expect(helmTemplate(helm, c, cfg, cfg.kubernetes.kubeVersion).objects.length, c.name).to.be.greaterThan(0);
+                for (const c of charts)
+                    expect(
+                        helmTemplate(helm, c, cfg, cfg.kubernetes.kubeVersion).objects.length,
+                        c.name,
+                    ).to.be.greaterThan(0);
                 // The finding itself: what helm.v4.Chart does without a cluster.
                 const refused = charts.filter((c) => {
                     try {
@@ -96,9 +125,18 @@ describe("real engine: render mode (kubernetes.renderYamlToDirectory)", function
     }
 
     it("rejects a kubernetes.kubeVersion the charts refuse, naming the key", () => {
-        for (const [kubeVersion, message] of [["1.20.0", "must be at least 1.32.0"], ["v1.34", "must be a Kubernetes version"]]) {
-            const raw = { ...readStackConfig("dev"), kubernetes: { ...(readStackConfig("dev").kubernetes as object), kubeVersion } };
-            expect(() => parseConfig(raw)).to.throw(ConfigError, `stackwright:kubernetes.kubeVersion: "${kubeVersion}" ${message}`);
+        for (const [kubeVersion, message] of [
+            ["1.20.0", "must be at least 1.32.0"],
+            ["v1.34", "must be a Kubernetes version"],
+        ]) {
+            const raw = {
+                ...readStackConfig("dev"),
+                kubernetes: { ...(readStackConfig("dev").kubernetes as object), kubeVersion },
+            };
+            expect(() => parseConfig(raw)).to.throw(
+                ConfigError,
+                `stackwright:kubernetes.kubeVersion: "${kubeVersion}" ${message}`,
+            );
         }
     });
 });
@@ -126,7 +164,10 @@ describe("real engine: every chart's values are known during a preview", functio
             const charts = r.resources.filter((x) => /^kubernetes:(helm\.sh|yaml)\//.test(x.type));
             expect(charts.length).to.be.greaterThan(0);
             // The harness's preview mode leaves random/tls results unknown, as the engine does on create.
-            expect(r.resources.some((x) => unknownPaths(x.state).length > 0), "the preview has unknown outputs at all").to.equal(true);
+            expect(
+                r.resources.some((x) => unknownPaths(x.state).length > 0),
+                "the preview has unknown outputs at all",
+            ).to.equal(true);
             for (const c of charts) expect(unknownPaths(c.inputs), c.name).to.deep.equal([]);
         });
     }
@@ -137,21 +178,44 @@ describe("real engine: CustomResourceDefinitions are kept small in the state", f
 
     it("stripCrdDescriptions drops schema descriptions only: structure, property names and validation stay", () => {
         const crd = {
-            apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "things.example.com" },
+            apiVersion: "apiextensions.k8s.io/v1",
+            kind: "CustomResourceDefinition",
+            metadata: { name: "things.example.com" },
             spec: {
-                group: "example.com", names: { kind: "Thing", plural: "things" }, scope: "Namespaced",
-                versions: [{
-                    name: "v1", served: true, storage: true,
-                    schema: { openAPIV3Schema: {
-                        description: "A thing.", type: "object",
-                        properties: {
-                            // A field named "description" is a property name, not documentation.
-                            description: { type: "string", description: "Text of the thing.", maxLength: 10 },
-                            items: { type: "array", description: "List.", items: { type: "object", description: "One.", properties: { a: { type: "integer", description: "A.", minimum: 1 } } } },
-                            map: { type: "object", additionalProperties: { type: "string", description: "Value." }, "x-kubernetes-validations": [{ rule: "size(self) < 5", message: "too many" }] },
+                group: "example.com",
+                names: { kind: "Thing", plural: "things" },
+                scope: "Namespaced",
+                versions: [
+                    {
+                        name: "v1",
+                        served: true,
+                        storage: true,
+                        schema: {
+                            openAPIV3Schema: {
+                                description: "A thing.",
+                                type: "object",
+                                properties: {
+                                    // A field named "description" is a property name, not documentation.
+                                    description: { type: "string", description: "Text of the thing.", maxLength: 10 },
+                                    items: {
+                                        type: "array",
+                                        description: "List.",
+                                        items: {
+                                            type: "object",
+                                            description: "One.",
+                                            properties: { a: { type: "integer", description: "A.", minimum: 1 } },
+                                        },
+                                    },
+                                    map: {
+                                        type: "object",
+                                        additionalProperties: { type: "string", description: "Value." },
+                                        "x-kubernetes-validations": [{ rule: "size(self) < 5", message: "too many" }],
+                                    },
+                                },
+                            },
                         },
-                    } },
-                }],
+                    },
+                ],
             },
         };
         const stripped = stripCrdDescriptions(crd);
@@ -159,7 +223,9 @@ describe("real engine: CustomResourceDefinitions are kept small in the state", f
         expect(JSON.stringify(stripped)).not.to.match(/"description":"/);
         expect(schema.properties.description).to.deep.equal({ type: "string", maxLength: 10 });
         expect(schema.properties.items.items.properties.a).to.deep.equal({ type: "integer", minimum: 1 });
-        expect(schema.properties.map["x-kubernetes-validations"]).to.deep.equal([{ rule: "size(self) < 5", message: "too many" }]);
+        expect(schema.properties.map["x-kubernetes-validations"]).to.deep.equal([
+            { rule: "size(self) < 5", message: "too many" },
+        ]);
         expect(crd.spec.versions[0].schema.openAPIV3Schema.description, "input untouched").to.equal("A thing.");
     });
 
@@ -172,15 +238,23 @@ describe("real engine: CustomResourceDefinitions are kept small in the state", f
             }
         }
         const script = path.join(__dirname, "..", "scripts", "helm", "post-render.js");
-        const service = "\n# Source: a/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  annotations:\n    description: keep me\n";
-        const crd = "\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: things.example.com\nspec:\n  group: example.com\n"
-            + "  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        description: long text\n        type: object\n";
-        const out = spawnSync(process.execPath, [script, "--trim-crds"], { input: ["", service, crd].join("---"), encoding: "utf8" });
+        const service =
+            "\n# Source: a/service.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  annotations:\n    description: keep me\n";
+        const crd =
+            "\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: things.example.com\nspec:\n  group: example.com\n" +
+            "  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        description: long text\n        type: object\n";
+        const out = spawnSync(process.execPath, [script, "--trim-crds"], {
+            input: ["", service, crd].join("---"),
+            encoding: "utf8",
+        });
         expect(out.status, out.stderr).to.equal(0);
         const [, serviceOut, crdOut] = out.stdout.split(/^---[ \t]*$/m);
         expect(serviceOut).to.equal(service);
         expect(JSON.parse(crdOut).spec.versions[0].schema.openAPIV3Schema).to.deep.equal({ type: "object" });
-        expect(spawnSync(process.execPath, [script], { input: "", encoding: "utf8" }).status, "no option is a usage error").to.equal(2);
+        expect(
+            spawnSync(process.execPath, [script], { input: "", encoding: "utf8" }).status,
+            "no option is a usage error",
+        ).to.equal(2);
     });
 
     it("shrinks the real prometheus-operator CRDs to under a third of their size (rendered with Helm)", async function () {
@@ -194,7 +268,9 @@ describe("real engine: CustomResourceDefinitions are kept small in the state", f
         expect(crds.length).to.be.greaterThan(5);
         const before = crds.reduce((n, c) => n + JSON.stringify(c).length, 0);
         const after = crds.reduce((n, c) => n + JSON.stringify(stripCrdDescriptions(c)).length, 0);
-        console.log(`      prometheus-operator CRDs: ${(before / 1e6).toFixed(2)} MB -> ${(after / 1e6).toFixed(2)} MB of JSON per copy (state holds inputs and outputs)`);
+        console.log(
+            `      prometheus-operator CRDs: ${(before / 1e6).toFixed(2)} MB -> ${(after / 1e6).toFixed(2)} MB of JSON per copy (state holds inputs and outputs)`,
+        );
         expect(after / before).to.be.lessThan(1 / 3);
     });
 });

@@ -30,7 +30,6 @@ const CLI_BIN = process.env.CLI_BIN ?? "redis-cli";
 // Quotes, backslash, dollar and spaces prove the config quoting and the env-only transport end to end.
 const PASSWORD = 'Test pa$$ "w\\rd" 7f3a9c';
 
-
 /** Skip with a reason, unless in CI where a missing tool is a failure. */
 function requireBinaries(ctx: Mocha.Context, bins: string[]): void {
     const missing = bins.filter((b) => !hasBinary(b));
@@ -40,7 +39,9 @@ function requireBinaries(ctx: Mocha.Context, bins: string[]): void {
     if (process.env.CI === "true") {
         throw new Error(`required binaries missing in CI: ${missing.join(", ")}`);
     }
-    console.log(`    skipped: ${missing.join(", ")} not installed (apt-get install redis-server redis-sentinel shellcheck)`);
+    console.log(
+        `    skipped: ${missing.join(", ")} not installed (apt-get install redis-server redis-sentinel shellcheck)`,
+    );
     ctx.skip();
 }
 
@@ -61,14 +62,26 @@ describe("redis conf (pure functions)", () => {
         expect(conf).to.match(/^replica-read-only yes$/m);
         expect(conf).not.to.match(/^replica-announce/m);
         expect(conf).not.to.match(/^replicaof/m);
-        expect(conf.split("\n").filter((l) => !l.startsWith("#")).join("\n")).not.to.match(secretLike);
+        expect(
+            conf
+                .split("\n")
+                .filter((l) => !l.startsWith("#"))
+                .join("\n"),
+        ).not.to.match(secretLike);
     });
 
     it("server conf: parameters land in the output", () => {
         const conf = redisServerConf({
-            port: 7000, bind: "127.0.0.1", dir: "/var/lib/valkey", maxmemory: 512 * 1024 * 1024, maxmemoryPolicy: "allkeys-lru",
-            announceHostname: "valkey-1.valkey-headless.data.svc.cluster.local", announcePort: 7000,
-            savePoints: [], appendFsync: "always", minReplicasToWrite: 1,
+            port: 7000,
+            bind: "127.0.0.1",
+            dir: "/var/lib/valkey",
+            maxmemory: 512 * 1024 * 1024,
+            maxmemoryPolicy: "allkeys-lru",
+            announceHostname: "valkey-1.valkey-headless.data.svc.cluster.local",
+            announcePort: 7000,
+            savePoints: [],
+            appendFsync: "always",
+            minReplicasToWrite: 1,
         });
         expect(conf).to.match(/^port 7000$/m);
         expect(conf).to.match(/^bind 127\.0\.0\.1$/m);
@@ -95,7 +108,9 @@ describe("redis conf (pure functions)", () => {
             announceHostname: "sentinel-2.sentinel-headless.data.svc.cluster.local",
         });
         const lines = conf.split("\n");
-        const monitor = lines.indexOf("sentinel monitor mymaster valkey-0.valkey-headless.data.svc.cluster.local 6379 2");
+        const monitor = lines.indexOf(
+            "sentinel monitor mymaster valkey-0.valkey-headless.data.svc.cluster.local 6379 2",
+        );
         expect(monitor).to.be.greaterThan(0);
         expect(lines.indexOf("sentinel resolve-hostnames yes")).to.be.within(0, monitor - 1);
         expect(lines.indexOf("sentinel announce-hostnames yes")).to.be.within(0, monitor - 1);
@@ -109,8 +124,14 @@ describe("redis conf (pure functions)", () => {
 
     it("sentinel conf: parameters and validation", () => {
         const conf = sentinelConf({
-            initialPrimaryHost: "10.0.0.1", initialPrimaryPort: 7000, masterName: "cache", quorum: 3,
-            downAfterMilliseconds: 1000, failoverTimeoutMilliseconds: 9000, parallelSyncs: 2, port: 27000,
+            initialPrimaryHost: "10.0.0.1",
+            initialPrimaryPort: 7000,
+            masterName: "cache",
+            quorum: 3,
+            downAfterMilliseconds: 1000,
+            failoverTimeoutMilliseconds: 9000,
+            parallelSyncs: 2,
+            port: 27000,
         });
         expect(conf).to.match(/^sentinel monitor cache 10\.0\.0\.1 7000 3$/m);
         expect(conf).to.match(/^sentinel down-after-milliseconds cache 1000$/m);
@@ -125,17 +146,25 @@ describe("redis conf (pure functions)", () => {
     it("auth directives: quoted so Redis reads the password back verbatim", () => {
         expect(quoteConfValue('a"b\\c d')).to.equal('"a\\"b\\\\c d"');
         expect(authDirectives("server", "s3cret")).to.equal('requirepass "s3cret"\nmasterauth "s3cret"\n');
-        expect(authDirectives("sentinel", "s3cret", "cache")).to.equal('requirepass "s3cret"\nsentinel auth-pass cache "s3cret"\n');
+        expect(authDirectives("sentinel", "s3cret", "cache")).to.equal(
+            'requirepass "s3cret"\nsentinel auth-pass cache "s3cret"\n',
+        );
         expect(() => authDirectives("server", "")).to.throw(/empty/);
         expect(() => authDirectives("server", "a\nmasterauth x")).to.throw(/control/);
     });
 
     it("Kubernetes helpers: pod hostnames, address lists, maxmemory from a limit", () => {
-        expect(podHostname("valkey", 0, "valkey-headless", "data")).to.equal("valkey-0.valkey-headless.data.svc.cluster.local");
+        expect(podHostname("valkey", 0, "valkey-headless", "data")).to.equal(
+            "valkey-0.valkey-headless.data.svc.cluster.local",
+        );
         expect(podHostname("valkey", 2, "h", "ns", "example.internal")).to.equal("valkey-2.h.ns.svc.example.internal");
         expect(() => podHostname("Valkey", 0, "h", "ns")).to.throw(/DNS label/);
         const addresses = statefulSetPodAddresses({
-            statefulSetName: "sentinel", replicas: 3, headlessServiceName: "sentinel-headless", namespace: "data", port: 26379,
+            statefulSetName: "sentinel",
+            replicas: 3,
+            headlessServiceName: "sentinel-headless",
+            namespace: "data",
+            port: 26379,
         });
         expect(addresses).to.deep.equal([
             "sentinel-0.sentinel-headless.data.svc.cluster.local:26379",
@@ -151,7 +180,11 @@ describe("redis conf (pure functions)", () => {
 describe("redis start scripts (static)", () => {
     it("pass shellcheck (following the sourced lib.sh)", function () {
         requireBinaries(this, ["shellcheck"]);
-        const result = spawnSync("shellcheck", ["--shell=bash", "--external-sources", START_SERVER, START_SENTINEL, SCRIPTS_LIB], { encoding: "utf8" });
+        const result = spawnSync(
+            "shellcheck",
+            ["--shell=bash", "--external-sources", START_SERVER, START_SENTINEL, SCRIPTS_LIB],
+            { encoding: "utf8" },
+        );
         expect(result.stdout + result.stderr).to.equal("");
         expect(result.status).to.equal(0);
     });
@@ -160,7 +193,8 @@ describe("redis start scripts (static)", () => {
         requireBinaries(this, ["bash"]);
         for (const script of [START_SERVER, START_SENTINEL]) {
             const result = spawnSync("bash", [script], {
-                encoding: "utf8", timeout: TOOL_TIMEOUT_MS,
+                encoding: "utf8",
+                timeout: TOOL_TIMEOUT_MS,
                 env: { PATH: process.env.PATH ?? "/usr/bin:/bin", REDIS_PASSWORD: "", INITIAL_PRIMARY_HOST: "x" },
             });
             expect(result.status, script).to.equal(1);
@@ -204,10 +238,16 @@ describe("redis start scripts (offline: stub CLI, `cat` as the server)", () => {
     /** Runs a script with `cat` as the server binary: its stdout is the runtime conf it would start with. */
     function run(script: string, env: Record<string, string>): string {
         const result = spawnSync("bash", [script], {
-            encoding: "utf8", timeout: TOOL_TIMEOUT_MS,
+            encoding: "utf8",
+            timeout: TOOL_TIMEOUT_MS,
             env: {
-                PATH: process.env.PATH ?? "/usr/bin:/bin", STUB_DIR: dir, CLI_BIN: path.join(dir, "cli"),
-                SERVER_BIN: "cat", SENTINEL_BIN: "cat", REDIS_PASSWORD: PASSWORD, QUERY_TIMEOUT_SECONDS: "2",
+                PATH: process.env.PATH ?? "/usr/bin:/bin",
+                STUB_DIR: dir,
+                CLI_BIN: path.join(dir, "cli"),
+                SERVER_BIN: "cat",
+                SENTINEL_BIN: "cat",
+                REDIS_PASSWORD: PASSWORD,
+                QUERY_TIMEOUT_SECONDS: "2",
                 ...env,
             },
         });
@@ -216,8 +256,11 @@ describe("redis start scripts (offline: stub CLI, `cat` as the server)", () => {
     }
 
     const serverEnv = (own: string) => ({
-        CONF_SOURCE: path.join(dir, "server.conf"), RUNTIME_CONF: path.join(dir, "run", "server.conf"),
-        INITIAL_PRIMARY_HOST: "node-0.h", ANNOUNCE_HOSTNAME: own, SENTINEL_ADDRESSES: "s0:1001 s1:1002,s2:1003",
+        CONF_SOURCE: path.join(dir, "server.conf"),
+        RUNTIME_CONF: path.join(dir, "run", "server.conf"),
+        INITIAL_PRIMARY_HOST: "node-0.h",
+        ANNOUNCE_HOSTNAME: own,
+        SENTINEL_ADDRESSES: "s0:1001 s1:1002,s2:1003",
     });
 
     it("server: first boot, the initial primary starts as primary; the conf is the generated one plus authDirectives", () => {
@@ -261,10 +304,17 @@ describe("redis start scripts (offline: stub CLI, `cat` as the server)", () => {
         answer(1001, "node-9.h", 6379); // itself: must not be asked
         answer(1002, "node-2.h", 6380);
         fs.mkdirSync(path.join(dir, "run"));
-        fs.writeFileSync(path.join(dir, "run", "sentinel.conf"), "sentinel myid 0123456789abcdef0123456789abcdef01234567\n");
+        fs.writeFileSync(
+            path.join(dir, "run", "sentinel.conf"),
+            "sentinel myid 0123456789abcdef0123456789abcdef01234567\n",
+        );
         const env = {
-            CONF_SOURCE: path.join(dir, "sentinel.conf"), RUNTIME_CONF: path.join(dir, "run", "sentinel.conf"),
-            ANNOUNCE_HOSTNAME: "s0", ANNOUNCE_PORT: "1001", SENTINEL_ADDRESSES: "s0:1001 s1:1002 s2:1003", PRIMARY_WAIT_SECONDS: "0",
+            CONF_SOURCE: path.join(dir, "sentinel.conf"),
+            RUNTIME_CONF: path.join(dir, "run", "sentinel.conf"),
+            ANNOUNCE_HOSTNAME: "s0",
+            ANNOUNCE_PORT: "1001",
+            SENTINEL_ADDRESSES: "s0:1001 s1:1002 s2:1003",
+            PRIMARY_WAIT_SECONDS: "0",
         };
         const conf = run(START_SENTINEL, env);
         expect(conf).to.match(/^sentinel monitor mymaster node-2\.h 6380 2$/m);
@@ -311,18 +361,27 @@ function cli(port: number, args: string[], password: string | null = PASSWORD): 
         env.REDISCLI_AUTH = password;
     }
     return new Promise((resolve) => {
-        execFile(CLI_BIN, ["-h", "127.0.0.1", "-p", String(port), ...args], { env, timeout: TOOL_TIMEOUT_MS, encoding: "utf8" },
-            (_error, stdout, stderr) => resolve({ stdout: stdout.trim(), stderr: stderr.trim() }));
+        execFile(
+            CLI_BIN,
+            ["-h", "127.0.0.1", "-p", String(port), ...args],
+            { env, timeout: TOOL_TIMEOUT_MS, encoding: "utf8" },
+            (_error, stdout, stderr) => resolve({ stdout: stdout.trim(), stderr: stderr.trim() }),
+        );
     });
 }
 
 /** INFO section as a map. */
 async function info(port: number, section: string): Promise<Map<string, string>> {
     const { stdout } = await cli(port, ["INFO", section]);
-    return new Map(stdout.split(/\r?\n/).filter((l) => l.includes(":")).map((l) => {
-        const i = l.indexOf(":");
-        return [l.slice(0, i), l.slice(i + 1)] as [string, string];
-    }));
+    return new Map(
+        stdout
+            .split(/\r?\n/)
+            .filter((l) => l.includes(":"))
+            .map((l) => {
+                const i = l.indexOf(":");
+                return [l.slice(0, i), l.slice(i + 1)] as [string, string];
+            }),
+    );
 }
 
 /** Thrown by a waitFor check when waiting longer cannot help (e.g. the server exited). */
@@ -375,7 +434,8 @@ describe("redis HA with real servers (start scripts + generated conf)", function
     function startNode(i: number): ChildProcess {
         const nodeDir = path.join(root, `node-${i}`);
         return launch(`node-${i}`, START_SERVER, {
-            SERVER_BIN, CLI_BIN,
+            SERVER_BIN,
+            CLI_BIN,
             CONF_SOURCE: path.join(nodeDir, "config", "server.conf"),
             RUNTIME_CONF: path.join(nodeDir, "run", "server.conf"),
             INITIAL_PRIMARY_HOST: HOST,
@@ -389,7 +449,8 @@ describe("redis HA with real servers (start scripts + generated conf)", function
     function startSentinel(i: number): ChildProcess {
         const dir = path.join(root, `sentinel-${i}`);
         return launch(`sentinel-${i}`, START_SENTINEL, {
-            SENTINEL_BIN, CLI_BIN,
+            SENTINEL_BIN,
+            CLI_BIN,
             CONF_SOURCE: path.join(dir, "config", "sentinel.conf"),
             RUNTIME_CONF: path.join(dir, "run", "sentinel.conf"),
             ANNOUNCE_HOSTNAME: HOST,
@@ -419,18 +480,26 @@ describe("redis HA with real servers (start scripts + generated conf)", function
 
     /** Waits until every replica reports an up link to primaryPort; fails at once when `child` (a replica just
      *  started) exits, with the end of its log. */
-    async function waitForReplication(primaryPort: number, replicaPorts: number[], timeoutMs: number,
-        child?: ChildProcess): Promise<void> {
+    async function waitForReplication(
+        primaryPort: number,
+        replicaPorts: number[],
+        timeoutMs: number,
+        child?: ChildProcess,
+    ): Promise<void> {
         for (const port of replicaPorts) {
             await waitFor(`node ${port} replicating from ${primaryPort}`, timeoutMs, async () => {
                 if (child !== undefined && (child.exitCode !== null || child.signalCode !== null)) {
                     const log = processes.find((p) => p.child === child)?.log;
-                    const tail = log && fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").slice(-10).join("\n") : "";
+                    const tail =
+                        log && fs.existsSync(log) ? fs.readFileSync(log, "utf8").split("\n").slice(-10).join("\n") : "";
                     throw new GaveUp(`node on port ${port} exited (${child.exitCode ?? child.signalCode}):\n${tail}`);
                 }
                 const repl = await info(port, "replication");
-                return repl.get("role") === "slave" && repl.get("master_port") === String(primaryPort)
-                    && repl.get("master_link_status") === "up" ? true : undefined;
+                return repl.get("role") === "slave" &&
+                    repl.get("master_port") === String(primaryPort) &&
+                    repl.get("master_link_status") === "up"
+                    ? true
+                    : undefined;
             });
         }
     }
@@ -447,16 +516,26 @@ describe("redis HA with real servers (start scripts + generated conf)", function
         serverPorts.forEach((port, i) => {
             const dataDir = path.join(root, `node-${i}`, "data");
             fs.mkdirSync(dataDir, { recursive: true });
-            writeConf(path.join(root, `node-${i}`, "config", "server.conf"),
-                redisServerConf({ port, bind, dir: dataDir, maxmemory: "64mb" }));
+            writeConf(
+                path.join(root, `node-${i}`, "config", "server.conf"),
+                redisServerConf({ port, bind, dir: dataDir, maxmemory: "64mb" }),
+            );
         });
         sentinelPorts.forEach((port, i) => {
             const dir = path.join(root, `sentinel-${i}`);
-            writeConf(path.join(dir, "config", "sentinel.conf"), sentinelConf({
-                port, bind, dir, initialPrimaryHost: HOST, initialPrimaryPort: serverPorts[0],
-                // 3 s: a loaded host must not pause a server long enough to look down and start a second failover.
-                downAfterMilliseconds: 3000, failoverTimeoutMilliseconds: 10_000,
-            }));
+            writeConf(
+                path.join(dir, "config", "sentinel.conf"),
+                sentinelConf({
+                    port,
+                    bind,
+                    dir,
+                    initialPrimaryHost: HOST,
+                    initialPrimaryPort: serverPorts[0],
+                    // 3 s: a loaded host must not pause a server long enough to look down and start a second failover.
+                    downAfterMilliseconds: 3000,
+                    failoverTimeoutMilliseconds: 10_000,
+                }),
+            );
         });
 
         // As in Kubernetes, nothing answers yet: every script must fall back to the initial primary.
@@ -477,7 +556,9 @@ describe("redis HA with real servers (start scripts + generated conf)", function
     afterEach(function () {
         if (this.currentTest?.state === "failed") {
             for (const p of processes) {
-                const text = fs.existsSync(p.log) ? fs.readFileSync(p.log, "utf8").split("\n").slice(-15).join("\n") : "";
+                const text = fs.existsSync(p.log)
+                    ? fs.readFileSync(p.log, "utf8").split("\n").slice(-15).join("\n")
+                    : "";
                 console.log(`--- ${p.name} (${p.log}) ---\n${text}`);
             }
         }
@@ -485,18 +566,23 @@ describe("redis HA with real servers (start scripts + generated conf)", function
 
     after(async function () {
         this.timeout(300_000);
-        await Promise.all(processes.map(({ child }) => new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) {
-                resolve();
-                return;
-            }
-            const timer = setTimeout(resolve, 5000);
-            child.once("exit", () => {
-                clearTimeout(timer);
-                resolve();
-            });
-            child.kill("SIGKILL");
-        })));
+        await Promise.all(
+            processes.map(
+                ({ child }) =>
+                    new Promise<void>((resolve) => {
+                        if (child.exitCode !== null || child.signalCode !== null) {
+                            resolve();
+                            return;
+                        }
+                        const timer = setTimeout(resolve, 5000);
+                        child.once("exit", () => {
+                            clearTimeout(timer);
+                            resolve();
+                        });
+                        child.kill("SIGKILL");
+                    }),
+            ),
+        );
         if (root !== "") {
             fs.rmSync(root, { recursive: true, force: true });
         }
@@ -551,7 +637,9 @@ describe("redis HA with real servers (start scripts + generated conf)", function
         newPrimary = await waitFor("all Sentinels to report a new primary", CONVERGE_MS, async () => {
             const answers = await Promise.all(sentinelPorts.map(primaryFromSentinel));
             const first = answers[0];
-            return first !== undefined && first !== serverPorts[0] && answers.every((a) => a === first) ? first : undefined;
+            return first !== undefined && first !== serverPorts[0] && answers.every((a) => a === first)
+                ? first
+                : undefined;
         });
         console.log(`      failover observed after ${Date.now() - started} ms (primary now on port ${newPrimary})`);
         expect(serverPorts.slice(1)).to.include(newPrimary);

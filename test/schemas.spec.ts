@@ -17,11 +17,18 @@ function deployment(container: Record<string, unknown> = {}, metadata: Record<st
             selector: { matchLabels: { "app.kubernetes.io/name": "backend" } },
             strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
             template: {
-                metadata: { labels: { "app.kubernetes.io/name": "backend" }, annotations: { "prometheus.io/scrape": "true" } },
+                metadata: {
+                    labels: { "app.kubernetes.io/name": "backend" },
+                    annotations: { "prometheus.io/scrape": "true" },
+                },
                 spec: {
                     serviceAccountName: "backend",
                     automountServiceAccountToken: false,
-                    securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: "RuntimeDefault" } },
+                    securityContext: {
+                        runAsNonRoot: true,
+                        runAsUser: 10001,
+                        seccompProfile: { type: "RuntimeDefault" },
+                    },
                     topologySpreadConstraints: [
                         {
                             maxSkew: 1,
@@ -37,7 +44,9 @@ function deployment(container: Record<string, unknown> = {}, metadata: Record<st
                                     weight: 100,
                                     podAffinityTerm: {
                                         topologyKey: "kubernetes.io/hostname",
-                                        labelSelector: { matchExpressions: [{ key: "app", operator: "In", values: ["backend"] }] },
+                                        labelSelector: {
+                                            matchExpressions: [{ key: "app", operator: "In", values: ["backend"] }],
+                                        },
                                     },
                                 },
                             ],
@@ -62,7 +71,11 @@ function deployment(container: Record<string, unknown> = {}, metadata: Record<st
                                 timeoutSeconds: 5,
                                 failureThreshold: 3,
                             },
-                            readinessProbe: { httpGet: { path: "/ready", port: 9898 }, periodSeconds: 5, failureThreshold: 2 },
+                            readinessProbe: {
+                                httpGet: { path: "/ready", port: 9898 },
+                                periodSeconds: 5,
+                                failureThreshold: 2,
+                            },
                             startupProbe: { tcpSocket: { port: 9898 }, failureThreshold: 30 },
                             securityContext: {
                                 allowPrivilegeEscalation: false,
@@ -75,7 +88,12 @@ function deployment(container: Record<string, unknown> = {}, metadata: Record<st
                     ],
                     volumes: [
                         { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
-                        { name: "token", projected: { sources: [{ serviceAccountToken: { path: "token", expirationSeconds: 3600 } }] } },
+                        {
+                            name: "token",
+                            projected: {
+                                sources: [{ serviceAccountToken: { path: "token", expirationSeconds: 3600 } }],
+                            },
+                        },
                     ],
                 },
             },
@@ -85,15 +103,38 @@ function deployment(container: Record<string, unknown> = {}, metadata: Record<st
 
 const validBuiltins: KubeObject[] = [
     deployment(),
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: "app", labels: { "pod-security.kubernetes.io/enforce": "restricted" } } },
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "backend", namespace: "app" }, automountServiceAccountToken: false },
-    { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "backend", namespace: "app" }, data: { "app.yaml": "a: 1\n" } },
-    { apiVersion: "v1", kind: "Secret", metadata: { name: "backend", namespace: "app" }, type: "Opaque", stringData: { jwt: "x" } },
+    {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "app", labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+    },
+    {
+        apiVersion: "v1",
+        kind: "ServiceAccount",
+        metadata: { name: "backend", namespace: "app" },
+        automountServiceAccountToken: false,
+    },
+    {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "backend", namespace: "app" },
+        data: { "app.yaml": "a: 1\n" },
+    },
+    {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "backend", namespace: "app" },
+        type: "Opaque",
+        stringData: { jwt: "x" },
+    },
     {
         apiVersion: "v1",
         kind: "Service",
         metadata: { name: "backend", namespace: "app" },
-        spec: { selector: { app: "backend" }, ports: [{ name: "http", port: 80, targetPort: "http", appProtocol: "http" }] },
+        spec: {
+            selector: { app: "backend" },
+            ports: [{ name: "http", port: 80, targetPort: "http", appProtocol: "http" }],
+        },
     },
     {
         apiVersion: "autoscaling/v2",
@@ -104,11 +145,23 @@ const validBuiltins: KubeObject[] = [
             minReplicas: 2,
             maxReplicas: 10,
             metrics: [
-                { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
-                { type: "Pods", pods: { metric: { name: "http_requests_per_second" }, target: { type: "AverageValue", averageValue: "100" } } },
+                {
+                    type: "Resource",
+                    resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } },
+                },
+                {
+                    type: "Pods",
+                    pods: {
+                        metric: { name: "http_requests_per_second" },
+                        target: { type: "AverageValue", averageValue: "100" },
+                    },
+                },
             ],
             behavior: {
-                scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Percent", value: 10, periodSeconds: 60 }] },
+                scaleDown: {
+                    stabilizationWindowSeconds: 300,
+                    policies: [{ type: "Percent", value: 10, periodSeconds: 60 }],
+                },
                 scaleUp: { selectPolicy: "Max", policies: [{ type: "Pods", value: 4, periodSeconds: 15 }] },
             },
         },
@@ -126,7 +179,12 @@ const validBuiltins: KubeObject[] = [
         spec: {
             podSelector: { matchLabels: { app: "backend" } },
             policyTypes: ["Ingress", "Egress"],
-            ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "edge" } } }], ports: [{ port: 9898 }] }],
+            ingress: [
+                {
+                    from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "edge" } } }],
+                    ports: [{ port: 9898 }],
+                },
+            ],
             egress: [{ to: [{ ipBlock: { cidr: "10.0.0.0/8" } }], ports: [{ port: 53, protocol: "UDP" }] }],
         },
     },
@@ -156,7 +214,9 @@ const validBuiltins: KubeObject[] = [
                     template: {
                         spec: {
                             restartPolicy: "OnFailure",
-                            containers: [{ name: "snapshot", image: "valkey/valkey:8.1", command: ["sh", "-c", "true"] }],
+                            containers: [
+                                { name: "snapshot", image: "valkey/valkey:8.1", command: ["sh", "-c", "true"] },
+                            ],
                         },
                     },
                 },
@@ -171,11 +231,18 @@ const validBuiltins: KubeObject[] = [
             serviceName: "redis",
             replicas: 3,
             selector: { matchLabels: { app: "redis" } },
-            template: { metadata: { labels: { app: "redis" } }, spec: { containers: [{ name: "redis", image: "valkey/valkey:8.1" }] } },
+            template: {
+                metadata: { labels: { app: "redis" } },
+                spec: { containers: [{ name: "redis", image: "valkey/valkey:8.1" }] },
+            },
             volumeClaimTemplates: [
                 {
                     metadata: { name: "data" },
-                    spec: { accessModes: ["ReadWriteOnce"], storageClassName: "fast-ssd", resources: { requests: { storage: "8Gi" } } },
+                    spec: {
+                        accessModes: ["ReadWriteOnce"],
+                        storageClassName: "fast-ssd",
+                        resources: { requests: { storage: "8Gi" } },
+                    },
                 },
             ],
         },
@@ -252,7 +319,12 @@ const validCustomResources: KubeObject[] = [
         spec: {
             selector: { matchLabels: { app: "backend" } },
             action: "ALLOW",
-            rules: [{ from: [{ source: { principals: ["cluster.local/ns/app/sa/frontend"] } }], to: [{ operation: { methods: ["GET"] } }] }],
+            rules: [
+                {
+                    from: [{ source: { principals: ["cluster.local/ns/app/sa/frontend"] } }],
+                    to: [{ operation: { methods: ["GET"] } }],
+                },
+            ],
         },
     },
     {
@@ -263,8 +335,16 @@ const validCustomResources: KubeObject[] = [
             host: "backend.app.svc.cluster.local",
             trafficPolicy: {
                 tls: { mode: "ISTIO_MUTUAL" },
-                connectionPool: { tcp: { maxConnections: 100 }, http: { http1MaxPendingRequests: 100, maxRequestsPerConnection: 10 } },
-                outlierDetection: { consecutive5xxErrors: 5, interval: "30s", baseEjectionTime: "30s", maxEjectionPercent: 50 },
+                connectionPool: {
+                    tcp: { maxConnections: 100 },
+                    http: { http1MaxPendingRequests: 100, maxRequestsPerConnection: 10 },
+                },
+                outlierDetection: {
+                    consecutive5xxErrors: 5,
+                    interval: "30s",
+                    baseEjectionTime: "30s",
+                    maxEjectionPercent: 50,
+                },
             },
         },
     },
@@ -340,7 +420,12 @@ const validCustomResources: KubeObject[] = [
         apiVersion: "postgresql.cnpg.io/v1",
         kind: "ScheduledBackup",
         metadata: { name: "daily", namespace: "data" },
-        spec: { schedule: "0 0 2 * * *", cluster: { name: "postgres" }, backupOwnerReference: "self", method: "volumeSnapshot" },
+        spec: {
+            schedule: "0 0 2 * * *",
+            cluster: { name: "postgres" },
+            backupOwnerReference: "self",
+            method: "volumeSnapshot",
+        },
     },
     clientSettingsPolicy({ maxSize: "50m", timeout: "60s" }),
     {
@@ -349,7 +434,11 @@ const validCustomResources: KubeObject[] = [
         metadata: { name: "api", namespace: "app" },
         spec: {
             targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: "api" }],
-            rateLimit: { local: { rules: [{ rate: "100r/s", key: "$binary_remote_addr", zoneSize: "10m", burst: 50, noDelay: true }] } },
+            rateLimit: {
+                local: {
+                    rules: [{ rate: "100r/s", key: "$binary_remote_addr", zoneSize: "10m", burst: 50, noDelay: true }],
+                },
+            },
         },
     },
 ];
@@ -377,7 +466,10 @@ describe("schema validation of rendered objects (test/lib/schemas)", () => {
         it("rejects an unknown field in a container and names its path", async () => {
             const violations = await violationsOf(deployment({ bogusField: true }));
             expect(violations).to.deep.equal([
-                { object: "Deployment app/backend", message: "spec.template.spec.containers[0].bogusField: unknown field" },
+                {
+                    object: "Deployment app/backend",
+                    message: "spec.template.spec.containers[0].bogusField: unknown field",
+                },
             ]);
         });
 
@@ -399,7 +491,9 @@ describe("schema validation of rendered objects (test/lib/schemas)", () => {
         it("rejects a malformed quantity", async () => {
             const violations = await violationsOf(deployment({ resources: { limits: { cpu: "2 cores" } } }));
             expect(violations).to.have.length(1);
-            expect(violations[0].message).to.match(/^spec\.template\.spec\.containers\[0\]\.resources\.limits\.cpu: .*quantity.*\(got "2 cores"\)$/);
+            expect(violations[0].message).to.match(
+                /^spec\.template\.spec\.containers\[0\]\.resources\.limits\.cpu: .*quantity.*\(got "2 cores"\)$/,
+            );
         });
 
         it("rejects a wrong type", async () => {
@@ -418,7 +512,9 @@ describe("schema validation of rendered objects (test/lib/schemas)", () => {
         });
 
         it("drops undefined values (Pulumi inputs) instead of reporting them", async () => {
-            expect(await violationsOf(deployment({ command: undefined }, { annotations: undefined }))).to.deep.equal([]);
+            expect(await violationsOf(deployment({ command: undefined }, { annotations: undefined }))).to.deep.equal(
+                [],
+            );
         });
 
         it("reports values that are not plain JSON, such as an unresolved Output", async () => {
@@ -430,7 +526,12 @@ describe("schema validation of rendered objects (test/lib/schemas)", () => {
         });
 
         it("does not echo values of Secrets in messages", async () => {
-            const secret: KubeObject = { apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: "app" }, data: { key: 12345 } };
+            const secret: KubeObject = {
+                apiVersion: "v1",
+                kind: "Secret",
+                metadata: { name: "s", namespace: "app" },
+                data: { key: 12345 },
+            };
             expect(messages(await violationsOf(secret))).to.deep.equal(["data.key: must be string"]);
         });
 
@@ -458,7 +559,10 @@ describe("schema validation of rendered objects (test/lib/schemas)", () => {
 
         it("rejects an invalid mTLS mode and an unknown field", async () => {
             const violations = await violationsOf(peerAuthentication({ mode: "STRICTEST", enforce: true }));
-            expect(violations.map((v) => v.object)).to.deep.equal(["PeerAuthentication istio-system/default", "PeerAuthentication istio-system/default"]);
+            expect(violations.map((v) => v.object)).to.deep.equal([
+                "PeerAuthentication istio-system/default",
+                "PeerAuthentication istio-system/default",
+            ]);
             expect(messages(violations)).to.have.members([
                 'spec.mtls.mode: must be equal to one of the allowed values: "UNSET", "DISABLE", "PERMISSIVE", "STRICT" (got "STRICTEST")',
                 "spec.mtls.enforce: unknown field",
@@ -475,25 +579,49 @@ describe("schema validation of rendered objects (test/lib/schemas)", () => {
             const violations = await violationsOf(serviceMonitor({ interval: "30 seconds", scrapeEvery: "30s" }));
             expect(messages(violations)).to.have.length(2);
             expect(messages(violations)).to.include("spec.endpoints[0].scrapeEvery: unknown field");
-            expect(messages(violations).find((m) => m.startsWith("spec.endpoints[0].interval: "))).to.match(/must match pattern/);
+            expect(messages(violations).find((m) => m.startsWith("spec.endpoints[0].interval: "))).to.match(
+                /must match pattern/,
+            );
         });
     });
 
     describe("cert-manager (@kubernetes-models/cert-manager)", () => {
-        const issuer = (spec: object): KubeObject => ({ apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: "acme" }, spec });
-        const certificate = (spec: object): KubeObject => ({ apiVersion: "cert-manager.io/v1", kind: "Certificate", metadata: { name: "app", namespace: "edge" }, spec });
-        const acme = acmeClusterIssuerSpec({ email: "ops@example.com", server: "https://acme-v02.api.letsencrypt.org/directory", gatewayNamespace: "edge" });
+        const issuer = (spec: object): KubeObject => ({
+            apiVersion: "cert-manager.io/v1",
+            kind: "ClusterIssuer",
+            metadata: { name: "acme" },
+            spec,
+        });
+        const certificate = (spec: object): KubeObject => ({
+            apiVersion: "cert-manager.io/v1",
+            kind: "Certificate",
+            metadata: { name: "app", namespace: "edge" },
+            spec,
+        });
+        const acme = acmeClusterIssuerSpec({
+            email: "ops@example.com",
+            server: "https://acme-v02.api.letsencrypt.org/directory",
+            gatewayNamespace: "edge",
+        });
 
         it("accepts the issuers and certificates the edge builds", async () => {
-            const objects = [issuer(acme), issuer(caClusterIssuerSpec("ca")), certificate(certificateSpec("app.example.com", "example.com", "acme"))];
+            const objects = [
+                issuer(acme),
+                issuer(caClusterIssuerSpec("ca")),
+                certificate(certificateSpec("app.example.com", "example.com", "acme")),
+            ];
             expect(await validateAgainstSchemas(objects)).to.deep.equal([]);
         });
 
         it("rejects a misspelt solver field and a bad rotation policy", async () => {
             const badSolver = { acme: { ...acme.acme, solvers: [{ http01: { gatewayHttpRoute: {} } }] } };
-            expect(messages(await violationsOf(issuer(badSolver)))).to.deep.equal(["spec.acme.solvers[0].http01.gatewayHttpRoute: unknown field"]);
+            expect(messages(await violationsOf(issuer(badSolver)))).to.deep.equal([
+                "spec.acme.solvers[0].http01.gatewayHttpRoute: unknown field",
+            ]);
             const cert = certificateSpec("app.example.com", "example.com", "acme");
-            const violations = await violationsOf(certificate({ ...cert, privateKey: { ...cert.privateKey, rotationPolicy: "Sometimes" } }));
+            const violations = await violationsOf(
+                certificate({ ...cert, privateKey: { ...cert.privateKey, rotationPolicy: "Sometimes" } }),
+            );
             expect(messages(violations)).to.have.length(1);
             expect(messages(violations)[0]).to.match(/^spec\.privateKey\.rotationPolicy: /);
         });
@@ -515,8 +643,14 @@ describe("schema validation of rendered objects (test/lib/schemas)", () => {
         });
 
         it("Gateway API: a version the installed CRDs do not serve has no schema", async () => {
-            const tcpRoute: KubeObject = { apiVersion: "gateway.networking.k8s.io/v1alpha2", kind: "TCPRoute", metadata: { name: "t" } };
-            expect(messages(await violationsOf(tcpRoute))).to.deep.equal(["no schema for gateway.networking.k8s.io/v1alpha2 TCPRoute"]);
+            const tcpRoute: KubeObject = {
+                apiVersion: "gateway.networking.k8s.io/v1alpha2",
+                kind: "TCPRoute",
+                metadata: { name: "t" },
+            };
+            expect(messages(await violationsOf(tcpRoute))).to.deep.equal([
+                "no schema for gateway.networking.k8s.io/v1alpha2 TCPRoute",
+            ]);
         });
 
         it("CNPG Cluster: rejects a wrong type, an unknown field and a metadata typo", async () => {
@@ -550,30 +684,60 @@ describe("schema validation of rendered objects (test/lib/schemas)", () => {
         });
 
         it("Barman Cloud ObjectStore (derived from the Cluster's barmanObjectStore): accepts ours, rejects typos", async () => {
-            const args = { destinationPath: "s3://backups/pg", endpointUrl: "http://minio:9000", region: "eu-west-1", credentialsSecretName: "s3",
-                retentionPolicy: "30d", sidecarResources: { requests: { cpu: "50m", memory: "64Mi", ephemeralStorage: "64Mi" }, limits: { cpu: "200m", memory: "256Mi", ephemeralStorage: "256Mi" } } };
-            const store = (spec: Record<string, unknown>): KubeObject => ({ apiVersion: "barmancloud.cnpg.io/v1", kind: "ObjectStore", metadata: { name: "pg", namespace: "data" }, spec });
+            const args = {
+                destinationPath: "s3://backups/pg",
+                endpointUrl: "http://minio:9000",
+                region: "eu-west-1",
+                credentialsSecretName: "s3",
+                retentionPolicy: "30d",
+                sidecarResources: {
+                    requests: { cpu: "50m", memory: "64Mi", ephemeralStorage: "64Mi" },
+                    limits: { cpu: "200m", memory: "256Mi", ephemeralStorage: "256Mi" },
+                },
+            };
+            const store = (spec: Record<string, unknown>): KubeObject => ({
+                apiVersion: "barmancloud.cnpg.io/v1",
+                kind: "ObjectStore",
+                metadata: { name: "pg", namespace: "data" },
+                spec,
+            });
             const spec = objectStoreSpec(args);
             expect(await violationsOf(store(spec))).to.deep.equal([]);
             const configuration = spec.configuration as Record<string, any>;
-            const typo = { ...spec, configuration: { ...configuration, endpointUrl: configuration.endpointURL, wal: { ...configuration.wal, compression: "zip" } } };
+            const typo = {
+                ...spec,
+                configuration: {
+                    ...configuration,
+                    endpointUrl: configuration.endpointURL,
+                    wal: { ...configuration.wal, compression: "zip" },
+                },
+            };
             const found = messages(await violationsOf(store(typo)));
             expect(found).to.include("spec.configuration.endpointUrl: unknown field");
             expect(found.some((m) => m.startsWith("spec.configuration.wal.compression: "))).to.equal(true);
-            expect(messages(await violationsOf(store({ ...spec, retentionPolicy: "30 days" })))[0]).to.match(/^spec\.retentionPolicy: /);
+            expect(messages(await violationsOf(store({ ...spec, retentionPolicy: "30 days" })))[0]).to.match(
+                /^spec\.retentionPolicy: /,
+            );
         });
 
         it("compiles the schema of every served version of every CRD in the directory", async () => {
             const crds = listCrdKinds(resolveCrdsDir());
             expect(crds.length).to.be.greaterThan(20);
-            const violations = await validateAgainstSchemas(crds.map(({ apiVersion, kind }) => ({ apiVersion, kind, metadata: { name: "x" } })));
+            const violations = await validateAgainstSchemas(
+                crds.map(({ apiVersion, kind }) => ({ apiVersion, kind, metadata: { name: "x" } })),
+            );
             // Only "spec is required" style errors are expected from these empty objects, never "no schema".
             expect(violations.filter((v) => /no schema|cannot compile/.test(v.message))).to.deep.equal([]);
         });
     });
 
     describe("groups without a schema", () => {
-        const widget: KubeObject = { apiVersion: "example.stackwright.dev/v1", kind: "Widget", metadata: { name: "w", namespace: "apps" }, spec: {} };
+        const widget: KubeObject = {
+            apiVersion: "example.stackwright.dev/v1",
+            kind: "Widget",
+            metadata: { name: "w", namespace: "apps" },
+            spec: {},
+        };
 
         it("reports an object of an unknown group as a violation", async () => {
             expect(await violationsOf(widget)).to.deep.equal([
@@ -582,13 +746,21 @@ describe("schema validation of rendered objects (test/lib/schemas)", () => {
         });
 
         it("lets explicitly allow-listed groups pass, and only those", async () => {
-            const other: KubeObject = { apiVersion: "other.stackwright.dev/v1", kind: "Gadget", metadata: { name: "g" } };
-            const violations = await validateAgainstSchemas([widget, other], { unvalidatedGroups: ["example.stackwright.dev"] });
+            const other: KubeObject = {
+                apiVersion: "other.stackwright.dev/v1",
+                kind: "Gadget",
+                metadata: { name: "g" },
+            };
+            const violations = await validateAgainstSchemas([widget, other], {
+                unvalidatedGroups: ["example.stackwright.dev"],
+            });
             expect(messages(violations)).to.deep.equal(["no schema for other.stackwright.dev/v1 Gadget"]);
         });
 
         it("still validates allow-listed groups that do have a schema", async () => {
-            const violations = await validateAgainstSchemas([peerAuthentication({ mode: "NOPE" })], { unvalidatedGroups: ["security.istio.io"] });
+            const violations = await validateAgainstSchemas([peerAuthentication({ mode: "NOPE" })], {
+                unvalidatedGroups: ["security.istio.io"],
+            });
             expect(violations).to.have.length(1);
         });
     });
@@ -651,7 +823,8 @@ describe("schema validation of rendered objects (test/lib/schemas)", () => {
     describe("speed", () => {
         it("costs the same per object for 1000 objects as for 100 once warm (a ratio, not a wall-clock budget)", async () => {
             const sample = [...validBuiltins, ...validCustomResources];
-            const batch = (n: number) => Array.from({ length: n }, (_, i) => structuredClone(sample[i % sample.length]));
+            const batch = (n: number) =>
+                Array.from({ length: n }, (_, i) => structuredClone(sample[i % sample.length]));
             await validateAgainstSchemas(sample); // warm-up: imports and schema compilation
             const perObjectMs = async (n: number) => {
                 const objects = batch(n);
@@ -660,7 +833,8 @@ describe("schema validation of rendered objects (test/lib/schemas)", () => {
                 return Number(process.hrtime.bigint() - started) / 1e6 / n;
             };
             // Fastest of three per size: a burst of load during one batch does not decide the ratio.
-            const fastest = async (n: number) => Math.min(await perObjectMs(n), await perObjectMs(n), await perObjectMs(n));
+            const fastest = async (n: number) =>
+                Math.min(await perObjectMs(n), await perObjectMs(n), await perObjectMs(n));
             const [small, large] = [await fastest(100), await fastest(1000)];
             console.log(`      ${small.toFixed(3)} ms per object at 100, ${large.toFixed(3)} ms at 1000`);
             expect(large, "per-object cost at 1000 vs 100").to.be.below(small * 3);
@@ -678,7 +852,8 @@ function listCrdKinds(dir: string): { apiVersion: string; kind: string }[] {
             for (const doc of yaml.loadAll(fs.readFileSync(path.join(folder, file), "utf8")) as any[]) {
                 if (doc?.kind !== "CustomResourceDefinition") continue;
                 for (const version of doc.spec.versions) {
-                    if (version.served) found.push({ apiVersion: `${doc.spec.group}/${version.name}`, kind: doc.spec.names.kind });
+                    if (version.served)
+                        found.push({ apiVersion: `${doc.spec.group}/${version.name}`, kind: doc.spec.names.kind });
                 }
             }
         }

@@ -2,12 +2,16 @@ import { expect } from "chai";
 import { descendantsOf, ofKind, readStackConfig, RecordedResource, RenderedStack, renderStack } from "./lib/harness";
 
 function randomResources(r: RenderedStack): Map<string, RecordedResource> {
-    return new Map(r.resources.filter((x) => x.type.startsWith("random:") || x.type.startsWith("tls:")).map((x) => [x.name, x]));
+    return new Map(
+        r.resources.filter((x) => x.type.startsWith("random:") || x.type.startsWith("tls:")).map((x) => [x.name, x]),
+    );
 }
 
 describe("generated secrets", () => {
     let dev: RenderedStack;
-    before(async () => { dev = await renderStack("dev"); });
+    before(async () => {
+        dev = await renderStack("dev");
+    });
 
     it("generates strong passwords without shell/URL-hostile characters", () => {
         const jwt = dev.resources.find((r) => r.name === "secrets-jwtSecret")!;
@@ -21,7 +25,11 @@ describe("generated secrets", () => {
     it("delivers the application credentials as one Secret, by key", () => {
         const secrets = ofKind(dev.resources, "Secret", "apps").filter((s) => s.name === "secrets-app-credentials");
         expect(secrets).to.have.length(1);
-        expect(Object.keys(secrets[0].inputs.stringData).sort()).to.deep.equal(["api-key", "encryption-key", "jwt-secret"]);
+        expect(Object.keys(secrets[0].inputs.stringData).sort()).to.deep.equal([
+            "api-key",
+            "encryption-key",
+            "jwt-secret",
+        ]);
         expect(secrets[0].inputs.metadata.name, "auto-named").to.equal(undefined);
     });
 
@@ -42,10 +50,14 @@ describe("generated secrets", () => {
 
     it("rotating one credential changes only that credential and what consumes it", async () => {
         const config = readStackConfig("dev") as any;
-        const rotated = await renderStack("dev", { overrides: { secrets: { ...(config.secrets ?? {}), rotation: { apiKey: 1 } } } });
+        const rotated = await renderStack("dev", {
+            overrides: { secrets: { ...(config.secrets ?? {}), rotation: { apiKey: 1 } } },
+        });
         const before = randomResources(dev);
         const after = randomResources(rotated);
-        const changed = [...before.keys()].filter((name) => JSON.stringify(before.get(name)!.inputs) !== JSON.stringify(after.get(name)?.inputs));
+        const changed = [...before.keys()].filter(
+            (name) => JSON.stringify(before.get(name)!.inputs) !== JSON.stringify(after.get(name)?.inputs),
+        );
         expect(changed).to.deep.equal(["secrets-apiKey"]);
         const beforePw = before.get("secrets-apiKey")!.state.result;
         expect(after.get("secrets-apiKey")!.state.result).to.not.equal(beforePw);

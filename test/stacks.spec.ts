@@ -2,11 +2,18 @@
 import { expect } from "chai";
 import { parseConfig } from "../config";
 import { prometheusPods } from "../lib/topology";
-import { descendantsOf, KubeManifest, kubeObjects, readStackConfig, RenderedStack, renderStack, STACKS } from "./lib/harness";
+import {
+    descendantsOf,
+    KubeManifest,
+    kubeObjects,
+    readStackConfig,
+    RenderedStack,
+    renderStack,
+    STACKS,
+} from "./lib/harness";
 import { connectionKey, Endpoint, isAllowed } from "./lib/netpol";
 import { scrapeTargets } from "./lib/scrape";
 import { validateAgainstSchemas } from "./lib/schemas";
-
 
 /**
  * Monitors whose targets the mocks cannot show (chart-rendered pods behind chart-rendered Services and
@@ -33,7 +40,9 @@ const SECRET_HOLDERS = new Set([
 for (const stack of STACKS) {
     describe(`stack ${stack}`, () => {
         let rendered: RenderedStack;
-        before(async () => { rendered = await renderStack(stack); });
+        before(async () => {
+            rendered = await renderStack(stack);
+        });
 
         it("renders without error and registers resources", () => {
             expect(rendered.resources.length).to.be.greaterThan(20);
@@ -54,13 +63,29 @@ for (const stack of STACKS) {
         });
 
         it("registers every generated credential, the CA and a server certificate per public host", () => {
-            const passwords = rendered.resources.filter((r) => r.type === "random:index/randomPassword:RandomPassword").map((r) => r.name);
-            for (const id of ["jwtSecret", "apiKey", "redisPassword", "grafanaAdminPassword", "postgresSuperuserPassword", "db-app", "db-jobs"]) {
+            const passwords = rendered.resources
+                .filter((r) => r.type === "random:index/randomPassword:RandomPassword")
+                .map((r) => r.name);
+            for (const id of [
+                "jwtSecret",
+                "apiKey",
+                "redisPassword",
+                "grafanaAdminPassword",
+                "postgresSuperuserPassword",
+                "db-app",
+                "db-jobs",
+            ]) {
                 expect(passwords).to.include(`secrets-${id}`);
             }
-            expect(rendered.resources.some((r) => r.type === "random:index/randomBytes:RandomBytes" && r.name === "secrets-encryptionKey")).to.equal(true);
+            expect(
+                rendered.resources.some(
+                    (r) => r.type === "random:index/randomBytes:RandomBytes" && r.name === "secrets-encryptionKey",
+                ),
+            ).to.equal(true);
             // Other components own CAs of their own (e.g. the edge control plane); this is the stack's public CA.
-            const secretsComponent = rendered.resources.find((r) => r.type === "stackwright:security:GeneratedSecrets")!;
+            const secretsComponent = rendered.resources.find(
+                (r) => r.type === "stackwright:security:GeneratedSecrets",
+            )!;
             const owned = descendantsOf(rendered.resources, secretsComponent.urn);
             const ca = owned.filter((r) => r.type === "tls:index/selfSignedCert:SelfSignedCert");
             expect(ca).to.have.length(1);
@@ -68,7 +93,9 @@ for (const stack of STACKS) {
             const hosts = (rendered.outputs.publicUrls.value as string[]).map((u) => u.replace("https://", ""));
             const certs = owned.filter((r) => r.type === "tls:index/locallySignedCert:LocallySignedCert");
             expect(certs).to.have.length(hosts.length);
-            const requests = owned.filter((r) => r.type === "tls:index/certRequest:CertRequest").map((r) => r.inputs.dnsNames[0]);
+            const requests = owned
+                .filter((r) => r.type === "tls:index/certRequest:CertRequest")
+                .map((r) => r.inputs.dnsNames[0]);
             expect(requests.sort()).to.deep.equal([...hosts].sort());
         });
 
@@ -76,7 +103,8 @@ for (const stack of STACKS) {
             for (const [name, output] of Object.entries(rendered.outputs)) {
                 if (output.secret) continue;
                 const text = JSON.stringify(output.value);
-                for (const secret of rendered.generatedSecrets) expect(text.includes(secret), `output ${name} leaks a generated secret`).to.equal(false);
+                for (const secret of rendered.generatedSecrets)
+                    expect(text.includes(secret), `output ${name} leaks a generated secret`).to.equal(false);
             }
         });
 
@@ -96,15 +124,26 @@ for (const stack of STACKS) {
             if (!cfg.monitoring.enabled) return;
             const objects = kubeObjects(rendered.resources);
             const policies = objects.filter((o) => o.kind === "NetworkPolicy");
-            const monitoringNs = objects.find((o) => o.kind === "Namespace" && o.metadata.name === cfg.namespaces.monitoring);
+            const monitoringNs = objects.find(
+                (o) => o.kind === "Namespace" && o.metadata.name === cfg.namespaces.monitoring,
+            );
             const prometheus: Endpoint = {
-                id: "prometheus", namespace: cfg.namespaces.monitoring, namespaceLabels: monitoringNs?.metadata.labels, podLabels: prometheusPods(cfg).podLabels, ports: [],
+                id: "prometheus",
+                namespace: cfg.namespaces.monitoring,
+                namespaceLabels: monitoringNs?.metadata.labels,
+                podLabels: prometheusPods(cfg).podLabels,
+                ports: [],
             };
             const { targets, problems, skipped } = scrapeTargets(rendered.resources, objects, scrapeOutOfScope);
-            expect(problems.map((p) => `${p.monitor}: ${p.problem}`), "every endpoint resolves to pods with that port").to.deep.equal([]);
+            expect(
+                problems.map((p) => `${p.monitor}: ${p.problem}`),
+                "every endpoint resolves to pods with that port",
+            ).to.deep.equal([]);
             expect(skipped.map((x) => x.monitor)).to.have.length(cfg.mesh.enabled ? 1 : 0);
             expect(new Set(targets.map((t) => t.monitor)).size).to.be.greaterThan(4);
-            const blocked = targets.filter((t) => !isAllowed(policies, prometheus, t.pod, t.port)).map((t) => `${t.monitor}: ${connectionKey("prometheus", t.pod.id, t.port)}`);
+            const blocked = targets
+                .filter((t) => !isAllowed(policies, prometheus, t.pod, t.port))
+                .map((t) => `${t.monitor}: ${connectionKey("prometheus", t.pod.id, t.port)}`);
             expect(blocked).to.deep.equal([]);
         });
 

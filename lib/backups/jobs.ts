@@ -15,8 +15,13 @@ import { DNS_EGRESS_RULE } from "../namespace-specs";
 import { hardenedPodSpec, RunAsIdentity } from "../pod-security";
 import { BACKUP_COMPONENT, meshOptOutLabels, networkPolicyPeer, PeerSelector } from "../topology";
 import {
-    BACKUP_MOUNT_PATH, FAILED_JOBS_HISTORY_LIMIT, NEVER_SCHEDULE, POSTGRES_CA_MOUNT_PATH, SCRIPTS_MOUNT_PATH,
-    STARTING_DEADLINE_SECONDS, SUCCESSFUL_JOBS_HISTORY_LIMIT,
+    BACKUP_MOUNT_PATH,
+    FAILED_JOBS_HISTORY_LIMIT,
+    NEVER_SCHEDULE,
+    POSTGRES_CA_MOUNT_PATH,
+    SCRIPTS_MOUNT_PATH,
+    STARTING_DEADLINE_SECONDS,
+    SUCCESSFUL_JOBS_HISTORY_LIMIT,
 } from "./defaults";
 import { BACKUP_SCRIPTS } from "./scripts";
 
@@ -43,7 +48,12 @@ export function backupPodSelector(app: string): Record<string, string> {
 }
 
 export function backupLabels(app: string, instance: string, image?: string): Record<string, string> {
-    return recommendedLabels({ name: app, instance, component: BACKUP_COMPONENT, version: image ? imageVersion(image) : undefined });
+    return recommendedLabels({
+        name: app,
+        instance,
+        component: BACKUP_COMPONENT,
+        version: image ? imageVersion(image) : undefined,
+    });
 }
 
 export interface Retention {
@@ -129,7 +139,14 @@ function jobTemplate(a: JobTemplateArgs): k8s.types.input.batch.v1.JobTemplateSp
     ];
     if (a.postgresCaSecretName !== undefined) {
         // Only the certificate: the CA Secret also holds the CA's private key.
-        volumes.push({ name: "postgres-ca", secret: { secretName: a.postgresCaSecretName, items: [{ key: "ca.crt", path: "ca.crt" }], defaultMode: 0o440 } });
+        volumes.push({
+            name: "postgres-ca",
+            secret: {
+                secretName: a.postgresCaSecretName,
+                items: [{ key: "ca.crt", path: "ca.crt" }],
+                defaultMode: 0o440,
+            },
+        });
         mounts.push({ name: "postgres-ca", mountPath: POSTGRES_CA_MOUNT_PATH, readOnly: true });
     }
     const container: Container = {
@@ -150,8 +167,22 @@ function jobTemplate(a: JobTemplateArgs): k8s.types.input.batch.v1.JobTemplateSp
                 rules: [
                     // A node drain or preemption is not the job's fault: retry without counting it.
                     { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
-                    { action: "FailJob", onExitCodes: { containerName: a.containerName, operator: "In", values: PERMANENT_EXIT_CODES } },
-                    ...(a.uploadContainer ? [{ action: "FailJob", onExitCodes: { containerName: a.uploadContainer.name, operator: "In", values: PERMANENT_EXIT_CODES } }] : []),
+                    {
+                        action: "FailJob",
+                        onExitCodes: { containerName: a.containerName, operator: "In", values: PERMANENT_EXIT_CODES },
+                    },
+                    ...(a.uploadContainer
+                        ? [
+                              {
+                                  action: "FailJob",
+                                  onExitCodes: {
+                                      containerName: a.uploadContainer.name,
+                                      operator: "In",
+                                      values: PERMANENT_EXIT_CODES,
+                                  },
+                              },
+                          ]
+                        : []),
                 ],
             },
             template: {
@@ -159,9 +190,16 @@ function jobTemplate(a: JobTemplateArgs): k8s.types.input.batch.v1.JobTemplateSp
                 // stack without the mesh renders no Istio labels.
                 metadata: { labels: { ...a.labels, ...meshOptOutLabels(a.meshEnabled) } },
                 spec: {
-                    ...hardenedPodSpec(a.uploadContainer
-                        ? { initContainers: [container], containers: [a.uploadContainer], identity: a.identity, volumes }
-                        : { containers: [container], identity: a.identity, volumes }),
+                    ...hardenedPodSpec(
+                        a.uploadContainer
+                            ? {
+                                  initContainers: [container],
+                                  containers: [a.uploadContainer],
+                                  identity: a.identity,
+                                  volumes,
+                              }
+                            : { containers: [container], identity: a.identity, volumes },
+                    ),
                     restartPolicy: "Never",
                 },
             },
@@ -211,7 +249,10 @@ interface PostgresJobTemplateArgs {
 }
 
 /** Job template of a PostgreSQL job: the family's labels, the connection env and the cluster's CA mounted. */
-function postgresJobTemplate(a: PostgresJobArgs, job: PostgresJobTemplateArgs): k8s.types.input.batch.v1.JobTemplateSpec {
+function postgresJobTemplate(
+    a: PostgresJobArgs,
+    job: PostgresJobTemplateArgs,
+): k8s.types.input.batch.v1.JobTemplateSpec {
     return jobTemplate({
         ...a,
         labels: { ...backupLabels(POSTGRES_BACKUP_APP, a.cronJobName, a.image), ...job.extraLabels },
@@ -330,8 +371,14 @@ export interface RedisSnapshotArgs extends JobPodArgs {
 
 function redisSourceEnv(source: RedisSnapshotSource): EnvVar[] {
     return "sentinels" in source
-        ? [{ name: "REDIS_SENTINELS", value: source.sentinels.join(" ") }, { name: "REDIS_MASTER_NAME", value: source.masterName }]
-        : [{ name: "REDIS_HOST", value: source.host }, { name: "REDIS_PORT", value: String(source.port) }];
+        ? [
+              { name: "REDIS_SENTINELS", value: source.sentinels.join(" ") },
+              { name: "REDIS_MASTER_NAME", value: source.masterName },
+          ]
+        : [
+              { name: "REDIS_HOST", value: source.host },
+              { name: "REDIS_PORT", value: String(source.port) },
+          ];
 }
 
 /**
@@ -353,7 +400,10 @@ export function redisSnapshotCronJob(a: RedisSnapshotArgs): CronJobSpec {
             script: BACKUP_SCRIPTS.redisSnapshot,
             env: [
                 ...redisSourceEnv(a.source),
-                { name: "REDIS_PASSWORD", valueFrom: { secretKeyRef: { name: a.passwordSecretName, key: a.passwordSecretKey } } },
+                {
+                    name: "REDIS_PASSWORD",
+                    valueFrom: { secretKeyRef: { name: a.passwordSecretName, key: a.passwordSecretKey } },
+                },
                 { name: "REDIS_CLI", value: "valkey-cli" },
                 // Not BGSAVE: its dump lands on the server's PVC, out of this pod's reach (see above).
                 { name: "REDIS_SNAPSHOT_MODE", value: "rdb" },
@@ -367,7 +417,10 @@ export function redisSnapshotCronJob(a: RedisSnapshotArgs): CronJobSpec {
 }
 
 /** A backup PersistentVolumeClaim. */
-export function backupClaimSpec(a: { storageSize: string; storageClassName: string }): k8s.types.input.core.v1.PersistentVolumeClaimSpec {
+export function backupClaimSpec(a: {
+    storageSize: string;
+    storageClassName: string;
+}): k8s.types.input.core.v1.PersistentVolumeClaimSpec {
     return {
         accessModes: ["ReadWriteOnce"],
         storageClassName: a.storageClassName,
@@ -385,7 +438,10 @@ export interface BackupEgressTarget {
  * NetworkPolicy of a family of backup pods: no ingress at all; egress only to the data store's pods on their ports
  * (e.g. Valkey and its Sentinels), and DNS. The backup target is a volume, so it needs no network rule.
  */
-export function backupNetworkPolicySpec(app: string, targets: readonly BackupEgressTarget[]): k8s.types.input.networking.v1.NetworkPolicySpec {
+export function backupNetworkPolicySpec(
+    app: string,
+    targets: readonly BackupEgressTarget[],
+): k8s.types.input.networking.v1.NetworkPolicySpec {
     return {
         podSelector: { matchLabels: backupPodSelector(app) },
         policyTypes: ["Ingress", "Egress"],

@@ -8,7 +8,15 @@ import { databaseRoles } from "../postgres/roles";
 import { resolveResources, ResourceSpec } from "../defaults";
 import { backupMaxAgeSeconds } from "../cron";
 import {
-    PeerSelector, POSTGRES_CLUSTER_NAME, POSTGRES_PORT, postgresPods, REDIS_NAME, REDIS_PORT, REDIS_SENTINEL_PORT, redisPods, redisSentinelPods,
+    PeerSelector,
+    POSTGRES_CLUSTER_NAME,
+    POSTGRES_PORT,
+    postgresPods,
+    REDIS_NAME,
+    REDIS_PORT,
+    REDIS_SENTINEL_PORT,
+    redisPods,
+    redisSentinelPods,
 } from "../topology";
 import { storageClassFor } from "../storage-class";
 import { podHostname } from "../redis/conf";
@@ -58,8 +66,10 @@ export function backupsArgs(cfg: StackConfig, wiring: BackupsWiring): BackupsArg
     const b = cfg.backups;
     const postgres = cfg.postgres.enabled;
     const redis = cfg.redis.enabled;
-    if (postgres && wiring.postgresSuperuserSecretName === undefined) throw new Error("backups: PostgreSQL is enabled but no superuser Secret was given");
-    if (redis && wiring.redisPasswordSecretName === undefined) throw new Error("backups: Redis is enabled but no Redis password Secret was given");
+    if (postgres && wiring.postgresSuperuserSecretName === undefined)
+        throw new Error("backups: PostgreSQL is enabled but no superuser Secret was given");
+    if (redis && wiring.redisPasswordSecretName === undefined)
+        throw new Error("backups: Redis is enabled but no Redis password Secret was given");
     return {
         namespace: cfg.namespaces.data,
         timeZone: b.timeZone,

@@ -21,7 +21,10 @@ export const BACKUP_SCRIPTS = {
 
 /** Every `*.sh` of the directory by file name (the ConfigMap's data), sorted; fails if an entry point is missing. */
 export function readBackupScripts(dir: string = BACKUP_SCRIPTS_DIR): Record<string, string> {
-    const names = fs.readdirSync(dir).filter((f) => f.endsWith(".sh")).sort();
+    const names = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".sh"))
+        .sort();
     const data: Record<string, string> = {};
     for (const name of names) data[name] = fs.readFileSync(path.join(dir, name), "utf8");
     for (const required of [...Object.values(BACKUP_SCRIPTS), "lib.sh", "retention.sh"]) {

@@ -53,14 +53,25 @@ export function acmeClusterIssuerSpec(args: AcmeIssuerArgs) {
             email: args.email,
             server: args.server,
             privateKeySecretRef: { name: `${ACME_ISSUER_NAME}-account-key` },
-            solvers: [{
-                http01: {
-                    gatewayHTTPRoute: {
-                        parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: GATEWAY_NAME, namespace: args.gatewayNamespace }],
-                        ...((args.meshEnabled ?? false) ? { podTemplate: { metadata: { labels: meshOptOutLabels(true) } } } : {}),
+            solvers: [
+                {
+                    http01: {
+                        gatewayHTTPRoute: {
+                            parentRefs: [
+                                {
+                                    group: "gateway.networking.k8s.io",
+                                    kind: "Gateway",
+                                    name: GATEWAY_NAME,
+                                    namespace: args.gatewayNamespace,
+                                },
+                            ],
+                            ...((args.meshEnabled ?? false)
+                                ? { podTemplate: { metadata: { labels: meshOptOutLabels(true) } } }
+                                : {}),
+                        },
                     },
                 },
-            }],
+            ],
         },
     };
 }
@@ -74,7 +85,11 @@ export function certificateSpec(host: string, domain: string, issuer: "acme" | "
     return {
         secretName: certManagerSecretName(host, domain),
         dnsNames: [host],
-        issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: issuer === "acme" ? ACME_ISSUER_NAME : CA_ISSUER_NAME },
+        issuerRef: {
+            group: "cert-manager.io",
+            kind: "ClusterIssuer",
+            name: issuer === "acme" ? ACME_ISSUER_NAME : CA_ISSUER_NAME,
+        },
         privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
         duration: "2160h",
         renewBefore: "720h",

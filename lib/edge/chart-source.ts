@@ -19,7 +19,8 @@ export interface HelmChartReference {
  */
 export function helmChartReference(source: ChartSource): HelmChartReference {
     if (source.path !== undefined) return { chart: source.path };
-    if (source.repository.startsWith("oci://")) return { chart: `${source.repository.replace(/\/+$/, "")}/${source.chart}`, version: source.version };
+    if (source.repository.startsWith("oci://"))
+        return { chart: `${source.repository.replace(/\/+$/, "")}/${source.chart}`, version: source.version };
     return { chart: source.chart, version: source.version, repositoryOpts: { repo: source.repository } };
 }
 

@@ -3,7 +3,15 @@
  * HTTP -> HTTPS redirect, one HTTPRoute per public route, and the ReferenceGrants that let routes in the edge
  * namespace send to Services in other namespaces. Pure spec builders.
  */
-import { DATA_PLANE_PROXY_NAME, GATEWAY_CLASS_NAME, GATEWAY_NAME, HTTP_PORT, HTTPS_PORT, httpListenerName, httpsListenerName } from "./names";
+import {
+    DATA_PLANE_PROXY_NAME,
+    GATEWAY_CLASS_NAME,
+    GATEWAY_NAME,
+    HTTP_PORT,
+    HTTPS_PORT,
+    httpListenerName,
+    httpsListenerName,
+} from "./names";
 import type { EdgeRoute } from "./routes";
 
 export const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
@@ -30,7 +38,9 @@ export function gatewaySpec(args: GatewaySpecArgs) {
         infrastructure: {
             parametersRef: { group: "gateway.nginx.org", kind: "NginxProxy", name: DATA_PLANE_PROXY_NAME },
             ...(Object.keys(args.dataPlaneLabels).length > 0 ? { labels: { ...args.dataPlaneLabels } } : {}),
-            ...(Object.keys(args.dataPlaneAnnotations).length > 0 ? { annotations: { ...args.dataPlaneAnnotations } } : {}),
+            ...(Object.keys(args.dataPlaneAnnotations).length > 0
+                ? { annotations: { ...args.dataPlaneAnnotations } }
+                : {}),
         },
         listeners: args.hosts.flatMap(({ host, certificateSecret }) => [
             {
@@ -64,10 +74,12 @@ export function redirectRouteSpec(domain: string, namespace: string, hosts: read
     return {
         parentRefs: hosts.map((h) => parentRef(namespace, httpListenerName(h, domain))),
         hostnames: [...hosts],
-        rules: [{
-            matches: [{ path: { type: "PathPrefix", value: "/" } }],
-            filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }],
-        }],
+        rules: [
+            {
+                matches: [{ path: { type: "PathPrefix", value: "/" } }],
+                filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }],
+            },
+        ],
     };
 }
 
@@ -90,15 +102,27 @@ export function httpRouteSpec(route: EdgeRoute, gatewayNamespace: string, hstsMa
     const filters: Record<string, unknown>[] = [
         { type: "ResponseHeaderModifier", responseHeaderModifier: { set: securityHeaders(hstsMaxAgeSeconds) } },
     ];
-    if (route.upstreamHost !== undefined) filters.push({ type: "URLRewrite", urlRewrite: { hostname: route.upstreamHost } });
+    if (route.upstreamHost !== undefined)
+        filters.push({ type: "URLRewrite", urlRewrite: { hostname: route.upstreamHost } });
     return {
         parentRefs: [parentRef(gatewayNamespace, route.listener)],
         hostnames: [route.host],
-        rules: [{
-            matches: [{ path: { type: "PathPrefix", value: route.pathPrefix } }],
-            filters,
-            backendRefs: [{ group: "", kind: "Service", name: route.service, namespace: route.namespace, port: route.port, weight: 1 }],
-        }],
+        rules: [
+            {
+                matches: [{ path: { type: "PathPrefix", value: route.pathPrefix } }],
+                filters,
+                backendRefs: [
+                    {
+                        group: "",
+                        kind: "Service",
+                        name: route.service,
+                        namespace: route.namespace,
+                        port: route.port,
+                        weight: 1,
+                    },
+                ],
+            },
+        ],
     };
 }
 
@@ -106,7 +130,10 @@ export function httpRouteSpec(route: EdgeRoute, gatewayNamespace: string, hstsMa
  * ReferenceGrants, one per backend namespace other than the Gateway's: HTTPRoutes from the edge namespace may
  * reference exactly the routed Services there (by name).
  */
-export function referenceGrantSpecs(routes: readonly EdgeRoute[], gatewayNamespace: string): { namespace: string; spec: Record<string, unknown> }[] {
+export function referenceGrantSpecs(
+    routes: readonly EdgeRoute[],
+    gatewayNamespace: string,
+): { namespace: string; spec: Record<string, unknown> }[] {
     const byNamespace = new Map<string, Set<string>>();
     for (const r of routes) {
         if (r.namespace === gatewayNamespace) continue;
@@ -114,11 +141,13 @@ export function referenceGrantSpecs(routes: readonly EdgeRoute[], gatewayNamespa
         names.add(r.service);
         byNamespace.set(r.namespace, names);
     }
-    return [...byNamespace.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([namespace, services]) => ({
-        namespace,
-        spec: {
-            from: [{ group: GATEWAY_API_GROUP, kind: "HTTPRoute", namespace: gatewayNamespace }],
-            to: [...services].sort().map((name) => ({ group: "", kind: "Service", name })),
-        },
-    }));
+    return [...byNamespace.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([namespace, services]) => ({
+            namespace,
+            spec: {
+                from: [{ group: GATEWAY_API_GROUP, kind: "HTTPRoute", namespace: gatewayNamespace }],
+                to: [...services].sort().map((name) => ({ group: "", kind: "Service", name })),
+            },
+        }));
 }

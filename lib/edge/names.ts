@@ -43,7 +43,9 @@ export const DATA_PLANE_PROXY_NAME = `${GATEWAY_NAME}-data-plane`;
 
 /** cert-manager: release, HTTP-01 solver pods (label set by cert-manager on every solver pod) and port. */
 export const CERT_MANAGER_RELEASE_NAME = "cert-manager";
-export const ACME_SOLVER_POD_LABELS: Readonly<Record<string, string>> = { "acme.cert-manager.io/http01-solver": "true" };
+export const ACME_SOLVER_POD_LABELS: Readonly<Record<string, string>> = {
+    "acme.cert-manager.io/http01-solver": "true",
+};
 export const ACME_SOLVER_PORT = 8089;
 /** ClusterIssuers of the ACME mode: Let's Encrypt, and the generated CA as fallback. */
 export const ACME_ISSUER_NAME = "letsencrypt";

@@ -6,7 +6,12 @@ import type * as k8s from "@pulumi/kubernetes";
 import { DNS_EGRESS_RULE } from "../namespace-specs";
 import { ENVOY_STATS_PORT, networkPolicyPeer, PeerSelector } from "../topology";
 import {
-    ACME_SOLVER_POD_LABELS, ACME_SOLVER_PORT, DATA_PLANE_METRICS_PORT, HTTP_PORT, HTTPS_PORT, NGF_AGENT_GRPC_PORT,
+    ACME_SOLVER_POD_LABELS,
+    ACME_SOLVER_PORT,
+    DATA_PLANE_METRICS_PORT,
+    HTTP_PORT,
+    HTTPS_PORT,
+    NGF_AGENT_GRPC_PORT,
     NGF_METRICS_PORT,
 } from "./names";
 
@@ -21,7 +26,10 @@ type Egress = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
  */
 export const API_SERVER_EGRESS: Egress = {
     to: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }],
-    ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }],
+    ports: [
+        { protocol: "TCP", port: 443 },
+        { protocol: "TCP", port: 6443 },
+    ],
 };
 
 const tcp = (...ports: number[]): Port[] => ports.map((port) => ({ protocol: "TCP", port }));
@@ -75,7 +83,10 @@ export interface DataPlanePolicyArgs {
 export function dataPlanePolicySpec(args: DataPlanePolicyArgs): NetworkPolicySpec {
     const ingress: Ingress[] = [{ ports: tcp(HTTP_PORT, HTTPS_PORT) }];
     if (args.prometheus) {
-        ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: tcp(DATA_PLANE_METRICS_PORT, ...(args.istiod ? [ENVOY_STATS_PORT] : [])) });
+        ingress.push({
+            from: [networkPolicyPeer(args.prometheus)],
+            ports: tcp(DATA_PLANE_METRICS_PORT, ...(args.istiod ? [ENVOY_STATS_PORT] : [])),
+        });
     }
 
     // One rule per backend selector, with all of its ports, in a stable order.
@@ -86,8 +97,12 @@ export function dataPlanePolicySpec(args: DataPlanePolicyArgs): NetworkPolicySpe
         entry.ports.add(u.port);
         byPeer.set(key, entry);
     }
-    const upstreamRules: Egress[] = [...byPeer.entries()].sort(([a], [b]) => a.localeCompare(b))
-        .map(([, { peer, ports }]) => ({ to: [networkPolicyPeer(peer)], ports: tcp(...[...ports].sort((a, b) => a - b)) }));
+    const upstreamRules: Egress[] = [...byPeer.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([, { peer, ports }]) => ({
+            to: [networkPolicyPeer(peer)],
+            ports: tcp(...[...ports].sort((a, b) => a - b)),
+        }));
 
     const egress: Egress[] = [
         DNS_EGRESS_RULE,
@@ -95,7 +110,10 @@ export function dataPlanePolicySpec(args: DataPlanePolicyArgs): NetworkPolicySpe
         ...upstreamRules,
     ];
     if (args.acmeSolvers) {
-        egress.push({ to: [{ podSelector: { matchLabels: { ...ACME_SOLVER_POD_LABELS } } }], ports: tcp(ACME_SOLVER_PORT) });
+        egress.push({
+            to: [{ podSelector: { matchLabels: { ...ACME_SOLVER_POD_LABELS } } }],
+            ports: tcp(ACME_SOLVER_PORT),
+        });
     }
     if (args.istiod) egress.push({ to: [networkPolicyPeer(args.istiod.pods)], ports: tcp(args.istiod.port) });
     return {
@@ -111,7 +129,9 @@ export function acmeSolverPolicySpec(dataPlane: PeerSelector): NetworkPolicySpec
     return {
         podSelector: { matchLabels: { ...ACME_SOLVER_POD_LABELS } },
         policyTypes: ["Ingress", "Egress"],
-        ingress: [{ from: [{ podSelector: { matchLabels: { ...dataPlane.podLabels } } }], ports: tcp(ACME_SOLVER_PORT) }],
+        ingress: [
+            { from: [{ podSelector: { matchLabels: { ...dataPlane.podLabels } } }], ports: tcp(ACME_SOLVER_PORT) },
+        ],
         egress: [DNS_EGRESS_RULE],
     };
 }

@@ -20,7 +20,8 @@ function routeTarget(route: EdgeRoute) {
  * smallest whole unit that does (rounded up, so a timeout never gets shorter).
  */
 export function nginxDuration(seconds: number): string {
-    if (!Number.isInteger(seconds) || seconds <= 0) throw new Error(`duration must be a positive whole number of seconds, got ${seconds}`);
+    if (!Number.isInteger(seconds) || seconds <= 0)
+        throw new Error(`duration must be a positive whole number of seconds, got ${seconds}`);
     if (seconds <= 9999) return `${seconds}s`;
     const minutes = Math.ceil(seconds / 60);
     if (minutes <= 9999) return `${minutes}m`;
@@ -47,12 +48,14 @@ export function rateLimitPolicySpec(route: EdgeRoute) {
             rejectCode: 429,
             logLevel: "warn",
             local: {
-                rules: [{
-                    key: "$binary_remote_addr",
-                    rate: `${requestsPerSecond}r/s`,
-                    zoneSize: RATE_LIMIT_ZONE_SIZE,
-                    ...(burst !== undefined ? { burst, noDelay: true } : {}),
-                }],
+                rules: [
+                    {
+                        key: "$binary_remote_addr",
+                        rate: `${requestsPerSecond}r/s`,
+                        zoneSize: RATE_LIMIT_ZONE_SIZE,
+                        ...(burst !== undefined ? { burst, noDelay: true } : {}),
+                    },
+                ],
             },
         },
     };

@@ -5,8 +5,14 @@
 import { StackConfig } from "../../config/schema";
 import { publicHost } from "../hosts";
 import {
-    GRAFANA_CONTAINER_PORT, GRAFANA_SERVICE_NAME, GRAFANA_SERVICE_PORT, grafanaPods, PeerSelector, serviceHost,
-    servicePods, servicePort,
+    GRAFANA_CONTAINER_PORT,
+    GRAFANA_SERVICE_NAME,
+    GRAFANA_SERVICE_PORT,
+    grafanaPods,
+    PeerSelector,
+    serviceHost,
+    servicePods,
+    servicePort,
 } from "../topology";
 import { hostSlug, httpsListenerName } from "./names";
 
@@ -53,19 +59,32 @@ export function edgeRoutes(cfg: StackConfig): EdgeRoute[] {
             const host = publicHost(r.host, cfg.domain);
             const port = servicePort(cfg, service, r.port);
             // config/rules.ts rejects both; this keeps the builder total.
-            if (host === undefined) throw new Error(`services.${service}.routes[${i}]: host "${r.host}" is outside the domain`);
-            if (port === undefined) throw new Error(`services.${service}.routes[${i}]: port ${JSON.stringify(r.port ?? "(first port)")} does not exist`);
+            if (host === undefined)
+                throw new Error(`services.${service}.routes[${i}]: host "${r.host}" is outside the domain`);
+            if (port === undefined)
+                throw new Error(
+                    `services.${service}.routes[${i}]: port ${JSON.stringify(r.port ?? "(first port)")} does not exist`,
+                );
             let name = `${service}-${hostSlug(host, cfg.domain)}`;
             if (names.has(name)) name = `${name}-${i}`;
             names.add(name);
             routes.push({
-                name, service, namespace: cfg.namespaces.apps, host, listener: httpsListenerName(host, cfg.domain),
-                pathPrefix: r.pathPrefix, portName: port.name, port: port.port,
-                pods: servicePods(cfg, service), targetPort: port.port,
+                name,
+                service,
+                namespace: cfg.namespaces.apps,
+                host,
+                listener: httpsListenerName(host, cfg.domain),
+                pathPrefix: r.pathPrefix,
+                portName: port.name,
+                port: port.port,
+                pods: servicePods(cfg, service),
+                targetPort: port.port,
                 timeoutSeconds: r.websocket ? undefined : r.timeoutSeconds,
                 websocket: r.websocket,
-                rateLimit: r.rateLimitRequestsPerSecond === undefined ? undefined
-                    : { requestsPerSecond: r.rateLimitRequestsPerSecond, burst: r.rateLimitBurst },
+                rateLimit:
+                    r.rateLimitRequestsPerSecond === undefined
+                        ? undefined
+                        : { requestsPerSecond: r.rateLimitRequestsPerSecond, burst: r.rateLimitBurst },
                 clientMaxBodySize: r.clientMaxBodySize.toLowerCase(),
                 upstreamHost: cfg.mesh.enabled ? serviceHost(cfg, service) : undefined,
             });
@@ -73,12 +92,22 @@ export function edgeRoutes(cfg: StackConfig): EdgeRoute[] {
     }
     if (cfg.monitoring.enabled) {
         const host = publicHost(cfg.monitoring.grafanaHost, cfg.domain);
-        if (host === undefined) throw new Error(`monitoring.grafanaHost "${cfg.monitoring.grafanaHost}" is outside the domain`);
+        if (host === undefined)
+            throw new Error(`monitoring.grafanaHost "${cfg.monitoring.grafanaHost}" is outside the domain`);
         routes.push({
-            name: GRAFANA_ROUTE_NAME, service: GRAFANA_SERVICE_NAME, namespace: cfg.namespaces.monitoring, host,
-            listener: httpsListenerName(host, cfg.domain), pathPrefix: "/", portName: "http-web", port: GRAFANA_SERVICE_PORT,
-            pods: grafanaPods(cfg), targetPort: GRAFANA_CONTAINER_PORT, timeoutSeconds: GRAFANA_TIMEOUT_SECONDS,
-            websocket: false, clientMaxBodySize: DEFAULT_BODY_SIZE,
+            name: GRAFANA_ROUTE_NAME,
+            service: GRAFANA_SERVICE_NAME,
+            namespace: cfg.namespaces.monitoring,
+            host,
+            listener: httpsListenerName(host, cfg.domain),
+            pathPrefix: "/",
+            portName: "http-web",
+            port: GRAFANA_SERVICE_PORT,
+            pods: grafanaPods(cfg),
+            targetPort: GRAFANA_CONTAINER_PORT,
+            timeoutSeconds: GRAFANA_TIMEOUT_SECONDS,
+            websocket: false,
+            clientMaxBodySize: DEFAULT_BODY_SIZE,
             // The monitoring namespace is outside the mesh: no Host rewrite needed.
         });
     }

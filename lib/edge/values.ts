@@ -8,14 +8,25 @@ import { ResourceSpec, toKubeResources } from "../defaults";
 import { PART_OF } from "../labels";
 import { meshOptOutLabels } from "../topology";
 import {
-    controlPlaneSelector, DATA_PLANE_METRICS_PORT, GATEWAY_CLASS_NAME, HTTP_PORT, HTTPS_PORT, NGF_AGENT_TLS_SECRET,
-    NGF_HEALTH_PORT, NGF_METRICS_PORT, NGF_SERVER_TLS_SECRET,
+    controlPlaneSelector,
+    DATA_PLANE_METRICS_PORT,
+    GATEWAY_CLASS_NAME,
+    HTTP_PORT,
+    HTTPS_PORT,
+    NGF_AGENT_TLS_SECRET,
+    NGF_HEALTH_PORT,
+    NGF_METRICS_PORT,
+    NGF_SERVER_TLS_SECRET,
 } from "./names";
 
 export interface EdgeResourceDefaults {
     readonly controlPlane: ResourceSpec;
     readonly dataPlane: ResourceSpec;
-    readonly certManager: { readonly controller: ResourceSpec; readonly webhook: ResourceSpec; readonly cainjector: ResourceSpec };
+    readonly certManager: {
+        readonly controller: ResourceSpec;
+        readonly webhook: ResourceSpec;
+        readonly cainjector: ResourceSpec;
+    };
 }
 
 const spec = (rc: string, rm: string, lc: string, lm: string, re = "64Mi", le = "512Mi"): ResourceSpec => ({
@@ -27,17 +38,29 @@ const RESOURCE_DEFAULTS: Record<Environment, EdgeResourceDefaults> = {
     dev: {
         controlPlane: spec("50m", "64Mi", "250m", "256Mi"),
         dataPlane: spec("50m", "64Mi", "500m", "256Mi"),
-        certManager: { controller: spec("20m", "64Mi", "200m", "256Mi"), webhook: spec("10m", "32Mi", "100m", "128Mi"), cainjector: spec("10m", "64Mi", "100m", "256Mi") },
+        certManager: {
+            controller: spec("20m", "64Mi", "200m", "256Mi"),
+            webhook: spec("10m", "32Mi", "100m", "128Mi"),
+            cainjector: spec("10m", "64Mi", "100m", "256Mi"),
+        },
     },
     staging: {
         controlPlane: spec("100m", "128Mi", "500m", "512Mi"),
         dataPlane: spec("100m", "128Mi", "1", "512Mi", "128Mi", "1Gi"),
-        certManager: { controller: spec("50m", "64Mi", "250m", "256Mi"), webhook: spec("20m", "32Mi", "100m", "128Mi"), cainjector: spec("20m", "64Mi", "100m", "256Mi") },
+        certManager: {
+            controller: spec("50m", "64Mi", "250m", "256Mi"),
+            webhook: spec("20m", "32Mi", "100m", "128Mi"),
+            cainjector: spec("20m", "64Mi", "100m", "256Mi"),
+        },
     },
     prod: {
         controlPlane: spec("200m", "256Mi", "1", "1Gi"),
         dataPlane: spec("250m", "256Mi", "2", "1Gi", "128Mi", "1Gi"),
-        certManager: { controller: spec("100m", "128Mi", "500m", "512Mi"), webhook: spec("50m", "64Mi", "200m", "256Mi"), cainjector: spec("50m", "128Mi", "200m", "512Mi") },
+        certManager: {
+            controller: spec("100m", "128Mi", "500m", "512Mi"),
+            webhook: spec("50m", "64Mi", "200m", "256Mi"),
+            cainjector: spec("50m", "128Mi", "200m", "512Mi"),
+        },
     },
 };
 
@@ -56,8 +79,18 @@ export const TARGET_MEMORY_PERCENT = 80;
 /** Spread replicas over nodes (best effort) and zones (required where the environment says so). */
 export function spreadConstraints(matchLabels: Readonly<Record<string, string>>, zoneRequired: boolean) {
     return [
-        { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { ...matchLabels } } },
-        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: zoneRequired ? "DoNotSchedule" : "ScheduleAnyway", labelSelector: { matchLabels: { ...matchLabels } } },
+        {
+            maxSkew: 1,
+            topologyKey: "kubernetes.io/hostname",
+            whenUnsatisfiable: "ScheduleAnyway",
+            labelSelector: { matchLabels: { ...matchLabels } },
+        },
+        {
+            maxSkew: 1,
+            topologyKey: "topology.kubernetes.io/zone",
+            whenUnsatisfiable: zoneRequired ? "DoNotSchedule" : "ScheduleAnyway",
+            labelSelector: { matchLabels: { ...matchLabels } },
+        },
     ];
 }
 
@@ -125,7 +158,11 @@ export function ngfChartValues(args: NgfValuesArgs) {
             topologySpreadConstraints: spreadConstraints(controlPlaneSelector(), args.zoneSpreadRequired),
         },
         nginx: { container: { resources: toKubeResources(args.dataPlaneResources) } },
-        certGenerator: { enable: false, serverTLSSecretName: NGF_SERVER_TLS_SECRET, agentTLSSecretName: NGF_AGENT_TLS_SECRET },
+        certGenerator: {
+            enable: false,
+            serverTLSSecretName: NGF_SERVER_TLS_SECRET,
+            agentTLSSecretName: NGF_AGENT_TLS_SECRET,
+        },
         gateways: [],
     };
 }
@@ -154,7 +191,9 @@ export function dataPlaneProxySpec(args: DataPlaneArgs) {
         kubernetes: {
             deployment: {
                 replicas: args.replicas,
-                ...(args.maxReplicas === undefined ? {} : { autoscaling: ngfAutoscaling(args.replicas, args.maxReplicas) }),
+                ...(args.maxReplicas === undefined
+                    ? {}
+                    : { autoscaling: ngfAutoscaling(args.replicas, args.maxReplicas) }),
                 pod: {
                     terminationGracePeriodSeconds: 30,
                     topologySpreadConstraints: spreadConstraints(args.podLabels, args.zoneSpreadRequired),
@@ -165,7 +204,14 @@ export function dataPlaneProxySpec(args: DataPlaneArgs) {
             service: {
                 type: args.serviceType,
                 externalTrafficPolicy: "Local",
-                ...(args.nodePorts ? { nodePorts: [{ port: args.nodePorts.http, listenerPort: HTTP_PORT }, { port: args.nodePorts.https, listenerPort: HTTPS_PORT }] } : {}),
+                ...(args.nodePorts
+                    ? {
+                          nodePorts: [
+                              { port: args.nodePorts.http, listenerPort: HTTP_PORT },
+                              { port: args.nodePorts.https, listenerPort: HTTPS_PORT },
+                          ],
+                      }
+                    : {}),
             },
         },
     };
@@ -189,13 +235,18 @@ export function certManagerChartValues(args: CertManagerValuesArgs) {
     const replicas = args.environment === "prod" ? 2 : 1;
     const pdb = replicas > 1 ? { enabled: true, maxUnavailable: 1 } : { enabled: false };
     const component = (name: string) => ({
-        "app.kubernetes.io/name": name, "app.kubernetes.io/instance": "cert-manager", "app.kubernetes.io/component": name === "cert-manager" ? "controller" : name.replace("cert-manager-", ""),
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/instance": "cert-manager",
+        "app.kubernetes.io/component": name === "cert-manager" ? "controller" : name.replace("cert-manager-", ""),
     });
     return {
         crds: { enabled: true, keep: true },
         // commonLabels reach every object the chart renders (its own labels already carry name, instance,
         // component and managed-by; setting managed-by again would duplicate the key in its templates).
-        global: { leaderElection: { namespace: args.namespace }, commonLabels: { "app.kubernetes.io/part-of": PART_OF } },
+        global: {
+            leaderElection: { namespace: args.namespace },
+            commonLabels: { "app.kubernetes.io/part-of": PART_OF },
+        },
         config: {
             apiVersion: "controller.config.cert-manager.io/v1alpha1",
             kind: "ControllerConfiguration",

@@ -4,7 +4,12 @@ import type { ResourcesConfig, StackConfig } from "../../config/schema";
 import { environmentDefaults } from "../defaults";
 import { istioObjects, meshMonitors, MeshObject } from "./policies";
 import {
-    CNI_DEFAULT_RESOURCES, ComputeResources, IstioChartSourceConfig, istioBaseValues, istioCniValues, istiodValues,
+    CNI_DEFAULT_RESOURCES,
+    ComputeResources,
+    IstioChartSourceConfig,
+    istioBaseValues,
+    istioCniValues,
+    istiodValues,
     ISTIOD_DEFAULT_RESOURCES,
 } from "./values";
 
@@ -26,8 +31,14 @@ export interface MeshPlan {
 /** Config resources over fallback values (cpu and memory only; the charts set no ephemeral storage). */
 export function computeResources(config: ResourcesConfig | undefined, fallback: ComputeResources): ComputeResources {
     return {
-        requests: { cpu: config?.requests?.cpu ?? fallback.requests.cpu, memory: config?.requests?.memory ?? fallback.requests.memory },
-        limits: { cpu: config?.limits?.cpu ?? fallback.limits.cpu, memory: config?.limits?.memory ?? fallback.limits.memory },
+        requests: {
+            cpu: config?.requests?.cpu ?? fallback.requests.cpu,
+            memory: config?.requests?.memory ?? fallback.requests.memory,
+        },
+        limits: {
+            cpu: config?.limits?.cpu ?? fallback.limits.cpu,
+            memory: config?.limits?.memory ?? fallback.limits.memory,
+        },
     };
 }
 
@@ -40,7 +51,11 @@ export function meshPlan(cfg: StackConfig): MeshPlan | undefined {
         helm: helmRendering(cfg),
         istioNamespace: cfg.namespaces.istio,
         cniNamespace: cfg.namespaces.istioCni,
-        chart: { repository: m.chart.repository, version: m.chart.version, ...(m.chart.path !== undefined ? { path: m.chart.path } : {}) },
+        chart: {
+            repository: m.chart.repository,
+            version: m.chart.version,
+            ...(m.chart.path !== undefined ? { path: m.chart.path } : {}),
+        },
         baseValues: istioBaseValues({ istioNamespace: cfg.namespaces.istio }),
         istiodValues: istiodValues({
             istioNamespace: cfg.namespaces.istio,

@@ -7,7 +7,15 @@
 import type { ServiceConfig, StackConfig } from "../../config/schema";
 import { imageVersion, recommendedLabels } from "../labels";
 import { namespacePlan } from "../plan";
-import { callersOf, edgeDataPlanePrincipal, ENVOY_STATS_PATH, prometheusPrincipal, serviceHost, servicePods, servicePrincipal } from "../topology";
+import {
+    callersOf,
+    edgeDataPlanePrincipal,
+    ENVOY_STATS_PATH,
+    prometheusPrincipal,
+    serviceHost,
+    servicePods,
+    servicePrincipal,
+} from "../topology";
 
 /** A Kubernetes object the Mesh component creates as is. */
 export interface MeshObject {
@@ -37,7 +45,8 @@ export const ISTIO_PROXY_CONTAINER = "istio-proxy";
 export const ENVOY_STATS_PORT_NAME = "http-envoy-prom";
 
 /** Mesh-wide objects: versioned like the Istio charts that serve them. */
-const meshLabels = (cfg: StackConfig) => recommendedLabels({ name: "istio", instance: "mesh", component: "service-mesh", version: cfg.mesh.chart.version });
+const meshLabels = (cfg: StackConfig) =>
+    recommendedLabels({ name: "istio", instance: "mesh", component: "service-mesh", version: cfg.mesh.chart.version });
 /** Per-service objects: labelled like the service's own objects (its image version). */
 const serviceLabels = (cfg: StackConfig, service: string) =>
     recommendedLabels({ name: service, component: "service-mesh", version: imageVersion(cfg.services[service].image) });
@@ -45,7 +54,9 @@ const serviceLabels = (cfg: StackConfig, service: string) =>
 /** Namespaces whose pods get sidecars by namespace label (lib/plan decides which). */
 export function injectedNamespaces(cfg: StackConfig): string[] {
     if (!cfg.mesh.enabled) return [];
-    return namespacePlan(cfg).filter((ns) => ns.istioInjection).map((ns) => ns.name);
+    return namespacePlan(cfg)
+        .filter((ns) => ns.istioInjection)
+        .map((ns) => ns.name);
 }
 
 /**
@@ -62,7 +73,9 @@ export function meshedNamespaces(cfg: StackConfig): string[] {
 /** Application namespaces in the mesh: each gets an allow-nothing AuthorizationPolicy. */
 export function meshedApplicationNamespaces(cfg: StackConfig): string[] {
     if (!cfg.mesh.enabled) return [];
-    return namespacePlan(cfg).filter((ns) => ns.application && ns.istioInjection).map((ns) => ns.name);
+    return namespacePlan(cfg)
+        .filter((ns) => ns.application && ns.istioInjection)
+        .map((ns) => ns.name);
 }
 
 /** Services that can be called (they expose ports), by config key. */
@@ -90,14 +103,16 @@ function containerPort(svc: ServiceConfig, port: string | undefined): number {
  */
 export function peerAuthentications(cfg: StackConfig): MeshObject[] {
     if (!cfg.mesh.enabled) return [];
-    const objects: MeshObject[] = [{
-        resourceName: "mtls-strict",
-        apiVersion: ISTIO_SECURITY_API,
-        kind: "PeerAuthentication",
-        // Istio's convention for the mesh-wide policy; there must be only one.
-        metadata: { name: "default", namespace: cfg.namespaces.istio, labels: meshLabels(cfg) },
-        spec: { mtls: { mode: "STRICT" } },
-    }];
+    const objects: MeshObject[] = [
+        {
+            resourceName: "mtls-strict",
+            apiVersion: ISTIO_SECURITY_API,
+            kind: "PeerAuthentication",
+            // Istio's convention for the mesh-wide policy; there must be only one.
+            metadata: { name: "default", namespace: cfg.namespaces.istio, labels: meshLabels(cfg) },
+            spec: { mtls: { mode: "STRICT" } },
+        },
+    ];
     for (const [name, svc] of Object.entries(cfg.services)) {
         const reason = svc.mesh.permissiveReason;
         if (reason === undefined) continue;
@@ -105,7 +120,11 @@ export function peerAuthentications(cfg: StackConfig): MeshObject[] {
             resourceName: `${name}-mtls-permissive`,
             apiVersion: ISTIO_SECURITY_API,
             kind: "PeerAuthentication",
-            metadata: { namespace: cfg.namespaces.apps, labels: serviceLabels(cfg, name), annotations: { [PERMISSIVE_EXEMPTION_ANNOTATION]: reason } },
+            metadata: {
+                namespace: cfg.namespaces.apps,
+                labels: serviceLabels(cfg, name),
+                annotations: { [PERMISSIVE_EXEMPTION_ANNOTATION]: reason },
+            },
             spec: { selector: { matchLabels: { ...servicePods(cfg, name).podLabels } }, mtls: { mode: "PERMISSIVE" } },
         });
     }
@@ -133,7 +152,10 @@ export function destinationRules(cfg: StackConfig): MeshObject[] {
                     tls: { mode: "ISTIO_MUTUAL" },
                     connectionPool: {
                         tcp: { maxConnections: m.maxConnections },
-                        http: { http1MaxPendingRequests: m.http1MaxPendingRequests, http2MaxRequests: m.http2MaxRequests },
+                        http: {
+                            http1MaxPendingRequests: m.http1MaxPendingRequests,
+                            http2MaxRequests: m.http2MaxRequests,
+                        },
                     },
                     outlierDetection: {
                         consecutive5xxErrors: m.consecutive5xxErrors,
@@ -158,16 +180,28 @@ export function virtualServices(cfg: StackConfig): MeshObject[] {
         const m = svc.mesh;
         const host = serviceHost(cfg, name);
         const route = [{ destination: { host } }];
-        const retries = m.retryAttempts > 0
-            ? { attempts: m.retryAttempts, perTryTimeout: seconds(m.retryPerTryTimeoutSeconds), retryOn: m.retryOn }
-            : { attempts: 0 };
+        const retries =
+            m.retryAttempts > 0
+                ? { attempts: m.retryAttempts, perTryTimeout: seconds(m.retryPerTryTimeoutSeconds), retryOn: m.retryOn }
+                : { attempts: 0 };
         const http: Record<string, unknown>[] = [];
         if (svc.routes.some((r) => r.websocket)) {
             // No `timeout`: Istio's default is none, and its CRD rejects "0s" (must be greater than 1ms).
-            http.push({ name: "websocket", match: [{ headers: { upgrade: { regex: "(?i)websocket" } } }], route, retries: { attempts: 0 } });
+            http.push({
+                name: "websocket",
+                match: [{ headers: { upgrade: { regex: "(?i)websocket" } } }],
+                route,
+                retries: { attempts: 0 },
+            });
         }
         if (m.retryPathPrefix !== undefined) {
-            http.push({ name: "retried", match: [{ uri: { prefix: m.retryPathPrefix } }], route, timeout: seconds(m.timeoutSeconds), retries });
+            http.push({
+                name: "retried",
+                match: [{ uri: { prefix: m.retryPathPrefix } }],
+                route,
+                timeout: seconds(m.timeoutSeconds),
+                retries,
+            });
             http.push({ name: "default", route, timeout: seconds(m.timeoutSeconds), retries: { attempts: 0 } });
         } else {
             http.push({ name: "default", route, timeout: seconds(m.timeoutSeconds), retries });
@@ -206,7 +240,9 @@ export function serviceAccess(cfg: StackConfig): ServiceAccess[] {
     const callers = callersOf(cfg);
     return Object.entries(cfg.services).map(([name, svc]) => {
         const ports = svc.ports.map((p) => p.containerPort);
-        const edgePorts = cfg.edge.enabled ? [...new Set(svc.routes.map((r) => containerPort(svc, r.port)))].sort((a, b) => a - b) : [];
+        const edgePorts = cfg.edge.enabled
+            ? [...new Set(svc.routes.map((r) => containerPort(svc, r.port)))].sort((a, b) => a - b)
+            : [];
         return {
             service: name,
             callerPrincipals: callers[name].map((caller) => servicePrincipal(cfg, caller)),
@@ -214,7 +250,13 @@ export function serviceAccess(cfg: StackConfig): ServiceAccess[] {
             edgePrincipals: edgePorts.length > 0 ? [edgeDataPlanePrincipal(cfg)] : [],
             edgePorts,
             ...(svc.metrics && cfg.monitoring.enabled
-                ? { metrics: { principal: prometheusPrincipal(cfg), port: containerPort(svc, svc.metrics.port), path: svc.metrics.path } }
+                ? {
+                      metrics: {
+                          principal: prometheusPrincipal(cfg),
+                          port: containerPort(svc, svc.metrics.port),
+                          path: svc.metrics.path,
+                      },
+                  }
                 : {}),
             plaintextPorts: svc.mesh.permissiveReason !== undefined ? ports : [],
         };
@@ -239,37 +281,73 @@ export function authorizationPolicies(cfg: StackConfig): MeshObject[] {
     }));
     for (const access of serviceAccess(cfg)) {
         const name = access.service;
-        const allow = (suffix: string, rules: Record<string, unknown>[], annotations?: Record<string, string>): MeshObject => ({
+        const allow = (
+            suffix: string,
+            rules: Record<string, unknown>[],
+            annotations?: Record<string, string>,
+        ): MeshObject => ({
             resourceName: `${name}-allow-${suffix}`,
             apiVersion: ISTIO_SECURITY_API,
             kind: "AuthorizationPolicy",
-            metadata: { namespace: cfg.namespaces.apps, labels: serviceLabels(cfg, name), ...(annotations ? { annotations } : {}) },
+            metadata: {
+                namespace: cfg.namespaces.apps,
+                labels: serviceLabels(cfg, name),
+                ...(annotations ? { annotations } : {}),
+            },
             spec: { selector: { matchLabels: { ...servicePods(cfg, name).podLabels } }, action: "ALLOW", rules },
         });
         if (access.callerPrincipals.length > 0) {
-            objects.push(allow("callers", [{
-                from: [{ source: { principals: access.callerPrincipals } }],
-                to: [{ operation: { ports: portStrings(access.callerPorts) } }],
-            }]));
+            objects.push(
+                allow("callers", [
+                    {
+                        from: [{ source: { principals: access.callerPrincipals } }],
+                        to: [{ operation: { ports: portStrings(access.callerPorts) } }],
+                    },
+                ]),
+            );
         }
         if (access.edgePrincipals.length > 0) {
-            objects.push(allow("edge", [{
-                from: [{ source: { principals: access.edgePrincipals } }],
-                to: [{ operation: { ports: portStrings(access.edgePorts) } }],
-            }]));
+            objects.push(
+                allow("edge", [
+                    {
+                        from: [{ source: { principals: access.edgePrincipals } }],
+                        to: [{ operation: { ports: portStrings(access.edgePorts) } }],
+                    },
+                ]),
+            );
         }
         if (access.metrics) {
-            objects.push(allow("metrics", [{
-                from: [{ source: { principals: [access.metrics.principal] } }],
-                to: [{ operation: { methods: ["GET"], paths: [access.metrics.path], ports: [String(access.metrics.port)] } }],
-            }]));
+            objects.push(
+                allow("metrics", [
+                    {
+                        from: [{ source: { principals: [access.metrics.principal] } }],
+                        to: [
+                            {
+                                operation: {
+                                    methods: ["GET"],
+                                    paths: [access.metrics.path],
+                                    ports: [String(access.metrics.port)],
+                                },
+                            },
+                        ],
+                    },
+                ]),
+            );
         }
         if (access.plaintextPorts.length > 0) {
-            objects.push(allow("plaintext", [{
-                // notPrincipals "*" matches exactly the requests without a peer identity (plaintext).
-                from: [{ source: { notPrincipals: ["*"] } }],
-                to: [{ operation: { ports: portStrings(access.plaintextPorts) } }],
-            }], { "stackwright.io/permissive-reason": cfg.services[name].mesh.permissiveReason! }));
+            objects.push(
+                allow(
+                    "plaintext",
+                    [
+                        {
+                            // notPrincipals "*" matches exactly the requests without a peer identity (plaintext).
+                            from: [{ source: { notPrincipals: ["*"] } }],
+                            to: [{ operation: { ports: portStrings(access.plaintextPorts) } }],
+                        },
+                    ],
+                    { "stackwright.io/permissive-reason": cfg.services[name].mesh.permissiveReason! },
+                ),
+            );
         }
     }
     return objects;
@@ -298,12 +376,20 @@ export function meshMonitors(cfg: StackConfig, scrapeIntervalSeconds = 30): Mesh
                 namespaceSelector: { matchNames: meshedNamespaces(cfg) },
                 // The injector labels every pod it gives a sidecar.
                 selector: { matchLabels: { "security.istio.io/tlsMode": "istio" } },
-                podMetricsEndpoints: [{
-                    port: ENVOY_STATS_PORT_NAME,
-                    path: ENVOY_STATS_PATH,
-                    interval,
-                    relabelings: [{ action: "keep", sourceLabels: ["__meta_kubernetes_pod_container_name"], regex: ISTIO_PROXY_CONTAINER }],
-                }],
+                podMetricsEndpoints: [
+                    {
+                        port: ENVOY_STATS_PORT_NAME,
+                        path: ENVOY_STATS_PATH,
+                        interval,
+                        relabelings: [
+                            {
+                                action: "keep",
+                                sourceLabels: ["__meta_kubernetes_pod_container_name"],
+                                regex: ISTIO_PROXY_CONTAINER,
+                            },
+                        ],
+                    },
+                ],
             },
         },
         {
@@ -323,5 +409,10 @@ export function meshMonitors(cfg: StackConfig, scrapeIntervalSeconds = 30): Mesh
 
 /** Every Istio custom resource the mesh creates (they need the CRDs from the base chart and a running istiod). */
 export function istioObjects(cfg: StackConfig): MeshObject[] {
-    return [...peerAuthentications(cfg), ...destinationRules(cfg), ...virtualServices(cfg), ...authorizationPolicies(cfg)];
+    return [
+        ...peerAuthentications(cfg),
+        ...destinationRules(cfg),
+        ...virtualServices(cfg),
+        ...authorizationPolicies(cfg),
+    ];
 }

@@ -72,7 +72,8 @@ export const ISTIOD_POD_LABELS = { app: "istiod", istio: "pilot" } as const;
 /** `istiod` chart: control plane, sidecar injector, mesh config. */
 export function istiodValues(args: IstiodValuesArgs): Record<string, unknown> {
     const spread = [{ topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule" }];
-    if (args.zoneSpread) spread.push({ topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway" });
+    if (args.zoneSpread)
+        spread.push({ topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway" });
     return {
         // A fixed replica count from config; the chart's HPA would fight it.
         autoscaleEnabled: false,
@@ -81,9 +82,15 @@ export function istiodValues(args: IstiodValuesArgs): Record<string, unknown> {
         rollingMaxUnavailable: 0,
         resources: copyResources(args.resources),
         seccompProfile: RUNTIME_DEFAULT_SECCOMP,
-        ...(args.replicas > 1 ? {
-            topologySpreadConstraints: spread.map((s) => ({ maxSkew: 1, ...s, labelSelector: { matchLabels: { app: ISTIOD_POD_LABELS.app } } })),
-        } : {}),
+        ...(args.replicas > 1
+            ? {
+                  topologySpreadConstraints: spread.map((s) => ({
+                      maxSkew: 1,
+                      ...s,
+                      labelSelector: { matchLabels: { app: ISTIOD_POD_LABELS.app } },
+                  })),
+              }
+            : {}),
         // The chart renders the PDB only with more than one replica; a crash-looping istiod must not block drains.
         pdb: { minAvailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" },
         // Injected pods use the CNI plugin: their init container is the non-root istio-validation, not istio-init.
@@ -155,7 +162,10 @@ export function istioCniValues(args: IstioCniValuesArgs): Record<string, unknown
 }
 
 function copyResources(r: ComputeResources) {
-    return { requests: { cpu: r.requests.cpu, memory: r.requests.memory }, limits: { cpu: r.limits.cpu, memory: r.limits.memory } };
+    return {
+        requests: { cpu: r.requests.cpu, memory: r.requests.memory },
+        limits: { cpu: r.limits.cpu, memory: r.limits.memory },
+    };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -173,9 +183,13 @@ export type IstioChart = "base" | "istiod" | "cni";
 export const ISTIO_CHARTS: readonly IstioChart[] = ["base", "istiod", "cni"];
 
 /** `k8s.helm.v4.Chart` source arguments of one Istio chart: all three share the repository and version. */
-export function istioChartSource(source: IstioChartSourceConfig, chart: IstioChart): { chart: string; version?: string; repositoryOpts?: { repo: string } } {
+export function istioChartSource(
+    source: IstioChartSourceConfig,
+    chart: IstioChart,
+): { chart: string; version?: string; repositoryOpts?: { repo: string } } {
     if (source.path !== undefined) return { chart: `${source.path.replace(/\/+$/, "")}/${chart}` };
-    if (source.repository.startsWith("oci://")) return { chart: `${source.repository.replace(/\/+$/, "")}/${chart}`, version: source.version };
+    if (source.repository.startsWith("oci://"))
+        return { chart: `${source.repository.replace(/\/+$/, "")}/${chart}`, version: source.version };
     return { chart, version: source.version, repositoryOpts: { repo: source.repository } };
 }
 
@@ -191,19 +205,38 @@ export const ISTIO_CNI_DAEMONSET = "istio-cni-node";
  * DaemonSet (policy config `exemptions`, see policy/policies/exemptions.ts). This is the whole of the privilege it
  * holds; everything else (istiod, every injected pod) stays restricted.
  */
-export function istioCniExemptions(cniNamespace: string): { policy: string; kind: string; namespace: string; name: string; reason: string }[] {
-    const entry = (policy: string, reason: string) => ({ policy, kind: "DaemonSet", namespace: cniNamespace, name: ISTIO_CNI_DAEMONSET, reason });
-    const root = "install-cni runs as uid 0: it writes the CNI plugin and its config into root-owned node directories (/opt/cni/bin, /etc/cni/net.d).";
-    const hostPath = "hostPath mounts of /opt/cni/bin, /etc/cni/net.d, /var/run/istio-cni, /var/run/netns and /proc (read-only): the agent installs the plugin on the node and enters pod network namespaces.";
+export function istioCniExemptions(
+    cniNamespace: string,
+): { policy: string; kind: string; namespace: string; name: string; reason: string }[] {
+    const entry = (policy: string, reason: string) => ({
+        policy,
+        kind: "DaemonSet",
+        namespace: cniNamespace,
+        name: ISTIO_CNI_DAEMONSET,
+        reason,
+    });
+    const root =
+        "install-cni runs as uid 0: it writes the CNI plugin and its config into root-owned node directories (/opt/cni/bin, /etc/cni/net.d).";
+    const hostPath =
+        "hostPath mounts of /opt/cni/bin, /etc/cni/net.d, /var/run/istio-cni, /var/run/netns and /proc (read-only): the agent installs the plugin on the node and enters pod network namespaces.";
     return [
         entry("pods-run-as-non-root", root),
         entry("pss-run-as-non-root", root),
         entry("pss-run-as-user", root),
         entry("pss-host-path-volumes", hostPath),
         entry("pss-volume-types", hostPath),
-        entry("pss-capabilities", "NET_ADMIN and NET_RAW program the pods' iptables redirection; SYS_ADMIN and SYS_PTRACE enter pod network namespaces (repair); DAC_OVERRIDE writes into node directories. All other capabilities are dropped."),
-        entry("pss-privilege-escalation", "holds CAP_SYS_ADMIN, and the chart does not set allowPrivilegeEscalation for install-cni (privileged is false)."),
-        entry("pss-apparmor", "AppArmor Unconfined: default AppArmor profiles block the mount and ptrace operations needed to enter pod network namespaces."),
+        entry(
+            "pss-capabilities",
+            "NET_ADMIN and NET_RAW program the pods' iptables redirection; SYS_ADMIN and SYS_PTRACE enter pod network namespaces (repair); DAC_OVERRIDE writes into node directories. All other capabilities are dropped.",
+        ),
+        entry(
+            "pss-privilege-escalation",
+            "holds CAP_SYS_ADMIN, and the chart does not set allowPrivilegeEscalation for install-cni (privileged is false).",
+        ),
+        entry(
+            "pss-apparmor",
+            "AppArmor Unconfined: default AppArmor profiles block the mount and ptrace operations needed to enter pod network namespaces.",
+        ),
         entry("read-only-root-filesystem", "the chart does not expose readOnlyRootFilesystem for install-cni."),
     ];
 }

@@ -243,9 +243,18 @@ function validate(r: Resolved): void {
     const names: [string, string][] = [
         ...r.namespaces.map((n): [string, string] => ["namespace", n]),
         ...r.redisNamespaces.map((n): [string, string] => ["redisNamespaces", n]),
-        ...r.services.flatMap((s): [string, string][] => [["service", s.name], ["service namespace", s.namespace]]),
-        ...r.backupCronJobs.flatMap((c): [string, string][] => [["CronJob", c.name], ["CronJob namespace", c.namespace]]),
-        ...r.postgresClusters.flatMap((c): [string, string][] => [["Postgres cluster", c.name], ["Postgres namespace", c.namespace]]),
+        ...r.services.flatMap((s): [string, string][] => [
+            ["service", s.name],
+            ["service namespace", s.namespace],
+        ]),
+        ...r.backupCronJobs.flatMap((c): [string, string][] => [
+            ["CronJob", c.name],
+            ["CronJob namespace", c.namespace],
+        ]),
+        ...r.postgresClusters.flatMap((c): [string, string][] => [
+            ["Postgres cluster", c.name],
+            ["Postgres namespace", c.namespace],
+        ]),
     ];
     for (const [what, value] of names) {
         if (!K8S_NAME.test(value)) throw new Error(`alert rules: ${what} "${value}" is not a valid Kubernetes name`);
@@ -341,7 +350,10 @@ function serviceRules(r: Resolved): AlertRule[] {
     if (r.services.length > 0) {
         const allDown = byNamespace.map(
             (group) =>
-                `(sum by (namespace, service) (up{namespace="${group[0].namespace}", ${oneOf("service", group.map((s) => s.name))}}) == 0)`,
+                `(sum by (namespace, service) (up{namespace="${group[0].namespace}", ${oneOf(
+                    "service",
+                    group.map((s) => s.name),
+                )}}) == 0)`,
         );
         // absent(): with no scrape target at all (no ready endpoints, deleted Service) `up` has no series.
         const noTarget = r.services.map((s) => `absent(up{namespace="${s.namespace}", service="${s.name}"})`);
@@ -367,7 +379,7 @@ function serviceRules(r: Resolved): AlertRule[] {
             minutes(r.errorRateForMinutes),
             `(\n  sum by (namespace, service) (rate(${requests}{${ns}, status=~"5.."}[5m]))\n  /\n` +
                 `  sum by (namespace, service) (rate(${requests}{${ns}}[5m]))\n) * 100 > ${r.errorRatePercent}`,
-            "Service {{ $labels.namespace }}/{{ $labels.service }} answers {{ $value | printf \"%.1f\" }}% 5xx",
+            'Service {{ $labels.namespace }}/{{ $labels.service }} answers {{ $value | printf "%.1f" }}% 5xx',
             `More than ${r.errorRatePercent}% of requests to {{ $labels.namespace }}/{{ $labels.service }} failed with a 5xx ` +
                 `status for ${r.errorRateForMinutes} minutes.`,
         ),
@@ -378,7 +390,10 @@ function serviceRules(r: Resolved): AlertRule[] {
         const clauses = groupBy(r.services, (s) => `${s.namespace}/${targetOf(s)}`).map(
             (group) =>
                 `(\n  histogram_quantile(0.95, sum by (namespace, service, le) (rate(${buckets}{namespace="${group[0].namespace}", ` +
-                `${oneOf("service", group.map((s) => s.name))}}[5m])))\n  > ${targetOf(group[0]) / 1000}\n)`,
+                `${oneOf(
+                    "service",
+                    group.map((s) => s.name),
+                )}}[5m])))\n  > ${targetOf(group[0]) / 1000}\n)`,
         );
         const targets = r.services.map((s) => `${s.namespace}/${s.name} ${targetOf(s)} ms`).join(", ");
         rules.push(
@@ -413,7 +428,7 @@ function serviceRules(r: Resolved): AlertRule[] {
                 "critical",
                 minutes(r.errorRateForMinutes),
                 `max by (namespace, service) (\n${renamed}\n) * 100 > ${r.errorRatePercent}`,
-                "Mesh sees {{ $value | printf \"%.1f\" }}% 5xx for {{ $labels.namespace }}/{{ $labels.service }}",
+                'Mesh sees {{ $value | printf "%.1f" }}% 5xx for {{ $labels.namespace }}/{{ $labels.service }}',
                 `Istio sidecars report more than ${r.errorRatePercent}% 5xx responses from {{ $labels.namespace }}/{{ $labels.service }} ` +
                     `for ${r.errorRateForMinutes} minutes (includes failures the application never saw, such as 503 from an empty pool).`,
             ),
@@ -434,7 +449,7 @@ function workloadRules(r: Resolved): AlertRule[] {
             minutes(r.cpuForMinutes),
             `(\n  sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{${containers}}[5m]))\n  /\n` +
                 `  sum by (namespace, pod, container) (kube_pod_container_resource_limits{${ns}, resource="cpu"})\n) * 100 > ${r.cpuLimitPercent}`,
-            "Container {{ $labels.namespace }}/{{ $labels.pod }}/{{ $labels.container }} uses {{ $value | printf \"%.0f\" }}% of its CPU limit",
+            'Container {{ $labels.namespace }}/{{ $labels.pod }}/{{ $labels.container }} uses {{ $value | printf "%.0f" }}% of its CPU limit',
             `CPU use has been above ${r.cpuLimitPercent}% of the container's limit for ${r.cpuForMinutes} minutes; ` +
                 "it is being throttled or about to be. Raise the limit or scale out.",
         ),
@@ -445,7 +460,7 @@ function workloadRules(r: Resolved): AlertRule[] {
             minutes(r.memoryForMinutes),
             `(\n  sum by (namespace, pod, container) (container_memory_working_set_bytes{${containers}})\n  /\n` +
                 `  sum by (namespace, pod, container) (kube_pod_container_resource_limits{${ns}, resource="memory"})\n) * 100 > ${r.memoryLimitPercent}`,
-            "Container {{ $labels.namespace }}/{{ $labels.pod }}/{{ $labels.container }} uses {{ $value | printf \"%.0f\" }}% of its memory limit",
+            'Container {{ $labels.namespace }}/{{ $labels.pod }}/{{ $labels.container }} uses {{ $value | printf "%.0f" }}% of its memory limit',
             `Working-set memory has been above ${r.memoryLimitPercent}% of the container's limit for ${r.memoryForMinutes} minutes; ` +
                 "the kernel OOM-kills it at 100%.",
         ),
@@ -506,7 +521,10 @@ function storageRules(r: Resolved): AlertRule[] {
 
 function postgresRules(r: Resolved): AlertRule[] {
     if (r.postgresClusters.length === 0) return [];
-    const ns = oneOf("namespace", r.postgresClusters.map((c) => c.namespace));
+    const ns = oneOf(
+        "namespace",
+        r.postgresClusters.map((c) => c.namespace),
+    );
     const absentClusters = r.postgresClusters
         .map((c) => `absent(cnpg_collector_up{namespace="${c.namespace}", cluster="${c.name}"})`)
         .join("\nor\n");
@@ -539,7 +557,7 @@ function postgresRules(r: Resolved): AlertRule[] {
             "warning",
             minutes(r.postgresConnectionsForMinutes),
             `${backends}\n/\n${setting("max_connections")}\n* 100 > ${r.postgresConnectionsPercent}`,
-            "PostgreSQL {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | printf \"%.0f\" }}% of max_connections",
+            'PostgreSQL {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | printf "%.0f" }}% of max_connections',
             `Client backends have been above ${r.postgresConnectionsPercent}% of max_connections for ` +
                 `${r.postgresConnectionsForMinutes} minutes. Put a pooler in front or shrink application pools.`,
         ),
@@ -643,7 +661,7 @@ function redisRules(r: Resolved): AlertRule[] {
             // maxmemory 0 means unlimited: those instances are left to ContainerMemoryNearLimit.
             `max by (namespace, pod) (redis_memory_used_bytes{${ns}})\n/\n` +
                 `max by (namespace, pod) (redis_memory_max_bytes{${ns}} > 0)\n* 100 > ${r.redisMemoryPercent}`,
-            "Redis {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | printf \"%.0f\" }}% of maxmemory",
+            'Redis {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | printf "%.0f" }}% of maxmemory',
             `used_memory has been above ${r.redisMemoryPercent}% of maxmemory for ${r.redisMemoryForMinutes} minutes; ` +
                 "the eviction policy starts dropping keys or writes fail.",
         ),
@@ -668,7 +686,9 @@ function baseBackupRules(r: Resolved): AlertRule[] {
                 `or\nabsent(${metric}{${instancesOf(c)}})`,
         ),
     );
-    const maxAges = archiving.map((c) => `${c.namespace}/${c.name} ${c.objectStore!.baseBackupMaxAgeSeconds} s`).join(", ");
+    const maxAges = archiving
+        .map((c) => `${c.namespace}/${c.name} ${c.objectStore!.baseBackupMaxAgeSeconds} s`)
+        .join(", ");
     return [
         alert(
             r,
@@ -687,7 +707,10 @@ function baseBackupRules(r: Resolved): AlertRule[] {
 function cronJobBackupRules(r: Resolved): AlertRule[] {
     if (r.backupCronJobs.length === 0) return [];
     const cronSel = (group: readonly BackupCronJobTarget[]) =>
-        `namespace="${group[0].namespace}", ${oneOf("cronjob", group.map((c) => c.name))}`;
+        `namespace="${group[0].namespace}", ${oneOf(
+            "cronjob",
+            group.map((c) => c.name),
+        )}`;
     const lastSuccess = (group: readonly BackupCronJobTarget[]) =>
         `max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{${cronSel(group)}})`;
 
@@ -699,7 +722,10 @@ function cronJobBackupRules(r: Resolved): AlertRule[] {
             `  (\n    kube_job_status_start_time{${jobs}}\n` +
             `    * on (namespace, job_name) group_left (owner_name)\n` +
             `    max by (namespace, job_name, owner_name) (kube_job_owner{${jobs}, owner_kind="CronJob", ` +
-            `${oneOf("owner_name", group.map((c) => c.name))}})\n  )\n` +
+            `${oneOf(
+                "owner_name",
+                group.map((c) => c.name),
+            )}})\n  )\n` +
             `  and on (namespace, job_name)\n` +
             `  (max by (namespace, job_name) (kube_job_failed{${jobs}, condition="true"}) == 1),\n` +
             `  "cronjob", "$1", "owner_name", "(.+)"\n))`;
@@ -716,7 +742,9 @@ function cronJobBackupRules(r: Resolved): AlertRule[] {
         );
     });
     // A missing or renamed CronJob must not silently switch the staleness alert off.
-    const missing = r.backupCronJobs.map((c) => `absent(kube_cronjob_created{namespace="${c.namespace}", cronjob="${c.name}"})`);
+    const missing = r.backupCronJobs.map(
+        (c) => `absent(kube_cronjob_created{namespace="${c.namespace}", cronjob="${c.name}"})`,
+    );
     const maxAges = r.backupCronJobs.map((c) => `${c.namespace}/${c.name} ${c.maxAgeSeconds} s`).join(", ");
 
     return [

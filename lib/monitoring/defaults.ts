@@ -1,17 +1,21 @@
 /**
  * Requests and limits of the monitoring stack's containers. Prometheus uses the reference system's numbers
- * (requirements.md) unless `monitoring.resources` overrides them; the other containers are small and fixed.
+ * (the product's reference figures) unless `monitoring.resources` overrides them; the other containers are small and fixed.
  * No imports on purpose: config/rules.ts reads these to check the Prometheus override.
  */
 import type { ResourceSpec } from "../defaults";
 
-/** Prometheus server container (requirements.md: 500m / 1Gi requested, 2 CPUs / 4Gi limit). */
+/** Prometheus server container (the product's reference figures: 500m / 1Gi requested, 2 CPUs / 4Gi limit). */
 export const PROMETHEUS_DEFAULT_RESOURCES: ResourceSpec = {
     requests: { cpu: "500m", memory: "1Gi", ephemeralStorage: "64Mi" },
     limits: { cpu: "2", memory: "4Gi", ephemeralStorage: "1Gi" },
 };
 
-const spec = (cpu: [string, string], memory: [string, string], ephemeral: [string, string] = ["16Mi", "256Mi"]): ResourceSpec => ({
+const spec = (
+    cpu: [string, string],
+    memory: [string, string],
+    ephemeral: [string, string] = ["16Mi", "256Mi"],
+): ResourceSpec => ({
     requests: { cpu: cpu[0], memory: memory[0], ephemeralStorage: ephemeral[0] },
     limits: { cpu: cpu[1], memory: memory[1], ephemeralStorage: ephemeral[1] },
 });

@@ -44,8 +44,26 @@ export const GRAFANA_NEWEST_DASHBOARD_SCHEMA: Readonly<Record<number, number>> =
  * panels (graph, singlestat, table-old) are gone since Grafana 12, so they are not listed.
  */
 const CORE_PANELS_SINCE_12 = [
-    "row", "timeseries", "stat", "gauge", "bargauge", "table", "text", "piechart", "barchart", "histogram", "heatmap",
-    "state-timeline", "status-history", "logs", "news", "alertlist", "dashlist", "nodeGraph", "trend", "xychart",
+    "row",
+    "timeseries",
+    "stat",
+    "gauge",
+    "bargauge",
+    "table",
+    "text",
+    "piechart",
+    "barchart",
+    "histogram",
+    "heatmap",
+    "state-timeline",
+    "status-history",
+    "logs",
+    "news",
+    "alertlist",
+    "dashlist",
+    "nodeGraph",
+    "trend",
+    "xychart",
 ] as const;
 export const GRAFANA_CORE_PANEL_TYPES: Readonly<Record<number, readonly string[]>> = {
     12: CORE_PANELS_SINCE_12,

@@ -44,14 +44,20 @@ const inNamespace = (labels: Readonly<Record<string, string>>) => ({ podSelector
 export function monitoringNetworkPolicies(cfg: StackConfig): MonitoringNetworkPolicy[] {
     const prometheus = prometheusPods(cfg).podLabels;
     const grafana = grafanaPods(cfg).podLabels;
-    const policy = (name: string, labels: Readonly<Record<string, string>>, ingress: MonitoringNetworkPolicy["spec"]["ingress"]): MonitoringNetworkPolicy => ({
+    const policy = (
+        name: string,
+        labels: Readonly<Record<string, string>>,
+        ingress: MonitoringNetworkPolicy["spec"]["ingress"],
+    ): MonitoringNetworkPolicy => ({
         name,
         spec: { podSelector: { matchLabels: { ...labels } }, policyTypes: ["Ingress"], ingress },
     });
     return [
         // Grafana: users through the edge (monitoring.<domain>), Prometheus scraping its metrics.
         policy("grafana", grafana, [
-            ...(cfg.edge.enabled ? [{ from: [networkPolicyPeer(edgeDataPlane(cfg))], ports: [tcp(GRAFANA_CONTAINER_PORT)] }] : []),
+            ...(cfg.edge.enabled
+                ? [{ from: [networkPolicyPeer(edgeDataPlane(cfg))], ports: [tcp(GRAFANA_CONTAINER_PORT)] }]
+                : []),
             { from: [inNamespace(prometheus)], ports: [tcp(GRAFANA_CONTAINER_PORT)] },
         ]),
         // Prometheus: queried and scraped from inside the monitoring namespace only (Grafana, the other replica).
@@ -60,13 +66,24 @@ export function monitoringNetworkPolicies(cfg: StackConfig): MonitoringNetworkPo
         ]),
         // Alertmanager: alerts from Prometheus, queries from Grafana, gossip between the replicas.
         policy("alertmanager", MONITORING_POD_LABELS.alertmanager, [
-            { from: [inNamespace(prometheus), inNamespace(grafana)], ports: [tcp(MONITORING_PORTS.alertmanager), tcp(MONITORING_PORTS.alertmanagerReloader)] },
-            { from: [inNamespace(MONITORING_POD_LABELS.alertmanager)], ports: [tcp(MONITORING_PORTS.alertmanagerCluster), udp(MONITORING_PORTS.alertmanagerCluster)] },
+            {
+                from: [inNamespace(prometheus), inNamespace(grafana)],
+                ports: [tcp(MONITORING_PORTS.alertmanager), tcp(MONITORING_PORTS.alertmanagerReloader)],
+            },
+            {
+                from: [inNamespace(MONITORING_POD_LABELS.alertmanager)],
+                ports: [tcp(MONITORING_PORTS.alertmanagerCluster), udp(MONITORING_PORTS.alertmanagerCluster)],
+            },
         ]),
         // Operator: no admission webhook (values.ts), so only Prometheus reaches it, for its metrics.
-        policy("operator", MONITORING_POD_LABELS.operator, [{ from: [inNamespace(prometheus)], ports: [tcp(MONITORING_PORTS.operator)] }]),
+        policy("operator", MONITORING_POD_LABELS.operator, [
+            { from: [inNamespace(prometheus)], ports: [tcp(MONITORING_PORTS.operator)] },
+        ]),
         policy("kube-state-metrics", MONITORING_POD_LABELS.kubeStateMetrics, [
-            { from: [inNamespace(prometheus)], ports: [tcp(MONITORING_PORTS.kubeStateMetrics), tcp(MONITORING_PORTS.kubeStateMetricsTelemetry)] },
+            {
+                from: [inNamespace(prometheus)],
+                ports: [tcp(MONITORING_PORTS.kubeStateMetrics), tcp(MONITORING_PORTS.kubeStateMetricsTelemetry)],
+            },
         ]),
     ];
 }

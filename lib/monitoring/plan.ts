@@ -13,7 +13,12 @@ import { BACKUP_CRONJOBS, POSTGRES_CLUSTER_NAME } from "../topology";
 import { backupsWanted } from "../backups/plan";
 import { backupMaxAgeSeconds, scheduledBackupMaxAgeSeconds } from "../cron";
 import {
-    AlertRulesArgs, BackupCronJobTarget, PostgresClusterTarget, prometheusRuleGroups, RecordingRuleGroup, RuleGroup,
+    AlertRulesArgs,
+    BackupCronJobTarget,
+    PostgresClusterTarget,
+    prometheusRuleGroups,
+    RecordingRuleGroup,
+    RuleGroup,
 } from "./alert-rules";
 import type { AlertmanagerConfigArgs } from "./alertmanager";
 import { PROMETHEUS_DEFAULT_RESOURCES } from "./defaults";
@@ -31,9 +36,14 @@ export interface AlertReceivers {
 }
 
 /** Chart settings known from config; the component adds what only exists once it has created it. */
-export type MonitoringChartSettings = Omit<KubePrometheusStackValuesArgs,
-    "namespace" | "nodeMonitoringNamespace" | "grafanaAdminSecretName" | "grafanaAdminPasswordRotation"
-    | "alertmanagerConfigSecretName">;
+export type MonitoringChartSettings = Omit<
+    KubePrometheusStackValuesArgs,
+    | "namespace"
+    | "nodeMonitoringNamespace"
+    | "grafanaAdminSecretName"
+    | "grafanaAdminPasswordRotation"
+    | "alertmanagerConfigSecretName"
+>;
 
 export interface MonitoringPlan {
     /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
@@ -64,10 +74,23 @@ export function backupCronJobTargets(cfg: StackConfig): BackupCronJobTarget[] {
     const ns = cfg.namespaces.data;
     const targets: BackupCronJobTarget[] = [];
     if (cfg.postgres.enabled) {
-        targets.push({ name: BACKUP_CRONJOBS.postgres, namespace: ns, maxAgeSeconds: backupMaxAgeSeconds(cfg.backups.postgresSchedule) });
-        targets.push({ name: BACKUP_CRONJOBS.postgresVerify, namespace: ns, maxAgeSeconds: backupMaxAgeSeconds(cfg.backups.verifySchedule) });
+        targets.push({
+            name: BACKUP_CRONJOBS.postgres,
+            namespace: ns,
+            maxAgeSeconds: backupMaxAgeSeconds(cfg.backups.postgresSchedule),
+        });
+        targets.push({
+            name: BACKUP_CRONJOBS.postgresVerify,
+            namespace: ns,
+            maxAgeSeconds: backupMaxAgeSeconds(cfg.backups.verifySchedule),
+        });
     }
-    if (cfg.redis.enabled) targets.push({ name: BACKUP_CRONJOBS.redis, namespace: ns, maxAgeSeconds: backupMaxAgeSeconds(cfg.backups.redisSchedule) });
+    if (cfg.redis.enabled)
+        targets.push({
+            name: BACKUP_CRONJOBS.redis,
+            namespace: ns,
+            maxAgeSeconds: backupMaxAgeSeconds(cfg.backups.redisSchedule),
+        });
     return targets;
 }
 
@@ -79,12 +102,16 @@ export function backupCronJobTargets(cfg: StackConfig): BackupCronJobTarget[] {
 export function postgresClusterTargets(cfg: StackConfig): PostgresClusterTarget[] {
     if (!cfg.postgres.enabled) return [];
     const store = cfg.postgres.objectStore;
-    const schedules = store ? [store.fullBackupSchedule, ...(backupsWanted(cfg) ? [cfg.backups.incrementalSchedule] : [])] : [];
-    return [{
-        name: POSTGRES_CLUSTER_NAME,
-        namespace: cfg.namespaces.data,
-        ...(store ? { objectStore: { baseBackupMaxAgeSeconds: scheduledBackupMaxAgeSeconds(schedules) } } : {}),
-    }];
+    const schedules = store
+        ? [store.fullBackupSchedule, ...(backupsWanted(cfg) ? [cfg.backups.incrementalSchedule] : [])]
+        : [];
+    return [
+        {
+            name: POSTGRES_CLUSTER_NAME,
+            namespace: cfg.namespaces.data,
+            ...(store ? { objectStore: { baseBackupMaxAgeSeconds: scheduledBackupMaxAgeSeconds(schedules) } } : {}),
+        },
+    ];
 }
 
 /** Arguments of the stack's alert rules: its namespaces, scraped services, data stores, backups and thresholds. */
@@ -96,7 +123,11 @@ export function alertRulesArgs(cfg: StackConfig): AlertRulesArgs {
         // Only services with a metrics endpoint have `up` series; the others would always look down.
         services: Object.entries(cfg.services)
             .filter(([, svc]) => svc.metrics !== undefined)
-            .map(([name, svc]) => ({ name, namespace: cfg.namespaces.apps, latencyP95TargetMs: svc.latencyTargetMilliseconds })),
+            .map(([name, svc]) => ({
+                name,
+                namespace: cfg.namespaces.apps,
+                latencyP95TargetMs: svc.latencyTargetMilliseconds,
+            })),
         backupCronJobs: backupCronJobTargets(cfg),
         postgresClusters: postgresClusterTargets(cfg),
         redisNamespaces: cfg.redis.enabled ? [cfg.namespaces.data] : [],
@@ -158,7 +189,10 @@ export interface GrafanaDashboard {
 
 /** The dashboards of a directory, sorted by file name. Fails loudly on invalid JSON (a broken dashboard never ships). */
 export function readDashboards(dir: string): GrafanaDashboard[] {
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
+    const files = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".json"))
+        .sort();
     if (files.length === 0) throw new Error(`monitoring: no dashboards (*.json) in ${dir}`);
     return files.map((file) => {
         const json = fs.readFileSync(path.join(dir, file), "utf8");

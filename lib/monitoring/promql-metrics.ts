@@ -9,8 +9,20 @@ const LABEL_LIST_KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_l
 const KEYWORDS = new Set(["bool", "and", "or", "unless", "offset", "atan2", "inf", "nan"]);
 // Aggregation operators are keywords even when `by (...)` stands between them and their argument.
 const AGGREGATIONS = new Set([
-    "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
-    "bottomk", "topk", "quantile", "limitk", "limit_ratio",
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "group",
+    "stddev",
+    "stdvar",
+    "count",
+    "count_values",
+    "bottomk",
+    "topk",
+    "quantile",
+    "limitk",
+    "limit_ratio",
 ]);
 
 export function metricNamesInPromql(expr: string): string[] {

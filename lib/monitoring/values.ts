@@ -26,7 +26,13 @@ import type { ResourceSpec } from "../defaults";
 import { toKubeResources } from "../defaults";
 import { containerSecurityContext, podSecurityContext } from "../pod-security";
 import { parseQuantity } from "../quantity";
-import { GRAFANA_SERVICE_NAME, GRAFANA_SERVICE_PORT, ISTIO_INJECT_LABEL, PROMETHEUS_ISTIO_CERTS_DIR, PROMETHEUS_SERVICE_ACCOUNT } from "../topology";
+import {
+    GRAFANA_SERVICE_NAME,
+    GRAFANA_SERVICE_PORT,
+    ISTIO_INJECT_LABEL,
+    PROMETHEUS_ISTIO_CERTS_DIR,
+    PROMETHEUS_SERVICE_ACCOUNT,
+} from "../topology";
 import { COMPONENT_RESOURCES, PROMETHEUS_DEFAULT_RESOURCES } from "./defaults";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -54,7 +60,6 @@ export const ALERTMANAGER_CONFIG_KEY = "alertmanager.yaml";
 /** Pod annotations that restart a pod when a credential or certificate it reads at start-up changes. */
 export const ROTATION_ANNOTATION = "stackwright.io/credential-rotation";
 
-
 // ---------------------------------------------------------------------------------------------------------------
 // Chart sources
 // ---------------------------------------------------------------------------------------------------------------
@@ -67,9 +72,14 @@ export interface ChartSourceConfig {
 }
 
 /** `k8s.helm.v4.Chart` arguments for a chart source: a local path, an OCI reference, or a Helm repository. */
-export function helmChartSource(source: ChartSourceConfig): { chart: string; version?: string; repositoryOpts?: { repo: string } } {
+export function helmChartSource(source: ChartSourceConfig): {
+    chart: string;
+    version?: string;
+    repositoryOpts?: { repo: string };
+} {
     if (source.path !== undefined) return { chart: source.path };
-    if (source.repository.startsWith("oci://")) return { chart: `${source.repository.replace(/\/+$/, "")}/${source.chart}`, version: source.version };
+    if (source.repository.startsWith("oci://"))
+        return { chart: `${source.repository.replace(/\/+$/, "")}/${source.chart}`, version: source.version };
     return { chart: source.chart, version: source.version, repositoryOpts: { repo: source.repository } };
 }
 
@@ -96,7 +106,9 @@ export function istioCertsPodMetadata(): { labels: Record<string, string>; annot
             "traffic.sidecar.istio.io/includeInboundPorts": "",
             "traffic.sidecar.istio.io/includeOutboundIPRanges": "",
             "proxy.istio.io/config": JSON.stringify({ proxyMetadata: { OUTPUT_CERTS: ISTIO_OUTPUT_CERTS_DIR } }),
-            "sidecar.istio.io/userVolumeMount": JSON.stringify([{ name: ISTIO_CERTS_VOLUME, mountPath: ISTIO_OUTPUT_CERTS_DIR }]),
+            "sidecar.istio.io/userVolumeMount": JSON.stringify([
+                { name: ISTIO_CERTS_VOLUME, mountPath: ISTIO_OUTPUT_CERTS_DIR },
+            ]),
         },
     };
 }
@@ -109,14 +121,20 @@ export const EXEMPT_ANNOTATION_PREFIX = "policy.stackwright.io/exempt-";
 
 /** The policies node-exporter cannot meet, each with the reason (written onto its DaemonSet). */
 export const NODE_EXPORTER_EXEMPTIONS: Readonly<Record<string, string>> = {
-    "pss-host-namespaces": "node-exporter reads node metrics from the host's network and process namespaces (hostNetwork, hostPID).",
+    "pss-host-namespaces":
+        "node-exporter reads node metrics from the host's network and process namespaces (hostNetwork, hostPID).",
     "pss-host-path-volumes": "node-exporter mounts the host's /proc, /sys and / read-only to read node metrics.",
     "pss-volume-types": "node-exporter mounts the host's /proc, /sys and / read-only (hostPath) to read node metrics.",
     "pss-host-ports": "with hostNetwork, node-exporter's metrics port 9100 is a port on the node.",
 };
 
 export function nodeExporterExemptionAnnotations(): Record<string, string> {
-    return Object.fromEntries(Object.entries(NODE_EXPORTER_EXEMPTIONS).map(([policy, reason]) => [`${EXEMPT_ANNOTATION_PREFIX}${policy}`, reason]));
+    return Object.fromEntries(
+        Object.entries(NODE_EXPORTER_EXEMPTIONS).map(([policy, reason]) => [
+            `${EXEMPT_ANNOTATION_PREFIX}${policy}`,
+            reason,
+        ]),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -182,7 +200,11 @@ export function retentionSizeFor(storageBytes: number): string {
 function volumeClaim(storageClass: string, size: string) {
     return {
         volumeClaimTemplate: {
-            spec: { storageClassName: storageClass, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } },
+            spec: {
+                storageClassName: storageClass,
+                accessModes: ["ReadWriteOnce"],
+                resources: { requests: { storage: size } },
+            },
         },
     };
 }
@@ -231,11 +253,15 @@ export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): 
                 resources: resources(args.prometheusResources ?? PROMETHEUS_DEFAULT_RESOURCES),
                 securityContext: podSecurityContext({ runAsUser: 1000, runAsGroup: 2000, fsGroup: 2000 }),
                 enableAdminAPI: false,
-                ...(args.meshEnabled ? {
-                    podMetadata: istio,
-                    volumes: [{ name: ISTIO_CERTS_VOLUME, emptyDir: { medium: "Memory", sizeLimit: "16Mi" } }],
-                    volumeMounts: [{ name: ISTIO_CERTS_VOLUME, mountPath: PROMETHEUS_ISTIO_CERTS_DIR, readOnly: true }],
-                } : {}),
+                ...(args.meshEnabled
+                    ? {
+                          podMetadata: istio,
+                          volumes: [{ name: ISTIO_CERTS_VOLUME, emptyDir: { medium: "Memory", sizeLimit: "16Mi" } }],
+                          volumeMounts: [
+                              { name: ISTIO_CERTS_VOLUME, mountPath: PROMETHEUS_ISTIO_CERTS_DIR, readOnly: true },
+                          ],
+                      }
+                    : {}),
             },
         },
 
@@ -256,7 +282,11 @@ export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): 
             fullnameOverride: GRAFANA_SERVICE_NAME,
             service: { port: GRAFANA_SERVICE_PORT },
             // Never the chart's default credentials: the generated password, by Secret reference.
-            admin: { existingSecret: args.grafanaAdminSecretName, userKey: GRAFANA_ADMIN_USER_KEY, passwordKey: GRAFANA_ADMIN_PASSWORD_KEY },
+            admin: {
+                existingSecret: args.grafanaAdminSecretName,
+                userKey: GRAFANA_ADMIN_USER_KEY,
+                passwordKey: GRAFANA_ADMIN_PASSWORD_KEY,
+            },
             podAnnotations: { [ROTATION_ANNOTATION]: String(args.grafanaAdminPasswordRotation ?? 0) },
             "grafana.ini": {
                 server: { domain: args.grafanaHost, root_url: `https://${args.grafanaHost}` },
@@ -291,7 +321,13 @@ export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): 
                     resource: "configmap",
                     provider: { allowUiUpdates: false },
                 },
-                datasources: { enabled: true, resource: "configmap", defaultDatasourceEnabled: true, isDefaultDatasource: true, uid: "prometheus" },
+                datasources: {
+                    enabled: true,
+                    resource: "configmap",
+                    defaultDatasourceEnabled: true,
+                    isDefaultDatasource: true,
+                    uid: "prometheus",
+                },
             },
             serviceMonitor: { enabled: true },
         },

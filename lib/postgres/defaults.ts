@@ -1,5 +1,5 @@
 /**
- * PostgreSQL defaults per environment (requirements.md reference table: prod 500m/1Gi requests, 2000m/4Gi limits;
+ * PostgreSQL defaults per environment (the product's reference figures: prod 500m/1Gi requests, 2000m/4Gi limits;
  * dev and staging scaled down). Stack files may override any value.
  */
 import type { Environment } from "../../config/schema";

@@ -61,19 +61,26 @@ export function operatorNetworkPolicySpec(args: OperatorNetworkArgs): NetworkPol
         // Admission webhooks: the API server's source addresses are cluster-specific, so no peer restriction.
         { ports: [tcp(OPERATOR_WEBHOOK_PORT)] },
     ];
-    if (args.prometheus) ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcp(OPERATOR_METRICS_PORT)] });
+    if (args.prometheus)
+        ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcp(OPERATOR_METRICS_PORT)] });
     const egress: NetworkPolicyEgressRule[] = [
         apiServerEgress,
         {
-            to: [{
-                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.dataNamespace } },
-                podSelector: instanceSelector(args.clusterName),
-            }],
+            to: [
+                {
+                    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.dataNamespace } },
+                    podSelector: instanceSelector(args.clusterName),
+                },
+            ],
             // Only the instance manager's status port: the instances' own policy admits nothing else from the operator.
             ports: [tcp(CNPG_STATUS_PORT)],
         },
     ];
-    if (args.barmanPlugin) egress.push({ to: [{ podSelector: { matchLabels: { ...BARMAN_PLUGIN_POD_LABELS } } }], ports: [tcp(BARMAN_PLUGIN_GRPC_PORT)] });
+    if (args.barmanPlugin)
+        egress.push({
+            to: [{ podSelector: { matchLabels: { ...BARMAN_PLUGIN_POD_LABELS } } }],
+            ports: [tcp(BARMAN_PLUGIN_GRPC_PORT)],
+        });
     egress.push(DNS_EGRESS_RULE);
     return {
         podSelector: { matchLabels: { ...OPERATOR_POD_LABELS } },
@@ -85,7 +92,8 @@ export function operatorNetworkPolicySpec(args: OperatorNetworkArgs): NetworkPol
 
 /** A PDB for 2+ operator replicas (one may go at a time, so drains proceed); none for a single replica. */
 export function operatorPdbSpec(replicas: number): PodDisruptionBudgetSpec | undefined {
-    if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`postgres operator: replicas must be a positive integer, got ${replicas}`);
+    if (!Number.isInteger(replicas) || replicas < 1)
+        throw new Error(`postgres operator: replicas must be a positive integer, got ${replicas}`);
     if (replicas < 2) return undefined;
     return { maxUnavailable: 1, selector: { matchLabels: { ...OPERATOR_POD_LABELS } } };
 }
@@ -99,7 +107,12 @@ export function barmanPluginNetworkPolicySpec(): NetworkPolicySpec {
     return {
         podSelector: { matchLabels: { ...BARMAN_PLUGIN_POD_LABELS } },
         policyTypes: ["Ingress", "Egress"],
-        ingress: [{ from: [{ podSelector: { matchLabels: { ...OPERATOR_POD_LABELS } } }], ports: [tcp(BARMAN_PLUGIN_GRPC_PORT)] }],
+        ingress: [
+            {
+                from: [{ podSelector: { matchLabels: { ...OPERATOR_POD_LABELS } } }],
+                ports: [tcp(BARMAN_PLUGIN_GRPC_PORT)],
+            },
+        ],
         egress: [apiServerEgress, DNS_EGRESS_RULE],
     };
 }

@@ -15,7 +15,15 @@ import { storageClassFor } from "../storage-class";
 export { storageClassFor };
 import { migrationName } from "../service/workload";
 import { backupPods, PeerSelector, prometheusPods } from "../topology";
-import { BARMAN_PLUGIN_RESOURCES, BARMAN_SIDECAR_RESOURCES, OPERATOR_RESOURCES, operatorReplicaDefault, POOLER_RESOURCES, POSTGRES_INSTANCE_DEFAULTS, postgresResourceDefaults } from "./defaults";
+import {
+    BARMAN_PLUGIN_RESOURCES,
+    BARMAN_SIDECAR_RESOURCES,
+    OPERATOR_RESOURCES,
+    operatorReplicaDefault,
+    POOLER_RESOURCES,
+    POSTGRES_INSTANCE_DEFAULTS,
+    postgresResourceDefaults,
+} from "./defaults";
 
 /**
  * Pods that connect to PostgreSQL: every service with `database` set (selector labels as the services component
@@ -27,7 +35,8 @@ export function postgresClientPeers(cfg: StackConfig): PeerSelector[] {
         const svc = cfg.services[name];
         if (svc.database === undefined) continue;
         peers.push({ namespace: cfg.namespaces.apps, podLabels: selectorLabels({ name }) });
-        if (svc.migration) peers.push({ namespace: cfg.namespaces.apps, podLabels: selectorLabels({ name: migrationName(name) }) });
+        if (svc.migration)
+            peers.push({ namespace: cfg.namespaces.apps, podLabels: selectorLabels({ name: migrationName(name) }) });
     }
     return peers;
 }
@@ -49,7 +58,8 @@ export function postgresArgs(cfg: StackConfig, wiring: PostgresWiring): Postgres
         rolePasswords[role] = password;
     }
     const superuserPassword = wiring.credentials.postgresSuperuserPassword;
-    if (superuserPassword === undefined) throw new Error("postgres: no generated credential \"postgresSuperuserPassword\"");
+    if (superuserPassword === undefined)
+        throw new Error('postgres: no generated credential "postgresSuperuserPassword"');
     const os = pg.objectStore;
     return {
         helm: helmRendering(cfg),
@@ -74,26 +84,30 @@ export function postgresArgs(cfg: StackConfig, wiring: PostgresWiring): Postgres
         databases: roles,
         rolePasswords,
         superuserPassword,
-        pooler: pg.pooler.enabled ? {
-            instances: pg.pooler.instances,
-            poolMode: pg.pooler.poolMode,
-            maxClientConnections: pg.pooler.maxClientConnections,
-            defaultPoolSize: pg.pooler.defaultPoolSize,
-            resources: resolveResources(pg.pooler.resources, POOLER_RESOURCES),
-        } : undefined,
-        objectStore: os ? {
-            destinationPath: os.destinationPath,
-            endpointUrl: os.endpointUrl,
-            region: os.region,
-            accessKeyId: os.accessKeyId,
-            secretAccessKey: os.secretAccessKey,
-            retentionPolicy: os.retentionPolicy,
-            fullBackupSchedule: os.fullBackupSchedule,
-            archiveTimeoutSeconds: os.archiveTimeoutSeconds,
-            pluginChart: pg.barmanCloudPluginChart,
-            pluginResources: BARMAN_PLUGIN_RESOURCES,
-            sidecarResources: BARMAN_SIDECAR_RESOURCES,
-        } : undefined,
+        pooler: pg.pooler.enabled
+            ? {
+                  instances: pg.pooler.instances,
+                  poolMode: pg.pooler.poolMode,
+                  maxClientConnections: pg.pooler.maxClientConnections,
+                  defaultPoolSize: pg.pooler.defaultPoolSize,
+                  resources: resolveResources(pg.pooler.resources, POOLER_RESOURCES),
+              }
+            : undefined,
+        objectStore: os
+            ? {
+                  destinationPath: os.destinationPath,
+                  endpointUrl: os.endpointUrl,
+                  region: os.region,
+                  accessKeyId: os.accessKeyId,
+                  secretAccessKey: os.secretAccessKey,
+                  retentionPolicy: os.retentionPolicy,
+                  fullBackupSchedule: os.fullBackupSchedule,
+                  archiveTimeoutSeconds: os.archiveTimeoutSeconds,
+                  pluginChart: pg.barmanCloudPluginChart,
+                  pluginResources: BARMAN_PLUGIN_RESOURCES,
+                  sidecarResources: BARMAN_SIDECAR_RESOURCES,
+              }
+            : undefined,
         clientPods: postgresClientPeers(cfg),
         backupPods: [backupPods(cfg)],
         prometheusPods: cfg.monitoring.enabled ? prometheusPods(cfg) : undefined,

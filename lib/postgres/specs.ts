@@ -58,12 +58,20 @@ export function connectionUri(endpoint: Endpoint, database: string, user: string
 }
 
 /** Keys of a `kubernetes.io/basic-auth` Secret CloudNativePG reads for a role's password. */
-export function basicAuthData(user: string, password: pulumi.Input<string>): { username: string; password: pulumi.Input<string> } {
+export function basicAuthData(
+    user: string,
+    password: pulumi.Input<string>,
+): { username: string; password: pulumi.Input<string> } {
     return { username: user, password };
 }
 
 /** Data of the per-database client Secret (keys per DATABASE_SECRET_ENV in lib/topology.ts). */
-export function clientSecretData(endpoint: Endpoint, database: string, user: string, password: string): Record<string, string> {
+export function clientSecretData(
+    endpoint: Endpoint,
+    database: string,
+    user: string,
+    password: string,
+): Record<string, string> {
     return {
         host: endpoint.host,
         port: String(endpoint.port),
@@ -124,10 +132,14 @@ export function instanceSelector(clusterName: string) {
 }
 
 export function clusterSpec(clusterName: string, args: ClusterSpecArgs): Record<string, unknown> {
-    if (!Number.isInteger(args.instances) || args.instances < 1) throw new Error(`postgres: instances must be a positive integer, got ${args.instances}`);
-    if (!args.roles.some((r) => r.name === args.appDatabase)) throw new Error(`postgres: the bootstrap owner "${args.appDatabase}" must be a managed role`);
+    if (!Number.isInteger(args.instances) || args.instances < 1)
+        throw new Error(`postgres: instances must be a positive integer, got ${args.instances}`);
+    if (!args.roles.some((r) => r.name === args.appDatabase))
+        throw new Error(`postgres: the bootstrap owner "${args.appDatabase}" must be a managed role`);
     if (args.roles.some((r) => r.name === SUPERUSER || r.name === "streaming_replica" || r.name.startsWith("cnpg_"))) {
-        throw new Error("postgres: managed roles must not use names reserved by CloudNativePG (postgres, streaming_replica, cnpg_*)");
+        throw new Error(
+            "postgres: managed roles must not use names reserved by CloudNativePG (postgres, streaming_replica, cnpg_*)",
+        );
     }
     const replicated = args.instances > 1;
     const parameters: Record<string, string> = {
@@ -170,14 +182,20 @@ export function clusterSpec(clusterName: string, args: ClusterSpecArgs): Record<
             // Two instances on one node is no high availability: a hard rule as soon as there is a replica.
             podAntiAffinityType: replicated ? "required" : "preferred",
         },
-        ...(args.zoneSpread ? {
-            topologySpreadConstraints: [{
-                maxSkew: 1,
-                topologyKey: "topology.kubernetes.io/zone",
-                whenUnsatisfiable: "DoNotSchedule",
-                labelSelector: { matchLabels: { [CLUSTER_LABEL]: clusterName, [POD_ROLE_LABEL]: "instance" } },
-            }],
-        } : {}),
+        ...(args.zoneSpread
+            ? {
+                  topologySpreadConstraints: [
+                      {
+                          maxSkew: 1,
+                          topologyKey: "topology.kubernetes.io/zone",
+                          whenUnsatisfiable: "DoNotSchedule",
+                          labelSelector: {
+                              matchLabels: { [CLUSTER_LABEL]: clusterName, [POD_ROLE_LABEL]: "instance" },
+                          },
+                      },
+                  ],
+              }
+            : {}),
         managed: {
             roles: args.roles.map((r) => ({
                 name: r.name,
@@ -191,14 +209,18 @@ export function clusterSpec(clusterName: string, args: ClusterSpecArgs): Record<
                 passwordSecret: { name: r.passwordSecretName },
             })),
         },
-        ...(args.walArchiving ? {
-            plugins: [{
-                name: BARMAN_PLUGIN_NAME,
-                enabled: true,
-                isWALArchiver: true,
-                parameters: { barmanObjectName: args.walArchiving.objectStoreName },
-            }],
-        } : {}),
+        ...(args.walArchiving
+            ? {
+                  plugins: [
+                      {
+                          name: BARMAN_PLUGIN_NAME,
+                          enabled: true,
+                          isWALArchiver: true,
+                          parameters: { barmanObjectName: args.walArchiving.objectStoreName },
+                      },
+                  ],
+              }
+            : {}),
         ...(args.inheritedLabels ? { inheritedMetadata: { labels: { ...args.inheritedLabels } } } : {}),
     };
 }
@@ -244,25 +266,33 @@ export function poolerSpec(clusterName: string, poolerName: string, args: Pooler
                 default_pool_size: String(args.defaultPoolSize),
             },
         },
-        ...(replicated ? {
-            deploymentStrategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-        } : {}),
+        ...(replicated
+            ? {
+                  deploymentStrategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+              }
+            : {}),
         template: {
             ...(args.labels ? { metadata: { labels: { ...args.labels } } } : {}),
             spec: {
-                containers: [{
-                    name: "pgbouncer",
-                    resources: toKubeResources(args.resources),
-                    securityContext: { ...args.containerSecurityContext },
-                }],
-                ...(replicated ? {
-                    topologySpreadConstraints: [{
-                        maxSkew: 1,
-                        topologyKey: "kubernetes.io/hostname",
-                        whenUnsatisfiable: "ScheduleAnyway",
-                        labelSelector: { matchLabels: { [POOLER_LABEL]: poolerName } },
-                    }],
-                } : {}),
+                containers: [
+                    {
+                        name: "pgbouncer",
+                        resources: toKubeResources(args.resources),
+                        securityContext: { ...args.containerSecurityContext },
+                    },
+                ],
+                ...(replicated
+                    ? {
+                          topologySpreadConstraints: [
+                              {
+                                  maxSkew: 1,
+                                  topologyKey: "kubernetes.io/hostname",
+                                  whenUnsatisfiable: "ScheduleAnyway",
+                                  labelSelector: { matchLabels: { [POOLER_LABEL]: poolerName } },
+                              },
+                          ],
+                      }
+                    : {}),
             },
         },
     };
@@ -273,7 +303,11 @@ export function poolerSpec(clusterName: string, poolerName: string, args: Pooler
 // ---------------------------------------------------------------------------------------------------------------
 
 /** Keys of the object-store credentials Secret. */
-export const OBJECT_STORE_KEYS = { accessKeyId: "ACCESS_KEY_ID", secretAccessKey: "ACCESS_SECRET_KEY", region: "REGION" } as const;
+export const OBJECT_STORE_KEYS = {
+    accessKeyId: "ACCESS_KEY_ID",
+    secretAccessKey: "ACCESS_SECRET_KEY",
+    region: "REGION",
+} as const;
 
 export interface ObjectStoreSpecArgs {
     readonly destinationPath: string;
@@ -287,7 +321,8 @@ export interface ObjectStoreSpecArgs {
 }
 
 export function objectStoreSpec(args: ObjectStoreSpecArgs): Record<string, unknown> {
-    if (!/^s3:\/\/\S+$/.test(args.destinationPath)) throw new Error(`postgres objectStore: destinationPath must be an s3:// URL, got ${args.destinationPath}`);
+    if (!/^s3:\/\/\S+$/.test(args.destinationPath))
+        throw new Error(`postgres objectStore: destinationPath must be an s3:// URL, got ${args.destinationPath}`);
     const ref = (key: string) => ({ name: args.credentialsSecretName, key });
     return {
         configuration: {
@@ -308,7 +343,8 @@ export function objectStoreSpec(args: ObjectStoreSpecArgs): Record<string, unkno
 
 /** A full base backup through the plugin (six-field cron, seconds first). */
 export function scheduledBackupSpec(clusterName: string, schedule: string): Record<string, unknown> {
-    if (schedule.trim().split(/\s+/).length !== 6) throw new Error(`postgres: ScheduledBackup schedules have six fields (seconds first), got "${schedule}"`);
+    if (schedule.trim().split(/\s+/).length !== 6)
+        throw new Error(`postgres: ScheduledBackup schedules have six fields (seconds first), got "${schedule}"`);
     return {
         cluster: { name: clusterName },
         schedule,
@@ -382,7 +418,10 @@ export function instancesNetworkPolicySpec(args: PostgresNetworkArgs): NetworkPo
     const ingress: NetworkPolicyIngressRule[] = [
         // Replication, pg_rewind, join jobs (pg_basebackup) and the instance managers talking to each other.
         { from: [self], ports: [tcp(POSTGRES_PORT), tcp(CNPG_STATUS_PORT)] },
-        { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.operatorNamespace } } }], ports: [tcp(CNPG_STATUS_PORT)] },
+        {
+            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.operatorNamespace } } }],
+            ports: [tcp(CNPG_STATUS_PORT)],
+        },
     ];
     if (sqlPeers.length > 0) ingress.push({ from: sqlPeers, ports: [tcp(POSTGRES_PORT)] });
     if (args.prometheus) ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcp(CNPG_METRICS_PORT)] });
@@ -405,8 +444,10 @@ export function instancesNetworkPolicySpec(args: PostgresNetworkArgs): NetworkPo
 /** The pooler's policy: clients in, PgBouncer out to the instances and the API server. */
 export function poolerNetworkPolicySpec(args: PostgresNetworkArgs & { poolerName: string }): NetworkPolicySpec {
     const ingress: NetworkPolicyIngressRule[] = [];
-    if (args.clients.length > 0) ingress.push({ from: args.clients.map(networkPolicyPeer), ports: [tcp(POSTGRES_PORT)] });
-    if (args.prometheus) ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcp(PGBOUNCER_METRICS_PORT)] });
+    if (args.clients.length > 0)
+        ingress.push({ from: args.clients.map(networkPolicyPeer), ports: [tcp(POSTGRES_PORT)] });
+    if (args.prometheus)
+        ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcp(PGBOUNCER_METRICS_PORT)] });
     return {
         podSelector: { matchLabels: { [POOLER_LABEL]: args.poolerName } },
         policyTypes: ["Ingress", "Egress"],

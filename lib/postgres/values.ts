@@ -22,9 +22,14 @@ export interface ChartSourceConfig {
 }
 
 /** `k8s.helm.v4.Chart` source arguments: a local path, an OCI reference, or a chart in an HTTP repository. */
-export function chartSourceArgs(source: ChartSourceConfig): { chart: string; version?: string; repositoryOpts?: { repo: string } } {
+export function chartSourceArgs(source: ChartSourceConfig): {
+    chart: string;
+    version?: string;
+    repositoryOpts?: { repo: string };
+} {
     if (source.path !== undefined) return { chart: source.path };
-    if (source.repository.startsWith("oci://")) return { chart: `${source.repository.replace(/\/+$/, "")}/${source.chart}`, version: source.version };
+    if (source.repository.startsWith("oci://"))
+        return { chart: `${source.repository.replace(/\/+$/, "")}/${source.chart}`, version: source.version };
     return { chart: source.chart, version: source.version, repositoryOpts: { repo: source.repository } };
 }
 
@@ -38,7 +43,8 @@ export interface OperatorValuesArgs {
 
 /** Operator chart values (cloudnative-pg chart 0.29.x). */
 export function operatorChartValues(args: OperatorValuesArgs): Record<string, unknown> {
-    if (!Number.isInteger(args.replicas) || args.replicas < 1) throw new Error(`postgres operator: replicas must be a positive integer, got ${args.replicas}`);
+    if (!Number.isInteger(args.replicas) || args.replicas < 1)
+        throw new Error(`postgres operator: replicas must be a positive integer, got ${args.replicas}`);
     return {
         replicaCount: args.replicas,
         // The CRDs come with the chart (rendered as Pulumi resources, ordered before the operator by helm.v4).
@@ -55,14 +61,18 @@ export function operatorChartValues(args: OperatorValuesArgs): Record<string, un
         // The chart's own security contexts already meet Pod Security "restricted" (uid 10001, read-only root
         // filesystem, all capabilities dropped, RuntimeDefault seccomp); only resources are missing by default.
         resources: toKubeResources(args.resources),
-        ...(args.replicas > 1 ? {
-            topologySpreadConstraints: [{
-                maxSkew: 1,
-                topologyKey: "kubernetes.io/hostname",
-                whenUnsatisfiable: "ScheduleAnyway",
-                labelSelector: { matchLabels: { "app.kubernetes.io/name": "cloudnative-pg" } },
-            }],
-        } : {}),
+        ...(args.replicas > 1
+            ? {
+                  topologySpreadConstraints: [
+                      {
+                          maxSkew: 1,
+                          topologyKey: "kubernetes.io/hostname",
+                          whenUnsatisfiable: "ScheduleAnyway",
+                          labelSelector: { matchLabels: { "app.kubernetes.io/name": "cloudnative-pg" } },
+                      },
+                  ],
+              }
+            : {}),
         monitoring: {
             podMonitorEnabled: args.monitoringEnabled,
             // The Grafana dashboard belongs to the monitoring component.

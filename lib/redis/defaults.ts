@@ -1,5 +1,5 @@
 /**
- * Valkey defaults per environment (requirements.md reference table: prod 100m/256Mi requests, 500m/1Gi limits; dev
+ * Valkey defaults per environment (the product's reference figures: prod 100m/256Mi requests, 500m/1Gi limits; dev
  * scaled down). Stack files may override any value.
  */
 import type { Environment } from "../../config/schema";

@@ -11,7 +11,8 @@ import { EXPORTER_RESOURCES, redisResourceDefaults, SENTINEL_RESOURCES } from ".
 
 /** Pods of the services that declare `redis: true` (selector labels as the services component sets them). */
 export function redisClientPeers(cfg: StackConfig): PeerSelector[] {
-    return Object.keys(cfg.services).sort()
+    return Object.keys(cfg.services)
+        .sort()
         .filter((name) => cfg.services[name].redis)
         .map((name) => ({ namespace: cfg.namespaces.apps, podLabels: selectorLabels({ name }) }));
 }

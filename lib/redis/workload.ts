@@ -15,7 +15,14 @@ import { selectorLabels } from "../labels";
 import { DNS_EGRESS_RULE } from "../namespace-specs";
 import { hardenedPodSpec } from "../pod-security";
 import {
-    networkPolicyPeer, PeerSelector, REDIS_EXPORTER_PORT, REDIS_NAME, REDIS_PORT, REDIS_SENTINEL_NAME, REDIS_SENTINEL_PORT, scrapeTls,
+    networkPolicyPeer,
+    PeerSelector,
+    REDIS_EXPORTER_PORT,
+    REDIS_NAME,
+    REDIS_PORT,
+    REDIS_SENTINEL_NAME,
+    REDIS_SENTINEL_PORT,
+    scrapeTls,
 } from "../topology";
 import { formatAddressList, podHostname, START_SCRIPT_ENV, statefulSetPodAddresses } from "./conf";
 
@@ -59,12 +66,19 @@ export interface RedisLayout {
 }
 
 /** Resolves the counts of a mode: standalone always runs one data node and no Sentinel. */
-export function redisLayout(args: { mode: RedisMode; namespace: string; clusterDomain: string; replicas: number; sentinels: number; masterName: string }): RedisLayout {
-    if (args.mode === "sentinel" && args.replicas < 2) throw new Error(`redis: sentinel mode needs at least 2 data nodes, got ${args.replicas}`);
-    if (args.mode === "sentinel" && args.sentinels < 3) throw new Error(`redis: sentinel mode needs at least 3 Sentinels, got ${args.sentinels}`);
-    return args.mode === "standalone"
-        ? { ...args, replicas: 1, sentinels: 0 }
-        : { ...args };
+export function redisLayout(args: {
+    mode: RedisMode;
+    namespace: string;
+    clusterDomain: string;
+    replicas: number;
+    sentinels: number;
+    masterName: string;
+}): RedisLayout {
+    if (args.mode === "sentinel" && args.replicas < 2)
+        throw new Error(`redis: sentinel mode needs at least 2 data nodes, got ${args.replicas}`);
+    if (args.mode === "sentinel" && args.sentinels < 3)
+        throw new Error(`redis: sentinel mode needs at least 3 Sentinels, got ${args.sentinels}`);
+    return args.mode === "standalone" ? { ...args, replicas: 1, sentinels: 0 } : { ...args };
 }
 
 /** The data node that is primary on first boot (pod 0). */
@@ -76,8 +90,12 @@ export function initialPrimaryHost(layout: RedisLayout): string {
 export function sentinelAddresses(layout: RedisLayout): string[] {
     if (layout.sentinels === 0) return [];
     return statefulSetPodAddresses({
-        statefulSetName: REDIS_SENTINEL_NAME, replicas: layout.sentinels, headlessServiceName: REDIS_SENTINEL_NAME,
-        namespace: layout.namespace, port: REDIS_SENTINEL_PORT, clusterDomain: layout.clusterDomain,
+        statefulSetName: REDIS_SENTINEL_NAME,
+        replicas: layout.sentinels,
+        headlessServiceName: REDIS_SENTINEL_NAME,
+        namespace: layout.namespace,
+        port: REDIS_SENTINEL_PORT,
+        clusterDomain: layout.clusterDomain,
     });
 }
 
@@ -131,8 +149,10 @@ export interface ServerPodArgs extends PodArgs {
     readonly exporterResources: ResourceSpec;
 }
 
-const passwordEnv = (name: string, secretName: pulumi.Input<string>): EnvVar =>
-    ({ name, valueFrom: { secretKeyRef: { name: secretName, key: PASSWORD_KEY } } });
+const passwordEnv = (name: string, secretName: pulumi.Input<string>): EnvVar => ({
+    name,
+    valueFrom: { secretKeyRef: { name: secretName, key: PASSWORD_KEY } },
+});
 
 /** `valkey-cli ping` against the local port; the password comes from REDISCLI_AUTH (never on the command line). */
 export function pingProbe(port: number, overrides: Partial<Probe>): Probe {
@@ -148,7 +168,10 @@ function commonEnv(args: PodArgs, headlessService: string): EnvVar[] {
     return [
         { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
         // $(POD_NAME) is expanded by the kubelet: each pod announces its own stable DNS name.
-        { name: START_SCRIPT_ENV.announceHostname, value: `$(POD_NAME).${headlessService}.${layout.namespace}.svc.${layout.clusterDomain}` },
+        {
+            name: START_SCRIPT_ENV.announceHostname,
+            value: `$(POD_NAME).${headlessService}.${layout.namespace}.svc.${layout.clusterDomain}`,
+        },
         { name: START_SCRIPT_ENV.sentinelAddresses, value: formatAddressList(sentinelAddresses(layout)) },
         passwordEnv(START_SCRIPT_ENV.password, args.passwordSecretName),
         // The probes' valkey-cli reads the password from here.
@@ -168,8 +191,18 @@ const configMounts = [
 
 function spread(selector: Record<string, string>, zoneSpread: boolean) {
     return [
-        { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { ...selector } } },
-        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: zoneSpread ? "DoNotSchedule" : "ScheduleAnyway", labelSelector: { matchLabels: { ...selector } } },
+        {
+            maxSkew: 1,
+            topologyKey: "kubernetes.io/hostname",
+            whenUnsatisfiable: "DoNotSchedule",
+            labelSelector: { matchLabels: { ...selector } },
+        },
+        {
+            maxSkew: 1,
+            topologyKey: "topology.kubernetes.io/zone",
+            whenUnsatisfiable: zoneSpread ? "DoNotSchedule" : "ScheduleAnyway",
+            labelSelector: { matchLabels: { ...selector } },
+        },
     ];
 }
 
@@ -206,7 +239,12 @@ export function serverPodSpec(args: ServerPodArgs): PodSpec {
         ],
         resources: toKubeResources(args.exporterResources),
         readinessProbe: { httpGet: { path: "/health", port: "metrics" }, periodSeconds: 10, timeoutSeconds: 3 },
-        livenessProbe: { httpGet: { path: "/health", port: "metrics" }, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 3 },
+        livenessProbe: {
+            httpGet: { path: "/health", port: "metrics" },
+            periodSeconds: 30,
+            timeoutSeconds: 5,
+            failureThreshold: 3,
+        },
     };
     return {
         ...hardenedPodSpec({
@@ -279,23 +317,30 @@ export function statefulSetSpec(args: StatefulSetArgs): k8s.types.input.apps.v1.
         updateStrategy: { type: "RollingUpdate" },
         selector: { matchLabels: { ...args.selector } },
         template: { metadata: { labels: { ...args.podLabels } }, spec: args.podSpec },
-        ...(args.storage ? {
-            // Data outlives the StatefulSet: deleting or scaling down never deletes a volume.
-            persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-            volumeClaimTemplates: [{
-                metadata: { name: "data", labels: { ...args.storage.labels } },
-                spec: {
-                    accessModes: ["ReadWriteOnce"],
-                    storageClassName: args.storage.storageClass,
-                    resources: { requests: { storage: args.storage.size } },
-                },
-            }],
-        } : {}),
+        ...(args.storage
+            ? {
+                  // Data outlives the StatefulSet: deleting or scaling down never deletes a volume.
+                  persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+                  volumeClaimTemplates: [
+                      {
+                          metadata: { name: "data", labels: { ...args.storage.labels } },
+                          spec: {
+                              accessModes: ["ReadWriteOnce"],
+                              storageClassName: args.storage.storageClass,
+                              resources: { requests: { storage: args.storage.size } },
+                          },
+                      },
+                  ],
+              }
+            : {}),
     };
 }
 
 /** Headless Service giving each pod its DNS name; not-ready pods too, so peers can find a starting node. */
-export function headlessServiceSpec(selector: Record<string, string>, ports: { name: string; port: number }[]): k8s.types.input.core.v1.ServiceSpec {
+export function headlessServiceSpec(
+    selector: Record<string, string>,
+    ports: { name: string; port: number }[],
+): k8s.types.input.core.v1.ServiceSpec {
     return {
         clusterIP: "None",
         publishNotReadyAddresses: true,
@@ -305,7 +350,10 @@ export function headlessServiceSpec(selector: Record<string, string>, ports: { n
 }
 
 export function serverServicePorts(): { name: string; port: number }[] {
-    return [{ name: "redis", port: REDIS_PORT }, { name: "metrics", port: REDIS_EXPORTER_PORT }];
+    return [
+        { name: "redis", port: REDIS_PORT },
+        { name: "metrics", port: REDIS_EXPORTER_PORT },
+    ];
 }
 
 export function sentinelServicePorts(): { name: string; port: number }[] {
@@ -353,7 +401,8 @@ export function serverNetworkPolicySpec(args: RedisNetworkArgs): NetworkPolicySp
         ...(sentinel ? [local(SENTINEL_SELECTOR)] : []),
     ];
     const ingress: NetworkPolicyIngressRule[] = [{ from: redisPeers, ports: [tcp(REDIS_PORT)] }];
-    if (args.prometheus) ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcp(REDIS_EXPORTER_PORT)] });
+    if (args.prometheus)
+        ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcp(REDIS_EXPORTER_PORT)] });
     return {
         podSelector: { matchLabels: { ...SERVER_SELECTOR } },
         policyTypes: ["Ingress", "Egress"],
@@ -371,15 +420,17 @@ export function sentinelNetworkPolicySpec(args: RedisNetworkArgs): NetworkPolicy
     return {
         podSelector: { matchLabels: { ...SENTINEL_SELECTOR } },
         policyTypes: ["Ingress", "Egress"],
-        ingress: [{
-            from: [
-                ...args.clients.map(networkPolicyPeer),
-                ...args.backups.map(networkPolicyPeer),
-                local(SENTINEL_SELECTOR),
-                local(SERVER_SELECTOR),
-            ],
-            ports: [tcp(REDIS_SENTINEL_PORT)],
-        }],
+        ingress: [
+            {
+                from: [
+                    ...args.clients.map(networkPolicyPeer),
+                    ...args.backups.map(networkPolicyPeer),
+                    local(SENTINEL_SELECTOR),
+                    local(SERVER_SELECTOR),
+                ],
+                ports: [tcp(REDIS_SENTINEL_PORT)],
+            },
+        ],
         egress: [
             { to: [local(SERVER_SELECTOR)], ports: [tcp(REDIS_PORT)] },
             { to: [local(SENTINEL_SELECTOR)], ports: [tcp(REDIS_SENTINEL_PORT)] },

@@ -30,7 +30,11 @@ export interface EnvSources {
 
 /** The ConfigMap data: the service's plain settings. */
 export function configMapData(svc: ServiceConfig): Record<string, string> {
-    return Object.fromEntries(Object.keys(svc.env).sort().map((k) => [k, svc.env[k]]));
+    return Object.fromEntries(
+        Object.keys(svc.env)
+            .sort()
+            .map((k) => [k, svc.env[k]]),
+    );
 }
 
 const secretRef = (name: pulumi.Input<string>, key: string) => ({ secretKeyRef: { name, key } });
@@ -42,13 +46,18 @@ export function containerEnv(svc: ServiceConfig, sources: EnvSources): EnvVar[] 
         valueFrom: { configMapKeyRef: { name: sources.configMapName, key } },
     }));
     for (const name of Object.keys(svc.secretEnv).sort()) {
-        env.push({ name, valueFrom: secretRef(sources.appCredentialsSecretName, APP_CREDENTIAL_KEYS[svc.secretEnv[name]]) });
+        env.push({
+            name,
+            valueFrom: secretRef(sources.appCredentialsSecretName, APP_CREDENTIAL_KEYS[svc.secretEnv[name]]),
+        });
     }
     if (svc.database !== undefined && sources.databaseSecretName !== undefined) {
-        for (const [name, key] of Object.entries(DATABASE_SECRET_ENV)) env.push({ name, valueFrom: secretRef(sources.databaseSecretName, key) });
+        for (const [name, key] of Object.entries(DATABASE_SECRET_ENV))
+            env.push({ name, valueFrom: secretRef(sources.databaseSecretName, key) });
     }
     if (svc.redis && sources.redisSecretName !== undefined) {
-        for (const [name, key] of Object.entries(REDIS_SECRET_ENV)) env.push({ name, valueFrom: secretRef(sources.redisSecretName, key) });
+        for (const [name, key] of Object.entries(REDIS_SECRET_ENV))
+            env.push({ name, valueFrom: secretRef(sources.redisSecretName, key) });
     }
     return env;
 }
@@ -64,7 +73,11 @@ export function credentialsUsed(svc: ServiceConfig): string[] {
 
 /** Stable sha256 of a string map (sorted keys), hex. */
 export function checksum(data: Readonly<Record<string, string>>): string {
-    const canonical = JSON.stringify(Object.keys(data).sort().map((k) => [k, data[k]]));
+    const canonical = JSON.stringify(
+        Object.keys(data)
+            .sort()
+            .map((k) => [k, data[k]]),
+    );
     return crypto.createHash("sha256").update(canonical).digest("hex");
 }
 
@@ -72,10 +85,15 @@ export function checksum(data: Readonly<Record<string, string>>): string {
  * Annotations on the pod template: a settings change or the rotation of a credential the service uses changes
  * the template and so rolls the pods (the Secret names stay the same on rotation, so nothing else would).
  */
-export function rolloutAnnotations(svc: ServiceConfig, rotation: Readonly<Record<string, number>>): Record<string, string> {
+export function rolloutAnnotations(
+    svc: ServiceConfig,
+    rotation: Readonly<Record<string, number>>,
+): Record<string, string> {
     const used = credentialsUsed(svc);
     return {
         [CONFIG_CHECKSUM_ANNOTATION]: checksum(configMapData(svc)),
-        ...(used.length > 0 ? { [CREDENTIAL_ROTATION_ANNOTATION]: used.map((id) => `${id}=${rotation[id] ?? 0}`).join(",") } : {}),
+        ...(used.length > 0
+            ? { [CREDENTIAL_ROTATION_ANNOTATION]: used.map((id) => `${id}=${rotation[id] ?? 0}`).join(",") }
+            : {}),
     };
 }

@@ -8,17 +8,24 @@ import { serviceSelector } from "./workload";
  * ServiceMonitor spec: the service's Service (selected by its stable labels, in its own namespace), metrics port
  * by name. Under the mesh's STRICT mTLS Prometheus scrapes with Istio workload certificates (lib/topology).
  */
-export function serviceMonitorSpec(name: string, namespace: pulumi.Input<string>, metrics: NonNullable<ServiceConfig["metrics"]>, meshEnabled: boolean) {
+export function serviceMonitorSpec(
+    name: string,
+    namespace: pulumi.Input<string>,
+    metrics: NonNullable<ServiceConfig["metrics"]>,
+    meshEnabled: boolean,
+) {
     const tls = scrapeTls(meshEnabled);
     return {
         selector: { matchLabels: serviceSelector(name) },
         namespaceSelector: { matchNames: [namespace] },
-        endpoints: [{
-            port: metrics.port,
-            path: metrics.path,
-            interval: `${metrics.intervalSeconds}s`,
-            scheme: tls.scheme,
-            ...(tls.tlsConfig ? { tlsConfig: tls.tlsConfig } : {}),
-        }],
+        endpoints: [
+            {
+                port: metrics.port,
+                path: metrics.path,
+                interval: `${metrics.intervalSeconds}s`,
+                scheme: tls.scheme,
+                ...(tls.tlsConfig ? { tlsConfig: tls.tlsConfig } : {}),
+            },
+        ],
     };
 }

@@ -15,8 +15,19 @@ import type * as k8s from "@pulumi/kubernetes";
 import type { ServiceConfig, StackConfig } from "../../config/schema";
 import { DNS_EGRESS_RULE } from "../namespace-specs";
 import {
-    edgeDataPlane, ENVOY_STATS_PORT, istiodPods, ISTIOD_XDS_PORT, networkPolicyPeer, POSTGRES_PORT, postgresPods,
-    postgresPoolerPods, prometheusPods, REDIS_PORT, REDIS_SENTINEL_PORT, redisPods, redisSentinelPods,
+    edgeDataPlane,
+    ENVOY_STATS_PORT,
+    istiodPods,
+    ISTIOD_XDS_PORT,
+    networkPolicyPeer,
+    POSTGRES_PORT,
+    postgresPods,
+    postgresPoolerPods,
+    prometheusPods,
+    REDIS_PORT,
+    REDIS_SENTINEL_PORT,
+    redisPods,
+    redisSentinelPods,
 } from "../topology";
 import { serviceSelector } from "./workload";
 
@@ -75,7 +86,9 @@ export function serviceTraffic(cfg: StackConfig, name: string, callers: readonly
         ingress.push({ peers: [networkPolicyPeer(edgeDataPlane(cfg))], ports: routed.map(tcp) });
     }
     const prometheus = (ports: number[]): TrafficRule[] =>
-        cfg.monitoring.enabled && ports.length > 0 ? [{ peers: [networkPolicyPeer(prometheusPods(cfg))], ports: ports.map(tcp) }] : [];
+        cfg.monitoring.enabled && ports.length > 0
+            ? [{ peers: [networkPolicyPeer(prometheusPods(cfg))], ports: ports.map(tcp) }]
+            : [];
     const envoyStats = cfg.mesh.enabled ? [ENVOY_STATS_PORT] : [];
     ingress.push(...prometheus([...(svc.metrics ? [portNumber(svc, svc.metrics.port)] : []), ...envoyStats]));
 
@@ -84,20 +97,29 @@ export function serviceTraffic(cfg: StackConfig, name: string, callers: readonly
     if (svc.redis && cfg.redis.enabled) {
         egress.push({ peers: [networkPolicyPeer(redisPods(cfg))], ports: [tcp(REDIS_PORT)] });
         // Sentinel-aware clients ask a Sentinel for the primary first, then connect to it.
-        if (cfg.redis.mode === "sentinel") egress.push({ peers: [networkPolicyPeer(redisSentinelPods(cfg))], ports: [tcp(REDIS_SENTINEL_PORT)] });
+        if (cfg.redis.mode === "sentinel")
+            egress.push({ peers: [networkPolicyPeer(redisSentinelPods(cfg))], ports: [tcp(REDIS_SENTINEL_PORT)] });
     }
-    const istiod: TrafficRule[] = cfg.mesh.enabled ? [{ peers: [networkPolicyPeer(istiodPods(cfg))], ports: [tcp(ISTIOD_XDS_PORT)] }] : [];
+    const istiod: TrafficRule[] = cfg.mesh.enabled
+        ? [{ peers: [networkPolicyPeer(istiodPods(cfg))], ports: [tcp(ISTIOD_XDS_PORT)] }]
+        : [];
     egress.push(...istiod);
 
     // The migration pod is meshed like the service's pods (a native sidecar, so the Job still completes): its
     // proxy needs istiod, and the mesh's Envoy PodMonitor scrapes it while it runs.
     if (!svc.migration) return { ingress, egress, migrationIngress: [], migrationEgress: [] };
-    const migrationEgress = [...(svc.database !== undefined && cfg.postgres.enabled ? [postgresRule(cfg)] : []), ...istiod];
+    const migrationEgress = [
+        ...(svc.database !== undefined && cfg.postgres.enabled ? [postgresRule(cfg)] : []),
+        ...istiod,
+    ];
     return { ingress, egress, migrationIngress: prometheus(envoyStats), migrationEgress };
 }
 
 /** A NetworkPolicy spec that selects `podLabels` and allows exactly the given rules plus DNS egress. */
-export function networkPolicySpec(podLabels: Record<string, string>, rules: { ingress: readonly TrafficRule[]; egress: readonly TrafficRule[] }) {
+export function networkPolicySpec(
+    podLabels: Record<string, string>,
+    rules: { ingress: readonly TrafficRule[]; egress: readonly TrafficRule[] },
+) {
     const portList = (ports: readonly PortRef[]) => ports.map((p) => ({ port: p.port, protocol: p.protocol }));
     return {
         podSelector: { matchLabels: podLabels },

@@ -22,13 +22,17 @@ export function hpaSpec(deploymentName: pulumi.Input<string>, as: ResolvedAutosc
         metrics: [
             utilization("cpu", as.cpuUtilizationPercent),
             utilization("memory", as.memoryUtilizationPercent),
-            ...(as.requestsPerSecond !== undefined ? [{
-                type: "Pods",
-                pods: {
-                    metric: { name: REQUESTS_PER_SECOND_METRIC },
-                    target: { type: "AverageValue", averageValue: String(as.requestsPerSecond) },
-                },
-            }] : []),
+            ...(as.requestsPerSecond !== undefined
+                ? [
+                      {
+                          type: "Pods",
+                          pods: {
+                              metric: { name: REQUESTS_PER_SECOND_METRIC },
+                              target: { type: "AverageValue", averageValue: String(as.requestsPerSecond) },
+                          },
+                      },
+                  ]
+                : []),
         ],
         behavior: {
             scaleUp: {

@@ -61,7 +61,7 @@ interface ProbeTimings {
     readonly failureThreshold: number;
 }
 
-/** Timings from requirements.md; the startup probe gives slow starters 30 x 10 s = 5 minutes. */
+/** The product's probe timings; the startup probe gives slow starters 30 x 10 s = 5 minutes. */
 export const PROBE_DEFAULTS = {
     liveness: { path: "/health", initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
     readiness: { path: "/ready", initialDelaySeconds: 5, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
@@ -86,13 +86,20 @@ function handlerOf(probe: ProbeConfig | undefined, fallback: ProbeHandler): Prob
     };
 }
 
-function toProbe(handler: ProbeHandler, timings: ProbeTimings, probe: ProbeConfig | undefined, defaultPort: string | undefined, defaultPath: string): Probe {
+function toProbe(
+    handler: ProbeHandler,
+    timings: ProbeTimings,
+    probe: ProbeConfig | undefined,
+    defaultPort: string | undefined,
+    defaultPath: string,
+): Probe {
     const port = handler.port ?? defaultPort;
-    const action = handler.type === "exec"
-        ? { exec: { command: [...(handler.command ?? [])] } }
-        : handler.type === "tcp"
-            ? { tcpSocket: { port: port! } }
-            : { httpGet: { path: handler.path ?? defaultPath, port: port!, scheme: "HTTP" } };
+    const action =
+        handler.type === "exec"
+            ? { exec: { command: [...(handler.command ?? [])] } }
+            : handler.type === "tcp"
+              ? { tcpSocket: { port: port! } }
+              : { httpGet: { path: handler.path ?? defaultPath, port: port!, scheme: "HTTP" } };
     return {
         ...action,
         initialDelaySeconds: probe?.initialDelaySeconds ?? timings.initialDelaySeconds,
@@ -106,16 +113,29 @@ function toProbe(handler: ProbeHandler, timings: ProbeTimings, probe: ProbeConfi
  * Liveness, readiness and startup probes. HTTP probes default to the first port (by name); the startup probe
  * checks what the liveness probe checks unless configured otherwise.
  */
-export function resolveProbes(svc: ServiceConfig): { livenessProbe: Probe; readinessProbe: Probe; startupProbe: Probe } {
+export function resolveProbes(svc: ServiceConfig): {
+    livenessProbe: Probe;
+    readinessProbe: Probe;
+    startupProbe: Probe;
+} {
     const firstPort = svc.ports[0]?.name;
     const d = PROBE_DEFAULTS;
     const liveness = handlerOf(svc.probes.liveness, { type: "http", path: d.liveness.path });
-    const resolvedLiveness: ProbeHandler = { ...liveness, path: liveness.path ?? (liveness.type === "http" ? d.liveness.path : undefined) };
+    const resolvedLiveness: ProbeHandler = {
+        ...liveness,
+        path: liveness.path ?? (liveness.type === "http" ? d.liveness.path : undefined),
+    };
     const readiness = handlerOf(svc.probes.readiness, { type: "http", path: d.readiness.path });
     const startup = handlerOf(svc.probes.startup, resolvedLiveness);
     return {
         livenessProbe: toProbe(resolvedLiveness, d.liveness, svc.probes.liveness, firstPort, d.liveness.path),
         readinessProbe: toProbe(readiness, d.readiness, svc.probes.readiness, firstPort, d.readiness.path),
-        startupProbe: toProbe(startup, d.startup, svc.probes.startup, firstPort, resolvedLiveness.path ?? d.liveness.path),
+        startupProbe: toProbe(
+            startup,
+            d.startup,
+            svc.probes.startup,
+            firstPort,
+            resolvedLiveness.path ?? d.liveness.path,
+        ),
     };
 }

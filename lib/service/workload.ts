@@ -38,7 +38,11 @@ export function migrationName(name: string): string {
 }
 
 export function migrationLabels(name: string, svc: ServiceConfig): Record<string, string> {
-    return recommendedLabels({ name: migrationName(name), component: MIGRATION_COMPONENT, version: imageVersion(svc.image) });
+    return recommendedLabels({
+        name: migrationName(name),
+        component: MIGRATION_COMPONENT,
+        version: imageVersion(svc.image),
+    });
 }
 
 export function migrationSelector(name: string): Record<string, string> {
@@ -50,10 +54,17 @@ export function migrationSelector(name: string): Record<string, string> {
  * must leave replicas elsewhere. Nodes are best effort so a small cluster can still schedule. `matchLabelKeys`
  * counts only pods of the same ReplicaSet, so a rollout is spread on its own.
  */
-export function topologySpread(selector: Record<string, string>, zoneSpreadRequired: boolean): TopologySpreadConstraint[] {
+export function topologySpread(
+    selector: Record<string, string>,
+    zoneSpreadRequired: boolean,
+): TopologySpreadConstraint[] {
     const common = { maxSkew: 1, labelSelector: { matchLabels: selector }, matchLabelKeys: ["pod-template-hash"] };
     return [
-        { ...common, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: zoneSpreadRequired ? "DoNotSchedule" : "ScheduleAnyway" },
+        {
+            ...common,
+            topologyKey: "topology.kubernetes.io/zone",
+            whenUnsatisfiable: zoneSpreadRequired ? "DoNotSchedule" : "ScheduleAnyway",
+        },
         { ...common, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway" },
     ];
 }
@@ -79,7 +90,9 @@ export function appContainer(args: ServicePodArgs): Container {
         imagePullPolicy: "IfNotPresent",
         ...(svc.command ? { command: [...svc.command] } : {}),
         ...(svc.args ? { args: [...svc.args] } : {}),
-        ...(svc.ports.length > 0 ? { ports: svc.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol })) } : {}),
+        ...(svc.ports.length > 0
+            ? { ports: svc.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol })) }
+            : {}),
         ...(args.env.length > 0 ? { env: args.env } : {}),
         resources: toKubeResources(args.resources),
         ...resolveProbes(svc),
@@ -176,6 +189,11 @@ export function serviceSpec(name: string, svc: ServiceConfig) {
     return {
         type: "ClusterIP",
         selector: serviceSelector(name),
-        ports: svc.ports.map((p) => ({ name: p.name, port: p.containerPort, targetPort: p.name, protocol: p.protocol })),
+        ports: svc.ports.map((p) => ({
+            name: p.name,
+            port: p.containerPort,
+            targetPort: p.name,
+            protocol: p.protocol,
+        })),
     };
 }

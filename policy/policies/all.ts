@@ -47,29 +47,60 @@ export const missionPolicies: StackwrightPolicy[] = [podsRunAsNonRoot, container
 
 /** Pod Security Standards: the baseline checks, then the restricted ones. */
 export const pssBaselinePolicies: StackwrightPolicy[] = [
-    pssWindowsHostProcess, pssHostNamespaces, pssPrivileged, pssHostPathVolumes, pssHostPorts, pssAppArmor,
-    pssSELinux, pssProcMount, pssSysctls, pssProbeHost,
+    pssWindowsHostProcess,
+    pssHostNamespaces,
+    pssPrivileged,
+    pssHostPathVolumes,
+    pssHostPorts,
+    pssAppArmor,
+    pssSELinux,
+    pssProcMount,
+    pssSysctls,
+    pssProbeHost,
 ];
 
 export const pssRestrictedPolicies: StackwrightPolicy[] = [
-    pssVolumeTypes, pssPrivilegeEscalation, pssRunAsNonRoot, pssRunAsUser, pssSeccomp, pssCapabilities,
+    pssVolumeTypes,
+    pssPrivilegeEscalation,
+    pssRunAsNonRoot,
+    pssRunAsUser,
+    pssSeccomp,
+    pssCapabilities,
 ];
 
 export const podSecurityPolicies: StackwrightPolicy[] = [...pssBaselinePolicies, ...pssRestrictedPolicies];
 
 export const bestPracticePolicies: StackwrightPolicy[] = [
-    imagesPinned, probesConfigured, readOnlyRootFilesystem, noServiceAccountTokenAutomount, noNodePortOrLoadBalancer,
-    gatewayTls, namespacesPodSecurityLabels, istioPeerAuthenticationStrict, istioDestinationRuleMutualTls,
-    recommendedLabels, cronjobConcurrencyAndDeadlines, hpaTargetsOmitReplicas, pdbForReplicatedWorkloads,
-    servicesSelectPods, productionRedundancy,
+    imagesPinned,
+    probesConfigured,
+    readOnlyRootFilesystem,
+    noServiceAccountTokenAutomount,
+    noNodePortOrLoadBalancer,
+    gatewayTls,
+    namespacesPodSecurityLabels,
+    istioPeerAuthenticationStrict,
+    istioDestinationRuleMutualTls,
+    recommendedLabels,
+    cronjobConcurrencyAndDeadlines,
+    hpaTargetsOmitReplicas,
+    pdbForReplicatedWorkloads,
+    servicesSelectPods,
+    productionRedundancy,
 ];
 
 export const stackIntegrityPolicies: StackwrightPolicy[] = [
-    workloadsHaveNetworkPolicy, hpaTargetsExist, referencedConfigsExist, customResourcesDependOnCrds,
+    workloadsHaveNetworkPolicy,
+    hpaTargetsExist,
+    referencedConfigsExist,
+    customResourcesDependOnCrds,
 ];
 
 export const allPolicies: StackwrightPolicy[] = [
-    ...missionPolicies, ...podSecurityPolicies, exemptionsNeedReasons, ...bestPracticePolicies, ...stackIntegrityPolicies,
+    ...missionPolicies,
+    ...podSecurityPolicies,
+    exemptionsNeedReasons,
+    ...bestPracticePolicies,
+    ...stackIntegrityPolicies,
 ];
 
 export function isStackPolicy(p: StackwrightPolicy): p is StackwrightStackPolicy<any> {

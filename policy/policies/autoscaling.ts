@@ -25,9 +25,15 @@ export function hpaTarget(hpa: KubeObject, objects: readonly KubeObject[]): Targ
     if ([ref, kind, name, apiVersion].some(isUnknown) || isUnknown(hpa.namespace)) return { status: "unknown" };
     if (typeof kind !== "string" || typeof name !== "string") return { status: "missing" };
     const group = groupOf(apiVersion);
-    const candidates = objects.filter((o) => o.kind === kind && (group === undefined || o.group === group)
-        && (o.namespace === hpa.namespace || isUnknown(o.namespace)));
+    const candidates = objects.filter(
+        (o) =>
+            o.kind === kind &&
+            (group === undefined || o.group === group) &&
+            (o.namespace === hpa.namespace || isUnknown(o.namespace)),
+    );
     const target = candidates.find((o) => nameMatches(o, name));
     if (target) return { status: "found", target };
-    return candidates.some((o) => isUnknown(o.name) || isUnknown(o.namespace)) ? { status: "unknown" } : { status: "missing" };
+    return candidates.some((o) => isUnknown(o.name) || isUnknown(o.namespace))
+        ? { status: "unknown" }
+        : { status: "missing" };
 }

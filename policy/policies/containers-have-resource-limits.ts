@@ -33,7 +33,9 @@ export function checkContainerResources(c: ContainerModel): string[] {
         const r = present(request) && !isUnknown(request) ? quantity(c, requestField, request, problems) : undefined;
         const l = present(limit) && !isUnknown(limit) ? quantity(c, limitField, limit, problems) : undefined;
         if (r && l && compareQuantities(r, l) > 0) {
-            problems.push(`${c.label}: ${requestField} ${JSON.stringify(request)} exceeds ${limitField} ${JSON.stringify(limit)}`);
+            problems.push(
+                `${c.label}: ${requestField} ${JSON.stringify(request)} exceeds ${limitField} ${JSON.stringify(limit)}`,
+            );
         }
     }
     return problems;
@@ -48,7 +50,8 @@ export const containersHaveResourceLimits = podPolicy({
     description: "Every container has CPU and memory requests and limits, with requests <= limits.",
     enforcementLevel: "mandatory",
     severity: "high",
-    remediationSteps: "Set resources.requests and resources.limits for cpu and memory on every container (for operator resources: spec.resources, or the container entry in spec.containers / spec.template).",
+    remediationSteps:
+        "Set resources.requests and resources.limits for cpu and memory on every container (for operator resources: spec.resources, or the container entry in spec.containers / spec.template).",
     defaults: {},
     check: (pod) => checkResourceLimits(pod),
 });

@@ -17,7 +17,9 @@ export function checkCronJob(o: KubeObject, config: CronJobConfig): string[] {
     if (concurrency === undefined) {
         problems.push(`spec.concurrencyPolicy is not set (use ${config.allowedConcurrencyPolicies.join(" or ")})`);
     } else if (!isUnknown(concurrency) && !config.allowedConcurrencyPolicies.includes(String(concurrency))) {
-        problems.push(`spec.concurrencyPolicy ${JSON.stringify(concurrency)} is not allowed (use ${config.allowedConcurrencyPolicies.join(" or ")})`);
+        problems.push(
+            `spec.concurrencyPolicy ${JSON.stringify(concurrency)} is not allowed (use ${config.allowedConcurrencyPolicies.join(" or ")})`,
+        );
     }
     if (get(spec, "startingDeadlineSeconds") === undefined) problems.push("spec.startingDeadlineSeconds is not set");
     if (get(spec, "jobTemplate", "spec", "activeDeadlineSeconds") === undefined) {
@@ -28,12 +30,17 @@ export function checkCronJob(o: KubeObject, config: CronJobConfig): string[] {
 
 export const cronjobConcurrencyAndDeadlines = objectPolicy<CronJobConfig>({
     name: "cronjob-concurrency-and-deadlines",
-    description: "CronJobs set concurrencyPolicy (Forbid/Replace), startingDeadlineSeconds and the job's activeDeadlineSeconds.",
+    description:
+        "CronJobs set concurrencyPolicy (Forbid/Replace), startingDeadlineSeconds and the job's activeDeadlineSeconds.",
     enforcementLevel: "advisory",
     configProperties: {
-        allowedConcurrencyPolicies: { type: "array", items: { type: "string", enum: ["Allow", "Forbid", "Replace"] }, default: ["Forbid", "Replace"] },
+        allowedConcurrencyPolicies: {
+            type: "array",
+            items: { type: "string", enum: ["Allow", "Forbid", "Replace"] },
+            default: ["Forbid", "Replace"],
+        },
     },
     defaults: CRONJOB_DEFAULTS,
-    appliesTo: (o) => o.group === "batch" && o.kind === "CronJob" ? true : "applies to CronJobs only",
+    appliesTo: (o) => (o.group === "batch" && o.kind === "CronJob" ? true : "applies to CronJobs only"),
     check: checkCronJob,
 });

@@ -41,16 +41,26 @@ const ISTIO_GROUPS = ["networking.istio.io", "security.istio.io", "telemetry.ist
 export const CRD_DEPENDENCY_DEFAULTS: CrdDependencyConfig = {
     installers: [
         { type: "kubernetes:helm.sh/*", chart: "base", groups: ISTIO_GROUPS },
-        ...["istiod", "cni", "gateway", "ztunnel"].map((chart) => ({ type: "kubernetes:helm.sh/*", chart, groups: [] })),
+        ...["istiod", "cni", "gateway", "ztunnel"].map((chart) => ({
+            type: "kubernetes:helm.sh/*",
+            chart,
+            groups: [],
+        })),
         { type: "kubernetes:helm.sh/*", chart: "cloudnative-pg", groups: ["postgresql.cnpg.io"] },
         { type: "kubernetes:helm.sh/*", chart: "kube-prometheus-stack", groups: ["monitoring.coreos.com"] },
         { type: "kubernetes:helm.sh/*", chart: "prometheus-operator-crds", groups: ["monitoring.coreos.com"] },
         { type: "kubernetes:helm.sh/*", chart: "cert-manager", groups: ["cert-manager.io", "acme.cert-manager.io"] },
         { type: "kubernetes:helm.sh/*", chart: "nginx-gateway-fabric", groups: ["gateway.nginx.org"] },
         ...[
-            HELM_V4, "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v3:Release",
-            "kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml:ConfigFile",
-            "kubernetes:yaml:ConfigGroup", "kubernetes:kustomize/v2:Directory", "kubernetes:kustomize:Directory",
+            HELM_V4,
+            "kubernetes:helm.sh/v3:Chart",
+            "kubernetes:helm.sh/v3:Release",
+            "kubernetes:yaml/v2:ConfigFile",
+            "kubernetes:yaml/v2:ConfigGroup",
+            "kubernetes:yaml:ConfigFile",
+            "kubernetes:yaml:ConfigGroup",
+            "kubernetes:kustomize/v2:Directory",
+            "kubernetes:kustomize:Directory",
         ].map((type) => ({ type })),
     ],
     preinstalledGroups: [],
@@ -58,7 +68,8 @@ export const CRD_DEPENDENCY_DEFAULTS: CrdDependencyConfig = {
 
 const INSTALLER_SCHEMA: PolicyConfigJSONSchema = {
     type: "array",
-    description: "Resources that install CRDs (besides CustomResourceDefinitions of the same group); first match decides.",
+    description:
+        "Resources that install CRDs (besides CustomResourceDefinitions of the same group); first match decides.",
     default: CRD_DEPENDENCY_DEFAULTS.installers.map((i) => ({ ...i })),
     items: {
         type: "object",
@@ -86,9 +97,12 @@ function installs(node: StackNode, group: string, config: CrdDependencyConfig): 
         return crdGroup === group || typeof crdGroup !== "string";
     }
     const chart = chartName(node);
-    const entry = config.installers.find((i) => globMatch(i.type, node.type)
-        && (i.name === undefined || globMatch(i.name, node.name))
-        && (i.chart === undefined || (chart !== undefined && globMatch(i.chart, chart))));
+    const entry = config.installers.find(
+        (i) =>
+            globMatch(i.type, node.type) &&
+            (i.name === undefined || globMatch(i.name, node.name)) &&
+            (i.chart === undefined || (chart !== undefined && globMatch(i.chart, chart))),
+    );
     return entry !== undefined && (entry.groups === undefined || entry.groups.includes(group));
 }
 
@@ -109,7 +123,11 @@ function descendants(stack: StackView, node: StackNode): StackNode[] {
     const frontier = [node.urn];
     while (frontier.length > 0) {
         const parent = frontier.pop()!;
-        for (const n of stack.nodes) if (n.parent === parent && !out.includes(n)) { out.push(n); frontier.push(n.urn); }
+        for (const n of stack.nodes)
+            if (n.parent === parent && !out.includes(n)) {
+                out.push(n);
+                frontier.push(n.urn);
+            }
     }
     return out;
 }
@@ -167,4 +185,3 @@ export const customResourcesDependOnCrds = stackPolicy<CrdDependencyConfig>({
     defaults: CRD_DEPENDENCY_DEFAULTS,
     check: (stack, config) => checkCrdDependencies(stack, config),
 });
-

@@ -75,7 +75,9 @@ export function findExemption(policy: string, o: KubeObject, configured: unknown
         if (!entryMatches(policy, o, entry)) continue;
         const reason = get(entry, "reason");
         if (typeof reason === "string" && reason.trim() !== "") return { status: "exempt", reason };
-        ignored.push(`the config exemption for ${String(get(entry, "kind"))} "${String(get(entry, "name"))}" has no reason`);
+        ignored.push(
+            `the config exemption for ${String(get(entry, "kind"))} "${String(get(entry, "name"))}" has no reason`,
+        );
     }
     if (isUnknown(o.annotations)) return { status: "unknown" };
     const annotation = o.annotations[exemptAnnotation(policy)];

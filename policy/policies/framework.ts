@@ -3,8 +3,14 @@
  * defaults, decide applicability (`notApplicable`) and apply exemptions, so each policy module is just its check.
  */
 import {
-    EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, Severity,
-    StackValidationArgs, StackValidationPolicy,
+    EnforcementLevel,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
 } from "@pulumi/policy";
 import { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { EXEMPTIONS_SCHEMA, findExemption } from "./exemptions";
@@ -62,8 +68,13 @@ function suffix(ignored: readonly string[]): string {
 }
 
 /** Reports violations for one object unless it is exempt. */
-function reportFor(meta: PolicyMeta<unknown>, o: KubeObject, messages: readonly string[], exemptions: unknown,
-    report: (message: string) => void): void {
+function reportFor(
+    meta: PolicyMeta<unknown>,
+    o: KubeObject,
+    messages: readonly string[],
+    exemptions: unknown,
+    report: (message: string) => void,
+): void {
     if (messages.length === 0) return;
     if (meta.exemptible === false) {
         for (const m of messages) report(m);
@@ -109,7 +120,8 @@ export function objectPolicy<C>(def: ObjectPolicyDef<C>): StackwrightResourcePol
 }
 
 export function ofKinds(...keys: readonly string[]): (o: KubeObject) => true | string {
-    return (o) => keys.includes(`${o.group}/${o.kind}`) || keys.includes(o.kind) ? true : `applies to ${keys.join(", ")} only`;
+    return (o) =>
+        keys.includes(`${o.group}/${o.kind}`) || keys.includes(o.kind) ? true : `applies to ${keys.join(", ")} only`;
 }
 
 export interface PodPolicyDef<C> extends PolicyMeta<C> {
@@ -126,10 +138,11 @@ export function podPolicy<C>(def: PodPolicyDef<C>): StackwrightResourcePolicy<C>
             const pods = podTemplatesOf(o).filter(def.podFilter ?? (() => true));
             return pods.length > 0 ? true : "the resource has no pod template this policy judges";
         },
-        check: (o, config) => podTemplatesOf(o)
-            .filter(def.podFilter ?? (() => true))
-            .filter((pod) => !isUnknown(pod.spec))
-            .flatMap((pod) => def.check(pod, config, o)),
+        check: (o, config) =>
+            podTemplatesOf(o)
+                .filter(def.podFilter ?? (() => true))
+                .filter((pod) => !isUnknown(pod.spec))
+                .flatMap((pod) => def.check(pod, config, o)),
     });
 }
 
@@ -198,5 +211,8 @@ export function stackPolicy<C>(def: StackPolicyDef<C>): StackwrightStackPolicy<C
 
 /** JSON-schema snippets used by several policies. */
 export const stringList = (description: string, defaults: readonly string[] = []): PolicyConfigJSONSchema => ({
-    type: "array", items: { type: "string", minLength: 1 }, default: [...defaults], description,
+    type: "array",
+    items: { type: "string", minLength: 1 },
+    default: [...defaults],
+    description,
 });

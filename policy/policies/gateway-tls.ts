@@ -25,7 +25,8 @@ function isWildcard(host: string): boolean {
 function hostProblem(what: string, host: unknown, config: GatewayTlsConfig): string | undefined {
     if (isUnknown(host)) return undefined;
     if (typeof host !== "string" || host === "") return `${what} has no hostname (explicit hosts required)`;
-    if (!config.allowWildcardHosts && isWildcard(host)) return `${what} hostname ${JSON.stringify(host)} is a wildcard (explicit hosts required)`;
+    if (!config.allowWildcardHosts && isWildcard(host))
+        return `${what} hostname ${JSON.stringify(host)} is a wildcard (explicit hosts required)`;
     return undefined;
 }
 
@@ -69,7 +70,11 @@ function checkGatewayApiGateway(gw: KubeObject, config: GatewayTlsConfig): strin
             return;
         }
         const mode = get(listener, "tls", "mode") ?? "Terminate";
-        if (mode === "Terminate" && arr(get(listener, "tls", "certificateRefs")).length === 0 && !isUnknown(get(listener, "tls", "certificateRefs"))) {
+        if (
+            mode === "Terminate" &&
+            arr(get(listener, "tls", "certificateRefs")).length === 0 &&
+            !isUnknown(get(listener, "tls", "certificateRefs"))
+        ) {
             problems.push(`${what} (${protocol}) has no tls.certificateRefs`);
         }
     });
@@ -95,19 +100,24 @@ function checkHttpRoute(route: KubeObject, gateways: readonly KubeObject[], conf
         const group = get(ref, "group") ?? GATEWAY_API;
         const name = get(ref, "name");
         const namespace = get(ref, "namespace") ?? route.namespace;
-        if (kind !== "Gateway" || group !== GATEWAY_API || typeof name !== "string" || typeof namespace !== "string") continue;
+        if (kind !== "Gateway" || group !== GATEWAY_API || typeof name !== "string" || typeof namespace !== "string")
+            continue;
         const gw = gateways.find((g) => g.namespace === namespace && nameMatches(g, name));
         if (!gw) continue;
         const sectionName = get(ref, "sectionName");
         const port = get(ref, "port");
-        const attached = arr(get(gw.props, "spec", "listeners")).filter((l) =>
-            (sectionName === undefined || get(l, "name") === sectionName)
-            && (port === undefined || get(l, "port") === port)
-            && hostsIntersect(get(l, "hostname"), arr(hostnames)));
+        const attached = arr(get(gw.props, "spec", "listeners")).filter(
+            (l) =>
+                (sectionName === undefined || get(l, "name") === sectionName) &&
+                (port === undefined || get(l, "port") === port) &&
+                hostsIntersect(get(l, "hostname"), arr(hostnames)),
+        );
         for (const listener of attached.filter((l) => get(l, "protocol") === "HTTP")) {
             const redirects = onlyRedirectsToHttps(route);
             if (redirects === true || redirects === "unknown") continue;
-            problems.push(`attaches to HTTP listener "${String(get(listener, "name"))}" of ${describe(gw)} but does not only redirect to https`);
+            problems.push(
+                `attaches to HTTP listener "${String(get(listener, "name"))}" of ${describe(gw)} but does not only redirect to https`,
+            );
         }
     }
     return problems.map((p) => `${describe(route)}: ${p}`);
@@ -138,7 +148,8 @@ function checkIstioGateway(gw: KubeObject, config: GatewayTlsConfig): string[] {
         const upper = String(protocol).toUpperCase();
         if (upper === "HTTP" || upper === "HTTP2") {
             const redirect = get(server, "tls", "httpsRedirect");
-            if (redirect !== true && !isUnknown(redirect)) problems.push(`${what} (${upper}) does not set tls.httpsRedirect: true`);
+            if (redirect !== true && !isUnknown(redirect))
+                problems.push(`${what} (${upper}) does not set tls.httpsRedirect: true`);
         } else if (upper === "HTTPS" || upper === "TLS") {
             const mode = get(server, "tls", "mode");
             if (mode === undefined) problems.push(`${what} (${upper}) has no tls.mode`);
@@ -157,29 +168,42 @@ function checkIngress(ingress: KubeObject, config: GatewayTlsConfig): string[] {
     arr(get(spec, "rules")).forEach((rule, i) => {
         const host = get(rule, "host");
         const p = hostProblem(`rule #${i}`, host, config);
-        if (p) { problems.push(p); return; }
-        if (typeof host === "string" && !tlsHosts.has(host)) problems.push(`host ${JSON.stringify(host)} is not covered by spec.tls`);
+        if (p) {
+            problems.push(p);
+            return;
+        }
+        if (typeof host === "string" && !tlsHosts.has(host))
+            problems.push(`host ${JSON.stringify(host)} is not covered by spec.tls`);
     });
     return problems.map((p) => `${describe(ingress)}: ${p}`);
 }
 
 export function checkGatewayTls(objects: readonly KubeObject[], config: GatewayTlsConfig): StackViolation[] {
     const violations: StackViolation[] = [];
-    const push = (object: KubeObject, messages: string[]) => messages.forEach((message) => violations.push({ object, message }));
+    const push = (object: KubeObject, messages: string[]) =>
+        messages.forEach((message) => violations.push({ object, message }));
     const gateways = objects.filter((o) => o.group === GATEWAY_API && o.kind === "Gateway");
     for (const gw of gateways) push(gw, checkGatewayApiGateway(gw, config));
-    for (const route of objects.filter((o) => o.group === GATEWAY_API && o.kind === "HTTPRoute")) push(route, checkHttpRoute(route, gateways, config));
-    for (const gw of objects.filter((o) => o.group === "networking.istio.io" && o.kind === "Gateway")) push(gw, checkIstioGateway(gw, config));
-    for (const ingress of objects.filter((o) => o.group === "networking.k8s.io" && o.kind === "Ingress")) push(ingress, checkIngress(ingress, config));
+    for (const route of objects.filter((o) => o.group === GATEWAY_API && o.kind === "HTTPRoute"))
+        push(route, checkHttpRoute(route, gateways, config));
+    for (const gw of objects.filter((o) => o.group === "networking.istio.io" && o.kind === "Gateway"))
+        push(gw, checkIstioGateway(gw, config));
+    for (const ingress of objects.filter((o) => o.group === "networking.k8s.io" && o.kind === "Ingress"))
+        push(ingress, checkIngress(ingress, config));
     return violations;
 }
 
 export const gatewayTls = stackPolicy<GatewayTlsConfig>({
     name: "gateway-tls",
-    description: "Gateway listeners, HTTPRoutes, Istio Gateways and Ingresses use TLS with explicit hosts (plain HTTP only to redirect to HTTPS).",
+    description:
+        "Gateway listeners, HTTPRoutes, Istio Gateways and Ingresses use TLS with explicit hosts (plain HTTP only to redirect to HTTPS).",
     enforcementLevel: "advisory",
     configProperties: {
-        allowWildcardHosts: { type: "boolean", default: false, description: "Accept wildcard hostnames (*.example.com)." },
+        allowWildcardHosts: {
+            type: "boolean",
+            default: false,
+            description: "Accept wildcard hostnames (*.example.com).",
+        },
     },
     defaults: GATEWAY_TLS_DEFAULTS,
     check: (stack, config) => checkGatewayTls(stack.objects, config),

@@ -26,7 +26,8 @@ export function imageProblem(image: string, config: ImagesPinnedConfig): string 
     if (digest) return undefined;
     if (config.requireDigest) return `image ${JSON.stringify(image)} is not pinned by digest`;
     if (!tag) return `image ${JSON.stringify(image)} has no tag (it means "latest"); pin a version or a digest`;
-    if (config.mutableTags.includes(tag)) return `image ${JSON.stringify(image)} uses the mutable tag "${tag}"; pin a version or a digest`;
+    if (config.mutableTags.includes(tag))
+        return `image ${JSON.stringify(image)} uses the mutable tag "${tag}"; pin a version or a digest`;
     return undefined;
 }
 

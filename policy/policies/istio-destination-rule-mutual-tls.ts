@@ -27,7 +27,9 @@ export function checkDestinationRule(o: KubeObject, config: DestinationRuleConfi
     const host = get(spec, "host");
     const external = typeof host === "string" && config.externalHosts.includes(host);
     const blocks = tlsBlocks(get(spec, "trafficPolicy"), "spec.trafficPolicy");
-    arr(get(spec, "subsets")).forEach((subset, i) => blocks.push(...tlsBlocks(get(subset, "trafficPolicy"), `spec.subsets[${i}].trafficPolicy`)));
+    arr(get(spec, "subsets")).forEach((subset, i) =>
+        blocks.push(...tlsBlocks(get(subset, "trafficPolicy"), `spec.subsets[${i}].trafficPolicy`)),
+    );
     const problems: string[] = [];
     for (const { path, tls } of blocks) {
         if (isUnknown(tls)) continue;
@@ -35,7 +37,9 @@ export function checkDestinationRule(o: KubeObject, config: DestinationRuleConfi
         if (isUnknown(mode) || mode === "ISTIO_MUTUAL") continue;
         if (external && (mode === "SIMPLE" || mode === "MUTUAL")) continue;
         // A tls block without a mode means DISABLE.
-        problems.push(`${path}.mode is ${mode === undefined ? "unset (DISABLE)" : JSON.stringify(mode)}; it must be ISTIO_MUTUAL or the block omitted`);
+        problems.push(
+            `${path}.mode is ${mode === undefined ? "unset (DISABLE)" : JSON.stringify(mode)}; it must be ISTIO_MUTUAL or the block omitted`,
+        );
     }
     return problems;
 }

@@ -25,7 +25,8 @@ export function checkPeerAuthentication(o: KubeObject): string[] {
 
 export const istioPeerAuthenticationStrict = objectPolicy({
     name: "istio-peer-authentication-strict",
-    description: "Istio PeerAuthentication enforces STRICT mutual TLS (no PERMISSIVE or DISABLE, mesh-wide or per port).",
+    description:
+        "Istio PeerAuthentication enforces STRICT mutual TLS (no PERMISSIVE or DISABLE, mesh-wide or per port).",
     enforcementLevel: "advisory",
     defaults: {},
     appliesTo: ofKinds("security.istio.io/PeerAuthentication"),

@@ -24,11 +24,29 @@ export function parseKubeType(type: string): KubeType | undefined {
 
 /** API groups served by Kubernetes itself; anything else is installed by a CustomResourceDefinition. */
 export const BUILTIN_GROUPS: ReadonlySet<string> = new Set([
-    "", "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "apps",
-    "authentication.k8s.io", "authorization.k8s.io", "autoscaling", "batch", "certificates.k8s.io",
-    "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io",
-    "internal.apiserver.k8s.io", "networking.k8s.io", "node.k8s.io", "policy", "rbac.authorization.k8s.io",
-    "resource.k8s.io", "scheduling.k8s.io", "storage.k8s.io", "storagemigration.k8s.io",
+    "",
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "apiregistration.k8s.io",
+    "apps",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
+    "batch",
+    "certificates.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "events.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+    "internal.apiserver.k8s.io",
+    "networking.k8s.io",
+    "node.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "resource.k8s.io",
+    "scheduling.k8s.io",
+    "storage.k8s.io",
+    "storagemigration.k8s.io",
 ]);
 
 export function isCustomResourceType(type: string): boolean {
@@ -70,7 +88,7 @@ export function kubeObject(type: string, rawProps: unknown, pulumiName: string, 
         pulumiName,
         urn,
         name: isUnknown(name) ? UNKNOWN : str(name),
-        namespace: isUnknown(namespace) ? UNKNOWN : str(namespace) ?? "default",
+        namespace: isUnknown(namespace) ? UNKNOWN : (str(namespace) ?? "default"),
         labels: stringMap(get(metadata, "labels")),
         annotations: stringMap(get(metadata, "annotations")),
         props,
@@ -85,10 +103,25 @@ export function describe(o: KubeObject): string {
 }
 
 export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
-    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
-    "StorageClass", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
-    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "APIService", "RuntimeClass",
-    "GatewayClass", "ClusterIssuer", "IngressClass", "CSIDriver", "VolumeAttachment",
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "StorageClass",
+    "PriorityClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "APIService",
+    "RuntimeClass",
+    "GatewayClass",
+    "ClusterIssuer",
+    "IngressClass",
+    "CSIDriver",
+    "VolumeAttachment",
 ]);
 
 /**

@@ -49,7 +49,7 @@ export const POLICY_NAMES = [
     "custom-resources-depend-on-crds",
 ] as const;
 
-export type PolicyName = typeof POLICY_NAMES[number];
+export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export function isPolicyName(value: string): value is PolicyName {
     return (POLICY_NAMES as readonly string[]).includes(value);

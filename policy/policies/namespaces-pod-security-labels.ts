@@ -4,7 +4,7 @@ import { KubeObject } from "./kinds";
 import { isUnknown } from "./values";
 
 const LEVELS = ["privileged", "baseline", "restricted"] as const;
-type Level = typeof LEVELS[number];
+type Level = (typeof LEVELS)[number];
 
 export interface NamespaceLabelsConfig {
     /** The least strict `enforce` level accepted. */
@@ -13,7 +13,10 @@ export interface NamespaceLabelsConfig {
     readonly modes: readonly ("enforce" | "audit" | "warn")[];
 }
 
-export const NAMESPACE_LABELS_DEFAULTS: NamespaceLabelsConfig = { minimumLevel: "restricted", modes: ["enforce", "audit", "warn"] };
+export const NAMESPACE_LABELS_DEFAULTS: NamespaceLabelsConfig = {
+    minimumLevel: "restricted",
+    modes: ["enforce", "audit", "warn"],
+};
 
 export function checkNamespaceLabels(o: KubeObject, config: NamespaceLabelsConfig): string[] {
     if (isUnknown(o.labels)) return [];
@@ -22,8 +25,14 @@ export function checkNamespaceLabels(o: KubeObject, config: NamespaceLabelsConfi
         const key = `pod-security.kubernetes.io/${mode}`;
         const value = o.labels[key];
         if (isUnknown(value)) continue;
-        if (value === undefined) { problems.push(`missing label ${key}`); continue; }
-        if (!LEVELS.includes(value as Level)) { problems.push(`label ${key}: ${JSON.stringify(value)} is not a Pod Security level`); continue; }
+        if (value === undefined) {
+            problems.push(`missing label ${key}`);
+            continue;
+        }
+        if (!LEVELS.includes(value as Level)) {
+            problems.push(`label ${key}: ${JSON.stringify(value)} is not a Pod Security level`);
+            continue;
+        }
         if (LEVELS.indexOf(value as Level) < LEVELS.indexOf(config.minimumLevel)) {
             problems.push(`label ${key} is "${value}", below "${config.minimumLevel}"`);
         }
@@ -37,7 +46,11 @@ export const namespacesPodSecurityLabels = objectPolicy<NamespaceLabelsConfig>({
     enforcementLevel: "advisory",
     configProperties: {
         minimumLevel: { type: "string", enum: ["baseline", "restricted"], default: "restricted" },
-        modes: { type: "array", items: { type: "string", enum: ["enforce", "audit", "warn"] }, default: ["enforce", "audit", "warn"] },
+        modes: {
+            type: "array",
+            items: { type: "string", enum: ["enforce", "audit", "warn"] },
+            default: ["enforce", "audit", "warn"],
+        },
     },
     defaults: NAMESPACE_LABELS_DEFAULTS,
     appliesTo: ofKinds("/Namespace"),

@@ -18,7 +18,9 @@ export function checkServiceExposure(o: KubeObject, config: ExposureConfig): str
     if (config.allowedNamespaces.includes(o.namespace)) return [];
     if (typeof o.name === "string" && config.allowedServices.includes(`${o.namespace}/${o.name}`)) return [];
     if (isUnknown(o.name)) return [];
-    return [`type ${type} is only allowed in namespaces [${config.allowedNamespaces.join(", ")}] or for allowedServices`];
+    return [
+        `type ${type} is only allowed in namespaces [${config.allowedNamespaces.join(", ")}] or for allowedServices`,
+    ];
 }
 
 export const noNodePortOrLoadBalancer = objectPolicy<ExposureConfig>({
@@ -26,7 +28,10 @@ export const noNodePortOrLoadBalancer = objectPolicy<ExposureConfig>({
     description: "Services of type NodePort or LoadBalancer exist only at the edge.",
     enforcementLevel: "advisory",
     configProperties: {
-        allowedNamespaces: stringList("Namespaces where NodePort/LoadBalancer Services are allowed.", EXPOSURE_DEFAULTS.allowedNamespaces),
+        allowedNamespaces: stringList(
+            "Namespaces where NodePort/LoadBalancer Services are allowed.",
+            EXPOSURE_DEFAULTS.allowedNamespaces,
+        ),
         allowedServices: stringList("Services allowed anyway, as namespace/name."),
     },
     defaults: EXPOSURE_DEFAULTS,

@@ -15,9 +15,11 @@ export interface TokenAutomountConfig {
 export const TOKEN_AUTOMOUNT_DEFAULTS: TokenAutomountConfig = { allowedServiceAccounts: [] };
 
 function allowed(config: TokenAutomountConfig, namespace: unknown, name: string): boolean {
-    return config.allowedServiceAccounts.some((pattern) => pattern.includes("/")
-        ? typeof namespace === "string" && globMatch(pattern, `${namespace}/${name}`)
-        : globMatch(pattern, name));
+    return config.allowedServiceAccounts.some((pattern) =>
+        pattern.includes("/")
+            ? typeof namespace === "string" && globMatch(pattern, `${namespace}/${name}`)
+            : globMatch(pattern, name),
+    );
 }
 
 export function checkTokenAutomount(o: KubeObject, config: TokenAutomountConfig): string[] {
@@ -25,7 +27,9 @@ export function checkTokenAutomount(o: KubeObject, config: TokenAutomountConfig)
         const value = get(o.props, "automountServiceAccountToken");
         if (value === false || isUnknown(value) || isUnknown(o.name)) return [];
         if (typeof o.name === "string" && allowed(config, o.namespace, o.name)) return [];
-        return ["automountServiceAccountToken is not false (list the account in allowedServiceAccounts if its pods call the Kubernetes API)"];
+        return [
+            "automountServiceAccountToken is not false (list the account in allowedServiceAccounts if its pods call the Kubernetes API)",
+        ];
     }
     const problems: string[] = [];
     for (const pod of podTemplatesOf(o)) {
@@ -34,22 +38,29 @@ export function checkTokenAutomount(o: KubeObject, config: TokenAutomountConfig)
         const account = get(pod.spec, "serviceAccountName") ?? "default";
         if (value === false || isUnknown(value) || isUnknown(account)) continue;
         if (allowed(config, o.namespace, String(account))) continue;
-        problems.push(value === true
-            ? `pod: automountServiceAccountToken is true but service account "${String(account)}" is not in allowedServiceAccounts`
-            : "pod: automountServiceAccountToken is not set to false");
+        problems.push(
+            value === true
+                ? `pod: automountServiceAccountToken is true but service account "${String(account)}" is not in allowedServiceAccounts`
+                : "pod: automountServiceAccountToken is not set to false",
+        );
     }
     return problems;
 }
 
 export const noServiceAccountTokenAutomount = objectPolicy<TokenAutomountConfig>({
     name: "no-service-account-token-automount",
-    description: "Pods and ServiceAccounts do not automount the API token unless the account is allowed to call the API.",
+    description:
+        "Pods and ServiceAccounts do not automount the API token unless the account is allowed to call the API.",
     enforcementLevel: "advisory",
     configProperties: {
-        allowedServiceAccounts: stringList("Service accounts that need the token: name or namespace/name (* is a wildcard)."),
+        allowedServiceAccounts: stringList(
+            "Service accounts that need the token: name or namespace/name (* is a wildcard).",
+        ),
     },
     defaults: TOKEN_AUTOMOUNT_DEFAULTS,
-    appliesTo: (o) => (o.kind === "ServiceAccount" && o.group === "") || podTemplatesOf(o).some((p) => p.operator === undefined)
-        ? true : "applies to ServiceAccounts and workloads (not operator-managed pods)",
+    appliesTo: (o) =>
+        (o.kind === "ServiceAccount" && o.group === "") || podTemplatesOf(o).some((p) => p.operator === undefined)
+            ? true
+            : "applies to ServiceAccounts and workloads (not operator-managed pods)",
     check: checkTokenAutomount,
 });

@@ -52,7 +52,9 @@ export function pdbBlocksDisruption(pdb: KubeObject, replicas: number): string |
     }
     if (minAvailable !== undefined) {
         const required = scaled(minAvailable, replicas);
-        return required !== undefined && required >= replicas ? `minAvailable ${JSON.stringify(minAvailable)}` : undefined;
+        return required !== undefined && required >= replicas
+            ? `minAvailable ${JSON.stringify(minAvailable)}`
+            : undefined;
     }
     return "neither minAvailable nor maxUnavailable set";
 }
@@ -63,8 +65,15 @@ export function checkPdbs(objects: readonly KubeObject[], config: PdbConfig): St
     for (const workload of objects) {
         if (workload.group === "postgresql.cnpg.io" && workload.kind === "Cluster") {
             const instances = get(workload.props, "spec", "instances");
-            if (typeof instances === "number" && instances >= config.minReplicas && get(workload.props, "spec", "enablePDB") === false) {
-                violations.push({ object: workload, message: `${describe(workload)}: ${instances} instances but spec.enablePDB is false` });
+            if (
+                typeof instances === "number" &&
+                instances >= config.minReplicas &&
+                get(workload.props, "spec", "enablePDB") === false
+            ) {
+                violations.push({
+                    object: workload,
+                    message: `${describe(workload)}: ${instances} instances but spec.enablePDB is false`,
+                });
             }
             continue;
         }
@@ -79,12 +88,19 @@ export function checkPdbs(objects: readonly KubeObject[], config: PdbConfig): St
         if (results.some((r) => r.match === UNKNOWN)) continue;
         const matching = results.filter((r) => r.match === true).map((r) => r.pdb);
         if (matching.length === 0) {
-            violations.push({ object: workload, message: `${describe(workload)}: ${replicas} replicas but no PodDisruptionBudget selects its pods` });
+            violations.push({
+                object: workload,
+                message: `${describe(workload)}: ${replicas} replicas but no PodDisruptionBudget selects its pods`,
+            });
             continue;
         }
         for (const pdb of matching) {
             const reason = pdbBlocksDisruption(pdb, replicas);
-            if (reason) violations.push({ object: workload, message: `${describe(workload)}: ${describe(pdb)} allows no disruption at ${replicas} replicas (${reason})` });
+            if (reason)
+                violations.push({
+                    object: workload,
+                    message: `${describe(workload)}: ${describe(pdb)} allows no disruption at ${replicas} replicas (${reason})`,
+                });
         }
     }
     return violations;
@@ -92,10 +108,16 @@ export function checkPdbs(objects: readonly KubeObject[], config: PdbConfig): St
 
 export const pdbForReplicatedWorkloads = stackPolicy<PdbConfig>({
     name: "pdb-for-replicated-workloads",
-    description: "Replicated workloads have a PodDisruptionBudget that selects them and allows at least one disruption.",
+    description:
+        "Replicated workloads have a PodDisruptionBudget that selects them and allows at least one disruption.",
     enforcementLevel: "advisory",
     configProperties: {
-        minReplicas: { type: "integer", minimum: 2, default: 2, description: "Replica count from which a PDB is required." },
+        minReplicas: {
+            type: "integer",
+            minimum: 2,
+            default: 2,
+            description: "Replica count from which a PDB is required.",
+        },
     },
     defaults: PDB_DEFAULTS,
     check: (stack, config) => checkPdbs(stack.objects, config),

@@ -49,9 +49,15 @@ function containersOf(spec: unknown): { containers: ContainerModel[]; unknown: b
     let unknown = isUnknown(spec);
     for (const list of CONTAINER_LISTS) {
         const value = get(spec, list);
-        if (isUnknown(value)) { unknown = true; continue; }
+        if (isUnknown(value)) {
+            unknown = true;
+            continue;
+        }
         arr(value).forEach((c, index) => {
-            if (isUnknown(c)) { unknown = true; return; }
+            if (isUnknown(c)) {
+                unknown = true;
+                return;
+            }
             const name = str(get(c, "name")) ?? `#${index}`;
             containers.push({ list, name, label: `${LIST_LABEL[list]} "${name}"`, spec: obj(c) });
         });
@@ -104,17 +110,25 @@ const PROMETHEUS_OPERATOR_CONTAINER_SC: Obj = {
  * Merges user-given containers over the operator's, by name. prometheus-operator applies a strategic merge
  * (security-context fields merge); CloudNativePG keeps a container's own securityContext whole when it has one.
  */
-function mergeContainers(defaults: Obj[], given: unknown, securityContext: "merge" | "replace" = "merge"): unknown[] | Unknown {
+function mergeContainers(
+    defaults: Obj[],
+    given: unknown,
+    securityContext: "merge" | "replace" = "merge",
+): unknown[] | Unknown {
     if (isUnknown(given)) return UNKNOWN;
     const out: unknown[] = defaults.map((d) => ({ ...d }));
     for (const c of arr(given)) {
         const name = get(c, "name");
         const index = out.findIndex((d) => typeof name === "string" && get(d, "name") === name);
-        if (index < 0 || !isObject(c)) { out.push(c); continue; }
+        if (index < 0 || !isObject(c)) {
+            out.push(c);
+            continue;
+        }
         const base = obj(out[index]);
-        const sc = securityContext === "merge" && isObject(c.securityContext) && isObject(base.securityContext)
-            ? { ...base.securityContext, ...c.securityContext }
-            : c.securityContext ?? base.securityContext;
+        const sc =
+            securityContext === "merge" && isObject(c.securityContext) && isObject(base.securityContext)
+                ? { ...base.securityContext, ...c.securityContext }
+                : (c.securityContext ?? base.securityContext);
         out[index] = { ...base, ...c, securityContext: sc };
     }
     return out;
@@ -147,18 +161,25 @@ function cnpgCluster(o: KubeObject): PodModel {
         securityContext: podSc,
         serviceAccountName: get(spec, "serviceAccountName"),
         volumes,
-        containers: [{
-            name: "postgres",
-            image: get(spec, "imageName"),
-            resources: get(spec, "resources"),
-            securityContext: containerSc,
-            env: get(spec, "env"),
-            envFrom: get(spec, "envFrom"),
-        }],
+        containers: [
+            {
+                name: "postgres",
+                image: get(spec, "imageName"),
+                resources: get(spec, "resources"),
+                securityContext: containerSc,
+                env: get(spec, "env"),
+                envFrom: get(spec, "envFrom"),
+            },
+        ],
     };
     const inherited = stringMap(get(spec, "inheritedMetadata", "labels"));
     return {
-        ...templateModel("spec (CloudNativePG Cluster: resources, securityContext, podSecurityContext)", {}, isUnknown(spec) ? UNKNOWN : podSpec, true),
+        ...templateModel(
+            "spec (CloudNativePG Cluster: resources, securityContext, podSecurityContext)",
+            {},
+            isUnknown(spec) ? UNKNOWN : podSpec,
+            true,
+        ),
         labels: withName(inherited, { "cnpg.io/cluster": nameOf(o), "cnpg.io/podRole": "instance" }),
         annotations: stringMap(get(spec, "inheritedMetadata", "annotations")),
         operator: "CloudNativePG",
@@ -174,11 +195,13 @@ function cnpgPooler(o: KubeObject): PodModel {
         get(tplSpec, "containers"),
         "replace",
     );
-    const podSpec: Obj | Unknown = isUnknown(tplSpec) ? UNKNOWN : {
-        ...obj(tplSpec),
-        securityContext: get(tplSpec, "securityContext") ?? cnpgPodSecurityContext(seccomp, 998, 996),
-        containers,
-    };
+    const podSpec: Obj | Unknown = isUnknown(tplSpec)
+        ? UNKNOWN
+        : {
+              ...obj(tplSpec),
+              securityContext: get(tplSpec, "securityContext") ?? cnpgPodSecurityContext(seccomp, 998, 996),
+              containers,
+          };
     const model = templateModel("spec.template.spec (CloudNativePG Pooler)", template, podSpec, true);
     return {
         ...model,
@@ -189,35 +212,56 @@ function cnpgPooler(o: KubeObject): PodModel {
 
 function prometheusOperatorPod(o: KubeObject, app: "prometheus" | "alertmanager"): PodModel {
     const spec = get(o.props, "spec");
-    const known = app === "prometheus" ? ["prometheus", "config-reloader", "thanos-sidecar"] : ["alertmanager", "config-reloader"];
-    const main: Obj = { name: app, resources: get(spec, "resources"), securityContext: PROMETHEUS_OPERATOR_CONTAINER_SC };
+    const known =
+        app === "prometheus"
+            ? ["prometheus", "config-reloader", "thanos-sidecar"]
+            : ["alertmanager", "config-reloader"];
+    const main: Obj = {
+        name: app,
+        resources: get(spec, "resources"),
+        securityContext: PROMETHEUS_OPERATOR_CONTAINER_SC,
+    };
     const image = get(spec, "image");
     if (image !== undefined) main.image = image;
     // Containers the user names after operator-generated ones are merged into them; the others are added.
     const givenContainers = get(spec, "containers");
-    const operatorDefaults = [main, ...known.slice(1)
-        .filter((n) => arr(givenContainers).some((c) => get(c, "name") === n))
-        .map((n) => ({ name: n, securityContext: PROMETHEUS_OPERATOR_CONTAINER_SC }))];
+    const operatorDefaults = [
+        main,
+        ...known
+            .slice(1)
+            .filter((n) => arr(givenContainers).some((c) => get(c, "name") === n))
+            .map((n) => ({ name: n, securityContext: PROMETHEUS_OPERATOR_CONTAINER_SC })),
+    ];
     const initGiven = get(spec, "initContainers");
     const initDefaults = arr(initGiven).some((c) => get(c, "name") === "init-config-reloader")
-        ? [{ name: "init-config-reloader", securityContext: PROMETHEUS_OPERATOR_CONTAINER_SC }] : [];
+        ? [{ name: "init-config-reloader", securityContext: PROMETHEUS_OPERATOR_CONTAINER_SC }]
+        : [];
     const volumes: unknown[] = [...arr(get(spec, "volumes"))];
-    for (const secret of arr(get(spec, "secrets"))) volumes.push({ name: `secret-${String(secret)}`, secret: { secretName: secret } });
-    for (const cm of arr(get(spec, "configMaps"))) volumes.push({ name: `configmap-${String(cm)}`, configMap: { name: cm } });
-    const podSpec: Obj | Unknown = isUnknown(spec) ? UNKNOWN : {
-        securityContext: get(spec, "securityContext"),
-        hostNetwork: get(spec, "hostNetwork"),
-        automountServiceAccountToken: get(spec, "automountServiceAccountToken"),
-        serviceAccountName: get(spec, "serviceAccountName"),
-        imagePullSecrets: get(spec, "imagePullSecrets"),
-        volumes,
-        containers: mergeContainers(operatorDefaults, givenContainers),
-        initContainers: mergeContainers(initDefaults, initGiven),
-    };
+    for (const secret of arr(get(spec, "secrets")))
+        volumes.push({ name: `secret-${String(secret)}`, secret: { secretName: secret } });
+    for (const cm of arr(get(spec, "configMaps")))
+        volumes.push({ name: `configmap-${String(cm)}`, configMap: { name: cm } });
+    const podSpec: Obj | Unknown = isUnknown(spec)
+        ? UNKNOWN
+        : {
+              securityContext: get(spec, "securityContext"),
+              hostNetwork: get(spec, "hostNetwork"),
+              automountServiceAccountToken: get(spec, "automountServiceAccountToken"),
+              serviceAccountName: get(spec, "serviceAccountName"),
+              imagePullSecrets: get(spec, "imagePullSecrets"),
+              volumes,
+              containers: mergeContainers(operatorDefaults, givenContainers),
+              initContainers: mergeContainers(initDefaults, initGiven),
+          };
     const kind = app === "prometheus" ? "Prometheus" : "Alertmanager";
     const name = nameOf(o);
     return {
-        ...templateModel(`spec (prometheus-operator ${kind}: resources, securityContext, containers, initContainers)`, {}, podSpec, true),
+        ...templateModel(
+            `spec (prometheus-operator ${kind}: resources, securityContext, containers, initContainers)`,
+            {},
+            podSpec,
+            true,
+        ),
         labels: withName(stringMap(get(spec, "podMetadata", "labels")), {
             "app.kubernetes.io/name": app,
             "app.kubernetes.io/instance": name,
@@ -255,7 +299,9 @@ function ngfImage(image: unknown): unknown {
     const repository = get(image, "repository");
     const tag = get(image, "tag");
     if (isUnknown(repository) || isUnknown(tag)) return UNKNOWN;
-    return typeof tag === "string" ? `${typeof repository === "string" ? repository : NGF_NGINX_IMAGE}:${tag}` : undefined;
+    return typeof tag === "string"
+        ? `${typeof repository === "string" ? repository : NGF_NGINX_IMAGE}:${tag}`
+        : undefined;
 }
 
 /**
@@ -273,25 +319,41 @@ function ngfDataPlane(o: KubeObject): PodModel[] {
     if (workload === undefined) return [];
     const container = get(workload, "container");
     const hostPorts = get(container, "hostPorts");
-    const podSpec: Obj | Unknown = isUnknown(workload) || isUnknown(container) ? UNKNOWN : {
-        securityContext: NGF_POD_SC,
-        volumes: get(workload, "pod", "volumes"),
-        containers: [{
-            name: "nginx",
-            image: ngfImage(get(container, "image")),
-            resources: get(container, "resources"),
-            ports: isUnknown(hostPorts) ? UNKNOWN
-                : arr(hostPorts).map((p) => ({ containerPort: get(p, "containerPort"), hostPort: get(p, "port") })),
-            lifecycle: get(container, "lifecycle"),
-            volumeMounts: get(container, "volumeMounts"),
-            securityContext: NGF_CONTAINER_SC,
-        }],
-    };
-    return [{
-        ...templateModel(`spec.kubernetes.${section} (NGINX Gateway Fabric NginxProxy: container.resources, container.hostPorts, pod.volumes)`, {}, podSpec, true),
-        labels: UNKNOWN,
-        operator: "NGINX Gateway Fabric",
-    }];
+    const podSpec: Obj | Unknown =
+        isUnknown(workload) || isUnknown(container)
+            ? UNKNOWN
+            : {
+                  securityContext: NGF_POD_SC,
+                  volumes: get(workload, "pod", "volumes"),
+                  containers: [
+                      {
+                          name: "nginx",
+                          image: ngfImage(get(container, "image")),
+                          resources: get(container, "resources"),
+                          ports: isUnknown(hostPorts)
+                              ? UNKNOWN
+                              : arr(hostPorts).map((p) => ({
+                                    containerPort: get(p, "containerPort"),
+                                    hostPort: get(p, "port"),
+                                })),
+                          lifecycle: get(container, "lifecycle"),
+                          volumeMounts: get(container, "volumeMounts"),
+                          securityContext: NGF_CONTAINER_SC,
+                      },
+                  ],
+              };
+    return [
+        {
+            ...templateModel(
+                `spec.kubernetes.${section} (NGINX Gateway Fabric NginxProxy: container.resources, container.hostPorts, pod.volumes)`,
+                {},
+                podSpec,
+                true,
+            ),
+            labels: UNKNOWN,
+            operator: "NGINX Gateway Fabric",
+        },
+    ];
 }
 
 /** Every pod template in the object (at most one for the kinds we know); [] when the kind has none. */
@@ -308,9 +370,23 @@ export function podTemplatesOf(o: KubeObject): PodModel[] {
         case "apps/DaemonSet":
         case "apps/ReplicaSet":
         case "/ReplicationController":
-            return [templateModel("spec.template.spec", get(p, "spec", "template"), get(p, "spec", "template", "spec"), true)];
+            return [
+                templateModel(
+                    "spec.template.spec",
+                    get(p, "spec", "template"),
+                    get(p, "spec", "template", "spec"),
+                    true,
+                ),
+            ];
         case "batch/Job":
-            return [templateModel("spec.template.spec", get(p, "spec", "template"), get(p, "spec", "template", "spec"), false)];
+            return [
+                templateModel(
+                    "spec.template.spec",
+                    get(p, "spec", "template"),
+                    get(p, "spec", "template", "spec"),
+                    false,
+                ),
+            ];
         case "batch/CronJob": {
             const template = get(p, "spec", "jobTemplate", "spec", "template");
             return [templateModel("spec.jobTemplate.spec.template.spec", template, get(template, "spec"), false)];

@@ -21,7 +21,9 @@ export function checkRunAsNonRoot(pod: PodModel): string[] {
             continue;
         }
         if (isUnknown(podValue) || podValue === true) continue;
-        problems.push(`${c.label}: runAsNonRoot is not true (set securityContext.runAsNonRoot: true on the pod or the container)`);
+        problems.push(
+            `${c.label}: runAsNonRoot is not true (set securityContext.runAsNonRoot: true on the pod or the container)`,
+        );
     }
     return problems;
 }
@@ -46,10 +48,12 @@ export function checkRunAsUser(pod: PodModel): string[] {
 
 export const podsRunAsNonRoot = podPolicy({
     name: "pods-run-as-non-root",
-    description: "Pods run as non-root: runAsNonRoot: true on the pod or every container, and no runAsUser: 0 anywhere.",
+    description:
+        "Pods run as non-root: runAsNonRoot: true on the pod or every container, and no runAsUser: 0 anywhere.",
     enforcementLevel: "mandatory",
     severity: "critical",
-    remediationSteps: "Use podSecurityContext()/containerSecurityContext() from lib/pod-security.ts; images built for root need an explicit non-zero runAsUser.",
+    remediationSteps:
+        "Use podSecurityContext()/containerSecurityContext() from lib/pod-security.ts; images built for root need an explicit non-zero runAsUser.",
     defaults: {},
     check: (pod) => [...checkRunAsNonRoot(pod), ...checkRunAsUser(pod)],
 });

@@ -14,8 +14,10 @@ export const PROBES_DEFAULTS: ProbesConfig = { requireLiveness: true, requireRea
 export function checkProbes(pod: PodModel, config: ProbesConfig): string[] {
     const problems: string[] = [];
     for (const c of pod.containers.filter((x) => x.list === "containers")) {
-        if (config.requireLiveness && get(c.spec, "livenessProbe") === undefined) problems.push(`${c.label}: no livenessProbe`);
-        if (config.requireReadiness && get(c.spec, "readinessProbe") === undefined) problems.push(`${c.label}: no readinessProbe`);
+        if (config.requireLiveness && get(c.spec, "livenessProbe") === undefined)
+            problems.push(`${c.label}: no livenessProbe`);
+        if (config.requireReadiness && get(c.spec, "readinessProbe") === undefined)
+            problems.push(`${c.label}: no readinessProbe`);
     }
     return problems;
 }

@@ -33,7 +33,13 @@ export function checkRedundancy(objects: readonly KubeObject[], config: Redundan
     const meshedNamespaces = new Set<string>();
     const workloadNamespaces = new Set<string>();
     for (const o of objects) {
-        if (o.group === "" && o.kind === "Namespace" && !isUnknown(o.labels) && o.labels["istio-injection"] === "enabled" && typeof o.name === "string") {
+        if (
+            o.group === "" &&
+            o.kind === "Namespace" &&
+            !isUnknown(o.labels) &&
+            o.labels["istio-injection"] === "enabled" &&
+            typeof o.name === "string"
+        ) {
             meshedNamespaces.add(o.name);
         }
     }
@@ -42,13 +48,20 @@ export function checkRedundancy(objects: readonly KubeObject[], config: Redundan
             if (o.kind === "Deployment" && typeof o.namespace === "string") workloadNamespaces.add(o.namespace);
             const replicas = replicasOf(o, objects);
             if (!isUnknown(replicas) && replicas < min) {
-                violations.push({ object: o, message: `${describe(o)}: ${replicas} replica(s) is a single point of failure (at least ${min})` });
+                violations.push({
+                    object: o,
+                    message: `${describe(o)}: ${replicas} replica(s) is a single point of failure (at least ${min})`,
+                });
             }
         } else if (o.group === "postgresql.cnpg.io" && o.kind === "Cluster" && ownedByStackwright(o)) {
             const instances = get(o.props, "spec", "instances");
             // CloudNativePG's default is one instance.
             const n = instances === undefined ? 1 : instances;
-            if (typeof n === "number" && n < min) violations.push({ object: o, message: `${describe(o)}: ${n} instance(s) is a single point of failure (at least ${min})` });
+            if (typeof n === "number" && n < min)
+                violations.push({
+                    object: o,
+                    message: `${describe(o)}: ${n} instance(s) is a single point of failure (at least ${min})`,
+                });
         } else if (o.group === "gateway.nginx.org" && o.kind === "NginxProxy" && ownedByStackwright(o)) {
             const deployment = get(o.props, "spec", "kubernetes", "deployment");
             const autoscaling = get(deployment, "autoscaling");
@@ -57,14 +70,20 @@ export function checkRedundancy(objects: readonly KubeObject[], config: Redundan
             // NGF's default data plane is one replica.
             const replicas = n === undefined ? 1 : n;
             if (deployment !== undefined && typeof replicas === "number" && replicas < min) {
-                violations.push({ object: o, message: `${describe(o)}: a data plane of ${replicas} replica(s) is a single point of failure (at least ${min})` });
+                violations.push({
+                    object: o,
+                    message: `${describe(o)}: a data plane of ${replicas} replica(s) is a single point of failure (at least ${min})`,
+                });
             }
         }
     }
     for (const o of objects) {
         if (o.group !== "" || o.kind !== "Namespace" || typeof o.name !== "string") continue;
         if (workloadNamespaces.has(o.name) && !meshedNamespaces.has(o.name)) {
-            violations.push({ object: o, message: `${describe(o)}: holds Stackwright's services without Istio sidecar injection (no mutual TLS between them)` });
+            violations.push({
+                object: o,
+                message: `${describe(o)}: holds Stackwright's services without Istio sidecar injection (no mutual TLS between them)`,
+            });
         }
     }
     return violations;
@@ -72,10 +91,16 @@ export function checkRedundancy(objects: readonly KubeObject[], config: Redundan
 
 export const productionRedundancy = stackPolicy<RedundancyConfig>({
     name: "production-redundancy",
-    description: "Stackwright's workloads have no single point of failure (replicas, PostgreSQL instances, edge data plane) and its services run in the mesh.",
+    description:
+        "Stackwright's workloads have no single point of failure (replicas, PostgreSQL instances, edge data plane) and its services run in the mesh.",
     enforcementLevel: "advisory",
     configProperties: {
-        minReplicas: { type: "integer", minimum: 2, default: 2, description: "Fewest replicas or instances a workload may run." },
+        minReplicas: {
+            type: "integer",
+            minimum: 2,
+            default: 2,
+            description: "Fewest replicas or instances a workload may run.",
+        },
     },
     defaults: REDUNDANCY_DEFAULTS,
     check: (stack, config) => checkRedundancy(stack.objects, config),

@@ -14,7 +14,9 @@ export function checkAppArmor(pod: PodModel): string[] {
     const problems: string[] = [];
     const judge = (where: string, type: unknown) => {
         if (type === undefined || isUnknown(type) || APPARMOR_TYPES.includes(type as string)) return;
-        problems.push(`${where}: securityContext.appArmorProfile.type ${JSON.stringify(type)} is not allowed (RuntimeDefault or Localhost)`);
+        problems.push(
+            `${where}: securityContext.appArmorProfile.type ${JSON.stringify(type)} is not allowed (RuntimeDefault or Localhost)`,
+        );
     };
     judge("pod", get(pod.spec, "securityContext", "appArmorProfile", "type"));
     for (const c of pod.containers) judge(c.label, get(c.spec, "securityContext", "appArmorProfile", "type"));
@@ -22,7 +24,9 @@ export function checkAppArmor(pod: PodModel): string[] {
         for (const [key, value] of Object.entries(pod.annotations)) {
             if (!key.startsWith(APPARMOR_ANNOTATION) || isUnknown(value)) continue;
             if (value === "runtime/default" || value.startsWith("localhost/")) continue;
-            problems.push(`pod annotation ${key}: ${JSON.stringify(value)} is not allowed (runtime/default or localhost/*)`);
+            problems.push(
+                `pod annotation ${key}: ${JSON.stringify(value)} is not allowed (runtime/default or localhost/*)`,
+            );
         }
     }
     return problems;

@@ -13,7 +13,9 @@ export function checkHostPorts(pod: PodModel): string[] {
         for (const port of arr(get(c.spec, "ports"))) {
             const hostPort = get(port, "hostPort");
             if (hostPort === undefined || hostPort === null || hostPort === 0 || isUnknown(hostPort)) continue;
-            problems.push(`${c.label}: containerPort ${String(get(port, "containerPort"))} uses hostPort ${String(hostPort)}`);
+            problems.push(
+                `${c.label}: containerPort ${String(get(port, "containerPort"))} uses hostPort ${String(hostPort)}`,
+            );
         }
     }
     return problems;

@@ -8,11 +8,16 @@ import { PodModel } from "./pod-templates";
 import { get, isUnknown } from "./values";
 
 const HOST_FIELDS: readonly (readonly string[])[] = [
-    ["livenessProbe", "httpGet"], ["livenessProbe", "tcpSocket"],
-    ["readinessProbe", "httpGet"], ["readinessProbe", "tcpSocket"],
-    ["startupProbe", "httpGet"], ["startupProbe", "tcpSocket"],
-    ["lifecycle", "postStart", "httpGet"], ["lifecycle", "postStart", "tcpSocket"],
-    ["lifecycle", "preStop", "httpGet"], ["lifecycle", "preStop", "tcpSocket"],
+    ["livenessProbe", "httpGet"],
+    ["livenessProbe", "tcpSocket"],
+    ["readinessProbe", "httpGet"],
+    ["readinessProbe", "tcpSocket"],
+    ["startupProbe", "httpGet"],
+    ["startupProbe", "tcpSocket"],
+    ["lifecycle", "postStart", "httpGet"],
+    ["lifecycle", "postStart", "tcpSocket"],
+    ["lifecycle", "preStop", "httpGet"],
+    ["lifecycle", "preStop", "tcpSocket"],
 ];
 
 export function checkProbeHost(pod: PodModel): string[] {

@@ -13,7 +13,10 @@ export function checkProcMount(pod: PodModel): string[] {
             const value = get(c.spec, "securityContext", "procMount");
             return value !== undefined && value !== "Default" && !isUnknown(value);
         })
-        .map((c) => `${c.label}: securityContext.procMount ${JSON.stringify(get(c.spec, "securityContext", "procMount"))} is not allowed (Default only)`);
+        .map(
+            (c) =>
+                `${c.label}: securityContext.procMount ${JSON.stringify(get(c.spec, "securityContext", "procMount"))} is not allowed (Default only)`,
+        );
 }
 
 export const pssProcMount = podPolicy({

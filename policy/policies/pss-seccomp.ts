@@ -13,7 +13,9 @@ export function checkSeccomp(pod: PodModel): string[] {
     const problems: string[] = [];
     const podType = get(pod.spec, "securityContext", "seccompProfile", "type");
     if (podType !== undefined && !isUnknown(podType) && !SECCOMP_TYPES.includes(podType as string)) {
-        problems.push(`pod: securityContext.seccompProfile.type ${JSON.stringify(podType)} is not allowed (RuntimeDefault or Localhost)`);
+        problems.push(
+            `pod: securityContext.seccompProfile.type ${JSON.stringify(podType)} is not allowed (RuntimeDefault or Localhost)`,
+        );
     }
     const podOk = isUnknown(podType) || SECCOMP_TYPES.includes(podType as string);
     for (const c of pod.containers) {
@@ -21,10 +23,14 @@ export function checkSeccomp(pod: PodModel): string[] {
         if (isUnknown(type)) continue;
         if (type !== undefined) {
             if (!SECCOMP_TYPES.includes(type as string)) {
-                problems.push(`${c.label}: securityContext.seccompProfile.type ${JSON.stringify(type)} is not allowed (RuntimeDefault or Localhost)`);
+                problems.push(
+                    `${c.label}: securityContext.seccompProfile.type ${JSON.stringify(type)} is not allowed (RuntimeDefault or Localhost)`,
+                );
             }
         } else if (!podOk) {
-            problems.push(`${c.label}: seccompProfile.type must be RuntimeDefault or Localhost (on the pod or the container)`);
+            problems.push(
+                `${c.label}: seccompProfile.type must be RuntimeDefault or Localhost (on the pod or the container)`,
+            );
         }
     }
     return problems;
@@ -32,7 +38,8 @@ export function checkSeccomp(pod: PodModel): string[] {
 
 export const pssSeccomp = podPolicy({
     name: "pss-seccomp",
-    description: "Pod Security (restricted): seccomp profile RuntimeDefault or Localhost, on the pod or every container; never Unconfined.",
+    description:
+        "Pod Security (restricted): seccomp profile RuntimeDefault or Localhost, on the pod or every container; never Unconfined.",
     enforcementLevel: "mandatory",
     defaults: {},
     check: checkSeccomp,

@@ -15,7 +15,9 @@ export function checkSELinux(pod: PodModel): string[] {
         if (options === undefined || isUnknown(options)) return;
         const type = get(options, "type");
         if (type !== undefined && !isUnknown(type) && !SELINUX_TYPES.includes(type as string)) {
-            problems.push(`${where}: securityContext.seLinuxOptions.type ${JSON.stringify(type)} is not allowed (container_t, container_init_t, container_kvm_t, container_engine_t)`);
+            problems.push(
+                `${where}: securityContext.seLinuxOptions.type ${JSON.stringify(type)} is not allowed (container_t, container_init_t, container_kvm_t, container_engine_t)`,
+            );
         }
         for (const field of ["user", "role"]) {
             const value = get(options, field);

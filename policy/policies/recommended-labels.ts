@@ -10,8 +10,26 @@ export interface RecommendedLabelsConfig {
 }
 
 export const RECOMMENDED_LABELS_DEFAULTS: RecommendedLabelsConfig = {
-    labels: ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by"],
-    kinds: ["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "Service", "Cluster", "Pooler", "Prometheus", "Alertmanager"],
+    labels: [
+        "app.kubernetes.io/name",
+        "app.kubernetes.io/instance",
+        "app.kubernetes.io/component",
+        "app.kubernetes.io/part-of",
+        "app.kubernetes.io/managed-by",
+    ],
+    kinds: [
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "Job",
+        "CronJob",
+        "Pod",
+        "Service",
+        "Cluster",
+        "Pooler",
+        "Prometheus",
+        "Alertmanager",
+    ],
 };
 
 export function checkRecommendedLabels(o: KubeObject, config: RecommendedLabelsConfig): string[] {
@@ -32,5 +50,5 @@ export const recommendedLabels = objectPolicy<RecommendedLabelsConfig>({
     defaults: RECOMMENDED_LABELS_DEFAULTS,
     // Applicability depends on config, which is only known inside check; judge every object and filter there.
     appliesTo: () => true,
-    check: (o, config) => config.kinds.includes(o.kind) ? checkRecommendedLabels(o, config) : [],
+    check: (o, config) => (config.kinds.includes(o.kind) ? checkRecommendedLabels(o, config) : []),
 });

@@ -69,14 +69,16 @@ function generatedSecrets(objects: readonly KubeObject[]): { namespace: string; 
         if (typeof o.namespace !== "string") continue;
         const ns = o.namespace;
         if (o.group === "postgresql.cnpg.io" && o.kind === "Cluster" && typeof o.name === "string") {
-            for (const suffix of ["app", "superuser", "ca", "server", "replication"]) out.push({ namespace: ns, name: `${o.name}-${suffix}` });
+            for (const suffix of ["app", "superuser", "ca", "server", "replication"])
+                out.push({ namespace: ns, name: `${o.name}-${suffix}` });
         }
         if (o.group === "cert-manager.io" && o.kind === "Certificate") {
             const name = str(get(o.props, "spec", "secretName"));
             if (name) out.push({ namespace: ns, name });
         }
         if (o.group === "external-secrets.io" && o.kind === "ExternalSecret") {
-            const name = str(get(o.props, "spec", "target", "name")) ?? (typeof o.name === "string" ? o.name : undefined);
+            const name =
+                str(get(o.props, "spec", "target", "name")) ?? (typeof o.name === "string" ? o.name : undefined);
             if (name) out.push({ namespace: ns, name });
         }
     }
@@ -87,20 +89,27 @@ function listed(list: readonly string[], namespace: string, name: string): boole
     return list.includes(name) || list.includes(`${namespace}/${name}`);
 }
 
-export function checkConfigReferences(objects: readonly KubeObject[], config: ConfigReferencesConfig): StackViolation[] {
+export function checkConfigReferences(
+    objects: readonly KubeObject[],
+    config: ConfigReferencesConfig,
+): StackViolation[] {
     const violations: StackViolation[] = [];
     const generated = generatedSecrets(objects);
     const inNamespace = (kind: string, namespace: string) =>
-        objects.filter((o) => o.group === "" && o.kind === kind && (o.namespace === namespace || isUnknown(o.namespace)));
+        objects.filter(
+            (o) => o.group === "" && o.kind === kind && (o.namespace === namespace || isUnknown(o.namespace)),
+        );
     for (const o of objects) {
         if (isUnknown(o.namespace)) continue;
         const namespace = o.namespace;
         for (const ref of referencesOf(o)) {
-            const external = ref.kind === "Secret" ? config.externalSecrets : [...BUILTIN_CONFIGMAPS, ...config.externalConfigMaps];
+            const external =
+                ref.kind === "Secret" ? config.externalSecrets : [...BUILTIN_CONFIGMAPS, ...config.externalConfigMaps];
             if (listed(external, namespace, ref.name)) continue;
             const candidates = inNamespace(ref.kind, namespace);
             if (candidates.some((c) => nameMatches(c, ref.name) || isUnknown(c.name))) continue;
-            if (ref.kind === "Secret" && generated.some((g) => g.namespace === namespace && g.name === ref.name)) continue;
+            if (ref.kind === "Secret" && generated.some((g) => g.namespace === namespace && g.name === ref.name))
+                continue;
             const configKey = ref.kind === "Secret" ? "externalSecrets" : "externalConfigMaps";
             violations.push({
                 object: o,
@@ -113,11 +122,15 @@ export function checkConfigReferences(objects: readonly KubeObject[], config: Co
 
 export const referencedConfigsExist = stackPolicy<ConfigReferencesConfig>({
     name: "referenced-configs-exist",
-    description: "Every Secret and ConfigMap a pod references exists in the stack (or is declared as provided externally).",
+    description:
+        "Every Secret and ConfigMap a pod references exists in the stack (or is declared as provided externally).",
     enforcementLevel: "mandatory",
     configProperties: {
         externalSecrets: stringList("Secrets provided outside the stack: name or namespace/name."),
-        externalConfigMaps: stringList("ConfigMaps provided outside the stack: name or namespace/name.", CONFIG_REFERENCES_DEFAULTS.externalConfigMaps),
+        externalConfigMaps: stringList(
+            "ConfigMaps provided outside the stack: name or namespace/name.",
+            CONFIG_REFERENCES_DEFAULTS.externalConfigMaps,
+        ),
     },
     defaults: CONFIG_REFERENCES_DEFAULTS,
     check: (stack, config) => checkConfigReferences(stack.objects, config),

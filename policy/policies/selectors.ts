@@ -47,10 +47,15 @@ function matchesExpression(expression: unknown, labels: Labels): Match {
     if (list.some(isUnknown)) return UNKNOWN;
     const has = actual !== undefined;
     switch (operator) {
-        case "In": return has && list.map(String).includes(actual as string);
-        case "NotIn": return !has || !list.map(String).includes(actual as string);
-        case "Exists": return has;
-        case "DoesNotExist": return !has;
-        default: return false;
+        case "In":
+            return has && list.map(String).includes(actual as string);
+        case "NotIn":
+            return !has || !list.map(String).includes(actual as string);
+        case "Exists":
+            return has;
+        case "DoesNotExist":
+            return !has;
+        default:
+            return false;
     }
 }

@@ -7,22 +7,29 @@ import { get, isUnknown, obj, UNKNOWN } from "./values";
 
 export function checkServicesSelectPods(objects: readonly KubeObject[]): StackViolation[] {
     const violations: StackViolation[] = [];
-    const pods: { namespace: KubeObject["namespace"]; labels: Labels }[] = objects
-        .flatMap((o) => podTemplatesOf(o).map((pod) => ({ namespace: o.namespace, labels: pod.labels })));
+    const pods: { namespace: KubeObject["namespace"]; labels: Labels }[] = objects.flatMap((o) =>
+        podTemplatesOf(o).map((pod) => ({ namespace: o.namespace, labels: pod.labels })),
+    );
     for (const service of objects.filter((o) => o.group === "" && o.kind === "Service")) {
         const type = get(service.props, "spec", "type");
         if (type === "ExternalName" || isUnknown(type) || isUnknown(service.namespace)) continue;
         const selector = get(service.props, "spec", "selector");
         if (isUnknown(selector)) continue;
         if (Object.keys(obj(selector)).length === 0) {
-            violations.push({ object: service, message: `${describe(service)}: has no selector, so it selects no pods` });
+            violations.push({
+                object: service,
+                message: `${describe(service)}: has no selector, so it selects no pods`,
+            });
             continue;
         }
         const results = pods
             .filter((p) => p.namespace === service.namespace || isUnknown(p.namespace))
             .map((p) => matchesLabelMap(selector, p.labels, false));
         if (results.includes(true) || results.includes(UNKNOWN)) continue;
-        violations.push({ object: service, message: `${describe(service)}: selector ${JSON.stringify(selector)} matches no pod template in the stack` });
+        violations.push({
+            object: service,
+            message: `${describe(service)}: selector ${JSON.stringify(selector)} matches no pod template in the stack`,
+        });
     }
     return violations;
 }

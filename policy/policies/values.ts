@@ -118,6 +118,9 @@ export function stringMap(value: unknown): Record<string, string | Unknown> | Un
 
 /** Shell-style match where `*` stands for any characters (and nothing else is special). */
 export function globMatch(pattern: string, value: string): boolean {
-    const source = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*");
+    const source = pattern
+        .split("*")
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*");
     return new RegExp(`^${source}$`).test(value);
 }

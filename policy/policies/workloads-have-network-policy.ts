@@ -21,7 +21,10 @@ export function checkNetworkPolicies(objects: readonly KubeObject[]): StackViola
                 .filter((p) => p.namespace === workload.namespace || isUnknown(p.namespace))
                 .map((p) => matchesLabelSelector(get(p.props, "spec", "podSelector") ?? {}, pod.labels));
             if (results.includes(true) || results.includes(UNKNOWN)) continue;
-            violations.push({ object: workload, message: `${describe(workload)}: no NetworkPolicy in namespace "${workload.namespace}" selects its pods` });
+            violations.push({
+                object: workload,
+                message: `${describe(workload)}: no NetworkPolicy in namespace "${workload.namespace}" selects its pods`,
+            });
         }
     }
     return violations;
@@ -29,7 +32,8 @@ export function checkNetworkPolicies(objects: readonly KubeObject[]): StackViola
 
 export const workloadsHaveNetworkPolicy = stackPolicy({
     name: "workloads-have-network-policy",
-    description: "Every workload (including operator-managed pods) is selected by at least one NetworkPolicy in its namespace.",
+    description:
+        "Every workload (including operator-managed pods) is selected by at least one NetworkPolicy in its namespace.",
     enforcementLevel: "mandatory",
     defaults: {},
     check: (stack) => checkNetworkPolicies(stack.objects),

@@ -3,7 +3,14 @@
  * engine's unknown-checking proxy, `notApplicable` that throws, `stackTags`, `getConfig` scoped to the policy,
  * stack resources with parent/dependency objects resolved from URNs.
  */
-import { PolicyResource, PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import {
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
 
 // Internal to @pulumi/policy (not in its typings) but exactly what the engine uses.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -52,7 +59,12 @@ export interface RunOptions {
     readonly proxy?: boolean;
 }
 
-export function resourceArgs(type: string, props: unknown, config: object = {}, opts: RunOptions = {}): ResourceValidationArgs {
+export function resourceArgs(
+    type: string,
+    props: unknown,
+    config: object = {},
+    opts: RunOptions = {},
+): ResourceValidationArgs {
     const name = opts.name ?? "test";
     const wrapped = opts.proxy === false ? props : proxy.unknownCheckingProxy(props);
     return {
@@ -65,18 +77,27 @@ export function resourceArgs(type: string, props: unknown, config: object = {}, 
         isType: () => false,
         asType: () => undefined,
         getConfig: <T extends object>() => config as T,
-        notApplicable: (reason?: string): never => { throw new NotApplicableError(reason); },
+        notApplicable: (reason?: string): never => {
+            throw new NotApplicableError(reason);
+        },
     };
 }
 
 /** Runs a resource policy on one resource; `notApplicable` is set when the policy said it does not apply. */
-export function runResourcePolicyDetailed(policy: ResourceValidationPolicy, type: string, props: unknown, config?: object,
-    opts?: RunOptions): ResourceRun {
+export function runResourcePolicyDetailed(
+    policy: ResourceValidationPolicy,
+    type: string,
+    props: unknown,
+    config?: object,
+    opts?: RunOptions,
+): ResourceRun {
     const messages: string[] = [];
     const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource!];
     try {
         for (const validate of validations) {
-            const result = validate(resourceArgs(type, props, config, opts), (message) => { messages.push(message); });
+            const result = validate(resourceArgs(type, props, config, opts), (message) => {
+                messages.push(message);
+            });
             if (result instanceof Promise) throw new Error(`${policy.name}: validations here are synchronous`);
         }
     } catch (err) {
@@ -87,7 +108,12 @@ export function runResourcePolicyDetailed(policy: ResourceValidationPolicy, type
 }
 
 /** The violation messages a resource policy reports for one resource ([] when not applicable). */
-export function runResourcePolicy(policy: ResourceValidationPolicy, type: string, props: unknown, config?: object): string[] {
+export function runResourcePolicy(
+    policy: ResourceValidationPolicy,
+    type: string,
+    props: unknown,
+    config?: object,
+): string[] {
     return runResourcePolicyDetailed(policy, type, props, config).messages;
 }
 
@@ -123,7 +149,9 @@ export function policyResources(specs: readonly StackResourceSpec[], wrap = true
     specs.forEach((s, i) => {
         const r = resources[i];
         if (s.parent && byUrn.has(s.parent)) r.parent = byUrn.get(s.parent);
-        r.dependencies = (s.dependencies ?? []).map((d) => byUrn.get(d)).filter((d): d is PolicyResource => d !== undefined);
+        r.dependencies = (s.dependencies ?? [])
+            .map((d) => byUrn.get(d))
+            .filter((d): d is PolicyResource => d !== undefined);
         for (const [k, v] of Object.entries(s.propertyDependencies ?? {})) {
             r.propertyDependencies[k] = v.map((d) => byUrn.get(d)).filter((d): d is PolicyResource => d !== undefined);
         }
@@ -141,14 +169,22 @@ export function stackArgs(resources: PolicyResource[], config: object = {}): Sta
         resources,
         stackTags: STACK_TAGS,
         getConfig: <T extends object>() => config as T,
-        notApplicable: (reason?: string): never => { throw new NotApplicableError(reason); },
+        notApplicable: (reason?: string): never => {
+            throw new NotApplicableError(reason);
+        },
     };
 }
 
-export function runStackPolicyOn(policy: StackValidationPolicy, resources: PolicyResource[], config?: object): StackReport[] {
+export function runStackPolicyOn(
+    policy: StackValidationPolicy,
+    resources: PolicyResource[],
+    config?: object,
+): StackReport[] {
     const reports: StackReport[] = [];
     try {
-        const result = policy.validateStack(stackArgs(resources, config), (message, urn) => { reports.push({ message, urn }); });
+        const result = policy.validateStack(stackArgs(resources, config), (message, urn) => {
+            reports.push({ message, urn });
+        });
         if (result instanceof Promise) throw new Error(`${policy.name}: validations here are synchronous`);
     } catch (err) {
         if (err instanceof NotApplicableError) return reports;
@@ -158,6 +194,10 @@ export function runStackPolicyOn(policy: StackValidationPolicy, resources: Polic
 }
 
 /** The violations a stack policy reports for the given resources. */
-export function runStackPolicy(policy: StackValidationPolicy, specs: readonly StackResourceSpec[], config?: object): StackReport[] {
+export function runStackPolicy(
+    policy: StackValidationPolicy,
+    specs: readonly StackResourceSpec[],
+    config?: object,
+): StackReport[] {
     return runStackPolicyOn(policy, policyResources(specs), config);
 }

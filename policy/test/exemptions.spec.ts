@@ -31,7 +31,12 @@ describe("exemptions", () => {
     });
 
     describe("by policy config", () => {
-        const entry = { kind: "DaemonSet", namespace: "monitoring-node", name: "kps-prometheus-node-exporter", reason: "reads host metrics" };
+        const entry = {
+            kind: "DaemonSet",
+            namespace: "monitoring-node",
+            name: "kps-prometheus-node-exporter",
+            reason: "reads host metrics",
+        };
 
         it("exempts the named object with a reason", () => {
             expect(run(nodeExporter(), { exemptions: [entry] })).to.deep.equal([]);
@@ -45,16 +50,27 @@ describe("exemptions", () => {
         });
 
         it("does not exempt another kind, namespace, name or policy", () => {
-            for (const other of [{ kind: "Deployment" }, { namespace: "monitoring" }, { name: "grafana" }, { policy: "pss-privileged" }]) {
+            for (const other of [
+                { kind: "Deployment" },
+                { namespace: "monitoring" },
+                { name: "grafana" },
+                { policy: "pss-privileged" },
+            ]) {
                 expect(run(nodeExporter(), { exemptions: [{ ...entry, ...other }] })).to.deep.equal(HOST_VIOLATIONS);
             }
-            expect(run(nodeExporter(), { exemptions: [{ ...entry, policy: "pss-host-namespaces" }] })).to.deep.equal([]);
+            expect(run(nodeExporter(), { exemptions: [{ ...entry, policy: "pss-host-namespaces" }] })).to.deep.equal(
+                [],
+            );
         });
 
         it("ignores an exemption without a reason and says so", () => {
             for (const reason of ["", "   "]) {
-                expect(run(nodeExporter(), { exemptions: [{ ...entry, reason }] })).to.deep.equal(HOST_VIOLATIONS.map((m) =>
-                    `${m} (exemption ignored: the config exemption for DaemonSet "kps-prometheus-node-exporter" has no reason)`));
+                expect(run(nodeExporter(), { exemptions: [{ ...entry, reason }] })).to.deep.equal(
+                    HOST_VIOLATIONS.map(
+                        (m) =>
+                            `${m} (exemption ignored: the config exemption for DaemonSet "kps-prometheus-node-exporter" has no reason)`,
+                    ),
+                );
             }
         });
 
@@ -73,17 +89,29 @@ describe("exemptions", () => {
         it("exempts an object annotated with a reason for that policy only", () => {
             const props = nodeExporter({ "policy.stackwright.io/exempt-pss-host-namespaces": "reads host metrics" });
             expect(run(props)).to.deep.equal([]);
-            expect(runResourcePolicy(podsRunAsNonRoot, TYPES.DaemonSet, (() => {
-                const p = nodeExporter({ "policy.stackwright.io/exempt-pss-host-namespaces": "reads host metrics" });
-                podSpecIn("DaemonSet", p).securityContext.runAsUser = 0;
-                return p;
-            })())).to.deep.equal(["pod: securityContext.runAsUser is 0 (root)"]);
+            expect(
+                runResourcePolicy(
+                    podsRunAsNonRoot,
+                    TYPES.DaemonSet,
+                    (() => {
+                        const p = nodeExporter({
+                            "policy.stackwright.io/exempt-pss-host-namespaces": "reads host metrics",
+                        });
+                        podSpecIn("DaemonSet", p).securityContext.runAsUser = 0;
+                        return p;
+                    })(),
+                ),
+            ).to.deep.equal(["pod: securityContext.runAsUser is 0 (root)"]);
         });
 
         it("does not honour a blank annotation, and exemptions-need-reasons reports it", () => {
             const props = nodeExporter({ "policy.stackwright.io/exempt-pss-host-namespaces": " " });
-            expect(run(props)).to.deep.equal(HOST_VIOLATIONS.map((m) =>
-                `${m} (exemption ignored: annotation policy.stackwright.io/exempt-pss-host-namespaces has no reason)`));
+            expect(run(props)).to.deep.equal(
+                HOST_VIOLATIONS.map(
+                    (m) =>
+                        `${m} (exemption ignored: annotation policy.stackwright.io/exempt-pss-host-namespaces has no reason)`,
+                ),
+            );
             expect(runResourcePolicy(exemptionsNeedReasons, TYPES.DaemonSet, props)).to.deep.equal([
                 "annotation policy.stackwright.io/exempt-pss-host-namespaces has no reason: say why this object cannot comply",
             ]);
@@ -103,8 +131,16 @@ describe("exemptions", () => {
         });
 
         it("exemptions-need-reasons passes reasoned annotations and objects without annotations", () => {
-            expect(runResourcePolicy(exemptionsNeedReasons, TYPES.DaemonSet, nodeExporter({ "policy.stackwright.io/exempt-pss-host-ports": "port 9100 on the host" }))).to.deep.equal([]);
-            expect(runResourcePolicyDetailed(exemptionsNeedReasons, TYPES.DaemonSet, nodeExporter()).notApplicable).to.be.a("string");
+            expect(
+                runResourcePolicy(
+                    exemptionsNeedReasons,
+                    TYPES.DaemonSet,
+                    nodeExporter({ "policy.stackwright.io/exempt-pss-host-ports": "port 9100 on the host" }),
+                ),
+            ).to.deep.equal([]);
+            expect(
+                runResourcePolicyDetailed(exemptionsNeedReasons, TYPES.DaemonSet, nodeExporter()).notApplicable,
+            ).to.be.a("string");
             expect(runResourcePolicy(exemptionsNeedReasons, TYPES.DaemonSet, undefined)).to.deep.equal([]);
         });
 
@@ -112,13 +148,20 @@ describe("exemptions", () => {
             const backend = workload("Deployment");
             const stack = [{ type: TYPES.Deployment, name: "backend", props: backend }];
             expect(runStackPolicy(workloadsHaveNetworkPolicy, stack)).to.deep.equal([
-                { message: 'Deployment apps/backend: no NetworkPolicy in namespace "apps" selects its pods', urn: urnOf(TYPES.Deployment, "backend") },
+                {
+                    message: 'Deployment apps/backend: no NetworkPolicy in namespace "apps" selects its pods',
+                    urn: urnOf(TYPES.Deployment, "backend"),
+                },
             ]);
-            backend.metadata.annotations = { "policy.stackwright.io/exempt-workloads-have-network-policy": "migration window, tracked in #42" };
+            backend.metadata.annotations = {
+                "policy.stackwright.io/exempt-workloads-have-network-policy": "migration window, tracked in #42",
+            };
             expect(runStackPolicy(workloadsHaveNetworkPolicy, stack)).to.deep.equal([]);
-            expect(runStackPolicy(workloadsHaveNetworkPolicy, stack, {
-                exemptions: [{ kind: "Deployment", namespace: "apps", name: "backend", reason: "" }],
-            })).to.deep.equal([]);
+            expect(
+                runStackPolicy(workloadsHaveNetworkPolicy, stack, {
+                    exemptions: [{ kind: "Deployment", namespace: "apps", name: "backend", reason: "" }],
+                }),
+            ).to.deep.equal([]);
         });
     });
 });

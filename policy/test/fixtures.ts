@@ -32,11 +32,19 @@ export const TYPES = {
     ConfigFile: "kubernetes:yaml/v2:ConfigFile",
 } as const;
 
-export const WORKLOAD_KINDS = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"] as const;
-export type WorkloadKind = typeof WORKLOAD_KINDS[number];
+export const WORKLOAD_KINDS = [
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
 export const CONTAINER_LISTS = ["containers", "initContainers", "ephemeralContainers"] as const;
-export type ContainerListName = typeof CONTAINER_LISTS[number];
+export type ContainerListName = (typeof CONTAINER_LISTS)[number];
 
 /** What a container in each list is called in messages. */
 export const LIST_LABEL: Record<ContainerListName, string> = {
@@ -73,10 +81,12 @@ export function container(name = "app", opts: { probes?: boolean } = {}): any {
             capabilities: { drop: ["ALL"] },
             seccompProfile: { type: "RuntimeDefault" },
         },
-        ...(opts.probes === false ? {} : {
-            livenessProbe: { httpGet: { path: "/health", port: 8080 }, initialDelaySeconds: 30 },
-            readinessProbe: { httpGet: { path: "/ready", port: 8080 } },
-        }),
+        ...(opts.probes === false
+            ? {}
+            : {
+                  livenessProbe: { httpGet: { path: "/health", port: 8080 }, initialDelaySeconds: 30 },
+                  readinessProbe: { httpGet: { path: "/ready", port: 8080 } },
+              }),
         volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
     };
 }
@@ -118,17 +128,44 @@ export function workload(kind: WorkloadKind, spec: any = podSpec(), name = "back
         case "Deployment":
         case "StatefulSet":
         case "ReplicaSet":
-            return { apiVersion: "apps/v1", kind, metadata: metadata(name, namespace), spec: { replicas: 1, selector: { matchLabels: selectorLabels(name) }, template } };
+            return {
+                apiVersion: "apps/v1",
+                kind,
+                metadata: metadata(name, namespace),
+                spec: { replicas: 1, selector: { matchLabels: selectorLabels(name) }, template },
+            };
         case "DaemonSet":
-            return { apiVersion: "apps/v1", kind, metadata: metadata(name, namespace), spec: { selector: { matchLabels: selectorLabels(name) }, template } };
+            return {
+                apiVersion: "apps/v1",
+                kind,
+                metadata: metadata(name, namespace),
+                spec: { selector: { matchLabels: selectorLabels(name) }, template },
+            };
         case "Job":
-            return { apiVersion: "batch/v1", kind, metadata: metadata(name, namespace), spec: { activeDeadlineSeconds: 600, template: { ...template, spec: { ...spec, restartPolicy: "Never" } } } };
+            return {
+                apiVersion: "batch/v1",
+                kind,
+                metadata: metadata(name, namespace),
+                spec: {
+                    activeDeadlineSeconds: 600,
+                    template: { ...template, spec: { ...spec, restartPolicy: "Never" } },
+                },
+            };
         case "CronJob":
             return {
-                apiVersion: "batch/v1", kind, metadata: metadata(name, namespace),
+                apiVersion: "batch/v1",
+                kind,
+                metadata: metadata(name, namespace),
                 spec: {
-                    schedule: "0 2 * * *", concurrencyPolicy: "Forbid", startingDeadlineSeconds: 300,
-                    jobTemplate: { spec: { activeDeadlineSeconds: 3600, template: { ...template, spec: { ...spec, restartPolicy: "Never" } } } },
+                    schedule: "0 2 * * *",
+                    concurrencyPolicy: "Forbid",
+                    startingDeadlineSeconds: 300,
+                    jobTemplate: {
+                        spec: {
+                            activeDeadlineSeconds: 3600,
+                            template: { ...template, spec: { ...spec, restartPolicy: "Never" } },
+                        },
+                    },
                 },
             };
     }
@@ -137,15 +174,19 @@ export function workload(kind: WorkloadKind, spec: any = podSpec(), name = "back
 /** The pod spec inside a workload built by `workload` (a live reference, for mutation). */
 export function podSpecIn(kind: WorkloadKind, props: any): any {
     switch (kind) {
-        case "Pod": return props.spec;
-        case "CronJob": return props.spec.jobTemplate.spec.template.spec;
-        default: return props.spec.template.spec;
+        case "Pod":
+            return props.spec;
+        case "CronJob":
+            return props.spec.jobTemplate.spec.template.spec;
+        default:
+            return props.spec.template.spec;
     }
 }
 
 export function cnpgCluster(name = "db", namespace = "data"): any {
     return {
-        apiVersion: "postgresql.cnpg.io/v1", kind: "Cluster",
+        apiVersion: "postgresql.cnpg.io/v1",
+        kind: "Cluster",
         metadata: { ...metadata(name, namespace), labels: labels(name) },
         spec: {
             instances: 3,
@@ -158,17 +199,25 @@ export function cnpgCluster(name = "db", namespace = "data"): any {
 
 export function cnpgPooler(name = "db-pooler", namespace = "data"): any {
     return {
-        apiVersion: "postgresql.cnpg.io/v1", kind: "Pooler",
+        apiVersion: "postgresql.cnpg.io/v1",
+        kind: "Pooler",
         metadata: { ...metadata(name, namespace), labels: labels(name) },
         spec: {
-            cluster: { name: "db" }, instances: 2, type: "rw",
+            cluster: { name: "db" },
+            instances: 2,
+            type: "rw",
             template: {
                 metadata: { labels: { app: "pooler" } },
                 spec: {
-                    containers: [{
-                        name: "pgbouncer",
-                        resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-                    }],
+                    containers: [
+                        {
+                            name: "pgbouncer",
+                            resources: {
+                                requests: { cpu: "100m", memory: "64Mi" },
+                                limits: { cpu: "500m", memory: "256Mi" },
+                            },
+                        },
+                    ],
                 },
             },
         },
@@ -177,31 +226,51 @@ export function cnpgPooler(name = "db-pooler", namespace = "data"): any {
 
 export function prometheus(name = "main", namespace = "monitoring"): any {
     return {
-        apiVersion: "monitoring.coreos.com/v1", kind: "Prometheus",
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "Prometheus",
         metadata: { ...metadata(name, namespace), labels: labels(name) },
         spec: {
             replicas: 2,
             resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2000m", memory: "4Gi" } },
-            securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 2000, fsGroup: 2000, seccompProfile: { type: "RuntimeDefault" } },
+            securityContext: {
+                runAsNonRoot: true,
+                runAsUser: 1000,
+                runAsGroup: 2000,
+                fsGroup: 2000,
+                seccompProfile: { type: "RuntimeDefault" },
+            },
         },
     };
 }
 
 export function alertmanager(name = "main", namespace = "monitoring"): any {
     const p = prometheus(name, namespace);
-    return { ...p, kind: "Alertmanager", spec: { ...p.spec, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } } } };
+    return {
+        ...p,
+        kind: "Alertmanager",
+        spec: {
+            ...p.spec,
+            resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
+        },
+    };
 }
 
 /** The Gateway's NginxProxy as components/edge.ts builds it: the data plane's resources, spread and Service. */
 export function nginxProxy(name = "stackwright-data-plane", namespace = "edge"): any {
     return {
-        apiVersion: "gateway.nginx.org/v1alpha2", kind: "NginxProxy",
+        apiVersion: "gateway.nginx.org/v1alpha2",
+        kind: "NginxProxy",
         metadata: { ...metadata(name, namespace), labels: labels(name) },
         spec: {
             kubernetes: {
                 deployment: {
                     replicas: 2,
-                    container: { resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } } },
+                    container: {
+                        resources: {
+                            requests: { cpu: "50m", memory: "64Mi" },
+                            limits: { cpu: "500m", memory: "256Mi" },
+                        },
+                    },
                     pod: { terminationGracePeriodSeconds: 30 },
                 },
                 service: { type: "LoadBalancer", externalTrafficPolicy: "Local" },

@@ -4,8 +4,19 @@ import { containersHaveResourceLimits, checkContainerResources } from "../polici
 import { podsRunAsNonRoot } from "../policies/pods-run-as-non-root";
 import { runResourcePolicy, runResourcePolicyDetailed, UNKNOWN_STRING } from "./engine";
 import {
-    alertmanager, clone, cnpgCluster, cnpgPooler, CONTAINER_LISTS, LIST_LABEL, nginxProxy, podSpecIn, podSpecWithAllLists, prometheus,
-    TYPES, workload, WORKLOAD_KINDS,
+    alertmanager,
+    clone,
+    cnpgCluster,
+    cnpgPooler,
+    CONTAINER_LISTS,
+    LIST_LABEL,
+    nginxProxy,
+    podSpecIn,
+    podSpecWithAllLists,
+    prometheus,
+    TYPES,
+    workload,
+    WORKLOAD_KINDS,
 } from "./fixtures";
 
 const NAMES = { containers: "app", initContainers: "init", ephemeralContainers: "debug" } as const;
@@ -24,7 +35,9 @@ describe("mission policies", () => {
             it("reports pod-level runAsUser: 0", () => {
                 const props = compliant();
                 podSpecIn(kind, props).securityContext.runAsUser = 0;
-                expect(runResourcePolicy(podsRunAsNonRoot, type, props)).to.deep.equal(["pod: securityContext.runAsUser is 0 (root)"]);
+                expect(runResourcePolicy(podsRunAsNonRoot, type, props)).to.deep.equal([
+                    "pod: securityContext.runAsUser is 0 (root)",
+                ]);
             });
 
             it("accepts pod-level runAsNonRoot when containers do not set it", () => {
@@ -52,13 +65,17 @@ describe("mission policies", () => {
                 it(`reports runAsUser: 0 on ${list}`, () => {
                     const props = compliant();
                     podSpecIn(kind, props)[list][0].securityContext.runAsUser = 0;
-                    expect(runResourcePolicy(podsRunAsNonRoot, type, props)).to.deep.equal([`${label}: securityContext.runAsUser is 0 (root)`]);
+                    expect(runResourcePolicy(podsRunAsNonRoot, type, props)).to.deep.equal([
+                        `${label}: securityContext.runAsUser is 0 (root)`,
+                    ]);
                 });
 
                 it(`reports runAsNonRoot: false on ${list} even though the pod says true`, () => {
                     const props = compliant();
                     podSpecIn(kind, props)[list][0].securityContext.runAsNonRoot = false;
-                    expect(runResourcePolicy(podsRunAsNonRoot, type, props)).to.deep.equal([`${label}: securityContext.runAsNonRoot is false`]);
+                    expect(runResourcePolicy(podsRunAsNonRoot, type, props)).to.deep.equal([
+                        `${label}: securityContext.runAsNonRoot is false`,
+                    ]);
                 });
 
                 it(`reports runAsNonRoot missing on ${list} when the pod does not set it`, () => {
@@ -99,8 +116,15 @@ describe("mission policies", () => {
             }
 
             it("does not crash on missing or unknown parts", () => {
-                for (const props of [undefined, {}, { spec: undefined }, { spec: {} }, { metadata: {}, spec: { template: {} } },
-                    { spec: { jobTemplate: { spec: {} } } }, { spec: UNKNOWN_STRING }]) {
+                for (const props of [
+                    undefined,
+                    {},
+                    { spec: undefined },
+                    { spec: {} },
+                    { metadata: {}, spec: { template: {} } },
+                    { spec: { jobTemplate: { spec: {} } } },
+                    { spec: UNKNOWN_STRING },
+                ]) {
                     expect(() => runResourcePolicy(podsRunAsNonRoot, type, props)).not.to.throw();
                     expect(() => runResourcePolicy(containersHaveResourceLimits, type, props)).not.to.throw();
                 }
@@ -137,8 +161,21 @@ describe("mission policies", () => {
     });
 
     describe("quantities", () => {
-        const c = (requests: any, limits: any) => ({ list: "containers" as const, name: "app", label: 'container "app"', spec: { resources: { requests, limits } } });
-        const equalPairs: [unknown, unknown][] = [["1Gi", "1073741824"], ["0.5", "500m"], ["1e3", "1k"], ["1E3", "1000"], ["1024Ki", "1Mi"], [1, "1000m"], ["100m", "0.1"]];
+        const c = (requests: any, limits: any) => ({
+            list: "containers" as const,
+            name: "app",
+            label: 'container "app"',
+            spec: { resources: { requests, limits } },
+        });
+        const equalPairs: [unknown, unknown][] = [
+            ["1Gi", "1073741824"],
+            ["0.5", "500m"],
+            ["1e3", "1k"],
+            ["1E3", "1000"],
+            ["1024Ki", "1Mi"],
+            [1, "1000m"],
+            ["100m", "0.1"],
+        ];
         for (const [a, b] of equalPairs) {
             it(`treats ${JSON.stringify(a)} and ${JSON.stringify(b)} as equal`, () => {
                 expect(checkContainerResources(c({ cpu: a, memory: a }, { cpu: b, memory: b }))).to.deep.equal([]);
@@ -147,17 +184,21 @@ describe("mission policies", () => {
         }
 
         it("compares across units exactly", () => {
-            expect(checkContainerResources(c({ cpu: "2", memory: "1G" }, { cpu: "1500m", memory: "1Gi" }))).to.deep.equal([
-                'container "app": resources.requests.cpu "2" exceeds resources.limits.cpu "1500m"',
-            ]);
-            expect(checkContainerResources(c({ cpu: "1001m", memory: "1025Mi" }, { cpu: "1", memory: "1Gi" }))).to.deep.equal([
+            expect(
+                checkContainerResources(c({ cpu: "2", memory: "1G" }, { cpu: "1500m", memory: "1Gi" })),
+            ).to.deep.equal(['container "app": resources.requests.cpu "2" exceeds resources.limits.cpu "1500m"']);
+            expect(
+                checkContainerResources(c({ cpu: "1001m", memory: "1025Mi" }, { cpu: "1", memory: "1Gi" })),
+            ).to.deep.equal([
                 'container "app": resources.requests.cpu "1001m" exceeds resources.limits.cpu "1"',
                 'container "app": resources.requests.memory "1025Mi" exceeds resources.limits.memory "1Gi"',
             ]);
         });
 
         it("reports malformed quantities", () => {
-            expect(checkContainerResources(c({ cpu: "100m", memory: "128MB" }, { cpu: "half", memory: "1Gi" }))).to.deep.equal([
+            expect(
+                checkContainerResources(c({ cpu: "100m", memory: "128MB" }, { cpu: "half", memory: "1Gi" })),
+            ).to.deep.equal([
                 'container "app": resources.limits.cpu "half" is not a valid Kubernetes quantity',
                 'container "app": resources.requests.memory "128MB" is not a valid Kubernetes quantity',
             ]);
@@ -177,7 +218,9 @@ describe("mission policies", () => {
             ]);
             const rootUid = clone(props);
             rootUid.spec.postgresUID = 0;
-            expect(runResourcePolicy(podsRunAsNonRoot, TYPES.CnpgCluster, rootUid)).to.deep.equal(["pod: securityContext.runAsUser is 0 (root)"]);
+            expect(runResourcePolicy(podsRunAsNonRoot, TYPES.CnpgCluster, rootUid)).to.deep.equal([
+                "pod: securityContext.runAsUser is 0 (root)",
+            ]);
             const override = clone(props);
             override.spec.podSecurityContext = { runAsUser: 26 };
             override.spec.securityContext = { allowPrivilegeEscalation: false };
@@ -193,8 +236,10 @@ describe("mission policies", () => {
             const bare = clone(props);
             delete bare.spec.template;
             expect(runResourcePolicy(containersHaveResourceLimits, TYPES.CnpgPooler, bare)).to.have.members([
-                'container "pgbouncer": missing resources.requests.cpu', 'container "pgbouncer": missing resources.limits.cpu',
-                'container "pgbouncer": missing resources.requests.memory', 'container "pgbouncer": missing resources.limits.memory',
+                'container "pgbouncer": missing resources.requests.cpu',
+                'container "pgbouncer": missing resources.limits.cpu',
+                'container "pgbouncer": missing resources.requests.memory',
+                'container "pgbouncer": missing resources.limits.memory',
             ]);
         });
 
@@ -215,15 +260,19 @@ describe("mission policies", () => {
             const daemonSet = clone(props);
             daemonSet.spec.kubernetes = { daemonSet: { container: {} } };
             expect(runResourcePolicy(containersHaveResourceLimits, TYPES.NginxProxy, daemonSet)).to.deep.equal([
-                'container "nginx": missing resources.requests.cpu', 'container "nginx": missing resources.limits.cpu',
-                'container "nginx": missing resources.requests.memory', 'container "nginx": missing resources.limits.memory',
+                'container "nginx": missing resources.requests.cpu',
+                'container "nginx": missing resources.limits.cpu',
+                'container "nginx": missing resources.requests.memory',
+                'container "nginx": missing resources.limits.memory',
             ]);
             // No securityContext field in the CRD: NGF runs the data plane as uid 101 with runAsNonRoot, whatever is set.
             expect(runResourcePolicy(podsRunAsNonRoot, TYPES.NginxProxy, daemonSet)).to.deep.equal([]);
             // Without a deployment or daemonSet section the object shapes no pod (its settings merge with the class's).
             const bare = clone(props);
             bare.spec = { logging: { errorLevel: "info" } };
-            expect(runResourcePolicyDetailed(containersHaveResourceLimits, TYPES.NginxProxy, bare).notApplicable).to.be.a("string");
+            expect(
+                runResourcePolicyDetailed(containersHaveResourceLimits, TYPES.NginxProxy, bare).notApplicable,
+            ).to.be.a("string");
             const unknown = clone(props);
             unknown.spec.kubernetes.deployment.container.resources = UNKNOWN_STRING;
             expect(runResourcePolicy(containersHaveResourceLimits, TYPES.NginxProxy, unknown)).to.deep.equal([]);
@@ -231,7 +280,10 @@ describe("mission policies", () => {
             expect(runResourcePolicy(containersHaveResourceLimits, TYPES.NginxProxy, unknown)).to.deep.equal([]);
         });
 
-        for (const [kind, build, main] of [["Prometheus", prometheus, "prometheus"], ["Alertmanager", alertmanager, "alertmanager"]] as const) {
+        for (const [kind, build, main] of [
+            ["Prometheus", prometheus, "prometheus"],
+            ["Alertmanager", alertmanager, "alertmanager"],
+        ] as const) {
             it(`${kind}: spec.resources, spec.securityContext, spec.containers and spec.initContainers`, () => {
                 const type = TYPES[kind];
                 const props = build();
@@ -243,16 +295,34 @@ describe("mission policies", () => {
                     `container "${main}": runAsNonRoot is not true (set securityContext.runAsNonRoot: true on the pod or the container)`,
                 ]);
                 const extra = clone(props);
-                extra.spec.containers = [{ name: "oauth-proxy", image: "quay.io/oauth2-proxy/oauth2-proxy:v7.6.0", securityContext: { runAsUser: 0 } }];
-                extra.spec.initContainers = [{ name: "wait", image: "busybox:1.36", resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "10m", memory: "16Mi" } } }];
-                expect(runResourcePolicy(podsRunAsNonRoot, type, extra)).to.deep.equal(['container "oauth-proxy": securityContext.runAsUser is 0 (root)']);
+                extra.spec.containers = [
+                    {
+                        name: "oauth-proxy",
+                        image: "quay.io/oauth2-proxy/oauth2-proxy:v7.6.0",
+                        securityContext: { runAsUser: 0 },
+                    },
+                ];
+                extra.spec.initContainers = [
+                    {
+                        name: "wait",
+                        image: "busybox:1.36",
+                        resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "10m", memory: "16Mi" } },
+                    },
+                ];
+                expect(runResourcePolicy(podsRunAsNonRoot, type, extra)).to.deep.equal([
+                    'container "oauth-proxy": securityContext.runAsUser is 0 (root)',
+                ]);
                 expect(runResourcePolicy(containersHaveResourceLimits, type, extra)).to.have.length(4);
             });
         }
     });
 
     it("does not apply to objects without pods", () => {
-        expect(runResourcePolicyDetailed(podsRunAsNonRoot, TYPES.Service, { spec: { selector: {} } }).notApplicable).to.be.a("string");
-        expect(runResourcePolicyDetailed(containersHaveResourceLimits, TYPES.HelmChart, {}).notApplicable).to.be.a("string");
+        expect(
+            runResourcePolicyDetailed(podsRunAsNonRoot, TYPES.Service, { spec: { selector: {} } }).notApplicable,
+        ).to.be.a("string");
+        expect(runResourcePolicyDetailed(containersHaveResourceLimits, TYPES.HelmChart, {}).notApplicable).to.be.a(
+            "string",
+        );
     });
 });

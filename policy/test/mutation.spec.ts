@@ -11,8 +11,26 @@ import { kubeObject } from "../policies/kinds";
 import { podTemplatesOf } from "../policies/pod-templates";
 import { policyByName } from "../policies/all";
 import { urnOf } from "./engine";
-import { alertmanager, clone, cnpgCluster, cnpgPooler, nginxProxy, podSpecWithAllLists, prometheus, workload, WORKLOAD_KINDS } from "./fixtures";
-import { formatViolations, loadPackConfig, PackConfig, RecordedLike, resolvePolicyConfig, runPack, violationKey } from "./pack-runner";
+import {
+    alertmanager,
+    clone,
+    cnpgCluster,
+    cnpgPooler,
+    nginxProxy,
+    podSpecWithAllLists,
+    prometheus,
+    workload,
+    WORKLOAD_KINDS,
+} from "./fixtures";
+import {
+    formatViolations,
+    loadPackConfig,
+    PackConfig,
+    RecordedLike,
+    resolvePolicyConfig,
+    runPack,
+    violationKey,
+} from "./pack-runner";
 import { HARNESS_MISSING, harnessAvailable, rendered, STACKS } from "./rendered";
 
 const KINDS: Record<string, string> = {
@@ -39,7 +57,7 @@ type Mutation = keyof typeof MUTATIONS;
 
 /** The mutations a kind has fields for: the NginxProxy CRD has no securityContext (NGF runs the data plane as uid 101). */
 function mutationsFor(kind: string): Mutation[] {
-    return kind === "NginxProxy" ? ["remove a CPU limit"] : Object.keys(MUTATIONS) as Mutation[];
+    return kind === "NginxProxy" ? ["remove a CPU limit"] : (Object.keys(MUTATIONS) as Mutation[]);
 }
 
 const LISTS = ["initContainers", "containers", "ephemeralContainers"];
@@ -63,9 +81,11 @@ function mutate(kind: string, props: any, mutation: Mutation): boolean {
     const spec = props?.spec;
     switch (kind) {
         case "Cluster":
-            if (mutation === "remove a CPU limit") return spec?.resources?.limits?.cpu !== undefined && delete spec.resources.limits.cpu;
+            if (mutation === "remove a CPU limit")
+                return spec?.resources?.limits?.cpu !== undefined && delete spec.resources.limits.cpu;
             if (mutation === "set runAsUser: 0") {
-                if (spec.podSecurityContext) spec.podSecurityContext.runAsUser = 0; else spec.postgresUID = 0;
+                if (spec.podSecurityContext) spec.podSecurityContext.runAsUser = 0;
+                else spec.postgresUID = 0;
                 return true;
             }
             // Replace the operator defaults by explicit contexts without runAsNonRoot.
@@ -76,17 +96,21 @@ function mutate(kind: string, props: any, mutation: Mutation): boolean {
             return true;
         case "Pooler": {
             spec.template = spec.template ?? {};
-            const tpl = spec.template.spec = spec.template.spec ?? {};
+            const tpl = (spec.template.spec = spec.template.spec ?? {});
             if (mutation === "remove a CPU limit") {
                 const c = containersOf(tpl).find((x) => x?.resources?.limits?.cpu !== undefined);
                 return c !== undefined && delete c.resources.limits.cpu;
             }
-            if (mutation === "set runAsUser: 0") { tpl.securityContext = { ...(tpl.securityContext ?? {}), runAsUser: 0 }; return true; }
+            if (mutation === "set runAsUser: 0") {
+                tpl.securityContext = { ...(tpl.securityContext ?? {}), runAsUser: 0 };
+                return true;
+            }
             tpl.securityContext = { runAsUser: 998, ...(tpl.securityContext ?? {}) };
             delete tpl.securityContext.runAsNonRoot;
             tpl.containers = Array.isArray(tpl.containers) ? tpl.containers : [];
             if (!tpl.containers.some((c: any) => c?.name === "pgbouncer")) tpl.containers.push({ name: "pgbouncer" });
-            for (const c of tpl.containers) c.securityContext = { allowPrivilegeEscalation: false, ...(c.securityContext ?? {}) };
+            for (const c of tpl.containers)
+                c.securityContext = { allowPrivilegeEscalation: false, ...(c.securityContext ?? {}) };
             dropRunAsNonRoot(containersOf(tpl));
             return true;
         }
@@ -97,8 +121,12 @@ function mutate(kind: string, props: any, mutation: Mutation): boolean {
         }
         case "Prometheus":
         case "Alertmanager":
-            if (mutation === "remove a CPU limit") return spec?.resources?.limits?.cpu !== undefined && delete spec.resources.limits.cpu;
-            if (mutation === "set runAsUser: 0") { spec.securityContext = { ...(spec.securityContext ?? {}), runAsUser: 0 }; return true; }
+            if (mutation === "remove a CPU limit")
+                return spec?.resources?.limits?.cpu !== undefined && delete spec.resources.limits.cpu;
+            if (mutation === "set runAsUser: 0") {
+                spec.securityContext = { ...(spec.securityContext ?? {}), runAsUser: 0 };
+                return true;
+            }
             if (spec.securityContext) delete spec.securityContext.runAsNonRoot;
             dropRunAsNonRoot(containersOf(spec));
             return true;
@@ -109,7 +137,10 @@ function mutate(kind: string, props: any, mutation: Mutation): boolean {
                 const c = containersOf(pod).find((x) => x?.resources?.limits?.cpu !== undefined);
                 return c !== undefined && delete c.resources.limits.cpu;
             }
-            if (mutation === "set runAsUser: 0") { pod.securityContext = { ...(pod.securityContext ?? {}), runAsUser: 0 }; return true; }
+            if (mutation === "set runAsUser: 0") {
+                pod.securityContext = { ...(pod.securityContext ?? {}), runAsUser: 0 };
+                return true;
+            }
             if (pod.securityContext) delete pod.securityContext.runAsNonRoot;
             dropRunAsNonRoot(containersOf(pod));
             return true;
@@ -117,19 +148,27 @@ function mutate(kind: string, props: any, mutation: Mutation): boolean {
     }
 }
 
-
 /**
  * Breaks the first non-exempt workload of `kind` and checks the pack's new mandatory violations are exactly on it.
  * Returns a reason when the stack has no such workload to break.
  */
-function checkMutation(resources: readonly RecordedLike[], config: PackConfig, baseline: ReadonlySet<string>, kind: string,
-    mutation: Mutation): string | undefined {
+function checkMutation(
+    resources: readonly RecordedLike[],
+    config: PackConfig,
+    baseline: ReadonlySet<string>,
+    kind: string,
+    mutation: Mutation,
+): string | undefined {
     const policyName = MUTATIONS[mutation];
     const exemptions = resolvePolicyConfig(policyByName(policyName), config).properties.exemptions;
     const candidates = resources.filter((r) => {
         if (r.type !== KINDS[kind]) return false;
         const o = kubeObject(r.type, r.inputs, r.name, r.urn);
-        return o !== undefined && podTemplatesOf(o).length > 0 && findExemption(policyName, o, exemptions).status === "none";
+        return (
+            o !== undefined &&
+            podTemplatesOf(o).length > 0 &&
+            findExemption(policyName, o, exemptions).status === "none"
+        );
     });
     if (candidates.length === 0) return `no non-exempt ${kind}`;
     for (const target of candidates) {
@@ -137,8 +176,10 @@ function checkMutation(resources: readonly RecordedLike[], config: PackConfig, b
         if (!mutate(kind, inputs, mutation)) continue;
         const state = target.state ? clone(target.state) : undefined;
         if (state) mutate(kind, state, mutation);
-        const mutated = resources.map((r) => r === target ? { ...r, inputs, state } : r);
-        const fresh = runPack(mutated, config).filter((v) => v.enforcementLevel === "mandatory" && !baseline.has(violationKey(v)));
+        const mutated = resources.map((r) => (r === target ? { ...r, inputs, state } : r));
+        const fresh = runPack(mutated, config).filter(
+            (v) => v.enforcementLevel === "mandatory" && !baseline.has(violationKey(v)),
+        );
         expect(fresh.length, `no new mandatory violation for ${target.urn}`).to.be.greaterThan(0);
         expect([...new Set(fresh.map((v) => v.urn))], formatViolations(fresh)).to.deep.equal([target.urn]);
         expect(fresh.map((v) => v.policy)).to.include(policyName);
@@ -148,14 +189,20 @@ function checkMutation(resources: readonly RecordedLike[], config: PackConfig, b
 }
 
 function mandatoryKeys(resources: readonly RecordedLike[], config: PackConfig): Set<string> {
-    return new Set(runPack(resources, config).filter((v) => v.enforcementLevel === "mandatory").map(violationKey));
+    return new Set(
+        runPack(resources, config)
+            .filter((v) => v.enforcementLevel === "mandatory")
+            .map(violationKey),
+    );
 }
 
 /** A stand-in stack with one compliant workload of every kind, so the mutators are proven before the real stack has them. */
 function fixtureStack(): RecordedLike[] {
     const out: RecordedLike[] = [];
-    const add = (type: string, name: string, inputs: any) => out.push({ urn: urnOf(type, name), type, name, inputs, state: clone(inputs), dependencies: [] });
-    for (const kind of WORKLOAD_KINDS) add(KINDS[kind], `w-${kind.toLowerCase()}`, workload(kind, podSpecWithAllLists(), `w-${kind.toLowerCase()}`));
+    const add = (type: string, name: string, inputs: any) =>
+        out.push({ urn: urnOf(type, name), type, name, inputs, state: clone(inputs), dependencies: [] });
+    for (const kind of WORKLOAD_KINDS)
+        add(KINDS[kind], `w-${kind.toLowerCase()}`, workload(kind, podSpecWithAllLists(), `w-${kind.toLowerCase()}`));
     add(KINDS.Cluster, "db", cnpgCluster());
     add(KINDS.Pooler, "db-pooler", cnpgPooler());
     add(KINDS.Prometheus, "main", prometheus());
@@ -163,8 +210,17 @@ function fixtureStack(): RecordedLike[] {
     add(KINDS.NginxProxy, "data-plane", nginxProxy());
     // A second Deployment that is exempted must never be the one picked.
     const exempt = workload("Deployment", undefined, "a-exempt");
-    exempt.metadata.annotations = { "policy.stackwright.io/exempt-pods-run-as-non-root": "fixture", "policy.stackwright.io/exempt-containers-have-resource-limits": "fixture" };
-    out.unshift({ urn: urnOf(KINDS.Deployment, "a-exempt"), type: KINDS.Deployment, name: "a-exempt", inputs: exempt, dependencies: [] });
+    exempt.metadata.annotations = {
+        "policy.stackwright.io/exempt-pods-run-as-non-root": "fixture",
+        "policy.stackwright.io/exempt-containers-have-resource-limits": "fixture",
+    };
+    out.unshift({
+        urn: urnOf(KINDS.Deployment, "a-exempt"),
+        type: KINDS.Deployment,
+        name: "a-exempt",
+        inputs: exempt,
+        dependencies: [],
+    });
     return out;
 }
 
@@ -174,12 +230,18 @@ const FIXTURE_NAMESPACE = "policy-mutation-fixtures";
 /** A compliant fixture of `kind`, as the fixture stack and the real-stack additions use it. */
 function fixtureOf(kind: string, name: string, namespace: string): any {
     switch (kind) {
-        case "Cluster": return cnpgCluster(name, namespace);
-        case "Pooler": return cnpgPooler(name, namespace);
-        case "Prometheus": return prometheus(name, namespace);
-        case "Alertmanager": return alertmanager(name, namespace);
-        case "NginxProxy": return nginxProxy(name, namespace);
-        default: return workload(kind as typeof WORKLOAD_KINDS[number], podSpecWithAllLists(), name, namespace);
+        case "Cluster":
+            return cnpgCluster(name, namespace);
+        case "Pooler":
+            return cnpgPooler(name, namespace);
+        case "Prometheus":
+            return prometheus(name, namespace);
+        case "Alertmanager":
+            return alertmanager(name, namespace);
+        case "NginxProxy":
+            return nginxProxy(name, namespace);
+        default:
+            return workload(kind as (typeof WORKLOAD_KINDS)[number], podSpecWithAllLists(), name, namespace);
     }
 }
 
@@ -190,12 +252,21 @@ function groupOf(type: string): string {
 
 /** Kinds with no workload the mission policies judge (not exempt from either) in the resources. */
 function missingKinds(resources: readonly RecordedLike[], config: PackConfig): string[] {
-    const exemptions = Object.values(MUTATIONS).map((policy) => [policy, resolvePolicyConfig(policyByName(policy), config).properties.exemptions] as const);
-    return Object.keys(KINDS).filter((kind) => !resources.some((r) => {
-        if (r.type !== KINDS[kind]) return false;
-        const o = kubeObject(r.type, r.inputs, r.name, r.urn);
-        return o !== undefined && podTemplatesOf(o).length > 0 && exemptions.every(([policy, exempt]) => findExemption(policy, o, exempt).status === "none");
-    }));
+    const exemptions = Object.values(MUTATIONS).map(
+        (policy) => [policy, resolvePolicyConfig(policyByName(policy), config).properties.exemptions] as const,
+    );
+    return Object.keys(KINDS).filter(
+        (kind) =>
+            !resources.some((r) => {
+                if (r.type !== KINDS[kind]) return false;
+                const o = kubeObject(r.type, r.inputs, r.name, r.urn);
+                return (
+                    o !== undefined &&
+                    podTemplatesOf(o).length > 0 &&
+                    exemptions.every(([policy, exempt]) => findExemption(policy, o, exempt).status === "none")
+                );
+            }),
+    );
 }
 
 /**
@@ -203,21 +274,38 @@ function missingKinds(resources: readonly RecordedLike[], config: PackConfig): s
  * A custom resource gets the parent and dependencies of a real resource of its API group, so it is ordered after
  * whatever installs its CRD, as the real ones are.
  */
-function withFixtures(resources: readonly RecordedLike[], kinds: readonly string[]): { resources: RecordedLike[]; added: string[] } {
+function withFixtures(
+    resources: readonly RecordedLike[],
+    kinds: readonly string[],
+): { resources: RecordedLike[]; added: string[] } {
     const out = [...resources];
     const added: string[] = [];
     const add = (type: string, name: string, inputs: any, like?: RecordedLike) => {
         const urn = urnOf(type, name);
-        out.push({ urn, type, name, inputs, state: clone(inputs), parent: like?.parent, dependencies: [...(like?.dependencies ?? [])] });
+        out.push({
+            urn,
+            type,
+            name,
+            inputs,
+            state: clone(inputs),
+            parent: like?.parent,
+            dependencies: [...(like?.dependencies ?? [])],
+        });
         added.push(urn);
     };
     for (const kind of kinds) {
         const like = resources.find((r) => groupOf(r.type) === groupOf(KINDS[kind]) && groupOf(r.type).includes("."));
-        add(KINDS[kind], `mutation-fixture-${kind.toLowerCase()}`, fixtureOf(kind, `fixture-${kind.toLowerCase()}`, FIXTURE_NAMESPACE), like);
+        add(
+            KINDS[kind],
+            `mutation-fixture-${kind.toLowerCase()}`,
+            fixtureOf(kind, `fixture-${kind.toLowerCase()}`, FIXTURE_NAMESPACE),
+            like,
+        );
     }
     if (kinds.length > 0) {
         add("kubernetes:networking.k8s.io/v1:NetworkPolicy", "mutation-fixture-default-deny", {
-            apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy",
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
             metadata: { name: "default-deny", namespace: FIXTURE_NAMESPACE },
             spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
         });
@@ -265,14 +353,18 @@ describe("mutation: the pack catches one broken workload of each kind", function
             it("adds compliant fixtures only for the kinds the stack lacks: the pack reports nothing on them", () => {
                 console.log(`      fixtures added for: ${missing.join(", ") || "none"}`);
                 expect(added.filter((urn) => !urn.includes("NetworkPolicy"))).to.have.length(missing.length);
-                const onFixtures = runPack(resources, loadPackConfig(stack)).filter((v) => v.enforcementLevel === "mandatory" && added.includes(v.urn));
+                const onFixtures = runPack(resources, loadPackConfig(stack)).filter(
+                    (v) => v.enforcementLevel === "mandatory" && added.includes(v.urn),
+                );
                 expect(onFixtures, formatViolations(onFixtures)).to.deep.equal([]);
             });
 
             for (const kind of Object.keys(KINDS)) {
                 for (const mutation of mutationsFor(kind)) {
                     it(`${kind}: ${mutation} -> ${MUTATIONS[mutation]}`, () => {
-                        expect(checkMutation(resources, loadPackConfig(stack), baseline, kind, mutation)).to.equal(undefined);
+                        expect(checkMutation(resources, loadPackConfig(stack), baseline, kind, mutation)).to.equal(
+                            undefined,
+                        );
                     });
                 }
             }

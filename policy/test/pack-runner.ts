@@ -13,7 +13,10 @@ import { policyResources, runResourcePolicyDetailed, runStackPolicyOn, StackReso
 
 export const CONFIG_DIR = path.resolve(__dirname, "../config");
 
-export type PackConfig = Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>;
+export type PackConfig = Record<
+    string,
+    EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)
+>;
 
 export function loadPackConfig(stack: string): PackConfig {
     return JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, `${stack}.json`), "utf8")) as PackConfig;
@@ -64,11 +67,19 @@ export interface RecordedLike {
     readonly propertyDependencies?: Record<string, readonly string[]>;
 }
 
-export function runPack(resources: readonly RecordedLike[], config: PackConfig = {}, policies: readonly StackwrightPolicy[] = allPolicies): PackViolation[] {
+export function runPack(
+    resources: readonly RecordedLike[],
+    config: PackConfig = {},
+    policies: readonly StackwrightPolicy[] = allPolicies,
+): PackViolation[] {
     const violations: PackViolation[] = [];
     // The engine gives stack policies the resources' outputs; the harness's `state` is what the mocks returned.
     const specs: StackResourceSpec[] = resources.map((r) => ({
-        type: r.type, name: r.name, urn: r.urn, parent: r.parent, dependencies: r.dependencies,
+        type: r.type,
+        name: r.name,
+        urn: r.urn,
+        parent: r.parent,
+        dependencies: r.dependencies,
         propertyDependencies: r.propertyDependencies,
         props: r.state && Object.keys(r.state).length > 0 ? r.state : r.inputs,
     }));
@@ -79,12 +90,22 @@ export function runPack(resources: readonly RecordedLike[], config: PackConfig =
         const level: EnforcementLevel = enforcementLevel === "remediate" ? "mandatory" : enforcementLevel;
         if (isResourcePolicy(policy)) {
             for (const r of resources) {
-                const run = runResourcePolicyDetailed(policy, r.type, r.inputs, properties, { name: r.name, urn: r.urn, parent: r.parent });
-                for (const message of run.messages) violations.push({ policy: policy.name, enforcementLevel: level, urn: r.urn, message });
+                const run = runResourcePolicyDetailed(policy, r.type, r.inputs, properties, {
+                    name: r.name,
+                    urn: r.urn,
+                    parent: r.parent,
+                });
+                for (const message of run.messages)
+                    violations.push({ policy: policy.name, enforcementLevel: level, urn: r.urn, message });
             }
         } else {
             for (const report of runStackPolicyOn(policy, stackResources, properties)) {
-                violations.push({ policy: policy.name, enforcementLevel: level, urn: report.urn ?? "<stack>", message: report.message });
+                violations.push({
+                    policy: policy.name,
+                    enforcementLevel: level,
+                    urn: report.urn ?? "<stack>",
+                    message: report.message,
+                });
             }
         }
     }
@@ -97,5 +118,10 @@ export function violationKey(v: PackViolation): string {
 }
 
 export function formatViolations(violations: readonly PackViolation[]): string {
-    return violations.map((v) => `  [${v.enforcementLevel}] ${v.policy} ${v.urn.split("::").slice(-2).join("::")}\n      ${v.message}`).join("\n");
+    return violations
+        .map(
+            (v) =>
+                `  [${v.enforcementLevel}] ${v.policy} ${v.urn.split("::").slice(-2).join("::")}\n      ${v.message}`,
+        )
+        .join("\n");
 }

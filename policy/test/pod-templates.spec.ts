@@ -5,11 +5,17 @@ import { get, isUnknown } from "../policies/values";
 
 describe("pod templates of operator-managed resources", () => {
     it("models the labels the Prometheus Operator puts on Prometheus pods (Services select on them)", () => {
-        const o = kubeObject("kubernetes:monitoring.coreos.com/v1:Prometheus", {
-            apiVersion: "monitoring.coreos.com/v1", kind: "Prometheus",
-            metadata: { name: "kube-prometheus-stack-prometheus", namespace: "monitoring" },
-            spec: { resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "2", memory: "4Gi" } } },
-        }, "prometheus", "urn:pulumi:dev::stackwright::prometheus")!;
+        const o = kubeObject(
+            "kubernetes:monitoring.coreos.com/v1:Prometheus",
+            {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "Prometheus",
+                metadata: { name: "kube-prometheus-stack-prometheus", namespace: "monitoring" },
+                spec: { resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "2", memory: "4Gi" } } },
+            },
+            "prometheus",
+            "urn:pulumi:dev::stackwright::prometheus",
+        )!;
         const [pod] = podTemplatesOf(o);
         expect(pod.labels).to.include({
             "app.kubernetes.io/name": "prometheus",
@@ -20,14 +26,25 @@ describe("pod templates of operator-managed resources", () => {
 
     it("models the NGINX Gateway Fabric data plane of an NginxProxy: NGF's contexts, labels left to the Gateway", () => {
         const props = {
-            apiVersion: "gateway.nginx.org/v1alpha2", kind: "NginxProxy",
+            apiVersion: "gateway.nginx.org/v1alpha2",
+            kind: "NginxProxy",
             metadata: { name: "stackwright-data-plane", namespace: "edge" },
-            spec: { kubernetes: { daemonSet: {
-                container: { image: { tag: "2.6.7" }, hostPorts: [{ containerPort: 443, port: 8443 }], resources: { limits: { cpu: "1" } } },
-                pod: { volumes: [{ name: "extra", emptyDir: {} }] },
-            } } },
+            spec: {
+                kubernetes: {
+                    daemonSet: {
+                        container: {
+                            image: { tag: "2.6.7" },
+                            hostPorts: [{ containerPort: 443, port: 8443 }],
+                            resources: { limits: { cpu: "1" } },
+                        },
+                        pod: { volumes: [{ name: "extra", emptyDir: {} }] },
+                    },
+                },
+            },
         };
-        const [pod] = podTemplatesOf(kubeObject("kubernetes:gateway.nginx.org/v1alpha2:NginxProxy", props, "data-plane", "urn:x")!);
+        const [pod] = podTemplatesOf(
+            kubeObject("kubernetes:gateway.nginx.org/v1alpha2:NginxProxy", props, "data-plane", "urn:x")!,
+        );
         expect(pod.path).to.match(/^spec\.kubernetes\.daemonSet /);
         expect(pod.operator).to.equal("NGINX Gateway Fabric");
         expect(isUnknown(pod.labels)).to.equal(true);
@@ -36,7 +53,11 @@ describe("pod templates of operator-managed resources", () => {
         expect(nginx.image).to.equal("ghcr.io/nginx/nginx-gateway-fabric/nginx:2.6.7");
         expect(nginx.ports).to.deep.equal([{ containerPort: 443, hostPort: 8443 }]);
         expect(nginx.resources).to.deep.equal({ limits: { cpu: "1" } });
-        expect(nginx.securityContext).to.include({ runAsUser: 101, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+        expect(nginx.securityContext).to.include({
+            runAsUser: 101,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+        });
         expect(pod.spec).to.deep.include({ volumes: [{ name: "extra", emptyDir: {} }] });
         expect(get(pod.spec, "securityContext", "runAsNonRoot")).to.equal(true);
     });

@@ -13,12 +13,12 @@ function unknownPaths(resources: readonly RecordedLike[]): { resource: RecordedL
     const found: { resource: RecordedLike; path: string[] }[] = [];
     const walk = (resource: RecordedLike, value: unknown, path: string[]): void => {
         if (value === UNKNOWN_STRING) found.push({ resource, path });
-        else if (typeof value === "object" && value !== null) for (const [k, v] of Object.entries(value)) walk(resource, v, [...path, k]);
+        else if (typeof value === "object" && value !== null)
+            for (const [k, v] of Object.entries(value)) walk(resource, v, [...path, k]);
     };
     for (const r of resources) if (kubeObject(r.type, r.inputs, r.name, r.urn)) walk(r, r.inputs, []);
     return found;
 }
-
 
 describe("whole stack under the policy pack", function () {
     this.timeout(600_000);
@@ -37,7 +37,9 @@ describe("whole stack under the policy pack", function () {
 
             before(async () => {
                 const r = await rendered(stack);
-                objectCount = r.resources.filter((x) => kubeObject(x.type, x.inputs, x.name, x.urn) !== undefined).length;
+                objectCount = r.resources.filter(
+                    (x) => kubeObject(x.type, x.inputs, x.name, x.urn) !== undefined,
+                ).length;
                 violations = runPack(r.resources, loadPackConfig(stack));
             });
 
@@ -47,7 +49,11 @@ describe("whole stack under the policy pack", function () {
 
             it(`has no mandatory violations with policy/config/${stack}.json (advisory ones are printed)`, () => {
                 const advisory = violations.filter((v) => v.enforcementLevel === "advisory");
-                console.log(advisory.length === 0 ? "      no advisory violations" : `      ${advisory.length} advisory violation(s):\n${formatViolations(advisory)}`);
+                console.log(
+                    advisory.length === 0
+                        ? "      no advisory violations"
+                        : `      ${advisory.length} advisory violation(s):\n${formatViolations(advisory)}`,
+                );
                 const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory");
                 expect(mandatory, `mandatory violations:\n${formatViolations(mandatory)}`).to.deep.equal([]);
             });
@@ -57,16 +63,25 @@ describe("whole stack under the policy pack", function () {
                 // The harness records what a preview leaves unknown (generated passwords, keys, certificates and what
                 // is built from them) as the engine's sentinel; runPack hands it over in the engine's proxy.
                 const unknowns = unknownPaths(r.resources);
-                expect(unknowns.length, "the preview render has unknown values in Kubernetes objects").to.be.greaterThan(0);
+                expect(
+                    unknowns.length,
+                    "the preview render has unknown values in Kubernetes objects",
+                ).to.be.greaterThan(0);
                 const [{ resource, path }] = unknowns;
                 const props = resourceArgs(resource.type, resource.inputs).props;
-                expect(() => path.reduce((value: any, k) => value[k], props), `the engine's proxy throws at ${path.join(".")}`)
-                    .to.throw(engineProxy.UnknownValueError);
+                expect(
+                    () => path.reduce((value: any, k) => value[k], props),
+                    `the engine's proxy throws at ${path.join(".")}`,
+                ).to.throw(engineProxy.UnknownValueError);
 
                 let previewViolations: PackViolation[] = [];
-                expect(() => { previewViolations = runPack(r.resources, loadPackConfig(stack)); }).not.to.throw();
+                expect(() => {
+                    previewViolations = runPack(r.resources, loadPackConfig(stack));
+                }).not.to.throw();
                 const mandatory = previewViolations.filter((v) => v.enforcementLevel === "mandatory");
-                expect(mandatory, `mandatory violations during preview:\n${formatViolations(mandatory)}`).to.deep.equal([]);
+                expect(mandatory, `mandatory violations during preview:\n${formatViolations(mandatory)}`).to.deep.equal(
+                    [],
+                );
                 const afterUpdate = new Set(violations.map(violationKey));
                 const spurious = previewViolations.filter((v) => !afterUpdate.has(violationKey(v)));
                 expect(spurious, `reported during preview only:\n${formatViolations(spurious)}`).to.deep.equal([]);
@@ -82,7 +97,10 @@ describe("whole stack under the policy pack", function () {
         before(async () => {
             // The real prod stack file with four single points of failure, each waived with a written reason.
             // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const { readStackConfig, renderStack } = require(HARNESS_PATH) as { readStackConfig(s: string): any; renderStack(s: string, o: object): Promise<{ resources: RecordedLike[] }> };
+            const { readStackConfig, renderStack } = require(HARNESS_PATH) as {
+                readStackConfig(s: string): any;
+                renderStack(s: string, o: object): Promise<{ resources: RecordedLike[] }>;
+            };
             const raw = JSON.parse(JSON.stringify(readStackConfig("prod")));
             raw.services.worker.autoscaling = { ...raw.services.worker.autoscaling, minReplicas: 1 };
             raw.postgres = { ...raw.postgres, instances: 1 };
@@ -102,7 +120,11 @@ describe("whole stack under the policy pack", function () {
                     if (o?.metadata?.annotations) delete o.metadata.annotations[WAIVER_ANNOTATION];
                     return o;
                 };
-                return { ...x, inputs: strip(JSON.parse(JSON.stringify(x.inputs))), state: strip(JSON.parse(JSON.stringify(x.state ?? {}))) };
+                return {
+                    ...x,
+                    inputs: strip(JSON.parse(JSON.stringify(x.inputs))),
+                    state: strip(JSON.parse(JSON.stringify(x.state ?? {}))),
+                };
             });
             unwaived = runPack(stripped, loadPackConfig("prod")).filter((v) => v.policy === "production-redundancy");
         });
@@ -113,7 +135,11 @@ describe("whole stack under the policy pack", function () {
 
         it("each waiver is what lets its object pass (without the annotations: one mandatory violation each)", () => {
             // The Deployment is auto-named: its name carries the random suffix.
-            expect(unwaived.map((v) => `${v.enforcementLevel}: ${v.message.replace(/worker-[0-9a-f]{8}/, "worker")}`).sort()).to.deep.equal([
+            expect(
+                unwaived
+                    .map((v) => `${v.enforcementLevel}: ${v.message.replace(/worker-[0-9a-f]{8}/, "worker")}`)
+                    .sort(),
+            ).to.deep.equal([
                 "mandatory: Cluster data/postgres: 1 instance(s) is a single point of failure (at least 2)",
                 "mandatory: Deployment apps/worker: 1 replica(s) is a single point of failure (at least 2)",
                 "mandatory: StatefulSet data/redis: 1 replica(s) is a single point of failure (at least 2)",

@@ -74,7 +74,8 @@ function parseArgs(argv) {
     let trimCrds = false;
     for (let i = 0; i < argv.length; i++) {
         if (argv[i] === "--trim-crds") trimCrds = true;
-        else if (argv[i] === "--drop" && /^[^\s/]+(\/[^\s/]+)?\/[A-Za-z]+$/.test(argv[i + 1] ?? "")) dropped.add(argv[++i]);
+        else if (argv[i] === "--drop" && /^[^\s/]+(\/[^\s/]+)?\/[A-Za-z]+$/.test(argv[i + 1] ?? ""))
+            dropped.add(argv[++i]);
         else return undefined;
     }
     return trimCrds || dropped.size > 0 ? { trimCrds, dropped } : undefined;
@@ -88,8 +89,12 @@ if (require.main === module) {
     }
     let input = "";
     process.stdin.setEncoding("utf8");
-    process.stdin.on("data", (chunk) => { input += chunk; });
-    process.stdin.on("end", () => { process.stdout.write(postRender(input, options)); });
+    process.stdin.on("data", (chunk) => {
+        input += chunk;
+    });
+    process.stdin.on("end", () => {
+        process.stdout.write(postRender(input, options));
+    });
 }
 
 module.exports = { stripCrdDescriptions, postRender };

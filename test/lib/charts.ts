@@ -22,7 +22,9 @@ export function sharedChartsDir(): string {
 
 /** Where scripts/tools/build.sh puts (or has put) kube-apiserver, etcd and helm. */
 export function builtToolsDir(): string {
-    const r = spawnSync("bash", [path.join(REPO_ROOT, "scripts", "tools", "build.sh"), "--where"], { encoding: "utf8" });
+    const r = spawnSync("bash", [path.join(REPO_ROOT, "scripts", "tools", "build.sh"), "--where"], {
+        encoding: "utf8",
+    });
     if (r.status !== 0) throw new Error(`scripts/tools/build.sh --where failed: ${r.stderr}`);
     return r.stdout.trim();
 }
@@ -62,9 +64,23 @@ export const CHART_TYPE = "kubernetes:helm.sh/v4:Chart";
 
 /** Kinds without a namespace among those the pinned charts render. */
 const CLUSTER_SCOPED = new Set([
-    "Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "PriorityClass",
-    "StorageClass", "GatewayClass", "ClusterIssuer", "APIService", "IngressClass", "PersistentVolume", "CSIDriver", "RuntimeClass",
+    "Namespace",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "PriorityClass",
+    "StorageClass",
+    "GatewayClass",
+    "ClusterIssuer",
+    "APIService",
+    "IngressClass",
+    "PersistentVolume",
+    "CSIDriver",
+    "RuntimeClass",
 ]);
 
 /** The local directory of a recorded helm.v4.Chart (its `chart` is a path, a name, or an oci:// reference). */
@@ -74,7 +90,10 @@ export function chartDirectory(inputs: Record<string, any>, chartsDir = sharedCh
     const name = ref.replace(/\/+$/, "").split("/").pop()!;
     const candidates = (CHART_DIRS[`${name}@${inputs.version}`] ?? []).map((d) => path.join(chartsDir, d));
     const dir = candidates.find((d) => fs.existsSync(d));
-    if (!dir) throw new Error(`no unpacked chart for ${ref}@${inputs.version} under ${chartsDir} (looked for ${candidates.join(", ") || "nothing: add it to CHART_DIRS"})`);
+    if (!dir)
+        throw new Error(
+            `no unpacked chart for ${ref}@${inputs.version} under ${chartsDir} (looked for ${candidates.join(", ") || "nothing: add it to CHART_DIRS"})`,
+        );
     return dir;
 }
 
@@ -100,10 +119,14 @@ export interface RenderedChart {
 
 /** Dependencies of an unpacked chart that are missing from its charts/ directory, with their conditions. */
 function missingDependencies(dir: string): { name: string; version: string; condition?: string }[] {
-    const chartYaml = yaml.load(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as { dependencies?: { name: string; version: string; condition?: string }[] };
+    const chartYaml = yaml.load(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as {
+        dependencies?: { name: string; version: string; condition?: string }[];
+    };
     // Unpacked (charts/<name>/) or, as `helm pull --untar` leaves them, packaged (charts/<name>-<version>.tgz).
     const present = fs.existsSync(path.join(dir, "charts")) ? fs.readdirSync(path.join(dir, "charts")) : [];
-    return (chartYaml.dependencies ?? []).filter((d) => !present.some((f) => f === d.name || (f.startsWith(`${d.name}-`) && f.endsWith(".tgz"))));
+    return (chartYaml.dependencies ?? []).filter(
+        (d) => !present.some((f) => f === d.name || (f.startsWith(`${d.name}-`) && f.endsWith(".tgz"))),
+    );
 }
 
 /** `values` with each dotted `condition` set to false. */
@@ -112,21 +135,28 @@ function withConditionsOff(values: Record<string, any>, conditions: string[]): R
     for (const condition of conditions) {
         const keys = condition.split(",")[0].trim().split(".");
         let node = out;
-        for (const key of keys.slice(0, -1)) node = node[key] = typeof node[key] === "object" && node[key] !== null ? node[key] : {};
+        for (const key of keys.slice(0, -1))
+            node = node[key] = typeof node[key] === "object" && node[key] !== null ? node[key] : {};
         node[keys[keys.length - 1]] = false;
     }
     return out;
 }
 
 /** `helm template` of one recorded chart resource, against the given Kubernetes version. */
-export function helmTemplate(helm: string, chart: RecordedResource, cfg: StackConfig, kubeVersion: string): RenderedChart {
+export function helmTemplate(
+    helm: string,
+    chart: RecordedResource,
+    cfg: StackConfig,
+    kubeVersion: string,
+): RenderedChart {
     const inputs = chart.inputs;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "stackwright-helm-"));
     try {
         let dir = chartDirectory(inputs);
         const missing = missingDependencies(dir);
         const unswitchable = missing.filter((d) => !d.condition);
-        if (unswitchable.length > 0) throw new Error(`${dir}: subcharts missing from charts/: ${unswitchable.map((d) => d.name).join(", ")}`);
+        if (unswitchable.length > 0)
+            throw new Error(`${dir}: subcharts missing from charts/: ${unswitchable.map((d) => d.name).join(", ")}`);
         // NGINX Gateway Fabric's crds/ is a symlink in its repository (to config/crd/bases), unpacked as a file
         // holding the link; the packaged chart has the CRDs there. They are in the shared CRDs at the same version.
         const crdsLink = path.join(dir, "crds");
@@ -136,29 +166,57 @@ export function helmTemplate(helm: string, chart: RecordedResource, cfg: StackCo
             // whose Chart.yaml lists only the ones present (and whose crds/ holds the CRDs).
             const copy = path.join(work, path.basename(dir));
             fs.cpSync(dir, copy, { recursive: true });
-            const chartYaml = yaml.load(fs.readFileSync(path.join(copy, "Chart.yaml"), "utf8")) as { name: string; version: string; dependencies?: { name: string }[] };
+            const chartYaml = yaml.load(fs.readFileSync(path.join(copy, "Chart.yaml"), "utf8")) as {
+                name: string;
+                version: string;
+                dependencies?: { name: string }[];
+            };
             if (missing.length > 0) {
-                chartYaml.dependencies = (chartYaml.dependencies ?? []).filter((d) => !missing.some((m) => m.name === d.name));
+                chartYaml.dependencies = (chartYaml.dependencies ?? []).filter(
+                    (d) => !missing.some((m) => m.name === d.name),
+                );
                 fs.rmSync(path.join(copy, "Chart.lock"), { force: true });
                 fs.writeFileSync(path.join(copy, "Chart.yaml"), yaml.dump(chartYaml));
             }
             if (linkedCrds) {
                 const source = path.join(resolveCrdsDir(), `${chartYaml.name}-${chartYaml.version}`);
-                if (!fs.existsSync(source)) throw new Error(`${dir}/crds is a link the unpacked chart lost, and ${source} does not exist`);
+                if (!fs.existsSync(source))
+                    throw new Error(`${dir}/crds is a link the unpacked chart lost, and ${source} does not exist`);
                 fs.rmSync(path.join(copy, "crds"));
                 fs.cpSync(source, path.join(copy, "crds"), { recursive: true });
             }
             dir = copy;
         }
         const valuesFile = path.join(work, "values.json");
-        fs.writeFileSync(valuesFile, JSON.stringify(withConditionsOff(inputs.values ?? {}, missing.map((d) => d.condition!))));
+        fs.writeFileSync(
+            valuesFile,
+            JSON.stringify(
+                withConditionsOff(
+                    inputs.values ?? {},
+                    missing.map((d) => d.condition!),
+                ),
+            ),
+        );
         const args = [
-            "template", inputs.name, dir, "--namespace", inputs.namespace, "--values", valuesFile,
-            "--kube-version", kubeVersion, ...installedApiVersions(cfg).flatMap((v) => ["--api-versions", v]),
+            "template",
+            inputs.name,
+            dir,
+            "--namespace",
+            inputs.namespace,
+            "--values",
+            valuesFile,
+            "--kube-version",
+            kubeVersion,
+            ...installedApiVersions(cfg).flatMap((v) => ["--api-versions", v]),
             ...(inputs.skipCrds ? ["--skip-crds"] : ["--include-crds"]),
         ];
         const run = (what: string, command: string, argv: string[], input?: string): string => {
-            const r = spawnSync(command, argv, { input, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: TOOL_TIMEOUT_MS });
+            const r = spawnSync(command, argv, {
+                input,
+                encoding: "utf8",
+                maxBuffer: 256 * 1024 * 1024,
+                timeout: TOOL_TIMEOUT_MS,
+            });
             const problem = spawnProblem(`${what} of ${chart.name}`, r);
             if (problem) throw new Error(problem);
             if (r.status !== 0) throw new Error(`${what} of ${chart.name} failed:\n${r.stderr}`);
@@ -178,9 +236,19 @@ export function helmTemplate(helm: string, chart: RecordedResource, cfg: StackCo
         }
         const isHook = (o: ChartObject) => o.metadata?.annotations?.["helm.sh/hook"] !== undefined;
         // As the provider does: a namespaced object without a namespace lands in the release namespace.
-        const objects = all.filter((o) => !isHook(o)).map((o) => (CLUSTER_SCOPED.has(o.kind) || o.metadata.namespace
-            ? o : { ...o, metadata: { ...o.metadata, namespace: inputs.namespace } }));
-        return { chart, objects, hooks: all.filter(isHook), missingSubcharts: missing.map((d) => `${d.name} ${d.version}`) };
+        const objects = all
+            .filter((o) => !isHook(o))
+            .map((o) =>
+                CLUSTER_SCOPED.has(o.kind) || o.metadata.namespace
+                    ? o
+                    : { ...o, metadata: { ...o.metadata, namespace: inputs.namespace } },
+            );
+        return {
+            chart,
+            objects,
+            hooks: all.filter(isHook),
+            missingSubcharts: missing.map((d) => `${d.name} ${d.version}`),
+        };
     } finally {
         fs.rmSync(work, { recursive: true, force: true });
     }
@@ -199,6 +267,13 @@ export function asRecorded(rendered: RenderedChart, o: ChartObject): RecordedRes
     const type = pulumiType(o);
     return {
         urn: `${rendered.chart.urn}$${type}::${rendered.chart.name}:${name}`,
-        type, name, custom: true, inputs: o, state: o, parent: rendered.chart.urn, dependencies: [], propertyDependencies: {},
+        type,
+        name,
+        custom: true,
+        inputs: o,
+        state: o,
+        parent: rendered.chart.urn,
+        dependencies: [],
+        propertyDependencies: {},
     };
 }

@@ -14,7 +14,7 @@ import { credentialSections } from "../../config";
 
 export const REPO_ROOT = path.resolve(__dirname, "../..");
 export const STACKS = ["dev", "staging", "prod"] as const;
-export type StackName = typeof STACKS[number];
+export type StackName = (typeof STACKS)[number];
 const PROJECT = "stackwright";
 /** A config key as Pulumi holds it: ours without a namespace get the project's. */
 const fullConfigKey = (key: string) => (key.includes(":") ? key : `${PROJECT}:${key}`);
@@ -94,7 +94,11 @@ function toPulumiConfig(raw: Record<string, unknown>): Record<string, string> {
 }
 
 /** Deterministic pseudo-random text, so renders are stable across runs (blast-radius diffs). */
-function fakeRandom(seed: string, length: number, alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"): string {
+function fakeRandom(
+    seed: string,
+    length: number,
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789",
+): string {
     let out = "";
     let counter = 0;
     while (out.length < length) {
@@ -105,7 +109,10 @@ function fakeRandom(seed: string, length: number, alphabet = "ABCDEFGHJKLMNPQRST
 }
 
 function fakePem(label: string, seed: string): string {
-    const body = Buffer.from(fakeRandom(seed, 300)).toString("base64").match(/.{1,64}/g)!.join("\n");
+    const body = Buffer.from(fakeRandom(seed, 300))
+        .toString("base64")
+        .match(/.{1,64}/g)!
+        .join("\n");
     return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 }
 
@@ -118,7 +125,11 @@ function mockState(type: string, name: string, inputs: Record<string, any>, gene
             return { ...inputs, result, bcryptHash: `$2a$10$${fakeRandom(seed + "bcrypt", 53)}` };
         }
         case "random:index/randomBytes:RandomBytes": {
-            const bytes = crypto.createHash("sha512").update(seed).digest().subarray(0, inputs.length ?? 32);
+            const bytes = crypto
+                .createHash("sha512")
+                .update(seed)
+                .digest()
+                .subarray(0, inputs.length ?? 32);
             generated.push(bytes.toString("base64"), bytes.toString("hex"));
             return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
         }
@@ -127,11 +138,23 @@ function mockState(type: string, name: string, inputs: Record<string, any>, gene
         case "tls:index/privateKey:PrivateKey": {
             const privateKeyPem = fakePem("EC PRIVATE KEY", seed);
             generated.push(privateKeyPem);
-            return { ...inputs, privateKeyPem, privateKeyPemPkcs8: privateKeyPem, publicKeyPem: fakePem("PUBLIC KEY", seed + "pub"), publicKeyOpenssh: `ecdsa-sha2-nistp256 ${fakeRandom(seed, 40)}` };
+            return {
+                ...inputs,
+                privateKeyPem,
+                privateKeyPemPkcs8: privateKeyPem,
+                publicKeyPem: fakePem("PUBLIC KEY", seed + "pub"),
+                publicKeyOpenssh: `ecdsa-sha2-nistp256 ${fakeRandom(seed, 40)}`,
+            };
         }
         case "tls:index/selfSignedCert:SelfSignedCert":
         case "tls:index/locallySignedCert:LocallySignedCert":
-            return { ...inputs, certPem: fakePem("CERTIFICATE", seed), validityStartTime: "2026-01-01T00:00:00Z", validityEndTime: "2027-01-01T00:00:00Z", readyForRenewal: false };
+            return {
+                ...inputs,
+                certPem: fakePem("CERTIFICATE", seed),
+                validityStartTime: "2026-01-01T00:00:00Z",
+                validityEndTime: "2027-01-01T00:00:00Z",
+                readyForRenewal: false,
+            };
         case "tls:index/certRequest:CertRequest":
             return { ...inputs, certRequestPem: fakePem("CERTIFICATE REQUEST", seed) };
         default:
@@ -139,7 +162,10 @@ function mockState(type: string, name: string, inputs: Record<string, any>, gene
     }
     if (type.startsWith("kubernetes:") && inputs.metadata !== undefined && inputs.metadata.name === undefined) {
         // The Kubernetes provider auto-names objects: the Pulumi name plus a random 8-character suffix.
-        return { ...inputs, metadata: { ...inputs.metadata, name: `${name}-${fakeRandom(seed, 8, "0123456789abcdef")}` } };
+        return {
+            ...inputs,
+            metadata: { ...inputs.metadata, name: `${name}-${fakeRandom(seed, 8, "0123456789abcdef")}` },
+        };
     }
     return { ...inputs };
 }
@@ -158,7 +184,11 @@ function unwrapSecrets(value: any): any {
 
 function clearProjectModules(): void {
     for (const id of Object.keys(require.cache)) {
-        if (id.startsWith(REPO_ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}test${path.sep}`)) {
+        if (
+            id.startsWith(REPO_ROOT) &&
+            !id.includes(`${path.sep}node_modules${path.sep}`) &&
+            !id.includes(`${path.sep}test${path.sep}`)
+        ) {
             delete require.cache[id];
         }
     }
@@ -214,35 +244,53 @@ async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedSt
     // The record being registered: the mock monitor calls newResource synchronously from registerResource, so
     // inputs and state are taken from the mock call instead of deserialising the request and response again.
     let registering: { inputs: Record<string, any>; state: Record<string, any> } | undefined;
-    await pulumi.runtime.setMocks({
-        newResource: (args: pulumi.runtime.MockResourceArgs) => {
-            const computed = mockState(args.type, args.name, args.inputs, generatedSecrets);
-            // In a preview the engine does not know what a provider computes on create (random results, keys,
-            // certificates); Kubernetes auto-names are assigned in Check, so they stay known.
-            const state = opts.preview && !args.type.startsWith("kubernetes:")
-                ? Object.fromEntries(Object.entries(computed).map(([k, v]) => [k, k in args.inputs ? v : pulumi.unknown]))
-                : computed;
-            if (registering) {
-                registering.inputs = unwrapSecrets(args.inputs);
-                registering.state = unwrapSecrets(state);
-                registering = undefined;
-            }
-            return { id: args.custom ? `${args.name}-id` : undefined, state };
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args: pulumi.runtime.MockResourceArgs) => {
+                const computed = mockState(args.type, args.name, args.inputs, generatedSecrets);
+                // In a preview the engine does not know what a provider computes on create (random results, keys,
+                // certificates); Kubernetes auto-names are assigned in Check, so they stay known.
+                const state =
+                    opts.preview && !args.type.startsWith("kubernetes:")
+                        ? Object.fromEntries(
+                              Object.entries(computed).map(([k, v]) => [k, k in args.inputs ? v : pulumi.unknown]),
+                          )
+                        : computed;
+                if (registering) {
+                    registering.inputs = unwrapSecrets(args.inputs);
+                    registering.state = unwrapSecrets(state);
+                    registering = undefined;
+                }
+                return { id: args.custom ? `${args.name}-id` : undefined, state };
+            },
+            call: (args: pulumi.runtime.MockCallArgs) => {
+                invokes.push({ token: args.token, inputs: args.inputs });
+                // helm.v3.Chart (render mode) renders through this function; the chart tests render for real.
+                return args.token === "kubernetes:helm:template" ? { result: [] } : args.inputs;
+            },
         },
-        call: (args: pulumi.runtime.MockCallArgs) => {
-            invokes.push({ token: args.token, inputs: args.inputs });
-            // helm.v3.Chart (render mode) renders through this function; the chart tests render for real.
-            return args.token === "kubernetes:helm:template" ? { result: [] } : args.inputs;
-        },
-    }, PROJECT, stack, opts.preview ?? false);
+        PROJECT,
+        stack,
+        opts.preview ?? false,
+    );
 
     // Wrap the mock monitor to see what the engine sees: parent, dependencies, provider.
     interceptRegistrations(({ req, urn, type, name, parent }) => {
         const propertyDependencies: Record<string, string[]> = {};
-        req.getPropertydependenciesMap().forEach((deps: any, key: string) => { propertyDependencies[key] = deps.getUrnsList(); });
+        req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+            propertyDependencies[key] = deps.getUrnsList();
+        });
         const record: RecordedResource = {
-            urn, type, name, custom: req.getCustom(), inputs: {}, state: {}, parent: parent || undefined,
-            dependencies: req.getDependenciesList(), propertyDependencies, provider: req.getProvider() || undefined,
+            urn,
+            type,
+            name,
+            custom: req.getCustom(),
+            inputs: {},
+            state: {},
+            parent: parent || undefined,
+            dependencies: req.getDependenciesList(),
+            propertyDependencies,
+            provider: req.getProvider() || undefined,
         };
         records.set(urn, record);
         registering = record as { inputs: Record<string, any>; state: Record<string, any> };
@@ -312,7 +360,10 @@ export function kubeObjects(resources: readonly RecordedResource[]): KubeManifes
 
 /** Resources of a kind (`Deployment`, `NetworkPolicy`, ...), optionally in a namespace. */
 export function ofKind(resources: readonly RecordedResource[], kind: string, namespace?: string): RecordedResource[] {
-    return resources.filter((r) => kubeKind(r.type)?.kind === kind && (namespace === undefined || r.inputs.metadata?.namespace === namespace));
+    return resources.filter(
+        (r) =>
+            kubeKind(r.type)?.kind === kind && (namespace === undefined || r.inputs.metadata?.namespace === namespace),
+    );
 }
 
 export function byName(resources: readonly RecordedResource[], name: string): RecordedResource {
@@ -331,7 +382,11 @@ export function descendantsOf(resources: readonly RecordedResource[], urn: strin
     const frontier = [urn];
     while (frontier.length > 0) {
         const parent = frontier.pop()!;
-        for (const r of resources) if (r.parent === parent) { result.push(r); frontier.push(r.urn); }
+        for (const r of resources)
+            if (r.parent === parent) {
+                result.push(r);
+                frontier.push(r.urn);
+            }
     }
     return result;
 }
@@ -339,10 +394,17 @@ export function descendantsOf(resources: readonly RecordedResource[], urn: strin
 /** Every pod spec in a workload object (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob). */
 export function podSpecOf(object: Record<string, any>): Record<string, any> | undefined {
     switch (object.kind) {
-        case "Pod": return object.spec;
-        case "CronJob": return object.spec?.jobTemplate?.spec?.template?.spec;
-        case "Deployment": case "StatefulSet": case "DaemonSet": case "ReplicaSet": case "Job":
+        case "Pod":
+            return object.spec;
+        case "CronJob":
+            return object.spec?.jobTemplate?.spec?.template?.spec;
+        case "Deployment":
+        case "StatefulSet":
+        case "DaemonSet":
+        case "ReplicaSet":
+        case "Job":
             return object.spec?.template?.spec;
-        default: return undefined;
+        default:
+            return undefined;
     }
 }

@@ -24,20 +24,30 @@ export interface MockedResource {
 export async function renderUnderMocks(build: () => void, stack = "unit"): Promise<MockedResource[]> {
     const records = new Map<string, MockedResource>();
     pulumi.runtime.setAllConfig({}, []);
-    await pulumi.runtime.setMocks({
-        newResource: (args: pulumi.runtime.MockResourceArgs) => {
-            const inputs = args.inputs;
-            const state = args.type.startsWith("kubernetes:") && inputs.metadata && inputs.metadata.name === undefined
-                ? { ...inputs, metadata: { ...inputs.metadata, name: `${args.name}-auto` } }
-                : inputs;
-            return { id: args.custom ? `${args.name}-id` : undefined, state };
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args: pulumi.runtime.MockResourceArgs) => {
+                const inputs = args.inputs;
+                const state =
+                    args.type.startsWith("kubernetes:") && inputs.metadata && inputs.metadata.name === undefined
+                        ? { ...inputs, metadata: { ...inputs.metadata, name: `${args.name}-auto` } }
+                        : inputs;
+                return { id: args.custom ? `${args.name}-id` : undefined, state };
+            },
+            call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
         },
-        call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
-    }, "stackwright", stack, false);
+        "stackwright",
+        stack,
+        false,
+    );
     interceptRegistrations(({ req, urn, type, name, parent }) => {
         const inputs = deserializeProperties(req.getObject());
         records.set(urn, {
-            urn, type, name, inputs, parent: parent || undefined,
+            urn,
+            type,
+            name,
+            inputs,
+            parent: parent || undefined,
             dependencies: req.getDependenciesList(),
             replaceOnChanges: req.getReplaceonchangesList(),
             deleteBeforeReplace: req.getDeletebeforereplace(),

@@ -38,7 +38,12 @@ export interface Endpoint {
 }
 
 /** A pod endpoint listening on TCP `ports` (none: the pod is only ever a source). */
-export function podEndpoint(id: string, namespace: string, podLabels: Readonly<Record<string, string>>, ports: readonly number[] = []): Endpoint {
+export function podEndpoint(
+    id: string,
+    namespace: string,
+    podLabels: Readonly<Record<string, string>>,
+    ports: readonly number[] = [],
+): Endpoint {
     return { id, namespace, podLabels, ports: ports.map((port) => ({ port, protocol: "TCP" })) };
 }
 
@@ -53,17 +58,29 @@ export interface LabelSelector {
 }
 
 /** Whether labels match a selector; an empty selector ({}) matches everything. */
-export function matchesSelector(selector: LabelSelector | undefined, labels: Readonly<Record<string, string>>): boolean {
+export function matchesSelector(
+    selector: LabelSelector | undefined,
+    labels: Readonly<Record<string, string>>,
+): boolean {
     if (!selector) return true;
     for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
     for (const e of selector.matchExpressions ?? []) {
         const has = Object.prototype.hasOwnProperty.call(labels, e.key);
         switch (e.operator) {
-            case "In": if (!has || !(e.values ?? []).includes(labels[e.key])) return false; break;
-            case "NotIn": if (has && (e.values ?? []).includes(labels[e.key])) return false; break;
-            case "Exists": if (!has) return false; break;
-            case "DoesNotExist": if (has) return false; break;
-            default: throw new Error(`unknown label selector operator ${e.operator}`);
+            case "In":
+                if (!has || !(e.values ?? []).includes(labels[e.key])) return false;
+                break;
+            case "NotIn":
+                if (has && (e.values ?? []).includes(labels[e.key])) return false;
+                break;
+            case "Exists":
+                if (!has) return false;
+                break;
+            case "DoesNotExist":
+                if (has) return false;
+                break;
+            default:
+                throw new Error(`unknown label selector operator ${e.operator}`);
         }
     }
     return true;
@@ -109,7 +126,13 @@ export function portMatches(rulePort: Record<string, any>, port: EndpointPort): 
     return port.port >= start && port.port <= end;
 }
 
-function ruleAllows(rule: Record<string, any>, peers: readonly Record<string, any>[] | undefined, other: Endpoint, port: EndpointPort, policyNamespace: string): boolean {
+function ruleAllows(
+    rule: Record<string, any>,
+    peers: readonly Record<string, any>[] | undefined,
+    other: Endpoint,
+    port: EndpointPort,
+    policyNamespace: string,
+): boolean {
     const ports: Record<string, any>[] | undefined = rule.ports;
     if (ports && ports.length > 0 && !ports.some((p) => portMatches(p, port))) return false;
     if (!peers || peers.length === 0) return true;
@@ -121,11 +144,18 @@ function policyTypes(spec: Record<string, any>): string[] {
     return ["Ingress", ...(spec.egress !== undefined ? ["Egress"] : [])];
 }
 
-function selecting(policies: readonly NetworkPolicyObject[], pod: Endpoint, type: "Ingress" | "Egress"): NetworkPolicyObject[] {
+function selecting(
+    policies: readonly NetworkPolicyObject[],
+    pod: Endpoint,
+    type: "Ingress" | "Egress",
+): NetworkPolicyObject[] {
     if (pod.namespace === undefined) return [];
-    return policies.filter((p) => p.metadata?.namespace === pod.namespace
-        && policyTypes(p.spec ?? {}).includes(type)
-        && matchesSelector(p.spec?.podSelector ?? {}, pod.podLabels ?? {}));
+    return policies.filter(
+        (p) =>
+            p.metadata?.namespace === pod.namespace &&
+            policyTypes(p.spec ?? {}).includes(type) &&
+            matchesSelector(p.spec?.podSelector ?? {}, pod.podLabels ?? {}),
+    );
 }
 
 /**
@@ -136,17 +166,34 @@ function selecting(policies: readonly NetworkPolicyObject[], pod: Endpoint, type
 export type Direction = "both" | "egress" | "ingress";
 
 /** Whether the policies allow `source` to open a connection to `destination` on `port`. */
-export function isAllowed(policies: readonly NetworkPolicyObject[], source: Endpoint, destination: Endpoint, port: EndpointPort, direction: Direction = "both"): boolean {
+export function isAllowed(
+    policies: readonly NetworkPolicyObject[],
+    source: Endpoint,
+    destination: Endpoint,
+    port: EndpointPort,
+    direction: Direction = "both",
+): boolean {
     if (direction !== "ingress") {
         const egressPolicies = selecting(policies, source, "Egress");
-        const egressOk = egressPolicies.length === 0 || egressPolicies.some((p) =>
-            (p.spec?.egress ?? []).some((rule: Record<string, any>) => ruleAllows(rule, rule.to, destination, port, p.metadata!.namespace!)));
+        const egressOk =
+            egressPolicies.length === 0 ||
+            egressPolicies.some((p) =>
+                (p.spec?.egress ?? []).some((rule: Record<string, any>) =>
+                    ruleAllows(rule, rule.to, destination, port, p.metadata!.namespace!),
+                ),
+            );
         if (!egressOk) return false;
     }
     if (direction === "egress") return true;
     const ingressPolicies = selecting(policies, destination, "Ingress");
-    return ingressPolicies.length === 0 || ingressPolicies.some((p) =>
-        (p.spec?.ingress ?? []).some((rule: Record<string, any>) => ruleAllows(rule, rule.from, source, port, p.metadata!.namespace!)));
+    return (
+        ingressPolicies.length === 0 ||
+        ingressPolicies.some((p) =>
+            (p.spec?.ingress ?? []).some((rule: Record<string, any>) =>
+                ruleAllows(rule, rule.from, source, port, p.metadata!.namespace!),
+            ),
+        )
+    );
 }
 
 /** `source -> destination:port/protocol` */
@@ -155,13 +202,18 @@ export function connectionKey(source: string, destination: string, port: Endpoin
 }
 
 /** Every allowed connection between distinct endpoints, on every port each destination listens on; sorted. */
-export function allowedConnections(policies: readonly NetworkPolicyObject[], endpoints: readonly Endpoint[], direction: Direction = "both"): string[] {
+export function allowedConnections(
+    policies: readonly NetworkPolicyObject[],
+    endpoints: readonly Endpoint[],
+    direction: Direction = "both",
+): string[] {
     const result: string[] = [];
     for (const source of endpoints) {
         for (const destination of endpoints) {
             if (source === destination) continue;
             for (const port of destination.ports) {
-                if (isAllowed(policies, source, destination, port, direction)) result.push(connectionKey(source.id, destination.id, port));
+                if (isAllowed(policies, source, destination, port, direction))
+                    result.push(connectionKey(source.id, destination.id, port));
             }
         }
     }

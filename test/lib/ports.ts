@@ -49,7 +49,9 @@ export async function freePorts(count: number): Promise<number[]> {
     const ports = held.map((s) => (s.address() as net.AddressInfo).port);
     await Promise.all(held.map((s) => new Promise((r) => s.close(r))));
     if (ports.length < count) {
-        throw new Error(`found only ${ports.length} of ${count} free ports in ${LOWEST_TEST_PORT}-${high} on 127.0.0.1`);
+        throw new Error(
+            `found only ${ports.length} of ${count} free ports in ${LOWEST_TEST_PORT}-${high} on 127.0.0.1`,
+        );
     }
     return ports;
 }

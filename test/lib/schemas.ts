@@ -134,12 +134,17 @@ function findValidator(apiVersion: string, kind: string, crdsDir: string): Promi
     return found;
 }
 
-async function createValidator(apiVersion: string, kind: string, crdsDir: string): Promise<ObjectValidator | undefined> {
+async function createValidator(
+    apiVersion: string,
+    kind: string,
+    crdsDir: string,
+): Promise<ObjectValidator | undefined> {
     const group = groupOf(apiVersion);
     const version = apiVersion.includes("/") ? apiVersion.slice(apiVersion.indexOf("/") + 1) : apiVersion;
     if (!/^v\d+((alpha|beta)\d+)?$/.test(version) || !/^[A-Za-z][A-Za-z0-9]*$/.test(kind)) return undefined;
     if (builtinGroups().has(group)) {
-        const modulePath = group === "" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`;
+        const modulePath =
+            group === "" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`;
         return modelValidator(modulePath, apiVersion, kind);
     }
     const crds = loadCrdIndex(crdsDir);
@@ -160,10 +165,15 @@ async function createValidator(apiVersion: string, kind: string, crdsDir: string
  * so), and `retentionPolicy` has the Cluster's format. `instanceSidecarConfiguration` allows only the fields the
  * plugin's API reference documents that we can check here (env, resources, retentionPolicyIntervalSeconds).
  */
-const DERIVED_SCHEMAS: Readonly<Record<string, (crds: Map<string, Map<string, CrdVersionSchema>>) => CrdVersionSchema>> = {
+const DERIVED_SCHEMAS: Readonly<
+    Record<string, (crds: Map<string, Map<string, CrdVersionSchema>>) => CrdVersionSchema>
+> = {
     "barmancloud.cnpg.io/v1 ObjectStore": (crds) => {
         const cluster = crds.get("postgresql.cnpg.io")?.get("v1/Cluster");
-        if (!cluster) throw new Error("the ObjectStore schema is derived from the CloudNativePG Cluster CRD, which is not in the CRD directory");
+        if (!cluster)
+            throw new Error(
+                "the ObjectStore schema is derived from the CloudNativePG Cluster CRD, which is not in the CRD directory",
+            );
         const clusterSpec = (cluster.schema.properties as any).spec.properties;
         const backup = clusterSpec.backup.properties;
         return {
@@ -235,7 +245,8 @@ async function importModel(modulePath: string, exportName: string): Promise<Mode
         // No such kind/version in the package -> no schema; a missing package is a broken setup -> throw.
         const { code, message } = error as { code?: string; message?: string };
         const missingPackage = message?.startsWith("Cannot find package") ?? false;
-        if (code === "ERR_PACKAGE_PATH_NOT_EXPORTED" || (code === "ERR_MODULE_NOT_FOUND" && !missingPackage)) return undefined;
+        if (code === "ERR_PACKAGE_PATH_NOT_EXPORTED" || (code === "ERR_MODULE_NOT_FOUND" && !missingPackage))
+            return undefined;
         throw error;
     }
     const cls = mod[exportName] as unknown;
@@ -245,7 +256,11 @@ async function importModel(modulePath: string, exportName: string): Promise<Mode
 }
 
 /** Validator from a kubernetes-models model class, made strict by tracing the properties it reads. */
-async function modelValidator(modulePath: string, apiVersion: string, kind: string): Promise<ObjectValidator | undefined> {
+async function modelValidator(
+    modulePath: string,
+    apiVersion: string,
+    kind: string,
+): Promise<ObjectValidator | undefined> {
     const model = await importModel(modulePath, kind);
     // Only top-level resources: `v1/PodSpec` exists as a model but has no apiVersion/kind.
     if (!model || model.apiVersion !== apiVersion || model.kind !== kind) return undefined;
@@ -277,7 +292,8 @@ function runModelValidation(
         errors = ajvErrors;
     }
     const messages = formatAjvErrors(errors, prefix, root, showValues);
-    for (const unknown of tracer.unknownFields(data)) messages.push(`${formatPath([...prefix, ...unknown])}: unknown field`);
+    for (const unknown of tracer.unknownFields(data))
+        messages.push(`${formatPath([...prefix, ...unknown])}: unknown field`);
     return messages;
 }
 
@@ -471,7 +487,10 @@ function strictify(node: Record<string, unknown>, inJunctor: boolean): Record<st
         if (key === "description" || key === "example" || key.startsWith("x-kubernetes-")) continue;
         if (key === "properties" && isPlainObject(value)) {
             out.properties = Object.fromEntries(
-                Object.entries(value).map(([name, child]) => [name, strictify(child as Record<string, unknown>, inJunctor)]),
+                Object.entries(value).map(([name, child]) => [
+                    name,
+                    strictify(child as Record<string, unknown>, inJunctor),
+                ]),
             );
         } else if ((key === "items" || key === "additionalProperties") && isPlainObject(value)) {
             out[key] = strictify(value, inJunctor);
@@ -529,7 +548,8 @@ function toPlainJson(value: unknown, at: string[], problems: string[]): unknown 
         if (!Number.isFinite(value)) problems.push(`${formatPath(at)}: ${value} is not a JSON number`);
         return value;
     }
-    if (Array.isArray(value)) return value.map((item, i) => (item === undefined ? null : toPlainJson(item, [...at, String(i)], problems)));
+    if (Array.isArray(value))
+        return value.map((item, i) => (item === undefined ? null : toPlainJson(item, [...at, String(i)], problems)));
     if (isPlainObject(value)) {
         const out: Record<string, unknown> = {};
         for (const [key, child] of Object.entries(value)) {
@@ -550,7 +570,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
     return proto === Object.prototype || proto === null;
 }
 
-function formatAjvErrors(errors: readonly ErrorObject[], prefix: readonly string[], root: unknown, showValues: boolean): string[] {
+function formatAjvErrors(
+    errors: readonly ErrorObject[],
+    prefix: readonly string[],
+    root: unknown,
+    showValues: boolean,
+): string[] {
     const byPath = new Map<string, { segments: string[]; messages: string[]; showValue: boolean }>();
     for (const error of errors) {
         let segments = [...prefix, ...pointerSegments(error.instancePath)];

@@ -21,8 +21,14 @@ export function missingTool(ctx: Mocha.Context, ciError: string, localNote: stri
 
 /** The tool's path; when it is missing, skips the test (or throws when CI=true), naming the Debian package. */
 export function needTool(ctx: Mocha.Context, name: string, debianPackage: string): string {
-    return findTool(name) ?? missingTool(ctx, `${name} is required in CI: apt-get install -y ${debianPackage}`,
-        `${name} not installed (apt-get install -y ${debianPackage})`);
+    return (
+        findTool(name) ??
+        missingTool(
+            ctx,
+            `${name} is required in CI: apt-get install -y ${debianPackage}`,
+            `${name} not installed (apt-get install -y ${debianPackage})`,
+        )
+    );
 }
 
 /**
@@ -33,7 +39,8 @@ export const TOOL_TIMEOUT_MS = 600_000;
 
 /** Why a spawned tool failed to finish, saying so plainly when the bound killed it. */
 export function spawnProblem(tool: string, r: { error?: Error; signal?: NodeJS.Signals | null }): string | undefined {
-    if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT") return `${tool}: timed out after ${TOOL_TIMEOUT_MS / 1000} s (a hang, not slowness)`;
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT")
+        return `${tool}: timed out after ${TOOL_TIMEOUT_MS / 1000} s (a hang, not slowness)`;
     if (r.error) return `${tool}: ${r.error.message}`;
     return r.signal ? `${tool}: killed by ${r.signal}` : undefined;
 }
@@ -42,7 +49,11 @@ export function spawnProblem(tool: string, r: { error?: Error; signal?: NodeJS.S
 export function run(tool: string, args: string[], cwd?: string): { status: number; output: string; stdout: string } {
     const r = spawnSync(tool, args, { cwd, encoding: "utf8", timeout: TOOL_TIMEOUT_MS });
     const problem = spawnProblem(tool, r);
-    return { status: r.status ?? -1, output: `${r.stdout ?? ""}${r.stderr ?? ""}${problem ? `\n${problem}` : ""}`, stdout: r.stdout ?? "" };
+    return {
+        status: r.status ?? -1,
+        output: `${r.stdout ?? ""}${r.stderr ?? ""}${problem ? `\n${problem}` : ""}`,
+        stdout: r.stdout ?? "",
+    };
 }
 
 /** Whether a command is on PATH. */
@@ -54,7 +65,8 @@ export function hasBinary(name: string): boolean {
 export function findPgBin(): string | undefined {
     const base = "/usr/lib/postgresql";
     if (fs.existsSync(base)) {
-        const versions = fs.readdirSync(base)
+        const versions = fs
+            .readdirSync(base)
             .filter((v) => fs.existsSync(path.join(base, v, "bin", "initdb")))
             .sort((a, b) => Number(b) - Number(a));
         if (versions.length > 0) return path.join(base, versions[0], "bin");
