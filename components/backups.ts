@@ -26,6 +26,7 @@ import {
 import { readBackupScripts } from "../lib/backups/scripts";
 import { CNPG_API_VERSION, scheduledBackupSpec } from "../lib/postgres/specs";
 import { BACKUP_CRONJOBS } from "../lib/topology";
+import { withFormerTypes } from "../lib/aliases";
 
 /**
  * Backups of the data stores: logical PostgreSQL dumps (pg_dump per database) and Redis RDB snapshots to backup
@@ -35,6 +36,11 @@ import { BACKUP_CRONJOBS } from "../lib/topology";
  * the backup alerts watch by the CronJob names in lib/topology BACKUP_CRONJOBS.
  */
 export class Backups extends pulumi.ComponentResource {
+    /** Type token (permanent; the former one stays an alias, see FORMER_TYPES). */
+    public static readonly TYPE = "stackwright:backups:Backups";
+    /** Tokens this component had before: aliases, so existing stacks keep their resources. */
+    public static readonly FORMER_TYPES: readonly string[] = ["stackwright:data:Backups"];
+
     /** PVC holding the PostgreSQL dumps (undefined without PostgreSQL). */
     public readonly postgresClaimName?: pulumi.Output<string>;
     /** PVC holding the Redis snapshots (undefined without Redis). */
@@ -43,7 +49,7 @@ export class Backups extends pulumi.ComponentResource {
     public readonly restoreCronJobNames: Readonly<Record<string, string>>;
 
     constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("stackwright:data:Backups", name, {}, opts);
+        super(Backups.TYPE, name, {}, withFormerTypes(opts, Backups.FORMER_TYPES));
         const namespace = args.namespace;
         const timeZone = args.timeZone ?? "Etc/UTC";
         const retention: Retention = {

@@ -37,6 +37,7 @@ import { certManagerChartValues, dataPlaneProxySpec, ngfChartValues } from "../l
 import { PART_OF, recommendedLabels } from "../lib/labels";
 import { ISTIO_INJECT_LABEL } from "../lib/topology";
 import { waiverAnnotations } from "../lib/waivers";
+import { withFormerTypes } from "../lib/aliases";
 
 export interface EdgeArgs extends EdgePlan {
     /** generated-ca mode: TLS Secret (edge namespace) of each public host, from GeneratedSecrets. */
@@ -58,13 +59,18 @@ export interface EdgeArgs extends EdgePlan {
  * timeout policies, NetworkPolicies, disruption budgets and metrics scraping.
  */
 export class Edge extends pulumi.ComponentResource {
+    /** Type token (permanent). */
+    public static readonly TYPE = "stackwright:edge:Edge";
+    /** Tokens this component had before: aliases, so existing stacks keep their resources. */
+    public static readonly FORMER_TYPES: readonly string[] = [];
+
     /** The Gateway's name (in `namespace`). */
     public readonly gatewayName: pulumi.Output<string>;
     /** Public host names served over HTTPS. */
     public readonly hosts: readonly string[];
 
     constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("stackwright:edge:Edge", name, {}, opts);
+        super(Edge.TYPE, name, {}, withFormerTypes(opts, Edge.FORMER_TYPES));
         const ns = args.namespace;
         const labels = (component: string) => recommendedLabels({ name: "edge", instance: name, component });
         const meta = (component: string, extra: { name?: string; namespace?: string } = {}) => ({

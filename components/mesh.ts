@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MeshObject } from "../lib/mesh/policies";
 import { IstioChartSourceConfig, istioChartSource } from "../lib/mesh/values";
+import { withFormerTypes } from "../lib/aliases";
 
 export interface MeshArgs {
     /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
@@ -31,11 +32,16 @@ export interface MeshArgs {
  * traffic and authorization policy, and the monitors for the control plane and the proxies.
  */
 export class Mesh extends pulumi.ComponentResource {
+    /** Type token (permanent). */
+    public static readonly TYPE = "stackwright:mesh:Mesh";
+    /** Tokens this component had before: aliases, so existing stacks keep their resources. */
+    public static readonly FORMER_TYPES: readonly string[] = [];
+
     /** Installed and running control plane; workloads that need sidecars depend on these. */
     public readonly ready: pulumi.Resource[];
 
     constructor(name: string, args: MeshArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("stackwright:mesh:Mesh", name, {}, opts);
+        super(Mesh.TYPE, name, {}, withFormerTypes(opts, Mesh.FORMER_TYPES));
 
         // CRDs and the default validating webhook.
         const base = helmChart(

@@ -2,6 +2,7 @@ import { helmChart } from "./helm-chart";
 import type { HelmRendering } from "../lib/helm";
 import * as pulumi from "@pulumi/pulumi";
 import { ChartSourceConfig, helmChartSource } from "../lib/monitoring/values";
+import { withFormerTypes } from "../lib/aliases";
 
 export interface MonitoringCrdsArgs {
     /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
@@ -18,11 +19,16 @@ export interface MonitoringCrdsArgs {
  * depends on `crds`, and Prometheus itself can then wait for the mesh without a cycle.
  */
 export class MonitoringCrds extends pulumi.ComponentResource {
+    /** Type token (permanent; the former one stays an alias, see FORMER_TYPES). */
+    public static readonly TYPE = "stackwright:monitoring:MonitoringCrds";
+    /** Tokens this component had before: aliases, so existing stacks keep their resources. */
+    public static readonly FORMER_TYPES: readonly string[] = ["stackwright:observability:MonitoringCrds"];
+
     /** `dependsOn` this for any monitoring.coreos.com custom resource. */
     public readonly crds: pulumi.Resource;
 
     constructor(name: string, args: MonitoringCrdsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("stackwright:observability:MonitoringCrds", name, {}, opts);
+        super(MonitoringCrds.TYPE, name, {}, withFormerTypes(opts, MonitoringCrds.FORMER_TYPES));
         this.crds = helmChart(
             `${name}-operator-crds`,
             {

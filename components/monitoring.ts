@@ -20,6 +20,7 @@ import {
     KPS_RELEASE_NAME,
     kubePrometheusStackValues,
 } from "../lib/monitoring/values";
+import { withFormerTypes } from "../lib/aliases";
 
 export interface MonitoringArgs {
     /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
@@ -63,8 +64,13 @@ export interface MonitoringArgs {
  * monitoring.coreos.com object of the stack, and the mesh, can be ordered after them.
  */
 export class Monitoring extends pulumi.ComponentResource {
+    /** Type token (permanent; the former one stays an alias, see FORMER_TYPES). */
+    public static readonly TYPE = "stackwright:monitoring:Monitoring";
+    /** Tokens this component had before: aliases, so existing stacks keep their resources. */
+    public static readonly FORMER_TYPES: readonly string[] = ["stackwright:observability:Monitoring"];
+
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("stackwright:observability:Monitoring", name, {}, opts);
+        super(Monitoring.TYPE, name, {}, withFormerTypes(opts, Monitoring.FORMER_TYPES));
         const child = { parent: this };
         const labels = (component: string) => recommendedLabels({ name: "monitoring", instance: name, component });
 

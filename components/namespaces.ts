@@ -8,6 +8,7 @@ import {
     NamespaceSpec,
     resourceQuotaSpec,
 } from "../lib/namespace-specs";
+import { withFormerTypes } from "../lib/aliases";
 
 export interface NamespacesArgs {
     /** Every namespace the stack owns, with its Pod Security level. */
@@ -23,11 +24,16 @@ export interface NamespacesArgs {
  * default-deny NetworkPolicy (DNS egress allowed), a ResourceQuota and a LimitRange.
  */
 export class Namespaces extends pulumi.ComponentResource {
+    /** Type token (permanent; the former one stays an alias, see FORMER_TYPES). */
+    public static readonly TYPE = "stackwright:namespaces:Namespaces";
+    /** Tokens this component had before: aliases, so existing stacks keep their resources. */
+    public static readonly FORMER_TYPES: readonly string[] = ["stackwright:platform:Namespaces"];
+
     /** Namespace objects by name, for `dependsOn`. */
     public readonly byName: Readonly<Record<string, k8s.core.v1.Namespace>>;
 
     constructor(name: string, args: NamespacesArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("stackwright:platform:Namespaces", name, {}, opts);
+        super(Namespaces.TYPE, name, {}, withFormerTypes(opts, Namespaces.FORMER_TYPES));
         const byName: Record<string, k8s.core.v1.Namespace> = {};
         for (const spec of args.namespaces) {
             // Other objects address these namespaces by name, so the names are explicit.

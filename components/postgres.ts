@@ -44,6 +44,7 @@ import {
 } from "../lib/postgres/operator-policies";
 import { POSTGRES_CLUSTER_NAME, POSTGRES_POOLER_NAME } from "../lib/topology";
 import { waiverAnnotations } from "../lib/waivers";
+import { withFormerTypes } from "../lib/aliases";
 
 /** @pulumi/kubernetes (>= 4.18) awaits a custom resource until this condition or JSONPath value holds. */
 const PULUMI_WAIT_FOR = "pulumi.com/waitFor";
@@ -54,6 +55,11 @@ const PULUMI_WAIT_FOR = "pulumi.com/waitFor";
  * with base backups through the Barman Cloud plugin, PodMonitors and NetworkPolicies.
  */
 export class Postgres extends pulumi.ComponentResource {
+    /** Type token (permanent; the former one stays an alias, see FORMER_TYPES). */
+    public static readonly TYPE = "stackwright:postgres:Postgres";
+    /** Tokens this component had before: aliases, so existing stacks keep their resources. */
+    public static readonly FORMER_TYPES: readonly string[] = ["stackwright:data:Postgres"];
+
     /** Client connection Secret (keys per DATABASE_SECRET_ENV) in the client namespace, by database. */
     public readonly databaseSecretNames: Record<string /* database */, pulumi.Output<string>>;
     /** basic-auth Secret of each role in the data namespace (e.g. for backup jobs of one database). */
@@ -74,7 +80,7 @@ export class Postgres extends pulumi.ComponentResource {
     public readonly databaseReady: Readonly<Record<string /* database */, pulumi.Resource[]>>;
 
     constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("stackwright:data:Postgres", name, {}, opts);
+        super(Postgres.TYPE, name, {}, withFormerTypes(opts, Postgres.FORMER_TYPES));
         const clusterName = POSTGRES_CLUSTER_NAME;
         const domain = args.clusterDomain ?? "cluster.local";
         const monitoringDependsOn = args.monitoringDependsOn ?? [];

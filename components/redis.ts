@@ -36,6 +36,7 @@ import {
 } from "../lib/redis/workload";
 import { REDIS_NAME, REDIS_PORT, REDIS_SENTINEL_NAME } from "../lib/topology";
 import { waiverAnnotations } from "../lib/waivers";
+import { withFormerTypes } from "../lib/aliases";
 
 /** The start scripts, read from the repository when the program runs (tested against real servers). */
 const SCRIPTS_SOURCE_DIR = path.join(__dirname, "..", "scripts", "redis");
@@ -45,6 +46,11 @@ const SCRIPTS_SOURCE_DIR = path.join(__dirname, "..", "scripts", "redis");
  * automatic failover; AOF + RDB persistence on PVCs, password auth, redis_exporter, PDBs and NetworkPolicies.
  */
 export class Redis extends pulumi.ComponentResource {
+    /** Type token (permanent; the former one stays an alias, see FORMER_TYPES). */
+    public static readonly TYPE = "stackwright:redis:Redis";
+    /** Tokens this component had before: aliases, so existing stacks keep their resources. */
+    public static readonly FORMER_TYPES: readonly string[] = ["stackwright:data:Redis"];
+
     /** Client Secret in the client namespace (keys per REDIS_SECRET_ENV). */
     public readonly clientSecretName: pulumi.Output<string>;
     /** Password Secret in the data namespace (key `password`), e.g. for backup jobs. */
@@ -58,7 +64,7 @@ export class Redis extends pulumi.ComponentResource {
     public readonly masterName: string;
 
     constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("stackwright:data:Redis", name, {}, opts);
+        super(Redis.TYPE, name, {}, withFormerTypes(opts, Redis.FORMER_TYPES));
         const layout: RedisLayout = redisLayout({
             mode: args.mode,
             namespace: args.namespace,

@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { APP_CREDENTIAL_KEYS, APP_CREDENTIALS, PLATFORM_CREDENTIALS } from "../config/credentials";
 import { recommendedLabels } from "../lib/labels";
+import { withFormerTypes } from "../lib/aliases";
 
 export interface GeneratedSecretsArgs {
     readonly environment: string;
@@ -33,6 +34,11 @@ export interface GeneratedSecretsArgs {
  * components turn the exposed values into Secrets in their own namespaces.
  */
 export class GeneratedSecrets extends pulumi.ComponentResource {
+    /** Type token (permanent; the former one stays an alias, see FORMER_TYPES). */
+    public static readonly TYPE = "stackwright:secrets:GeneratedSecrets";
+    /** Tokens this component had before: aliases, so existing stacks keep their resources. */
+    public static readonly FORMER_TYPES: readonly string[] = ["stackwright:security:GeneratedSecrets"];
+
     /** Generated values by credential id (always secret outputs). */
     public readonly credentials: Readonly<Record<string, pulumi.Output<string>>>;
     /** Rotation counter of each credential, for rollout annotations of the pods that use it. */
@@ -47,7 +53,7 @@ export class GeneratedSecrets extends pulumi.ComponentResource {
     public readonly tlsSecretNames: Readonly<Record<string, pulumi.Output<string>>>;
 
     constructor(name: string, args: GeneratedSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("stackwright:security:GeneratedSecrets", name, {}, opts);
+        super(GeneratedSecrets.TYPE, name, {}, withFormerTypes(opts, GeneratedSecrets.FORMER_TYPES));
         const rotation = args.rotation ?? {};
         const length = args.passwordLength ?? 32;
         const keepers = (id: string) => ({ rotation: String(rotation[id] ?? 0) });

@@ -17,6 +17,7 @@ import {
     serviceSelector,
     serviceSpec,
 } from "../lib/service/workload";
+import { withFormerTypes } from "../lib/aliases";
 
 export interface AppServiceArgs {
     /** Namespace of every object (the application namespace); pass the Namespace's output to order after it. */
@@ -57,12 +58,17 @@ export interface AppServiceArgs {
  * NetworkPolicies and a ServiceMonitor.
  */
 export class AppService extends pulumi.ComponentResource {
+    /** Type token (permanent; the former one stays an alias, see FORMER_TYPES). */
+    public static readonly TYPE = "stackwright:service:AppService";
+    /** Tokens this component had before: aliases, so existing stacks keep their resources. */
+    public static readonly FORMER_TYPES: readonly string[] = ["stackwright:app:Service"];
+
     /** Name of the Kubernetes Service and ServiceAccount: the service key (callers use http://<name>). */
     public readonly serviceName: string;
     public readonly deploymentName: pulumi.Output<string>;
 
     constructor(name: string, args: AppServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("stackwright:app:Service", name, {}, opts);
+        super(AppService.TYPE, name, {}, withFormerTypes(opts, AppService.FORMER_TYPES));
         const svc = args.service;
         const meshEnabled = args.meshEnabled ?? false;
         const labels = serviceLabels(name, svc);

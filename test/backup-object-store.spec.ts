@@ -7,6 +7,7 @@
 import { findPgBin, hasBinary, sha256File, sleep, waitFor as waitUntil, TOOL_TIMEOUT_MS } from "./lib/tools";
 import { freePort } from "./lib/ports";
 import { expect } from "chai";
+import { Backups } from "../components/backups";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -585,7 +586,7 @@ const ACCESS_KEY_ID = "AKIA-object-store-test-id";
 const SECRET_ACCESS_KEY = "object-store-secret-9f3b1c";
 
 function backupObjects(rendered: RenderedStack): KubeManifest[] {
-    const component = rendered.resources.filter((r) => r.type === "stackwright:data:Backups");
+    const component = rendered.resources.filter((r) => r.type === Backups.TYPE);
     expect(component).to.have.length(1);
     return descendantsOf(rendered.resources, component[0].urn)
         .map(manifestOf)

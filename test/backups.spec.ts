@@ -28,8 +28,10 @@ import {
 } from "./lib/harness";
 import { allowedConnections, Endpoint } from "./lib/netpol";
 import { validateAgainstSchemas } from "./lib/schemas";
+import { Backups } from "../components/backups";
+import { Postgres } from "../components/postgres";
 
-const COMPONENT_TYPE = "stackwright:data:Backups";
+const COMPONENT_TYPE = Backups.TYPE;
 
 function stackConfig(stack: string, overrides: Record<string, unknown> = {}): StackConfig {
     return parseConfig({ ...readStackConfig(stack), ...overrides });
@@ -542,7 +544,7 @@ describe("backups: config overrides", () => {
             (r) => r.type === "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup" && r.name === "backups-incremental",
         )!;
         const cluster = rendered.resources.find((r) => r.type === "kubernetes:postgresql.cnpg.io/v1:Cluster")!;
-        const postgresComponent = rendered.resources.find((r) => r.type === "stackwright:data:Postgres")!;
+        const postgresComponent = rendered.resources.find((r) => r.type === Postgres.TYPE)!;
         expect(record.dependencies.some((d) => d === cluster.urn || d === postgresComponent.urn)).to.equal(true);
     });
 

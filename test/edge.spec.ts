@@ -41,8 +41,11 @@ import {
     STACKS,
 } from "./lib/harness";
 import { validateAgainstSchemas } from "./lib/schemas";
+import { AppService } from "../components/service";
+import { Edge } from "../components/edge";
+import { GeneratedSecrets } from "../components/secrets";
 
-const EDGE_TYPE = "stackwright:edge:Edge";
+const EDGE_TYPE = Edge.TYPE;
 const GW = "gateway.networking.k8s.io";
 
 function edgeOf(rendered: RenderedStack): RecordedResource[] {
@@ -533,7 +536,7 @@ for (const stack of STACKS) {
         });
 
         it("HTTPRoutes wait for the routed app services (index.ts wiring)", () => {
-            const services = rendered.resources.filter((r) => r.type === "stackwright:app:Service");
+            const services = rendered.resources.filter((r) => r.type === AppService.TYPE);
             if (services.length === 0) return; // the services component is not wired yet
             const route = byType(edge, crType(`${GW}/v1`, "HTTPRoute")).find(
                 (r) => r.inputs.metadata.name !== "https-redirect",
@@ -599,7 +602,7 @@ for (const stack of STACKS) {
                 const secrets = rendered.resources.filter(
                     (r) =>
                         r.type === "kubernetes:core/v1:Secret" &&
-                        r.parent?.endsWith("stackwright:security:GeneratedSecrets::secrets"),
+                        r.parent?.endsWith(`${GeneratedSecrets.TYPE}::secrets`),
                 );
                 for (const l of (gateway.spec.listeners as any[]).filter((x) => x.protocol === "HTTPS")) {
                     const secret = secrets.find((s) => manifestOf(s)!.metadata.name === l.tls.certificateRefs[0].name);

@@ -45,9 +45,11 @@ import {
     renderStack,
 } from "./lib/harness";
 import { KubeObject, validateAgainstSchemas } from "./lib/schemas";
+import { AppService } from "../components/service";
+import { Mesh } from "../components/mesh";
 
 const CHART_TYPE = "kubernetes:helm.sh/v4:Chart";
-const MESH_TYPE = "stackwright:mesh:Mesh";
+const MESH_TYPE = Mesh.TYPE;
 const ISTIO_GROUP = /^kubernetes:[a-z]+\.istio\.io\//;
 const MESH_STACKS = ["staging", "prod"] as const;
 const RECOMMENDED_LABELS = [
@@ -615,7 +617,7 @@ for (const stack of MESH_STACKS) {
         });
 
         it("application services are created after the mesh, so their pods get sidecars", () => {
-            const services = rendered.resources.filter((r) => r.type === "stackwright:app:Service");
+            const services = rendered.resources.filter((r) => r.type === AppService.TYPE);
             expect(services.length).to.equal(Object.keys(cfg.services).length);
             for (const s of services) expect(s.dependencies).to.include.members([charts.istiod.urn, charts.cni.urn]);
         });
@@ -660,7 +662,7 @@ describe("mesh: stack dev (mesh off, rendered)", () => {
     });
 
     it("everything else still renders: the services exist without mesh dependencies", () => {
-        const services = rendered.resources.filter((r) => r.type === "stackwright:app:Service");
+        const services = rendered.resources.filter((r) => r.type === AppService.TYPE);
         expect(services.length).to.equal(3);
     });
 

@@ -79,13 +79,13 @@ function only<T>(items: readonly T[], what: string): T {
 
 function monitoringComponent(r: RenderedStack): RecordedResource {
     return only(
-        r.resources.filter((x) => x.type === "stackwright:observability:Monitoring"),
+        r.resources.filter((x) => x.type === Monitoring.TYPE),
         "Monitoring component",
     );
 }
 
 function monitoringChildren(r: RenderedStack): RecordedResource[] {
-    const crds = r.resources.find((x) => x.type === "stackwright:observability:MonitoringCrds")!;
+    const crds = r.resources.find((x) => x.type === MonitoringCrds.TYPE)!;
     return [...descendantsOf(r.resources, monitoringComponent(r).urn), ...descendantsOf(r.resources, crds.urn)];
 }
 
@@ -640,9 +640,7 @@ describe("monitoring", () => {
             });
 
             it("creates no webhook certificate: no TLS resources and no webhook Secret in the monitoring component", () => {
-                const monitoringChildren = r.resources.filter((x) =>
-                    x.urn.includes("stackwright:observability:Monitoring"),
-                );
+                const monitoringChildren = r.resources.filter((x) => x.urn.includes(Monitoring.TYPE));
                 expect(monitoringChildren.filter((x) => x.type.startsWith("tls:"))).to.deep.equal([]);
                 expect(monitoringChildren.filter((x) => x.name.endsWith("-webhook-tls"))).to.deep.equal([]);
             });

@@ -51,6 +51,8 @@ import {
 } from "./lib/netpol";
 import { freePorts } from "./lib/ports";
 import { validateAgainstSchemas } from "./lib/schemas";
+import { MonitoringCrds } from "../components/monitoring-crds";
+import { Postgres } from "../components/postgres";
 
 const CNPG_TYPES = ["Cluster", "Database", "Pooler", "ScheduledBackup"].map(
     (k) => `kubernetes:postgresql.cnpg.io/v1:${k}`,
@@ -148,8 +150,8 @@ const asPolicy = (r: RecordedResource): NetworkPolicyObject => ({
 });
 
 const dataStoreResources = (r: RenderedStack) => {
-    const component = r.resources.find((x) => x.type === "stackwright:data:Postgres");
-    if (!component) throw new Error("no stackwright:data:Postgres component registered");
+    const component = r.resources.find((x) => x.type === Postgres.TYPE);
+    if (!component) throw new Error(`no ${Postgres.TYPE} component registered`);
     return descendantsOf(r.resources, component.urn);
 };
 const one = (resources: RecordedResource[], type: string): RecordedResource => {
@@ -539,9 +541,7 @@ for (const stack of STACKS) {
             const chart = one(mine, "kubernetes:helm.sh/v4:Chart");
             for (const r of mine.filter((x) => CNPG_TYPES.includes(x.type)))
                 expect(r.dependencies, `${r.type} ${r.name}`).to.include(chart.urn);
-            const monitoring = rendered.resources.find(
-                (r) => !r.custom && r.type === "stackwright:observability:MonitoringCrds",
-            );
+            const monitoring = rendered.resources.find((r) => !r.custom && r.type === MonitoringCrds.TYPE);
             expect(Boolean(monitoring), "the monitoring CRDs component").to.equal(cfg.monitoring.enabled);
             const monitors = mine.filter((r) => r.type === "kubernetes:monitoring.coreos.com/v1:PodMonitor");
             expect(monitors.length).to.equal(stack === "prod" ? 2 : 1);

@@ -47,12 +47,14 @@ import {
 import { Endpoint, isAllowed, matchesSelector, NetworkPolicyObject, podEndpoint } from "./lib/netpol";
 import { freePorts } from "./lib/ports";
 import { validateAgainstSchemas } from "./lib/schemas";
+import { MonitoringCrds } from "../components/monitoring-crds";
+import { Redis } from "../components/redis";
 
 const SCRIPTS = path.join(REPO_ROOT, "scripts", "redis");
 
 function redisResources(r: RenderedStack): RecordedResource[] {
-    const component = r.resources.find((x) => x.type === "stackwright:data:Redis");
-    if (!component) throw new Error("no stackwright:data:Redis component registered");
+    const component = r.resources.find((x) => x.type === Redis.TYPE);
+    if (!component) throw new Error(`no ${Redis.TYPE} component registered`);
     return descendantsOf(r.resources, component.urn);
 }
 const find = (resources: RecordedResource[], type: string, name: string): RecordedResource | undefined =>
@@ -406,9 +408,7 @@ for (const stack of STACKS) {
                 { port: "metrics", path: "/metrics", interval: "30s", scheme: "http" },
             ]);
             expect(service.inputs.spec.ports.map((p: any) => p.name)).to.include("metrics");
-            const monitoring = rendered.resources.find(
-                (r) => !r.custom && r.type === "stackwright:observability:MonitoringCrds",
-            );
+            const monitoring = rendered.resources.find((r) => !r.custom && r.type === MonitoringCrds.TYPE);
             expect(Boolean(monitoring), "the monitoring CRDs component").to.equal(cfg.monitoring.enabled);
             if (monitoring) {
                 const urns = new Set([

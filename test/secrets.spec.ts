@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { descendantsOf, ofKind, readStackConfig, RecordedResource, RenderedStack, renderStack } from "./lib/harness";
+import { GeneratedSecrets } from "../components/secrets";
 
 function randomResources(r: RenderedStack): Map<string, RecordedResource> {
     return new Map(
@@ -34,7 +35,7 @@ describe("generated secrets", () => {
     });
 
     it("signs a server certificate per public host with the generated CA, renewing early", () => {
-        const component = dev.resources.find((r) => r.type === "stackwright:security:GeneratedSecrets")!;
+        const component = dev.resources.find((r) => r.type === GeneratedSecrets.TYPE)!;
         const owned = descendantsOf(dev.resources, component.urn);
         const certs = owned.filter((r) => r.type === "tls:index/locallySignedCert:LocallySignedCert");
         expect(certs.length).to.be.at.least(4);

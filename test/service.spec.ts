@@ -40,8 +40,9 @@ import {
 import { renderUnderMocks } from "./lib/mock-component";
 import { allowedConnections, connectionKey, Endpoint, EndpointPort } from "./lib/netpol";
 import { validateAgainstSchemas } from "./lib/schemas";
+import { GeneratedSecrets } from "../components/secrets";
 
-const SERVICE_TYPE = "stackwright:app:Service";
+const SERVICE_TYPE = AppService.TYPE;
 const RECOMMENDED = [
     "app.kubernetes.io/name",
     "app.kubernetes.io/instance",
@@ -885,7 +886,7 @@ describe("AppService: blast radius", () => {
 
     it("rotating a credential rolls exactly its consumers", async () => {
         const r = await renderStack("dev", { overrides: { secrets: { rotation: { "db-jobs": 1 } } } });
-        const secretsComponent = r.resources.find((x) => x.type === "stackwright:security:GeneratedSecrets")!;
+        const secretsComponent = r.resources.find((x) => x.type === GeneratedSecrets.TYPE)!;
         const inSecrets = new Set(descendantsOf(r.resources, secretsComponent.urn).map((c) => c.urn));
         // Besides the generator and the Secrets that carry the value, only the pods of its one consumer roll.
         const changed = changedResources(rendered.dev, r).filter(

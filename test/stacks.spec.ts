@@ -14,6 +14,7 @@ import {
 import { connectionKey, Endpoint, isAllowed } from "./lib/netpol";
 import { scrapeTargets } from "./lib/scrape";
 import { validateAgainstSchemas } from "./lib/schemas";
+import { GeneratedSecrets } from "../components/secrets";
 
 /**
  * Monitors whose targets the mocks cannot show (chart-rendered pods behind chart-rendered Services and
@@ -83,9 +84,7 @@ for (const stack of STACKS) {
                 ),
             ).to.equal(true);
             // Other components own CAs of their own (e.g. the edge control plane); this is the stack's public CA.
-            const secretsComponent = rendered.resources.find(
-                (r) => r.type === "stackwright:security:GeneratedSecrets",
-            )!;
+            const secretsComponent = rendered.resources.find((r) => r.type === GeneratedSecrets.TYPE)!;
             const owned = descendantsOf(rendered.resources, secretsComponent.urn);
             const ca = owned.filter((r) => r.type === "tls:index/selfSignedCert:SelfSignedCert");
             expect(ca).to.have.length(1);

@@ -1,0 +1,63 @@
+/**
+ * Component type tokens: `stackwright:<module>:<Class>`, exposed as a static that the tests use, and permanent. A
+ * token that changed keeps the old one as an alias, which Pulumi sends with the registration: an existing stack
+ * maps the component (and through it every child) onto the new URNs instead of replacing them.
+ */
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { Namespaces } from "../components/namespaces";
+import { environmentDefaults } from "../lib/defaults";
+import { interceptRegistrations, Registration, REPO_ROOT } from "./lib/harness";
+import { renderUnderMocks } from "./lib/mock-component";
+
+interface ComponentClass {
+    readonly name: string;
+    readonly TYPE: string;
+    readonly FORMER_TYPES: readonly string[];
+}
+
+/** Every component module with its class (one component per file). */
+function components(): { file: string; cls: ComponentClass }[] {
+    const dir = path.join(REPO_ROOT, "components");
+    return fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".ts"))
+        .flatMap((file) => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const mod = require(path.join(dir, file)) as Record<string, unknown>;
+            return Object.values(mod)
+                .filter(
+                    (v): v is ComponentClass =>
+                        typeof v === "function" && typeof (v as { TYPE?: unknown }).TYPE === "string",
+                )
+                .map((cls) => ({ file, cls }));
+        });
+}
+
+describe("component type tokens", () => {
+    it("are stackwright:<module>:<Class>, one per class, and never reuse a former token", () => {
+        const all = components();
+        expect(all.length).to.be.at.least(10);
+        for (const { file, cls } of all) {
+            const module = path.basename(file, ".ts").replace(/-crds$/, "");
+            expect(cls.TYPE, file).to.equal(`stackwright:${module}:${cls.name}`);
+        }
+        const tokens = all.flatMap(({ cls }) => [cls.TYPE, ...cls.FORMER_TYPES]);
+        expect(new Set(tokens).size, "a token (current or former) used twice").to.equal(tokens.length);
+    });
+
+    it("register with their former tokens as aliases", async () => {
+        const seen: Registration[] = [];
+        const env = environmentDefaults("dev");
+        await renderUnderMocks(() => {
+            interceptRegistrations((r) => seen.push(r));
+            new Namespaces("namespaces", { namespaces: [], quota: env.quota, limitRange: env.limitRange });
+        });
+        const registration = seen.find((r) => r.type === Namespaces.TYPE);
+        expect(registration, "the component registered under its token").to.not.equal(undefined);
+        const aliasTypes = registration!.req.getAliasesList().map((a: any) => a.getSpec()?.getType());
+        expect(Namespaces.FORMER_TYPES).to.deep.equal(["stackwright:platform:Namespaces"]);
+        expect(aliasTypes).to.deep.equal(Namespaces.FORMER_TYPES);
+    });
+});
