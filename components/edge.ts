@@ -418,6 +418,6 @@ export class Edge extends pulumi.ComponentResource {
 
         this.gatewayName = gateway.metadata.name;
         this.hosts = [...args.hosts];
-        this.registerOutputs({ gatewayName: this.gatewayName });
+        this.registerOutputs({ gatewayName: this.gatewayName, hosts: this.hosts });
     }
 }

@@ -92,7 +92,7 @@ export class Mesh extends pulumi.ComponentResource {
         }
 
         this.ready = [base, istiod, cni];
-        this.registerOutputs({});
+        this.registerOutputs({ ready: this.ready });
     }
 }
 

@@ -39,6 +39,6 @@ export class MonitoringCrds extends pulumi.ComponentResource {
             args.helm,
             { parent: this },
         );
-        this.registerOutputs({});
+        this.registerOutputs({ crds: this.crds });
     }
 }

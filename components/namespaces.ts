@@ -62,6 +62,6 @@ export class Namespaces extends pulumi.ComponentResource {
             );
         }
         this.byName = byName;
-        this.registerOutputs({});
+        this.registerOutputs({ byName: this.byName });
     }
 }

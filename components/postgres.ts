@@ -406,7 +406,16 @@ export class Postgres extends pulumi.ComponentResource {
             );
         }
 
-        this.registerOutputs({ databaseSecretNames: this.databaseSecretNames, host: this.host });
+        this.registerOutputs({
+            databaseSecretNames: this.databaseSecretNames,
+            roleSecretNames: this.roleSecretNames,
+            superuserSecretName: this.superuserSecretName,
+            host: this.host,
+            primaryHost: this.primaryHost,
+            port: this.port,
+            operator: this.operator,
+            databaseReady: this.databaseReady,
+        });
     }
 
     /**

@@ -309,6 +309,13 @@ export class Redis extends pulumi.ComponentResource {
         this.port = REDIS_PORT;
         this.sentinelAddresses = sentinelAddresses(layout);
         this.masterName = sentinelMode ? layout.masterName : "";
-        this.registerOutputs({ clientSecretName: this.clientSecretName, host: this.host });
+        this.registerOutputs({
+            clientSecretName: this.clientSecretName,
+            passwordSecretName: this.passwordSecretName,
+            host: this.host,
+            port: this.port,
+            sentinelAddresses: this.sentinelAddresses,
+            masterName: this.masterName,
+        });
     }
 }

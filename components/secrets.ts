@@ -167,6 +167,13 @@ export class GeneratedSecrets extends pulumi.ComponentResource {
             tlsSecretNames[host] = secret.metadata.name;
         }
         this.tlsSecretNames = tlsSecretNames;
-        this.registerOutputs({ caCertPem: this.caCertPem });
+        this.registerOutputs({
+            credentials: this.credentials,
+            rotation: this.rotation,
+            appCredentialsSecretName: this.appCredentialsSecretName,
+            caCertPem: this.caCertPem,
+            caPrivateKeyPem: this.caPrivateKeyPem,
+            tlsSecretNames: this.tlsSecretNames,
+        });
     }
 }

@@ -195,6 +195,6 @@ export class AppService extends pulumi.ComponentResource {
         }
 
         this.serviceName = name;
-        this.registerOutputs({ deploymentName: this.deploymentName });
+        this.registerOutputs({ serviceName: this.serviceName, deploymentName: this.deploymentName });
     }
 }

@@ -1,5 +1,5 @@
 /**
- * Component type tokens: `stackwright:<module>:<Class>`, exposed as a static that the tests use, and permanent. A
+ * Conventions every component keeps. Type tokens: `stackwright:<module>:<Class>`, exposed as a static that the tests use, and permanent. A
  * token that changed keeps the old one as an alias, which Pulumi sends with the registration: an existing stack
  * maps the component (and through it every child) onto the new URNs instead of replacing them.
  */
@@ -59,5 +59,20 @@ describe("component type tokens", () => {
         const aliasTypes = registration!.req.getAliasesList().map((a: any) => a.getSpec()?.getType());
         expect(Namespaces.FORMER_TYPES).to.deep.equal(["stackwright:platform:Namespaces"]);
         expect(aliasTypes).to.deep.equal(Namespaces.FORMER_TYPES);
+    });
+});
+
+describe("component outputs", () => {
+    it("every public output is registered (registerOutputs names each public readonly field)", () => {
+        const dir = path.join(REPO_ROOT, "components");
+        for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
+            const source = fs.readFileSync(path.join(dir, file), "utf8");
+            const outputs = [...source.matchAll(/public readonly (\w+)\??:/g)].map((m) => m[1]);
+            const registered = /this\.registerOutputs\(\{([^)]*)\}\)/s.exec(source)?.[1] ?? "";
+            if (!source.includes("extends pulumi.ComponentResource")) continue;
+            expect(registered, `${file}: registerOutputs`).to.not.equal(undefined);
+            const missing = outputs.filter((o) => !new RegExp(`\\b${o}\\b`).test(registered));
+            expect(missing, `${file}: public outputs not registered`).to.deep.equal([]);
+        }
     });
 });
