@@ -25,7 +25,7 @@ import { providerArgs } from "./lib/provider";
 import { postgresArgs } from "./lib/postgres/plan";
 import { redisArgs } from "./lib/redis/plan";
 import { serviceTraffic } from "./lib/service/network";
-import { callersOf } from "./lib/topology";
+import { callersOf, monitoringCapability } from "./lib/topology";
 
 const cfg = loadConfig();
 const defaults = environmentDefaults(cfg.environment);
@@ -85,10 +85,11 @@ const monitoringCrds = monitoringSpec
           afterNamespaces,
       )
     : undefined;
-const monitoringDependsOn = monitoringCrds ? [monitoringCrds.crds] : undefined;
+/** Present when monitoring is on: Prometheus' pods and the CRDs every monitor waits for. */
+const monitoring = monitoringCapability(cfg, monitoringCrds?.crds);
 
 // Service mesh.
-const mesh = meshSpec ? new Mesh("mesh", { ...meshSpec, monitoringDependsOn }, afterNamespaces) : undefined;
+const mesh = meshSpec ? new Mesh("mesh", { ...meshSpec, monitoring }, afterNamespaces) : undefined;
 /** Workloads that get sidecars start after the injector webhook and the CNI agent exist (else they run unmeshed). */
 const afterMesh = { ...afterNamespaces, dependsOn: [...afterNamespaces.dependsOn, ...(mesh?.ready ?? [])] };
 
@@ -113,18 +114,10 @@ if (monitoringSpec && monitoringCrds) {
 // the generated credentials only.
 const afterSecrets = { ...afterNamespaces, dependsOn: [...afterNamespaces.dependsOn, secrets] };
 const postgres = cfg.postgres.enabled
-    ? new Postgres(
-          "postgres",
-          postgresArgs(cfg, { credentials: secrets.credentials, monitoringDependsOn }),
-          afterSecrets,
-      )
+    ? new Postgres("postgres", postgresArgs(cfg, { credentials: secrets.credentials, monitoring }), afterSecrets)
     : undefined;
 const redis = cfg.redis.enabled
-    ? new Redis(
-          "redis",
-          redisArgs(cfg, { password: secrets.credentials.redisPassword, monitoringDependsOn }),
-          afterSecrets,
-      )
+    ? new Redis("redis", redisArgs(cfg, { password: secrets.credentials.redisPassword, monitoring }), afterSecrets)
     : undefined;
 // Application services.
 // The Namespace's output (not the plain name) orders every service object after the namespace exists.
@@ -140,7 +133,7 @@ for (const [name, service] of Object.entries(cfg.services)) {
                 defaults,
                 traffic: traffic[name],
                 meshEnabled: cfg.mesh.enabled,
-                monitoringEnabled: cfg.monitoring.enabled,
+                monitoring,
                 appCredentialsSecretName: secrets.appCredentialsSecretName,
                 credentialRotation: secrets.rotation,
                 databaseSecretName:
@@ -148,7 +141,6 @@ for (const [name, service] of Object.entries(cfg.services)) {
                 redisSecretName: service.redis ? redis?.clientSecretName : undefined,
                 migrationDependsOn:
                     service.database !== undefined ? postgres?.databaseReady[service.database] : undefined,
-                monitoringDependsOn,
                 singleReplicaWaiver: cfg.waivers.singleReplicaServices[name],
             },
             afterMesh,
@@ -165,7 +157,7 @@ if (edgeSpec) {
             generatedTlsSecretNames: secrets.tlsSecretNames,
             caCertPem: secrets.caCertPem,
             caPrivateKeyPem: secrets.caPrivateKeyPem,
-            monitoringDependsOn,
+            monitoring,
             backendsDependsOn: appServices,
         },
         afterMesh,

@@ -35,7 +35,7 @@ import type { EdgePlan } from "../lib/edge/plan";
 import { clientSettingsPolicySpec, proxySettingsPolicySpec, rateLimitPolicySpec } from "../lib/edge/policies";
 import { certManagerChartValues, dataPlaneProxySpec, ngfChartValues } from "../lib/edge/values";
 import { PART_OF, recommendedLabels } from "../lib/labels";
-import { ISTIO_INJECT_LABEL } from "../lib/topology";
+import { ISTIO_INJECT_LABEL, MonitoringCapability } from "../lib/topology";
 import { waiverAnnotations } from "../lib/waivers";
 import { withFormerTypes } from "../lib/aliases";
 
@@ -45,8 +45,8 @@ export interface EdgeArgs extends EdgePlan {
     /** The generated CA (acme mode: backs the fallback CA ClusterIssuer). */
     readonly caCertPem: pulumi.Input<string>;
     readonly caPrivateKeyPem: pulumi.Input<string>;
-    /** What installs the Prometheus Operator CRDs; the PodMonitors wait for it. @default none */
-    readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** Monitoring on: PodMonitors for both planes (after the CRDs), metrics ingress from Prometheus. Absent: none. */
+    readonly monitoring?: MonitoringCapability;
     /** The routed backends (app services); HTTPRoutes are created after them. @default none */
     readonly backendsDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -209,7 +209,7 @@ export class Edge extends pulumi.ComponentResource {
                     values: certManagerChartValues({
                         namespace: cmNs,
                         environment: args.environment,
-                        monitoring: args.prometheus !== undefined,
+                        monitoring: args.monitoring !== undefined,
                         zoneSpreadRequired: args.zoneSpreadRequired,
                         resources: args.certManagerResources,
                     }),
@@ -219,7 +219,7 @@ export class Edge extends pulumi.ComponentResource {
                     parent: this,
                     dependsOn: [
                         gatewayApiCrds,
-                        ...(args.prometheus ? (args.monitoringDependsOn ?? []) : []),
+                        ...(args.monitoring?.dependsOn ?? []),
                     ] as pulumi.Input<pulumi.Resource>[],
                 },
             );
@@ -367,7 +367,7 @@ export class Edge extends pulumi.ComponentResource {
             controlPlanePolicySpec({
                 controlPlane: controlPlane.podLabels,
                 dataPlane: args.dataPlane,
-                prometheus: args.prometheus,
+                prometheus: args.monitoring?.prometheusPods,
             }),
         );
         netpol(
@@ -376,7 +376,7 @@ export class Edge extends pulumi.ComponentResource {
                 dataPlane: args.dataPlane,
                 controlPlane,
                 upstreams: args.routes.map((r) => ({ pods: r.pods, port: r.targetPort })),
-                prometheus: args.prometheus,
+                prometheus: args.monitoring?.prometheusPods,
                 istiod: args.istiod,
                 acmeSolvers: args.tls === "acme",
             }),
@@ -397,7 +397,8 @@ export class Edge extends pulumi.ComponentResource {
         pdb("data-plane", { ...args.dataPlane.podLabels });
 
         // ---- Metrics: both planes expose Prometheus metrics on a container port named "metrics".
-        if (args.prometheus) {
+        const monitoring = args.monitoring;
+        if (monitoring) {
             const podMonitor = (id: string, matchLabels: Record<string, string>) =>
                 new k8s.apiextensions.CustomResource(
                     `${name}-${id}-metrics`,
@@ -410,7 +411,7 @@ export class Edge extends pulumi.ComponentResource {
                             podMetricsEndpoints: [{ port: "metrics", path: "/metrics", interval: "30s" }],
                         },
                     },
-                    child([...(args.monitoringDependsOn ?? []), ngf]),
+                    child([...monitoring.dependsOn, ngf]),
                 );
             podMonitor("control-plane", controlPlane.podLabels);
             podMonitor("data-plane", { ...args.dataPlane.podLabels });

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MeshObject } from "../lib/mesh/policies";
 import { IstioChartSourceConfig, istioChartSource } from "../lib/mesh/values";
 import { withFormerTypes } from "../lib/aliases";
+import type { MonitoringCapability } from "../lib/topology";
 
 export interface MeshArgs {
     /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
@@ -23,8 +24,8 @@ export interface MeshArgs {
     readonly istioObjects: readonly MeshObject[];
     /** PodMonitor / ServiceMonitor objects; they need the Prometheus Operator CRDs. @default [] */
     readonly monitors?: readonly MeshObject[];
-    /** What installs the Prometheus Operator CRDs (the monitoring stack); the monitors wait for it. @default [] */
-    readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** Monitoring on: the monitors are created, after the Prometheus Operator CRDs. Absent: none. */
+    readonly monitoring?: MonitoringCapability;
 }
 
 /**
@@ -83,11 +84,10 @@ export class Mesh extends pulumi.ComponentResource {
         for (const o of args.istioObjects) {
             new k8s.apiextensions.CustomResource(`${name}-${o.resourceName}`, toCustomResource(o), afterIstio);
         }
-        const monitoringDependsOn = args.monitoringDependsOn ?? [];
-        for (const o of args.monitors ?? []) {
+        for (const o of args.monitoring ? (args.monitors ?? []) : []) {
             new k8s.apiextensions.CustomResource(`${name}-${o.resourceName}`, toCustomResource(o), {
                 parent: this,
-                dependsOn: [istiod, ...monitoringDependsOn],
+                dependsOn: [istiod, ...(args.monitoring?.dependsOn ?? [])],
             });
         }
 

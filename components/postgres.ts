@@ -83,7 +83,7 @@ export class Postgres extends pulumi.ComponentResource {
         super(Postgres.TYPE, name, {}, withFormerTypes(opts, Postgres.FORMER_TYPES));
         const clusterName = POSTGRES_CLUSTER_NAME;
         const domain = args.clusterDomain ?? "cluster.local";
-        const monitoringDependsOn = args.monitoringDependsOn ?? [];
+        const monitoring = args.monitoring;
         const labels = (component: string) =>
             recommendedLabels({
                 name: "postgresql",
@@ -105,11 +105,11 @@ export class Postgres extends pulumi.ComponentResource {
                 values: operatorChartValues({
                     replicas: args.operatorReplicas ?? 1,
                     resources: args.operatorResources,
-                    monitoringEnabled: args.monitoringEnabled,
+                    monitoringEnabled: monitoring !== undefined,
                 }),
             },
             args.helm,
-            { parent: this, dependsOn: args.monitoringEnabled ? monitoringDependsOn : [] },
+            { parent: this, dependsOn: monitoring?.dependsOn ?? [] },
         );
         // The chart renders neither a NetworkPolicy nor a PodDisruptionBudget for its operator pods.
         const operatorLabels = recommendedLabels({
@@ -125,7 +125,7 @@ export class Postgres extends pulumi.ComponentResource {
                 spec: operatorNetworkPolicySpec({
                     dataNamespace: args.namespace,
                     clusterName,
-                    prometheus: args.prometheusPods,
+                    prometheus: monitoring?.prometheusPods,
                     barmanPlugin: args.objectStore !== undefined,
                 }),
             },
@@ -351,8 +351,8 @@ export class Postgres extends pulumi.ComponentResource {
         this.databaseSecretNames = databaseSecretNames;
 
         // --- Monitoring ----------------------------------------------------------------------------------------
-        if (args.monitoringEnabled) {
-            const afterMonitoring = { parent: this, dependsOn: [cluster, ...monitoringDependsOn] };
+        if (monitoring) {
+            const afterMonitoring = { parent: this, dependsOn: [cluster, ...monitoring.dependsOn] };
             new k8s.apiextensions.CustomResource(
                 `${name}-instances`,
                 {
@@ -383,7 +383,7 @@ export class Postgres extends pulumi.ComponentResource {
             clients: args.clientPods,
             backups: args.backupPods ?? [],
             operatorNamespace: args.operatorNamespace,
-            prometheus: args.prometheusPods,
+            prometheus: monitoring?.prometheusPods,
             poolerName: args.pooler ? POSTGRES_POOLER_NAME : undefined,
             objectStore: args.objectStore ? { endpointUrl: args.objectStore.endpointUrl } : undefined,
         };

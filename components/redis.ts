@@ -270,7 +270,7 @@ export class Redis extends pulumi.ComponentResource {
             layout,
             clients: args.clientPods,
             backups: args.backupPods ?? [],
-            prometheus: args.prometheusPods,
+            prometheus: args.monitoring?.prometheusPods,
         };
         new k8s.networking.v1.NetworkPolicy(
             `${name}-server`,
@@ -292,7 +292,7 @@ export class Redis extends pulumi.ComponentResource {
         }
 
         // --- Monitoring ----------------------------------------------------------------------------------------
-        if (args.monitoringEnabled) {
+        if (args.monitoring) {
             new k8s.apiextensions.CustomResource(
                 `${name}-exporter`,
                 {
@@ -301,7 +301,7 @@ export class Redis extends pulumi.ComponentResource {
                     metadata: { namespace: args.namespace, labels: serverLabels },
                     spec: serviceMonitorSpec(SERVER_SELECTOR, args.namespace),
                 },
-                { parent: this, dependsOn: [serverService, ...(args.monitoringDependsOn ?? [])] },
+                { parent: this, dependsOn: [serverService, ...args.monitoring.dependsOn] },
             );
         }
 

@@ -7,6 +7,7 @@ import { serviceMonitorSpec } from "../lib/service/monitoring";
 import { networkPolicySpec, ServiceTraffic } from "../lib/service/network";
 import { hpaSpec, pdbSpec } from "../lib/service/scaling";
 import { resolveScaling, resolveServiceResources } from "../lib/service/settings";
+import type { MonitoringCapability } from "../lib/topology";
 import { waiverAnnotations } from "../lib/waivers";
 import {
     deploymentSpec,
@@ -30,10 +31,8 @@ export interface AppServiceArgs {
     readonly traffic: ServiceTraffic;
     /** Sidecar mesh on: metrics are scraped over mTLS (the namespace's injection label gives the pods sidecars). @default false */
     readonly meshEnabled?: boolean;
-    /** Create a ServiceMonitor when the service exposes metrics. @default false */
-    readonly monitoringEnabled?: boolean;
-    /** Resources the ServiceMonitor waits for (the monitoring CRDs). @default [] */
-    readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** Monitoring on: a ServiceMonitor (after the CRDs) when the service exposes metrics. Absent: none. */
+    readonly monitoring?: MonitoringCapability;
     /** GeneratedSecrets.appCredentialsSecretName: source of `secretEnv`. */
     readonly appCredentialsSecretName: pulumi.Input<string>;
     /** GeneratedSecrets.rotation: counters of the credentials the service uses go onto the pod template. @default {} */
@@ -181,7 +180,7 @@ export class AppService extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
-        if ((args.monitoringEnabled ?? false) && svc.metrics) {
+        if (args.monitoring && svc.metrics) {
             new k8s.apiextensions.CustomResource(
                 name,
                 {
@@ -190,7 +189,7 @@ export class AppService extends pulumi.ComponentResource {
                     metadata,
                     spec: serviceMonitorSpec(name, args.namespace, svc.metrics, meshEnabled),
                 },
-                { parent: this, dependsOn: args.monitoringDependsOn ?? [] },
+                { parent: this, dependsOn: args.monitoring.dependsOn },
             );
         }
 

@@ -3,6 +3,7 @@
  * (NetworkPolicies, AuthorizationPolicies, ServiceMonitors, HTTPRoutes) refer to. Pure, derived from config, so
  * every component agrees on them without waiting for another's outputs.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/schema";
 
 export interface PeerSelector {
@@ -43,6 +44,26 @@ export function edgeDataPlanePrincipal(cfg: StackConfig): string {
 /** Prometheus server pods (created by the Prometheus Operator). */
 export function prometheusPods(cfg: StackConfig): PeerSelector {
     return { namespace: cfg.namespaces.monitoring, podLabels: { "app.kubernetes.io/name": "prometheus" } };
+}
+
+/**
+ * Monitoring, as components receive it: present when monitoring is on, absent otherwise, so a half-on combination
+ * (monitors without Prometheus, or Prometheus without the CRDs to wait for) cannot be written.
+ */
+export interface MonitoringCapability {
+    /** The Prometheus server pods: NetworkPolicies let them scrape. */
+    readonly prometheusPods: PeerSelector;
+    /** What installs the Prometheus Operator CRDs: every ServiceMonitor/PodMonitor/PrometheusRule waits for it. */
+    readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+/** The stack's monitoring capability (undefined when `monitoring.enabled` is false). */
+export function monitoringCapability(
+    cfg: StackConfig,
+    crds: pulumi.Input<pulumi.Resource> | undefined,
+): MonitoringCapability | undefined {
+    if (!cfg.monitoring.enabled) return undefined;
+    return { prometheusPods: prometheusPods(cfg), dependsOn: crds === undefined ? [] : [crds] };
 }
 
 /**

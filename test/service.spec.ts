@@ -1039,8 +1039,10 @@ describe("AppService: data-store Secrets, monitoring CRDs, Job replacement (comp
                 defaults: environmentDefaults(cfg.environment),
                 traffic: serviceTraffic(cfg, "backend", callersOf(cfg).backend),
                 meshEnabled: true,
-                monitoringEnabled: true,
-                monitoringDependsOn: [crds],
+                monitoring: {
+                    prometheusPods: { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" } },
+                    dependsOn: [crds],
+                },
                 appCredentialsSecretName: "app-credentials",
                 credentialRotation: { jwtSecret: 4 },
                 databaseSecretName: "db-app-connection",

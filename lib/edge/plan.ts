@@ -3,7 +3,7 @@ import { HelmRendering, helmRendering } from "../helm";
 import type { Environment, StackConfig } from "../../config/schema";
 import { environmentDefaults, ResourceSpec, resolveResources } from "../defaults";
 import { publicHosts } from "../plan";
-import { edgeDataPlane, ISTIOD_XDS_PORT, istiodPods, PeerSelector, prometheusPods } from "../topology";
+import { edgeDataPlane, ISTIOD_XDS_PORT, istiodPods, PeerSelector } from "../topology";
 import type { ChartSource } from "./chart-source";
 import { EdgeRoute, edgeRoutes } from "./routes";
 import { edgeResourceDefaults, EdgeResourceDefaults } from "./values";
@@ -38,8 +38,6 @@ export interface EdgePlan {
     readonly dataPlane: PeerSelector;
     /** Mesh on: the data plane gets a sidecar and needs istiod. */
     readonly istiod?: { readonly pods: PeerSelector; readonly port: number };
-    /** Monitoring on: Prometheus scrapes the edge. */
-    readonly prometheus?: PeerSelector;
     readonly chart: ChartSource;
     readonly certManagerChart: ChartSource;
     readonly gatewayApiCrds: { readonly url: string; readonly path?: string };
@@ -74,7 +72,6 @@ export function edgePlan(cfg: StackConfig): EdgePlan {
         singleReplicaWaiver: cfg.waivers.singleEdgeReplica,
         dataPlane: edgeDataPlane(cfg),
         istiod: cfg.mesh.enabled ? { pods: istiodPods(cfg), port: ISTIOD_XDS_PORT } : undefined,
-        prometheus: cfg.monitoring.enabled ? prometheusPods(cfg) : undefined,
         chart: e.chart,
         certManagerChart: e.certManagerChart,
         gatewayApiCrds: e.gatewayApiCrds,

@@ -14,7 +14,7 @@ import { storageClassFor } from "../storage-class";
 // Re-exported: other components import it from here.
 export { storageClassFor };
 import { migrationName } from "../service/workload";
-import { backupPods, PeerSelector, prometheusPods } from "../topology";
+import { backupPods, MonitoringCapability, PeerSelector } from "../topology";
 import {
     BARMAN_PLUGIN_RESOURCES,
     BARMAN_SIDECAR_RESOURCES,
@@ -44,8 +44,8 @@ export function postgresClientPeers(cfg: StackConfig): PeerSelector[] {
 export interface PostgresWiring {
     /** GeneratedSecrets.credentials (`db-<role>`, `postgresSuperuserPassword`). */
     readonly credentials: Readonly<Record<string, pulumi.Output<string>>>;
-    /** What installs the Prometheus Operator CRDs. */
-    readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** The stack's monitoring (lib/topology monitoringCapability); absent when monitoring is off. */
+    readonly monitoring?: MonitoringCapability;
 }
 
 export function postgresArgs(cfg: StackConfig, wiring: PostgresWiring): PostgresArgs {
@@ -110,9 +110,7 @@ export function postgresArgs(cfg: StackConfig, wiring: PostgresWiring): Postgres
             : undefined,
         clientPods: postgresClientPeers(cfg),
         backupPods: [backupPods(cfg)],
-        prometheusPods: cfg.monitoring.enabled ? prometheusPods(cfg) : undefined,
-        monitoringEnabled: cfg.monitoring.enabled,
-        monitoringDependsOn: wiring.monitoringDependsOn,
+        monitoring: wiring.monitoring,
     };
 }
 
@@ -193,10 +191,6 @@ export interface PostgresArgs {
     readonly clientPods: readonly PeerSelector[];
     /** Backup job pods (SQL access). @default [] */
     readonly backupPods?: readonly PeerSelector[];
-    /** Prometheus server pods (metrics ports); no metrics ingress when unset. */
-    readonly prometheusPods?: PeerSelector;
-    /** PodMonitors for the instances, the pooler and the operator. */
-    readonly monitoringEnabled: boolean;
-    /** What installs the Prometheus Operator CRDs; PodMonitors (and the operator chart's) wait for it. @default [] */
-    readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** Monitoring on: PodMonitors for the instances, the pooler and the operator (after the CRDs), metrics ingress. */
+    readonly monitoring?: MonitoringCapability;
 }

@@ -6,7 +6,7 @@ import type { RedisMode } from "./workload";
 import { selectorLabels } from "../labels";
 import { parseQuantity } from "../quantity";
 import { storageClassFor } from "../storage-class";
-import { backupPods, PeerSelector, prometheusPods } from "../topology";
+import { backupPods, MonitoringCapability, PeerSelector } from "../topology";
 import { EXPORTER_RESOURCES, redisResourceDefaults, SENTINEL_RESOURCES } from "./defaults";
 
 /** Pods of the services that declare `redis: true` (selector labels as the services component sets them). */
@@ -20,7 +20,8 @@ export function redisClientPeers(cfg: StackConfig): PeerSelector[] {
 export interface RedisWiring {
     /** GeneratedSecrets.credentials.redisPassword. */
     readonly password: pulumi.Output<string>;
-    readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** The stack's monitoring (lib/topology monitoringCapability); absent when monitoring is off. */
+    readonly monitoring?: MonitoringCapability;
 }
 
 export function redisArgs(cfg: StackConfig, wiring: RedisWiring): RedisArgs {
@@ -47,9 +48,7 @@ export function redisArgs(cfg: StackConfig, wiring: RedisWiring): RedisArgs {
         zoneSpread: environmentDefaults(cfg.environment).zoneSpreadRequired,
         clientPods: redisClientPeers(cfg),
         backupPods: [backupPods(cfg)],
-        prometheusPods: cfg.monitoring.enabled ? prometheusPods(cfg) : undefined,
-        monitoringEnabled: cfg.monitoring.enabled,
-        monitoringDependsOn: wiring.monitoringDependsOn,
+        monitoring: wiring.monitoring,
     };
 }
 
@@ -91,10 +90,6 @@ export interface RedisArgs {
     readonly clientPods: readonly PeerSelector[];
     /** Backup job pods (RDB snapshots). @default [] */
     readonly backupPods?: readonly PeerSelector[];
-    /** Prometheus server pods (exporter scrape); no metrics ingress when unset. */
-    readonly prometheusPods?: PeerSelector;
-    /** ServiceMonitor for the exporter. */
-    readonly monitoringEnabled: boolean;
-    /** What installs the Prometheus Operator CRDs; the ServiceMonitor waits for it. @default [] */
-    readonly monitoringDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** Monitoring on: a ServiceMonitor for the exporter (after the CRDs) and metrics ingress from Prometheus. */
+    readonly monitoring?: MonitoringCapability;
 }
