@@ -9,7 +9,7 @@ import {
     certManagerSecretName,
     controlPlanePkiPlan,
 } from "../lib/edge/certificates";
-import { helmChartReference, manifestFile } from "../lib/edge/chart-source";
+import { helmChartReference, manifestFile } from "../lib/chart-source";
 import { gatewaySpec, httpRouteSpec, redirectRouteSpec, referenceGrantSpecs } from "../lib/edge/gateway";
 import {
     ACME_ISSUER_NAME,

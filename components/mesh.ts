@@ -3,9 +3,10 @@ import type { HelmRendering } from "../lib/helm";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MeshObject } from "../lib/mesh/policies";
-import { IstioChartSourceConfig, istioChartSource } from "../lib/mesh/values";
+
 import { withFormerTypes } from "../lib/aliases";
 import type { MonitoringCapability } from "../lib/topology";
+import { IstioChartSource, istioChartReference } from "../lib/chart-source";
 
 export interface MeshArgs {
     /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
@@ -15,7 +16,7 @@ export interface MeshArgs {
     /** Namespace of the Istio CNI node agent (must exist; Pod Security "privileged"). */
     readonly cniNamespace: string;
     /** Source of the base, istiod and cni charts: one repository and version (pinned) for all three. */
-    readonly chart: IstioChartSourceConfig;
+    readonly chart: IstioChartSource;
     /** Helm values of each chart (lib/mesh/values.ts). */
     readonly baseValues: Record<string, unknown>;
     readonly istiodValues: Record<string, unknown>;
@@ -48,7 +49,7 @@ export class Mesh extends pulumi.ComponentResource {
         const base = helmChart(
             `${name}-istio-base`,
             {
-                ...istioChartSource(args.chart, "base"),
+                ...istioChartReference(args.chart, "base"),
                 releaseName: "istio-base",
                 namespace: args.istioNamespace,
                 values: args.baseValues,
@@ -59,7 +60,7 @@ export class Mesh extends pulumi.ComponentResource {
         const istiod = helmChart(
             `${name}-istiod`,
             {
-                ...istioChartSource(args.chart, "istiod"),
+                ...istioChartReference(args.chart, "istiod"),
                 releaseName: "istiod",
                 namespace: args.istioNamespace,
                 values: args.istiodValues,
@@ -70,7 +71,7 @@ export class Mesh extends pulumi.ComponentResource {
         const cni = helmChart(
             `${name}-istio-cni`,
             {
-                ...istioChartSource(args.chart, "cni"),
+                ...istioChartReference(args.chart, "cni"),
                 releaseName: "istio-cni",
                 namespace: args.cniNamespace,
                 values: args.cniValues,

@@ -1,8 +1,9 @@
 import { helmChart } from "./helm-chart";
 import type { HelmRendering } from "../lib/helm";
 import * as pulumi from "@pulumi/pulumi";
-import { ChartSourceConfig, helmChartSource } from "../lib/monitoring/values";
+
 import { withFormerTypes } from "../lib/aliases";
+import { ChartSource, helmChartReference } from "../lib/chart-source";
 
 export interface MonitoringCrdsArgs {
     /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
@@ -10,7 +11,7 @@ export interface MonitoringCrdsArgs {
     /** Namespace the chart's release lives in (the CRDs themselves are cluster-scoped). */
     readonly namespace: pulumi.Input<string>;
     /** prometheus-operator-crds, pinned. */
-    readonly chart: ChartSourceConfig;
+    readonly chart: ChartSource;
 }
 
 /**
@@ -32,7 +33,7 @@ export class MonitoringCrds extends pulumi.ComponentResource {
         this.crds = helmChart(
             `${name}-operator-crds`,
             {
-                ...helmChartSource(args.chart),
+                ...helmChartReference(args.chart),
                 releaseName: "prometheus-operator-crds",
                 namespace: args.namespace,
             },

@@ -10,17 +10,16 @@ import type { MonitoringNetworkPolicy } from "../lib/monitoring/network-policies
 import type { AlertReceivers, GrafanaDashboard, MonitoringChartSettings } from "../lib/monitoring/plan";
 import {
     ALERTMANAGER_CONFIG_KEY,
-    ChartSourceConfig,
     GRAFANA_ADMIN_PASSWORD_KEY,
     GRAFANA_ADMIN_USER,
     GRAFANA_ADMIN_USER_KEY,
     GRAFANA_DASHBOARD_LABEL,
     GRAFANA_DASHBOARD_LABEL_VALUE,
-    helmChartSource,
     KPS_RELEASE_NAME,
     kubePrometheusStackValues,
 } from "../lib/monitoring/values";
 import { withFormerTypes } from "../lib/aliases";
+import { ChartSource, helmChartReference } from "../lib/chart-source";
 
 export interface MonitoringArgs {
     /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
@@ -30,7 +29,7 @@ export interface MonitoringArgs {
     /** Privileged namespace of node-exporter (must exist). */
     readonly nodeMonitoringNamespace: pulumi.Input<string>;
     /** kube-prometheus-stack, pinned. */
-    readonly chart: ChartSourceConfig;
+    readonly chart: ChartSource;
     /** What installs the monitoring.coreos.com CRDs (components/monitoring-crds.ts). */
     readonly crds: pulumi.Resource;
     /** Chart settings from config (lib/monitoring/plan.ts). */
@@ -147,7 +146,7 @@ export class Monitoring extends pulumi.ComponentResource {
         helmChart(
             `${name}-kube-prometheus-stack`,
             {
-                ...helmChartSource(args.chart),
+                ...helmChartReference(args.chart),
                 releaseName: KPS_RELEASE_NAME,
                 namespace: args.namespace,
                 // The CRDs come from `crds`; the chart's copy must not be applied a second time.

@@ -32,7 +32,6 @@ import {
     BARMAN_PLUGIN_SERVER_SECRET,
     BARMAN_PLUGIN_SERVICE,
     barmanPluginChartValues,
-    chartSourceArgs,
     operatorChartValues,
 } from "../lib/postgres/values";
 import {
@@ -45,6 +44,7 @@ import {
 import { POSTGRES_CLUSTER_NAME, POSTGRES_POOLER_NAME } from "../lib/topology";
 import { waiverAnnotations } from "../lib/waivers";
 import { withFormerTypes } from "../lib/aliases";
+import { helmChartReference } from "../lib/chart-source";
 
 /** @pulumi/kubernetes (>= 4.18) awaits a custom resource until this condition or JSONPath value holds. */
 const PULUMI_WAIT_FOR = "pulumi.com/waitFor";
@@ -98,7 +98,7 @@ export class Postgres extends pulumi.ComponentResource {
         this.operator = helmChart(
             `${name}-operator`,
             {
-                ...chartSourceArgs(args.operatorChart),
+                ...helmChartReference(args.operatorChart),
                 // The chart puts the release name into the operator pods' labels (OPERATOR_POD_LABELS).
                 releaseName: OPERATOR_RELEASE_NAME,
                 namespace: args.operatorNamespace,
@@ -474,7 +474,7 @@ export class Postgres extends pulumi.ComponentResource {
         return helmChart(
             `${name}-barman-cloud`,
             {
-                ...chartSourceArgs(store.pluginChart),
+                ...helmChartReference(store.pluginChart),
                 releaseName: BARMAN_PLUGIN_RELEASE_NAME,
                 namespace: args.operatorNamespace,
                 values: barmanPluginChartValues({ resources: store.pluginResources }),

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { ConfigError, parseConfig, StackConfig } from "../config";
 import { acmeClusterIssuerSpec, controlPlanePkiPlan } from "../lib/edge/certificates";
-import { helmChartReference } from "../lib/edge/chart-source";
+import { helmChartReference } from "../lib/chart-source";
 import { securityHeaders } from "../lib/edge/gateway";
 import {
     controlPlaneSelector,

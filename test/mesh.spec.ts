@@ -20,9 +20,7 @@ import {
 } from "../lib/mesh/policies";
 import {
     CNI_DEFAULT_RESOURCES,
-    ISTIO_CHARTS,
     istioBaseValues,
-    istioChartSource,
     istioCniExemptions,
     istioCniValues,
     istiodValues,
@@ -47,6 +45,7 @@ import {
 import { KubeObject, validateAgainstSchemas } from "./lib/schemas";
 import { AppService } from "../components/service";
 import { Mesh } from "../components/mesh";
+import { istioChartReference, ISTIO_CHARTS } from "../lib/chart-source";
 
 const CHART_TYPE = "kubernetes:helm.sh/v4:Chart";
 const MESH_TYPE = Mesh.TYPE;
@@ -191,15 +190,15 @@ describe("mesh: Istio chart values", () => {
     it("chart sources: base, istiod and cni from one repository and one pinned version (repo URL, OCI or local path)", () => {
         const repo = { repository: "https://istio-release.storage.googleapis.com/charts", version: "1.31.1" };
         for (const chart of ISTIO_CHARTS) {
-            expect(istioChartSource(repo, chart)).to.deep.equal({
+            expect(istioChartReference(repo, chart)).to.deep.equal({
                 chart,
                 version: "1.31.1",
                 repositoryOpts: { repo: repo.repository },
             });
             expect(
-                istioChartSource({ repository: "oci://mirror.example.com/istio/", version: "1.31.1" }, chart),
+                istioChartReference({ repository: "oci://mirror.example.com/istio/", version: "1.31.1" }, chart),
             ).to.deep.equal({ chart: `oci://mirror.example.com/istio/${chart}`, version: "1.31.1" });
-            expect(istioChartSource({ ...repo, path: "/charts/istio/" }, chart)).to.deep.equal({
+            expect(istioChartReference({ ...repo, path: "/charts/istio/" }, chart)).to.deep.equal({
                 chart: `/charts/istio/${chart}`,
             });
         }

@@ -23,7 +23,6 @@ import {
     GRAFANA_ADMIN_PASSWORD_KEY,
     GRAFANA_ADMIN_USER_KEY,
     GRAFANA_DASHBOARD_LABEL,
-    helmChartSource,
     ISTIO_CERTS_VOLUME,
     KPS_RELEASE_NAME,
     kubePrometheusStackValues,
@@ -61,6 +60,7 @@ import {
 import { Endpoint, isAllowed, NetworkPolicyObject, podEndpoint } from "./lib/netpol";
 import { validateAgainstSchemas } from "./lib/schemas";
 import { needTool, run } from "./lib/tools";
+import { helmChartReference } from "../lib/chart-source";
 
 const CHART_TYPE = "kubernetes:helm.sh/v4:Chart";
 const MONITORING_GROUP = "monitoring.coreos.com";
@@ -431,13 +431,13 @@ describe("monitoring", () => {
 
         it("resolve a chart source from a Helm repository, an OCI registry or a local path", () => {
             expect(
-                helmChartSource({ repository: "https://charts.example.com", chart: "c", version: "1.0.0" }),
+                helmChartReference({ repository: "https://charts.example.com", chart: "c", version: "1.0.0" }),
             ).to.deep.equal({ chart: "c", version: "1.0.0", repositoryOpts: { repo: "https://charts.example.com" } });
             expect(
-                helmChartSource({ repository: "oci://ghcr.io/org/charts/", chart: "c", version: "1.0.0" }),
+                helmChartReference({ repository: "oci://ghcr.io/org/charts/", chart: "c", version: "1.0.0" }),
             ).to.deep.equal({ chart: "oci://ghcr.io/org/charts/c", version: "1.0.0" });
             expect(
-                helmChartSource({ repository: "https://x", chart: "c", version: "1.0.0", path: "./vendor/c" }),
+                helmChartReference({ repository: "https://x", chart: "c", version: "1.0.0", path: "./vendor/c" }),
             ).to.deep.equal({ chart: "./vendor/c" });
         });
     });

@@ -23,7 +23,7 @@ import {
     primaryEndpoint,
     scheduledBackupSpec,
 } from "../lib/postgres/specs";
-import { BARMAN_PLUGIN_DROPPED_KINDS, chartSourceArgs, operatorChartValues } from "../lib/postgres/values";
+import { BARMAN_PLUGIN_DROPPED_KINDS, operatorChartValues } from "../lib/postgres/values";
 import { operatorNetworkPolicySpec, operatorPdbSpec } from "../lib/postgres/operator-policies";
 import { DATABASE_SECRET_ENV } from "../lib/topology";
 import {
@@ -53,6 +53,7 @@ import { freePorts } from "./lib/ports";
 import { validateAgainstSchemas } from "./lib/schemas";
 import { MonitoringCrds } from "../components/monitoring-crds";
 import { Postgres } from "../components/postgres";
+import { helmChartReference } from "../lib/chart-source";
 
 const CNPG_TYPES = ["Cluster", "Database", "Pooler", "ScheduledBackup"].map(
     (k) => `kubernetes:postgresql.cnpg.io/v1:${k}`,
@@ -170,7 +171,7 @@ function hasBinary(bin: string): boolean {
 describe("postgres: pure specs", () => {
     it("operator chart source: HTTP repository, OCI reference and local path", () => {
         expect(
-            chartSourceArgs({
+            helmChartReference({
                 repository: "https://cloudnative-pg.github.io/charts",
                 chart: "cloudnative-pg",
                 version: "0.29.0",
@@ -181,14 +182,14 @@ describe("postgres: pure specs", () => {
             repositoryOpts: { repo: "https://cloudnative-pg.github.io/charts" },
         });
         expect(
-            chartSourceArgs({
+            helmChartReference({
                 repository: "oci://registry.example.com/charts/",
                 chart: "cloudnative-pg",
                 version: "0.29.0",
             }),
         ).to.deep.equal({ chart: "oci://registry.example.com/charts/cloudnative-pg", version: "0.29.0" });
         expect(
-            chartSourceArgs({
+            helmChartReference({
                 repository: "https://x",
                 chart: "cloudnative-pg",
                 version: "0.29.0",

@@ -4,7 +4,7 @@ import type { Environment, StackConfig } from "../../config/schema";
 import { environmentDefaults, ResourceSpec, resolveResources } from "../defaults";
 import { publicHosts } from "../plan";
 import { edgeDataPlane, ISTIOD_XDS_PORT, istiodPods, PeerSelector } from "../topology";
-import type { ChartSource } from "./chart-source";
+import type { ChartSource } from "../chart-source";
 import { EdgeRoute, edgeRoutes } from "./routes";
 import { edgeResourceDefaults, EdgeResourceDefaults } from "./values";
 

@@ -6,19 +6,19 @@ import { istioObjects, meshMonitors, MeshObject } from "./policies";
 import {
     CNI_DEFAULT_RESOURCES,
     ComputeResources,
-    IstioChartSourceConfig,
     istioBaseValues,
     istioCniValues,
     istiodValues,
     ISTIOD_DEFAULT_RESOURCES,
 } from "./values";
+import { IstioChartSource } from "../chart-source";
 
 export interface MeshPlan {
     /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
     readonly helm: HelmRendering;
     readonly istioNamespace: string;
     readonly cniNamespace: string;
-    readonly chart: IstioChartSourceConfig;
+    readonly chart: IstioChartSource;
     readonly baseValues: Record<string, unknown>;
     readonly istiodValues: Record<string, unknown>;
     readonly cniValues: Record<string, unknown>;

@@ -172,27 +172,6 @@ function copyResources(r: ComputeResources) {
 // Chart sources
 // ---------------------------------------------------------------------------------------------------------------
 
-export interface IstioChartSourceConfig {
-    readonly repository: string;
-    readonly version: string;
-    /** Directory holding the unpacked charts base/, istiod/ and cni/ (overrides repository). */
-    readonly path?: string;
-}
-
-export type IstioChart = "base" | "istiod" | "cni";
-export const ISTIO_CHARTS: readonly IstioChart[] = ["base", "istiod", "cni"];
-
-/** `k8s.helm.v4.Chart` source arguments of one Istio chart: all three share the repository and version. */
-export function istioChartSource(
-    source: IstioChartSourceConfig,
-    chart: IstioChart,
-): { chart: string; version?: string; repositoryOpts?: { repo: string } } {
-    if (source.path !== undefined) return { chart: `${source.path.replace(/\/+$/, "")}/${chart}` };
-    if (source.repository.startsWith("oci://"))
-        return { chart: `${source.repository.replace(/\/+$/, "")}/${chart}`, version: source.version };
-    return { chart, version: source.version, repositoryOpts: { repo: source.repository } };
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // The CNI agent's exemptions
 // ---------------------------------------------------------------------------------------------------------------

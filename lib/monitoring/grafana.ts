@@ -3,7 +3,7 @@
  * The dashboard tests check dashboards/*.json against the Grafana of the configured chart, so bumping the chart to
  * one that ships another Grafana major fails until this table (and, if needed, the dashboards) follow.
  */
-import type { ChartSourceConfig } from "./values";
+import { ChartSource } from "../chart-source";
 
 /**
  * The Grafana version each pinned kube-prometheus-stack chart version ships (its grafana subchart's appVersion),
@@ -14,7 +14,7 @@ export const KPS_GRAFANA_VERSIONS: Readonly<Record<string, string>> = {
 };
 
 /** The Grafana version the chart deploys; unknown chart versions (or local chart paths) are an error, not a guess. */
-export function grafanaVersionOfChart(chart: ChartSourceConfig): string {
+export function grafanaVersionOfChart(chart: ChartSource): string {
     const version = chart.path === undefined ? KPS_GRAFANA_VERSIONS[chart.version.replace(/^v/, "")] : undefined;
     if (version === undefined) {
         throw new Error(

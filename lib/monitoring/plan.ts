@@ -23,7 +23,8 @@ import {
 import type { AlertmanagerConfigArgs } from "./alertmanager";
 import { PROMETHEUS_DEFAULT_RESOURCES } from "./defaults";
 import { MonitoringNetworkPolicy, monitoringNetworkPolicies } from "./network-policies";
-import type { ChartSourceConfig, KubePrometheusStackValuesArgs } from "./values";
+import type { KubePrometheusStackValuesArgs } from "./values";
+import { ChartSource } from "../chart-source";
 
 /** The Grafana dashboards of the repository (one ConfigMap per *.json file). */
 export const DASHBOARDS_DIR = path.resolve(__dirname, "..", "..", "dashboards");
@@ -51,8 +52,8 @@ export interface MonitoringPlan {
     /** The monitoring namespace (index.ts passes the Namespace's output in its place, for ordering). */
     readonly namespace: string;
     readonly nodeMonitoringNamespace: string;
-    readonly chart: ChartSourceConfig;
-    readonly crdsChart: ChartSourceConfig;
+    readonly chart: ChartSource;
+    readonly crdsChart: ChartSource;
     readonly settings: MonitoringChartSettings;
     readonly ruleGroups: (RuleGroup | RecordingRuleGroup)[];
     /** Routing without endpoints (those are `receivers`). */

@@ -64,25 +64,6 @@ export const ROTATION_ANNOTATION = "stackwright.io/credential-rotation";
 // Chart sources
 // ---------------------------------------------------------------------------------------------------------------
 
-export interface ChartSourceConfig {
-    readonly repository: string;
-    readonly chart: string;
-    readonly version: string;
-    readonly path?: string;
-}
-
-/** `k8s.helm.v4.Chart` arguments for a chart source: a local path, an OCI reference, or a Helm repository. */
-export function helmChartSource(source: ChartSourceConfig): {
-    chart: string;
-    version?: string;
-    repositoryOpts?: { repo: string };
-} {
-    if (source.path !== undefined) return { chart: source.path };
-    if (source.repository.startsWith("oci://"))
-        return { chart: `${source.repository.replace(/\/+$/, "")}/${source.chart}`, version: source.version };
-    return { chart: source.chart, version: source.version, repositoryOpts: { repo: source.repository } };
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Istio certificates for Prometheus (Istio's "Prometheus with Istio certificates" setup)
 // ---------------------------------------------------------------------------------------------------------------

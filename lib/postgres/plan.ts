@@ -3,7 +3,7 @@
  * NetworkPolicy peers that may open SQL connections: the pods of services that declare a database.
  */
 import { HelmRendering, helmRendering } from "../helm";
-import type { ChartSourceConfig } from "./values";
+import { ChartSource } from "../chart-source";
 import type * as pulumi from "@pulumi/pulumi";
 import { StackConfig } from "../../config/schema";
 import { databaseRoles } from "./roles";
@@ -141,7 +141,7 @@ export interface PostgresObjectStoreArgs {
     /** archive_timeout: WAL reaches the object store at least this often. @default 300 */
     readonly archiveTimeoutSeconds?: number;
     /** Barman Cloud plugin chart (pinned). */
-    readonly pluginChart: ChartSourceConfig;
+    readonly pluginChart: ChartSource;
     readonly pluginResources: ResourceSpec;
     /** The plugin's sidecar in every instance pod. */
     readonly sidecarResources: ResourceSpec;
@@ -158,7 +158,7 @@ export interface PostgresArgs {
     readonly clientNamespace: string;
     /** @default "cluster.local" */
     readonly clusterDomain?: string;
-    readonly operatorChart: ChartSourceConfig;
+    readonly operatorChart: ChartSource;
     /** @default 1 */
     readonly operatorReplicas?: number;
     readonly operatorResources: ResourceSpec;

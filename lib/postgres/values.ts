@@ -13,26 +13,6 @@
 import { toKubeResources, ResourceSpec } from "../defaults";
 
 /** A chart source from config (`postgres.operatorChart`, `postgres.barmanCloudPluginChart`). */
-export interface ChartSourceConfig {
-    readonly repository: string;
-    readonly chart: string;
-    readonly version: string;
-    /** Local chart directory or .tgz; overrides repository/chart/version. */
-    readonly path?: string;
-}
-
-/** `k8s.helm.v4.Chart` source arguments: a local path, an OCI reference, or a chart in an HTTP repository. */
-export function chartSourceArgs(source: ChartSourceConfig): {
-    chart: string;
-    version?: string;
-    repositoryOpts?: { repo: string };
-} {
-    if (source.path !== undefined) return { chart: source.path };
-    if (source.repository.startsWith("oci://"))
-        return { chart: `${source.repository.replace(/\/+$/, "")}/${source.chart}`, version: source.version };
-    return { chart: source.chart, version: source.version, repositoryOpts: { repo: source.repository } };
-}
-
 export interface OperatorValuesArgs {
     /** Controller replicas (leader election picks one; the others keep the webhooks answering). */
     readonly replicas: number;
