@@ -1218,12 +1218,12 @@ const THROWS: { file: string; match: string; rules?: string[]; internal?: string
         internal: "databaseRoles(cfg) always holds postgres.appDatabase",
     },
     {
-        file: "lib/backups/args.ts",
+        file: "lib/backups/plan.ts",
         match: "no superuser Secret was given",
         internal: "wiring: index.ts passes Postgres.superuserSecretName",
     },
     {
-        file: "lib/backups/args.ts",
+        file: "lib/backups/plan.ts",
         match: "no Redis password Secret was given",
         internal: "wiring: index.ts passes Redis.passwordSecretName",
     },
@@ -1414,12 +1414,12 @@ const THROWS: { file: string; match: string; rules?: string[]; internal?: string
     },
     { file: "lib/postgres/values.ts", match: "replicas must be a positive integer", rules: ["zero operator replicas"] },
     {
-        file: "lib/postgres/args.ts",
+        file: "lib/postgres/plan.ts",
         match: 'no generated credential "db-',
         internal: "GeneratedSecrets makes one password per databaseRoles(cfg)",
     },
     {
-        file: "lib/postgres/args.ts",
+        file: "lib/postgres/plan.ts",
         match: "postgresSuperuserPassword",
         internal: "GeneratedSecrets always makes the superuser password",
     },
