@@ -51,15 +51,15 @@ export class Backups extends pulumi.ComponentResource {
     constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
         super(Backups.TYPE, name, {}, withFormerTypes(opts, Backups.FORMER_TYPES));
         const namespace = args.namespace;
-        const timeZone = args.timeZone ?? "Etc/UTC";
+        const timeZone = args.timeZone;
         const retention: Retention = {
-            daily: args.retentionDaily ?? 7,
-            weekly: args.retentionWeekly ?? 4,
-            monthly: args.retentionMonthly ?? 12,
+            daily: args.retentionDaily,
+            weekly: args.retentionWeekly,
+            monthly: args.retentionMonthly,
         };
-        const backupDeadlineSeconds = args.backupDeadlineSeconds ?? 14400;
-        const restoreDeadlineSeconds = args.restoreDeadlineSeconds ?? 14400;
-        const meshEnabled = args.meshEnabled ?? false;
+        const backupDeadlineSeconds = args.backupDeadlineSeconds;
+        const restoreDeadlineSeconds = args.restoreDeadlineSeconds;
+        const meshEnabled = args.meshEnabled;
         // Backups outlive the stack: `pulumi destroy` or a replaced claim leaves the volume (and its dumps) behind.
         const claimOpts = { parent: this, retainOnDelete: true };
 
@@ -123,7 +123,7 @@ export class Backups extends pulumi.ComponentResource {
                     metadata: { namespace, labels: backupLabels(POSTGRES_BACKUP_APP, name) },
                     spec: withStoreEgress(
                         backupNetworkPolicySpec(POSTGRES_BACKUP_APP, [
-                            { peers: args.postgresPods, port: args.postgresPort ?? 5432 },
+                            { peers: args.postgresPods, port: args.postgresPort },
                         ]),
                     ),
                 },
@@ -132,7 +132,7 @@ export class Backups extends pulumi.ComponentResource {
 
             const connection: PostgresConnection = {
                 host: args.postgresHost,
-                port: args.postgresPort ?? 5432,
+                port: args.postgresPort,
                 superuserSecretName: args.postgresSuperuserSecretName,
                 caSecretName: args.postgresCaSecretName,
             };
@@ -173,7 +173,7 @@ export class Backups extends pulumi.ComponentResource {
                     ...job,
                     uploadContainer: upload(OBJECT_STORE_SUBPREFIX.postgres),
                     cronJobName: BACKUP_CRONJOBS.postgres,
-                    schedule: args.postgresSchedule ?? "0 2 * * *",
+                    schedule: args.postgresSchedule,
                     databases: args.postgresDatabases,
                     retention,
                     activeDeadlineSeconds: backupDeadlineSeconds,
@@ -185,9 +185,9 @@ export class Backups extends pulumi.ComponentResource {
                 postgresVerifyCronJob({
                     ...job,
                     cronJobName: BACKUP_CRONJOBS.postgresVerify,
-                    schedule: args.verifySchedule ?? "0 4 * * 0",
+                    schedule: args.verifySchedule,
                     databases: args.postgresDatabases,
-                    maxBackupAgeHours: args.postgresMaxBackupAgeHours ?? 25,
+                    maxBackupAgeHours: args.postgresMaxBackupAgeHours,
                     activeDeadlineSeconds: restoreDeadlineSeconds,
                 }),
             );
@@ -232,14 +232,14 @@ export class Backups extends pulumi.ComponentResource {
             const sentinel = args.redisSentinel;
             let source: RedisSnapshotSource;
             if (sentinel !== undefined) source = { sentinels: sentinel.addresses, masterName: sentinel.masterName };
-            else if (args.redisHost !== undefined) source = { host: args.redisHost, port: args.redisPort ?? 6379 };
+            else if (args.redisHost !== undefined) source = { host: args.redisHost, port: args.redisPort };
             else throw new Error("Backups: redisHost or redisSentinel is required with redisImage");
             const claim = new k8s.core.v1.PersistentVolumeClaim(
                 `${name}-redis`,
                 {
                     metadata: { namespace, labels: backupLabels(REDIS_BACKUP_APP, name) },
                     spec: backupClaimSpec({
-                        storageSize: args.redisStorageSize ?? "5Gi",
+                        storageSize: args.redisStorageSize,
                         storageClassName: args.storageClassName,
                     }),
                 },
@@ -252,7 +252,7 @@ export class Backups extends pulumi.ComponentResource {
                     metadata: { namespace, labels: backupLabels(REDIS_BACKUP_APP, name) },
                     spec: withStoreEgress(
                         backupNetworkPolicySpec(REDIS_BACKUP_APP, [
-                            { peers: args.redisPods, port: args.redisPort ?? 6379 },
+                            { peers: args.redisPods, port: args.redisPort },
                             // The Sentinels name the node to snapshot (their policy admits backup pods).
                             ...(sentinel !== undefined ? [{ peers: sentinel.pods, port: sentinel.port ?? 26379 }] : []),
                         ]),
@@ -282,11 +282,11 @@ export class Backups extends pulumi.ComponentResource {
                         meshEnabled,
                         uploadContainer: upload(OBJECT_STORE_SUBPREFIX.redis),
                         cronJobName: BACKUP_CRONJOBS.redis,
-                        schedule: args.redisSchedule ?? "30 2 * * *",
+                        schedule: args.redisSchedule,
                         timeZone,
                         source,
                         passwordSecretName: args.redisPasswordSecretName,
-                        passwordSecretKey: args.redisPasswordSecretKey ?? "password",
+                        passwordSecretKey: args.redisPasswordSecretKey,
                         retention,
                         activeDeadlineSeconds: backupDeadlineSeconds,
                         snapshotTimeoutSeconds: redisSnapshotTimeoutSeconds(backupDeadlineSeconds),

@@ -82,7 +82,7 @@ export class Postgres extends pulumi.ComponentResource {
     constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super(Postgres.TYPE, name, {}, withFormerTypes(opts, Postgres.FORMER_TYPES));
         const clusterName = POSTGRES_CLUSTER_NAME;
-        const domain = args.clusterDomain ?? "cluster.local";
+        const domain = args.clusterDomain;
         const monitoring = args.monitoring;
         const labels = (component: string) =>
             recommendedLabels({
@@ -103,7 +103,7 @@ export class Postgres extends pulumi.ComponentResource {
                 releaseName: OPERATOR_RELEASE_NAME,
                 namespace: args.operatorNamespace,
                 values: operatorChartValues({
-                    replicas: args.operatorReplicas ?? 1,
+                    replicas: args.operatorReplicas,
                     resources: args.operatorResources,
                     monitoringEnabled: monitoring !== undefined,
                 }),
@@ -131,7 +131,7 @@ export class Postgres extends pulumi.ComponentResource {
             },
             afterOperator,
         );
-        const operatorPdb = operatorPdbSpec(args.operatorReplicas ?? 1);
+        const operatorPdb = operatorPdbSpec(args.operatorReplicas);
         if (operatorPdb) {
             new k8s.policy.v1.PodDisruptionBudget(
                 `${name}-operator`,
@@ -214,7 +214,7 @@ export class Postgres extends pulumi.ComponentResource {
                         endpointUrl: args.objectStore.endpointUrl,
                         region: args.objectStore.region,
                         credentialsSecretName: credentials.metadata.name,
-                        retentionPolicy: args.objectStore.retentionPolicy ?? "30d",
+                        retentionPolicy: args.objectStore.retentionPolicy,
                         sidecarResources: args.objectStore.sidecarResources,
                     }),
                 },
@@ -247,8 +247,8 @@ export class Postgres extends pulumi.ComponentResource {
                     walStorageSize: args.walStorageSize,
                     storageClass: args.storageClass,
                     resources: args.resources,
-                    maxConnections: args.maxConnections ?? 200,
-                    zoneSpread: args.zoneSpread ?? false,
+                    maxConnections: args.maxConnections,
+                    zoneSpread: args.zoneSpread,
                     appDatabase: args.appDatabase,
                     appOwnerSecretName: roleSecrets[args.appDatabase].metadata.name,
                     superuserSecretName: superuser.metadata.name,
@@ -296,7 +296,7 @@ export class Postgres extends pulumi.ComponentResource {
                     apiVersion: CNPG_API_VERSION,
                     kind: "ScheduledBackup",
                     metadata: { namespace: args.namespace, labels: labels("backup") },
-                    spec: scheduledBackupSpec(clusterName, args.objectStore.fullBackupSchedule ?? "0 0 2 * * *"),
+                    spec: scheduledBackupSpec(clusterName, args.objectStore.fullBackupSchedule),
                 },
                 afterCluster,
             );
@@ -314,10 +314,10 @@ export class Postgres extends pulumi.ComponentResource {
                     // The Pooler's Service carries its name; clients and NetworkPolicies refer to it.
                     metadata: { name: POSTGRES_POOLER_NAME, namespace: args.namespace, labels: labels("pooler") },
                     spec: poolerSpec(clusterName, POSTGRES_POOLER_NAME, {
-                        instances: args.pooler.instances ?? 2,
-                        poolMode: args.pooler.poolMode ?? "transaction",
-                        maxClientConnections: args.pooler.maxClientConnections ?? 1000,
-                        defaultPoolSize: args.pooler.defaultPoolSize ?? 25,
+                        instances: args.pooler.instances,
+                        poolMode: args.pooler.poolMode,
+                        maxClientConnections: args.pooler.maxClientConnections,
+                        defaultPoolSize: args.pooler.defaultPoolSize,
                         resources: args.pooler.resources,
                         containerSecurityContext: containerSecurityContext() as Record<string, unknown>,
                         labels: { "app.kubernetes.io/part-of": PART_OF },

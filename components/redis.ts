@@ -4,8 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RedisArgs } from "../lib/redis/plan";
 import { imageVersion, recommendedLabels } from "../lib/labels";
-import { parseQuantity } from "../lib/quantity";
-import { maxmemoryBytesForLimit, redisServerConf, sentinelConf } from "../lib/redis/conf";
+import { redisServerConf, sentinelConf } from "../lib/redis/conf";
 import {
     clientSecretData,
     headlessServiceSpec,
@@ -68,10 +67,10 @@ export class Redis extends pulumi.ComponentResource {
         const layout: RedisLayout = redisLayout({
             mode: args.mode,
             namespace: args.namespace,
-            clusterDomain: args.clusterDomain ?? "cluster.local",
-            replicas: args.replicas ?? 3,
-            sentinels: args.sentinels ?? 3,
-            masterName: args.masterName ?? "primary",
+            clusterDomain: args.clusterDomain,
+            replicas: args.replicas,
+            sentinels: args.sentinels,
+            masterName: args.masterName,
         });
         const sentinelMode = layout.sentinels > 0;
         const version = imageVersion(args.image);
@@ -120,7 +119,6 @@ export class Redis extends pulumi.ComponentResource {
         this.clientSecretName = clientSecret.metadata.name;
 
         // --- Config and scripts (no secret in here: the scripts append the auth lines at start) ----------------
-        const memoryLimitBytes = parseQuantity(args.resources.limits.memory);
         const config = new k8s.core.v1.ConfigMap(
             `${name}-config`,
             {
@@ -129,8 +127,8 @@ export class Redis extends pulumi.ComponentResource {
                     [SERVER_CONF_KEY]: redisServerConf({
                         port: REDIS_PORT,
                         dir: DATA_DIR,
-                        maxmemory: args.maxmemoryBytes ?? maxmemoryBytesForLimit(memoryLimitBytes),
-                        maxmemoryPolicy: args.maxmemoryPolicy ?? "noeviction",
+                        maxmemory: args.maxmemoryBytes,
+                        maxmemoryPolicy: args.maxmemoryPolicy,
                         // With 2+ replicas a primary cut off from all of them stops taking writes it would lose.
                         minReplicasToWrite: layout.replicas >= 3 ? 1 : 0,
                     }),
@@ -178,7 +176,7 @@ export class Redis extends pulumi.ComponentResource {
             passwordSecretName: passwordSecret.metadata.name,
             configMapName: config.metadata.name,
             scriptsConfigMapName: scripts.metadata.name,
-            zoneSpread: args.zoneSpread ?? false,
+            zoneSpread: args.zoneSpread,
         };
         const serverService = new k8s.core.v1.Service(
             `${name}-server`,

@@ -8,10 +8,10 @@ import { withFormerTypes } from "../lib/aliases";
 
 export interface GeneratedSecretsArgs {
     readonly environment: string;
-    /** Rotation counters by credential id; bumping one regenerates only that credential. @default {} */
-    readonly rotation?: Readonly<Record<string, number>>;
-    /** @default 32 */
-    readonly passwordLength?: number;
+    /** Rotation counters by credential id; bumping one regenerates only that credential. */
+    readonly rotation: Readonly<Record<string, number>>;
+    /** Length of generated passwords. */
+    readonly passwordLength: number;
     /** PostgreSQL roles that need a password (credential id `db-<role>`). */
     readonly databaseRoles: readonly string[];
     /** Public host names that get a server certificate from the generated CA. */
@@ -20,12 +20,12 @@ export interface GeneratedSecretsArgs {
     readonly appNamespace: pulumi.Input<string>;
     /** Namespace where the edge reads its TLS Secrets; no TLS Secrets are created when unset. */
     readonly tlsNamespace?: pulumi.Input<string>;
-    /** @default 87600 (10 years) */
-    readonly caValidityHours?: number;
-    /** @default 2160 (90 days) */
-    readonly certificateValidityHours?: number;
-    /** @default 720 (30 days) */
-    readonly certificateEarlyRenewalHours?: number;
+    /** Validity of the generated CA. */
+    readonly caValidityHours: number;
+    /** Validity of generated server certificates. */
+    readonly certificateValidityHours: number;
+    /** Renew server certificates this long before expiry. */
+    readonly certificateEarlyRenewalHours: number;
 }
 
 /**
@@ -54,8 +54,8 @@ export class GeneratedSecrets extends pulumi.ComponentResource {
 
     constructor(name: string, args: GeneratedSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
         super(GeneratedSecrets.TYPE, name, {}, withFormerTypes(opts, GeneratedSecrets.FORMER_TYPES));
-        const rotation = args.rotation ?? {};
-        const length = args.passwordLength ?? 32;
+        const rotation = args.rotation;
+        const length = args.passwordLength;
         const keepers = (id: string) => ({ rotation: String(rotation[id] ?? 0) });
         const password = (id: string, len = length) =>
             new random.RandomPassword(
@@ -106,8 +106,8 @@ export class GeneratedSecrets extends pulumi.ComponentResource {
             {
                 privateKeyPem: caKey.privateKeyPem,
                 isCaCertificate: true,
-                validityPeriodHours: args.caValidityHours ?? 87600,
-                earlyRenewalHours: Math.ceil((args.caValidityHours ?? 87600) / 10),
+                validityPeriodHours: args.caValidityHours,
+                earlyRenewalHours: Math.ceil(args.caValidityHours / 10),
                 allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
                 subject: { commonName: `Stackwright ${args.environment} CA`, organization: "Stackwright" },
             },
@@ -140,8 +140,8 @@ export class GeneratedSecrets extends pulumi.ComponentResource {
                     certRequestPem: request.certRequestPem,
                     caPrivateKeyPem: caKey.privateKeyPem,
                     caCertPem: caCert.certPem,
-                    validityPeriodHours: args.certificateValidityHours ?? 2160,
-                    earlyRenewalHours: args.certificateEarlyRenewalHours ?? 720,
+                    validityPeriodHours: args.certificateValidityHours,
+                    earlyRenewalHours: args.certificateEarlyRenewalHours,
                     allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
                 },
                 { parent: this },

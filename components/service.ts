@@ -29,14 +29,14 @@ export interface AppServiceArgs {
     readonly defaults: EnvironmentDefaults;
     /** Allowed traffic in and out (lib/service/network.ts serviceTraffic). */
     readonly traffic: ServiceTraffic;
-    /** Sidecar mesh on: metrics are scraped over mTLS (the namespace's injection label gives the pods sidecars). @default false */
-    readonly meshEnabled?: boolean;
+    /** Sidecar mesh on: metrics are scraped over mTLS (the namespace's injection label gives the pods sidecars). */
+    readonly meshEnabled: boolean;
     /** Monitoring on: a ServiceMonitor (after the CRDs) when the service exposes metrics. Absent: none. */
     readonly monitoring?: MonitoringCapability;
     /** GeneratedSecrets.appCredentialsSecretName: source of `secretEnv`. */
     readonly appCredentialsSecretName: pulumi.Input<string>;
-    /** GeneratedSecrets.rotation: counters of the credentials the service uses go onto the pod template. @default {} */
-    readonly credentialRotation?: Readonly<Record<string, number>>;
+    /** GeneratedSecrets.rotation: counters of the credentials the service uses go onto the pod template. */
+    readonly credentialRotation: Readonly<Record<string, number>>;
     /** Connection Secret of the service's database (keys per DATABASE_SECRET_ENV); no database env when unset. */
     readonly databaseSecretName?: pulumi.Input<string>;
     /** Redis client Secret (keys per REDIS_SECRET_ENV); no Redis env when unset. */
@@ -69,7 +69,7 @@ export class AppService extends pulumi.ComponentResource {
     constructor(name: string, args: AppServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super(AppService.TYPE, name, {}, withFormerTypes(opts, AppService.FORMER_TYPES));
         const svc = args.service;
-        const meshEnabled = args.meshEnabled ?? false;
+        const meshEnabled = args.meshEnabled;
         const labels = serviceLabels(name, svc);
         const metadata = { namespace: args.namespace, labels };
         const scaling = resolveScaling(svc, args.defaults);
@@ -95,7 +95,7 @@ export class AppService extends pulumi.ComponentResource {
             databaseSecretName: args.databaseSecretName,
             redisSecretName: args.redisSecretName,
         });
-        const podAnnotations = rolloutAnnotations(svc, args.credentialRotation ?? {});
+        const podAnnotations = rolloutAnnotations(svc, args.credentialRotation);
         const podArgs = { name, svc, resources, env, serviceAccountName: account.metadata.name };
 
         const policy = new k8s.networking.v1.NetworkPolicy(

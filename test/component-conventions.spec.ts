@@ -76,3 +76,22 @@ describe("component outputs", () => {
         }
     });
 });
+
+describe("component defaults", () => {
+    it("live in the plans: no component falls back to a literal (`args.x ?? 30`); plans resolve every default", () => {
+        const dir = path.join(REPO_ROOT, "components");
+        const fallbacks = fs
+            .readdirSync(dir)
+            .filter((f) => f.endsWith(".ts"))
+            .flatMap((file) =>
+                [
+                    ...fs
+                        .readFileSync(path.join(dir, file), "utf8")
+                        .matchAll(/args\.[\w.]+ \?\? (?:"[^"]*"|\d+|true|false)/g),
+                ]
+                    .filter(() => file !== "helm-chart.ts") // a chart factory, not a component: its options are optional
+                    .map((m) => `${file}: ${m[0]}`),
+            );
+        expect(fallbacks).to.deep.equal([]);
+    });
+});

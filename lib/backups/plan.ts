@@ -32,8 +32,9 @@ export interface BackupsWiring {
     readonly redisPasswordSecretName?: pulumi.Input<string>;
     readonly redisPasswordSecretKey?: string;
     /**
-     * Redis.sentinelAddresses and Redis.masterName (Sentinel mode): the Sentinels the snapshot job asks for a
-     * healthy replica at run time (no pod is a replica by convention: after a failover any node may be the primary).
+     * Sentinel mode: each run asks these Sentinels for a healthy replica (the primary only when none is), so a
+     * failover never makes the snapshot fork the primary; the job pods may reach them. redisHost is then unused.
+     * @default no Sentinel
      */
     readonly redisSentinel?: { readonly addresses: readonly string[]; readonly masterName: string };
     /** The data-store components: jobs and the ScheduledBackup are created after them. @default [] */
@@ -132,25 +133,25 @@ export function backupObjectStore(cfg: StackConfig): BackupObjectStoreArgs | und
 export interface BackupsArgs {
     /** Namespace of the jobs, volumes and policies: the data namespace, next to the data stores. */
     readonly namespace: pulumi.Input<string>;
-    /** IANA time zone the schedules are read in. @default "Etc/UTC" */
-    readonly timeZone?: string;
+    /** IANA time zone the schedules are read in. */
+    readonly timeZone: string;
     readonly storageClassName: string;
     /** Size of the PostgreSQL dump volume (quantity, e.g. "20Gi"). */
     readonly storageSize: string;
-    /** Size of the Redis snapshot volume (quantity). @default "5Gi" */
-    readonly redisStorageSize?: string;
-    /** GFS retention passed to the scripts. @default 7 / 4 / 12 */
-    readonly retentionDaily?: number;
-    readonly retentionWeekly?: number;
-    readonly retentionMonthly?: number;
+    /** Size of the Redis snapshot volume (quantity). */
+    readonly redisStorageSize: string;
+    /** GFS retention passed to the scripts. */
+    readonly retentionDaily: number;
+    readonly retentionWeekly: number;
+    readonly retentionMonthly: number;
     /** Container requests and limits of every job. */
     readonly resources: ResourceSpec;
-    /** activeDeadlineSeconds of backup runs. @default 14400 */
-    readonly backupDeadlineSeconds?: number;
-    /** activeDeadlineSeconds of restores and restore verifications. @default 14400 */
-    readonly restoreDeadlineSeconds?: number;
-    /** The stack runs Istio: job pods opt out of injection by label; without it they carry no Istio label. @default false */
-    readonly meshEnabled?: boolean;
+    /** activeDeadlineSeconds of backup runs. */
+    readonly backupDeadlineSeconds: number;
+    /** activeDeadlineSeconds of restores and restore verifications. */
+    readonly restoreDeadlineSeconds: number;
+    /** The stack runs Istio: job pods opt out of injection by label; without it they carry no Istio label. */
+    readonly meshEnabled: boolean;
 
     /** Databases to dump, verify and offer restores for; no PostgreSQL jobs when empty. */
     readonly postgresDatabases: readonly string[];
@@ -158,20 +159,20 @@ export interface BackupsArgs {
     readonly postgresImage: string;
     /** The primary's `-rw` Service, as named on the server certificate. */
     readonly postgresHost: string;
-    /** @default 5432 */
-    readonly postgresPort?: number;
+    /** PostgreSQL port on postgresHost. */
+    readonly postgresPort: number;
     /** basic-auth Secret of the superuser (keys `username`, `password`) in the namespace; required with databases. */
     readonly postgresSuperuserSecretName?: pulumi.Input<string>;
     /** Secret holding the cluster CA under `ca.crt` (CloudNativePG: `<cluster>-ca`). */
     readonly postgresCaSecretName: pulumi.Input<string>;
     /** PostgreSQL instance pods (NetworkPolicy egress). */
     readonly postgresPods: readonly PeerSelector[];
-    /** @default "0 2 * * *" */
-    readonly postgresSchedule?: string;
-    /** @default "0 4 * * 0" */
-    readonly verifySchedule?: string;
-    /** The verification fails when the newest dump is older (hours). @default 25 */
-    readonly postgresMaxBackupAgeHours?: number;
+    /** pg_dump schedule (CronJob, five fields, in timeZone). */
+    readonly postgresSchedule: string;
+    /** Restore verification schedule (CronJob, five fields). */
+    readonly verifySchedule: string;
+    /** The verification fails when the newest dump is older (hours). */
+    readonly postgresMaxBackupAgeHours: number;
     /** CloudNativePG Cluster the ScheduledBackup targets. */
     readonly postgresClusterName: string;
     /** Base backups through the Barman Cloud plugin at this six-field cadence; no ScheduledBackup when unset. */
@@ -181,22 +182,21 @@ export interface BackupsArgs {
     readonly redisImage?: string;
     /** The one node to snapshot when there is no Sentinel; required with redisImage unless redisSentinel is set. */
     readonly redisHost?: string;
-    /** @default 6379 */
-    readonly redisPort?: number;
+    /** Valkey port on redisHost. */
+    readonly redisPort: number;
     /**
      * Sentinel mode: each run asks these Sentinels for a healthy replica (the primary only when none is), so a
      * failover never makes the snapshot fork the primary; the job pods may reach them. redisHost is then unused.
-     * @default no Sentinel
      */
     readonly redisSentinel?: RedisSentinelTarget;
     /** Secret with the Redis password in the namespace; required with redisImage. */
     readonly redisPasswordSecretName?: pulumi.Input<string>;
-    /** @default "password" */
-    readonly redisPasswordSecretKey?: string;
+    /** Key of the password in redisPasswordSecretName. */
+    readonly redisPasswordSecretKey: string;
     /** Valkey pods (NetworkPolicy egress). */
     readonly redisPods: readonly PeerSelector[];
-    /** @default "30 2 * * *" */
-    readonly redisSchedule?: string;
+    /** RDB snapshot schedule (CronJob, five fields). */
+    readonly redisSchedule: string;
 
     /**
      * S3-compatible object storage the backup and snapshot runs mirror their volume to (rclone container after the

@@ -115,14 +115,14 @@ export function postgresArgs(cfg: StackConfig, wiring: PostgresWiring): Postgres
 }
 
 export interface PostgresPoolerArgs {
-    /** @default 2 */
-    readonly instances?: number;
-    /** @default "transaction" */
-    readonly poolMode?: "session" | "transaction";
-    /** @default 1000 */
-    readonly maxClientConnections?: number;
-    /** @default 25 */
-    readonly defaultPoolSize?: number;
+    /** PgBouncer pods. */
+    readonly instances: number;
+    /** PgBouncer pool mode. */
+    readonly poolMode: "session" | "transaction";
+    /** PgBouncer max_client_conn. */
+    readonly maxClientConnections: number;
+    /** PgBouncer default_pool_size (below maxConnections). */
+    readonly defaultPoolSize: number;
     readonly resources: ResourceSpec;
 }
 
@@ -134,10 +134,10 @@ export interface PostgresObjectStoreArgs {
     readonly region?: string;
     readonly accessKeyId: pulumi.Input<string>;
     readonly secretAccessKey: pulumi.Input<string>;
-    /** @default "30d" */
-    readonly retentionPolicy?: string;
-    /** Full base backup schedule, six-field cron (seconds first). @default "0 0 2 * * *" */
-    readonly fullBackupSchedule?: string;
+    /** How long base backups and WAL are kept in the bucket (Barman, e.g. "30d"). */
+    readonly retentionPolicy: string;
+    /** Full base backup schedule, six-field cron (seconds first). */
+    readonly fullBackupSchedule: string;
     /** archive_timeout: WAL reaches the object store at least this often. @default 300 */
     readonly archiveTimeoutSeconds?: number;
     /** Barman Cloud plugin chart (pinned). */
@@ -156,11 +156,11 @@ export interface PostgresArgs {
     readonly operatorNamespace: string;
     /** Namespace of the services: the per-database client Secrets go there. */
     readonly clientNamespace: string;
-    /** @default "cluster.local" */
-    readonly clusterDomain?: string;
+    /** The cluster's DNS domain (service host names). */
+    readonly clusterDomain: string;
     readonly operatorChart: ChartSource;
-    /** @default 1 */
-    readonly operatorReplicas?: number;
+    /** CloudNativePG operator replicas (leader election). */
+    readonly operatorReplicas: number;
     readonly operatorResources: ResourceSpec;
     readonly instances: number;
     /** Prod waiver for one instance: its written reason, set on the Cluster (lib/waivers.ts). @default none */
@@ -172,10 +172,10 @@ export interface PostgresArgs {
     readonly walStorageSize?: string;
     readonly storageClass: string;
     readonly resources: ResourceSpec;
-    /** @default 200 */
-    readonly maxConnections?: number;
-    /** Spread instances across zones (hard rule). @default false */
-    readonly zoneSpread?: boolean;
+    /** max_connections of the server. */
+    readonly maxConnections: number;
+    /** Spread instances across zones (hard rule). */
+    readonly zoneSpread: boolean;
     /** Bootstrap database, owned by the role of the same name. */
     readonly appDatabase: string;
     /** Every database (including appDatabase); each is owned by the role of the same name. */

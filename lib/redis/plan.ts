@@ -7,6 +7,7 @@ import { selectorLabels } from "../labels";
 import { parseQuantity } from "../quantity";
 import { storageClassFor } from "../storage-class";
 import { backupPods, MonitoringCapability, PeerSelector } from "../topology";
+import { maxmemoryBytesForLimit } from "./conf";
 import { EXPORTER_RESOURCES, redisResourceDefaults, SENTINEL_RESOURCES } from "./defaults";
 
 /** Pods of the services that declare `redis: true` (selector labels as the services component sets them). */
@@ -26,6 +27,7 @@ export interface RedisWiring {
 
 export function redisArgs(cfg: StackConfig, wiring: RedisWiring): RedisArgs {
     const r = cfg.redis;
+    const resources = resolveResources(r.resources, redisResourceDefaults(cfg.environment));
     return {
         namespace: cfg.namespaces.data,
         clientNamespace: cfg.namespaces.apps,
@@ -36,12 +38,16 @@ export function redisArgs(cfg: StackConfig, wiring: RedisWiring): RedisArgs {
         masterName: r.masterName,
         image: r.image,
         exporterImage: r.exporterImage,
-        resources: resolveResources(r.resources, redisResourceDefaults(cfg.environment)),
+        resources,
         sentinelResources: resolveResources(r.sentinelResources, SENTINEL_RESOURCES),
         exporterResources: EXPORTER_RESOURCES,
         storageSize: r.storageSize,
         storageClass: storageClassFor(cfg, r.storageClass),
-        maxmemoryBytes: r.maxmemory === undefined ? undefined : Math.floor(parseQuantity(r.maxmemory)),
+        // Unset: 75 % of the memory limit, leaving the rest for fork (RDB/AOF rewrite) and buffers.
+        maxmemoryBytes:
+            r.maxmemory === undefined
+                ? maxmemoryBytesForLimit(parseQuantity(resources.limits.memory))
+                : Math.floor(parseQuantity(r.maxmemory)),
         maxmemoryPolicy: r.maxmemoryPolicy,
         password: wiring.password,
         standaloneWaiver: cfg.waivers.standaloneRedis,
@@ -57,16 +63,16 @@ export interface RedisArgs {
     readonly namespace: string;
     /** Namespace of the services: the client Secret goes there. */
     readonly clientNamespace: string;
-    /** @default "cluster.local" */
-    readonly clusterDomain?: string;
+    /** The cluster's DNS domain (pod host names). */
+    readonly clusterDomain: string;
     /** standalone: one node; sentinel: `replicas` data nodes with `sentinels` Sentinels. */
     readonly mode: RedisMode;
-    /** Data nodes in sentinel mode. @default 3 */
-    readonly replicas?: number;
-    /** @default 3 */
-    readonly sentinels?: number;
-    /** Sentinel master name. @default "primary" */
-    readonly masterName?: string;
+    /** Data nodes in sentinel mode. */
+    readonly replicas: number;
+    /** Sentinel pods in sentinel mode (quorum: a majority). */
+    readonly sentinels: number;
+    /** Sentinel master name. */
+    readonly masterName: string;
     /** Official Valkey image, Debian variant (the start scripts need bash, timeout and awk). */
     readonly image: string;
     readonly exporterImage: string;
@@ -76,14 +82,14 @@ export interface RedisArgs {
     /** Data volume per node (quantity, e.g. "2Gi"). */
     readonly storageSize: string;
     readonly storageClass: string;
-    /** maxmemory in bytes. @default 75% of the memory limit */
-    readonly maxmemoryBytes?: number;
-    /** @default "noeviction" */
-    readonly maxmemoryPolicy?: string;
+    /** maxmemory in bytes (valkey.conf). */
+    readonly maxmemoryBytes: number;
+    /** What Valkey does at maxmemory (noeviction, allkeys-lru, ...). */
+    readonly maxmemoryPolicy: string;
     /** The password (requirepass, masterauth, Sentinel auth); a secret output. */
     readonly password: pulumi.Input<string>;
-    /** Hard zone spreading. @default false */
-    readonly zoneSpread?: boolean;
+    /** Hard zone spreading. */
+    readonly zoneSpread: boolean;
     /** Prod waiver for standalone mode: its written reason, set on the data node StatefulSet (lib/waivers.ts). @default none */
     readonly standaloneWaiver?: string;
     /** Pods of the services that use Redis. */
