@@ -229,7 +229,10 @@ export class Backups extends pulumi.ComponentResource {
         if (args.redisImage !== undefined) {
             if (args.redisPasswordSecretName === undefined)
                 throw new Error("Backups: redisPasswordSecretName is required with redisImage");
-            const sentinel = args.redisSentinel;
+            const sentinel =
+                args.redisSentinelPeers && args.redisSentinel
+                    ? { ...args.redisSentinel, ...args.redisSentinelPeers }
+                    : undefined;
             let source: RedisSnapshotSource;
             if (sentinel !== undefined) source = { sentinels: sentinel.addresses, masterName: sentinel.masterName };
             else if (args.redisHost !== undefined) source = { host: args.redisHost, port: args.redisPort };
@@ -254,7 +257,7 @@ export class Backups extends pulumi.ComponentResource {
                         backupNetworkPolicySpec(REDIS_BACKUP_APP, [
                             { peers: args.redisPods, port: args.redisPort },
                             // The Sentinels name the node to snapshot (their policy admits backup pods).
-                            ...(sentinel !== undefined ? [{ peers: sentinel.pods, port: sentinel.port ?? 26379 }] : []),
+                            ...(sentinel !== undefined ? [{ peers: sentinel.pods, port: sentinel.port }] : []),
                         ]),
                     ),
                 },

@@ -1,23 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { EnvironmentDefaults } from "../lib/defaults";
-import {
-    defaultDenySpec,
-    limitRangeSpec,
-    namespaceMetadata,
-    NamespaceSpec,
-    resourceQuotaSpec,
-} from "../lib/namespace-specs";
+import type { NamespacesArgs } from "../lib/namespaces/plan";
+import { defaultDenySpec, limitRangeSpec, namespaceMetadata, resourceQuotaSpec } from "../lib/namespace-specs";
 import { withFormerTypes } from "../lib/aliases";
-
-export interface NamespacesArgs {
-    /** Every namespace the stack owns, with its Pod Security level. */
-    readonly namespaces: readonly NamespaceSpec[];
-    /** ResourceQuota of each application namespace. */
-    readonly quota: EnvironmentDefaults["quota"];
-    /** LimitRange of each application namespace. */
-    readonly limitRange: EnvironmentDefaults["limitRange"];
-}
 
 /**
  * The stack's namespaces: Pod Security Admission labels on all of them, and in application namespaces a

@@ -158,13 +158,16 @@ export class Postgres extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-        const superuser = roleSecret(SUPERUSER, args.superuserPassword, "superuser");
+        const passwordOf = (id: string): pulumi.Output<string> => {
+            const password = args.credentials[id];
+            if (password === undefined) throw new Error(`Postgres: no generated credential "${id}"`);
+            return password;
+        };
+        const superuser = roleSecret(SUPERUSER, passwordOf("postgresSuperuserPassword"), "superuser");
         this.superuserSecretName = superuser.metadata.name;
         const roleSecrets: Record<string, k8s.core.v1.Secret> = {};
         for (const role of args.databases) {
-            const password = args.rolePasswords[role];
-            if (password === undefined) throw new Error(`Postgres: no password for role "${role}"`);
-            roleSecrets[role] = roleSecret(role, password, `role-${role}`);
+            roleSecrets[role] = roleSecret(role, passwordOf(`db-${role}`), `role-${role}`);
         }
         this.roleSecretNames = Object.fromEntries(Object.entries(roleSecrets).map(([r, s]) => [r, s.metadata.name]));
 
@@ -335,7 +338,7 @@ export class Postgres extends pulumi.ComponentResource {
         for (const database of args.databases) {
             const endpoint = clientEndpoint;
             const data = pulumi
-                .output(args.rolePasswords[database])
+                .output(passwordOf(`db-${database}`))
                 .apply((password) => clientSecretData(endpoint, database, database, password));
             const secret = new k8s.core.v1.Secret(
                 `${name}-client-${database}`,

@@ -4,29 +4,8 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { APP_CREDENTIAL_KEYS, APP_CREDENTIALS, PLATFORM_CREDENTIALS } from "../config/credentials";
 import { recommendedLabels } from "../lib/labels";
+import type { GeneratedSecretsArgs } from "../lib/secrets/plan";
 import { withFormerTypes } from "../lib/aliases";
-
-export interface GeneratedSecretsArgs {
-    readonly environment: string;
-    /** Rotation counters by credential id; bumping one regenerates only that credential. */
-    readonly rotation: Readonly<Record<string, number>>;
-    /** Length of generated passwords. */
-    readonly passwordLength: number;
-    /** PostgreSQL roles that need a password (credential id `db-<role>`). */
-    readonly databaseRoles: readonly string[];
-    /** Public host names that get a server certificate from the generated CA. */
-    readonly publicHosts: readonly string[];
-    /** Namespace of the shared application credentials Secret. */
-    readonly appNamespace: pulumi.Input<string>;
-    /** Namespace where the edge reads its TLS Secrets; no TLS Secrets are created when unset. */
-    readonly tlsNamespace?: pulumi.Input<string>;
-    /** Validity of the generated CA. */
-    readonly caValidityHours: number;
-    /** Validity of generated server certificates. */
-    readonly certificateValidityHours: number;
-    /** Renew server certificates this long before expiry. */
-    readonly certificateEarlyRenewalHours: number;
-}
 
 /**
  * Every credential and certificate the stack needs, generated in the program (@pulumi/random, @pulumi/tls) and

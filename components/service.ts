@@ -1,13 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServiceConfig } from "../config/schema";
-import type { EnvironmentDefaults } from "../lib/defaults";
 import { configMapData, containerEnv, rolloutAnnotations } from "../lib/service/env";
 import { serviceMonitorSpec } from "../lib/service/monitoring";
-import { networkPolicySpec, ServiceTraffic } from "../lib/service/network";
+import { networkPolicySpec } from "../lib/service/network";
 import { hpaSpec, pdbSpec } from "../lib/service/scaling";
 import { resolveScaling, resolveServiceResources } from "../lib/service/settings";
-import type { MonitoringCapability } from "../lib/topology";
+import type { AppServiceArgs } from "../lib/service/plan";
 import { waiverAnnotations } from "../lib/waivers";
 import {
     deploymentSpec,
@@ -19,37 +17,6 @@ import {
     serviceSpec,
 } from "../lib/service/workload";
 import { withFormerTypes } from "../lib/aliases";
-
-export interface AppServiceArgs {
-    /** Namespace of every object (the application namespace); pass the Namespace's output to order after it. */
-    readonly namespace: pulumi.Input<string>;
-    /** The service's validated config (`services.<name>`); the component's name is the service key. */
-    readonly service: ServiceConfig;
-    /** Environment defaults: replicas, autoscaling bounds, resources, zone spreading (lib/defaults.ts). */
-    readonly defaults: EnvironmentDefaults;
-    /** Allowed traffic in and out (lib/service/network.ts serviceTraffic). */
-    readonly traffic: ServiceTraffic;
-    /** Sidecar mesh on: metrics are scraped over mTLS (the namespace's injection label gives the pods sidecars). */
-    readonly meshEnabled: boolean;
-    /** Monitoring on: a ServiceMonitor (after the CRDs) when the service exposes metrics. Absent: none. */
-    readonly monitoring?: MonitoringCapability;
-    /** GeneratedSecrets.appCredentialsSecretName: source of `secretEnv`. */
-    readonly appCredentialsSecretName: pulumi.Input<string>;
-    /** GeneratedSecrets.rotation: counters of the credentials the service uses go onto the pod template. */
-    readonly credentialRotation: Readonly<Record<string, number>>;
-    /** Connection Secret of the service's database (keys per DATABASE_SECRET_ENV); no database env when unset. */
-    readonly databaseSecretName?: pulumi.Input<string>;
-    /** Redis client Secret (keys per REDIS_SECRET_ENV); no Redis env when unset. */
-    readonly redisSecretName?: pulumi.Input<string>;
-    /**
-     * What the migration Job waits for: the service's database (Postgres.databaseReady), so that on a fresh stack
-     * the migration does not run before CloudNativePG has bootstrapped the cluster and created the database.
-     * @default []
-     */
-    readonly migrationDependsOn?: pulumi.Input<pulumi.Resource>[];
-    /** Prod waiver for running one replica: its written reason, set on the Deployment (lib/waivers.ts). @default none */
-    readonly singleReplicaWaiver?: string;
-}
 
 /**
  * One application service: Deployment (+ optional migration Job run before it rolls), settings ConfigMap,

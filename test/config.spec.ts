@@ -1,9 +1,8 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseConfig } from "../config";
-import { postgresArgs } from "../lib/postgres/plan";
+import { postgresPlan } from "../lib/postgres/plan";
 import { readStackConfig, REPO_ROOT, renderStack, RenderOptions, STACKS } from "./lib/harness";
 
 type Mutation = (c: any) => void;
@@ -1109,9 +1108,6 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
     },
 ];
 
-/** Every credential postgresArgs may ask for (the values do not matter to what is resolved). */
-const fakeCredentials = () => new Proxy({}, { get: () => pulumi.output("x") }) as Record<string, pulumi.Output<string>>;
-
 function mutated(stack: string, mutate: Mutation): Record<string, unknown> {
     const config = JSON.parse(JSON.stringify(readStackConfig(stack)));
     mutate(config);
@@ -1144,12 +1140,7 @@ describe("config: stack files", () => {
                 delete c.postgres.instances;
             });
         expect(
-            Object.fromEntries(
-                STACKS.map((s) => [
-                    s,
-                    postgresArgs(parseConfig(withoutInstances(s)), { credentials: fakeCredentials() }).instances,
-                ]),
-            ),
+            Object.fromEntries(STACKS.map((s) => [s, postgresPlan(parseConfig(withoutInstances(s))).instances])),
         ).to.deep.equal({ dev: 1, staging: 2, prod: 3 });
         expect(dev.redis.mode).to.equal("standalone");
         expect(prod.redis.mode).to.equal("sentinel");
@@ -1184,17 +1175,17 @@ const THROWS: { file: string; match: string; rules?: string[]; internal?: string
     {
         file: "components/backups.ts",
         match: "redisHost or redisSentinel is required",
-        internal: "wiring: backupsArgs sets the host (standalone) or the Sentinels (sentinel mode)",
+        internal: "wiring: backupsPlan sets the host (standalone), index.ts the Sentinels (sentinel mode)",
     },
     {
         file: "components/postgres.ts",
         match: "databases must include the bootstrap database",
-        internal: "postgresArgs lists databaseRoles(cfg), which starts with postgres.appDatabase",
+        internal: "postgresPlan lists databaseRoles(cfg), which starts with postgres.appDatabase",
     },
     {
         file: "components/postgres.ts",
-        match: "no password for role",
-        internal: "GeneratedSecrets makes one password per databaseRoles(cfg), the same list",
+        match: "no generated credential",
+        internal: "GeneratedSecrets makes one password per databaseRoles(cfg) (the same list) and the superuser's",
     },
     { file: "components/edge.ts", match: "needs acme.email", rules: ["ACME without an email"] },
     {
@@ -1216,16 +1207,6 @@ const THROWS: { file: string; match: string; rules?: string[]; internal?: string
         file: "lib/backups/jobs.ts",
         match: "the restore verification needs at least one database",
         internal: "databaseRoles(cfg) always holds postgres.appDatabase",
-    },
-    {
-        file: "lib/backups/plan.ts",
-        match: "no superuser Secret was given",
-        internal: "wiring: index.ts passes Postgres.superuserSecretName",
-    },
-    {
-        file: "lib/backups/plan.ts",
-        match: "no Redis password Secret was given",
-        internal: "wiring: index.ts passes Redis.passwordSecretName",
     },
     {
         file: "lib/mesh/policies.ts",
@@ -1413,16 +1394,6 @@ const THROWS: { file: string; match: string; rules?: string[]; internal?: string
         rules: ["a five-field ScheduledBackup schedule"],
     },
     { file: "lib/postgres/values.ts", match: "replicas must be a positive integer", rules: ["zero operator replicas"] },
-    {
-        file: "lib/postgres/plan.ts",
-        match: 'no generated credential "db-',
-        internal: "GeneratedSecrets makes one password per databaseRoles(cfg)",
-    },
-    {
-        file: "lib/postgres/plan.ts",
-        match: "postgresSuperuserPassword",
-        internal: "GeneratedSecrets always makes the superuser password",
-    },
     { file: "lib/pod-security.ts", match: "uid/gid 0 is never allowed", rules: ["runAsUser 0"] },
     { file: "lib/pod-security.ts", match: "volumeMounts must be a plain array", internal: "the builders pass arrays" },
     { file: "lib/cron.ts", match: "is not a number", rules: ["a CronJob schedule with an empty list item"] },

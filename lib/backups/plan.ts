@@ -24,21 +24,19 @@ import { PASSWORD_KEY } from "../redis/workload";
 import { BACKUP_JOB_RESOURCES } from "./defaults";
 import { BackupObjectStoreArgs, objectStorePrefix } from "./object-store";
 
-/** Outputs of the data-store components the backup jobs refer to. */
+/** What the Backups component takes from the data-store components. */
 export interface BackupsWiring {
-    /** Postgres.superuserSecretName: basic-auth Secret of the superuser in the data namespace. */
+    /** Postgres.superuserSecretName: basic-auth Secret of the superuser in the data namespace; required with PostgreSQL. */
     readonly postgresSuperuserSecretName?: pulumi.Input<string>;
-    /** Redis password Secret in the data namespace and its key (@default lib/redis/workload PASSWORD_KEY). */
+    /** Redis.passwordSecretName: the Redis password Secret in the data namespace; required with Redis. */
     readonly redisPasswordSecretName?: pulumi.Input<string>;
-    readonly redisPasswordSecretKey?: string;
     /**
-     * Sentinel mode: each run asks these Sentinels for a healthy replica (the primary only when none is), so a
-     * failover never makes the snapshot fork the primary; the job pods may reach them. redisHost is then unused.
-     * @default no Sentinel
+     * Redis.sentinelAddresses and Redis.masterName (Sentinel mode): each run asks these Sentinels for a healthy
+     * replica (the primary only when none is), so a failover never makes the snapshot fork the primary.
      */
     readonly redisSentinel?: { readonly addresses: readonly string[]; readonly masterName: string };
     /** The data-store components: jobs and the ScheduledBackup are created after them. @default [] */
-    readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+    readonly dataStoresDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** Whether the stack takes any backup: backups on and at least one data store to back up. */
@@ -57,20 +55,11 @@ export function redisSnapshotHost(cfg: StackConfig): string | undefined {
     return podHostname(REDIS_NAME, 0, REDIS_NAME, cfg.namespaces.data, cfg.kubernetes.clusterDomain);
 }
 
-/** Sentinel mode: the Sentinels (from the Redis component) the snapshot job asks, and the pods it may reach. */
-function redisSnapshotSentinel(cfg: StackConfig, wiring: BackupsWiring): RedisSentinelTarget | undefined {
-    if (cfg.redis.mode !== "sentinel" || wiring.redisSentinel === undefined) return undefined;
-    return { ...wiring.redisSentinel, pods: [redisSentinelPods(cfg)], port: REDIS_SENTINEL_PORT };
-}
-
-export function backupsArgs(cfg: StackConfig, wiring: BackupsWiring): BackupsArgs {
+/** Everything the Backups component needs from config, every default resolved (built before registration). */
+export function backupsPlan(cfg: StackConfig): BackupsPlan {
     const b = cfg.backups;
     const postgres = cfg.postgres.enabled;
     const redis = cfg.redis.enabled;
-    if (postgres && wiring.postgresSuperuserSecretName === undefined)
-        throw new Error("backups: PostgreSQL is enabled but no superuser Secret was given");
-    if (redis && wiring.redisPasswordSecretName === undefined)
-        throw new Error("backups: Redis is enabled but no Redis password Secret was given");
     return {
         namespace: cfg.namespaces.data,
         timeZone: b.timeZone,
@@ -89,7 +78,6 @@ export function backupsArgs(cfg: StackConfig, wiring: BackupsWiring): BackupsArg
         postgresImage: cfg.postgres.imageName,
         postgresHost: postgresBackupHost(cfg),
         postgresPort: POSTGRES_PORT,
-        postgresSuperuserSecretName: wiring.postgresSuperuserSecretName,
         postgresCaSecretName: `${POSTGRES_CLUSTER_NAME}-ca`,
         postgresPods: [postgresPods(cfg)],
         postgresSchedule: b.postgresSchedule,
@@ -102,15 +90,16 @@ export function backupsArgs(cfg: StackConfig, wiring: BackupsWiring): BackupsArg
         redisImage: redis ? cfg.redis.image : undefined,
         redisHost: redisSnapshotHost(cfg),
         redisPort: REDIS_PORT,
-        redisSentinel: redis ? redisSnapshotSentinel(cfg, wiring) : undefined,
-        redisPasswordSecretName: wiring.redisPasswordSecretName,
-        redisPasswordSecretKey: wiring.redisPasswordSecretKey ?? PASSWORD_KEY,
+        // Sentinel mode: the job pods may reach the Sentinels (their addresses come from the Redis component).
+        redisSentinelPeers:
+            redis && cfg.redis.mode === "sentinel"
+                ? { pods: [redisSentinelPods(cfg)], port: REDIS_SENTINEL_PORT }
+                : undefined,
+        redisPasswordSecretKey: PASSWORD_KEY,
         redisPods: [redisPods(cfg)],
         redisSchedule: b.redisSchedule,
 
         objectStore: backupObjectStore(cfg),
-
-        dataStoresDependsOn: wiring.dependsOn ?? [],
     };
 }
 
@@ -130,7 +119,7 @@ export function backupObjectStore(cfg: StackConfig): BackupObjectStoreArgs | und
     };
 }
 
-export interface BackupsArgs {
+export interface BackupsPlan {
     /** Namespace of the jobs, volumes and policies: the data namespace, next to the data stores. */
     readonly namespace: pulumi.Input<string>;
     /** IANA time zone the schedules are read in. */
@@ -161,8 +150,6 @@ export interface BackupsArgs {
     readonly postgresHost: string;
     /** PostgreSQL port on postgresHost. */
     readonly postgresPort: number;
-    /** basic-auth Secret of the superuser (keys `username`, `password`) in the namespace; required with databases. */
-    readonly postgresSuperuserSecretName?: pulumi.Input<string>;
     /** Secret holding the cluster CA under `ca.crt` (CloudNativePG: `<cluster>-ca`). */
     readonly postgresCaSecretName: pulumi.Input<string>;
     /** PostgreSQL instance pods (NetworkPolicy egress). */
@@ -184,13 +171,8 @@ export interface BackupsArgs {
     readonly redisHost?: string;
     /** Valkey port on redisHost. */
     readonly redisPort: number;
-    /**
-     * Sentinel mode: each run asks these Sentinels for a healthy replica (the primary only when none is), so a
-     * failover never makes the snapshot fork the primary; the job pods may reach them. redisHost is then unused.
-     */
-    readonly redisSentinel?: RedisSentinelTarget;
-    /** Secret with the Redis password in the namespace; required with redisImage. */
-    readonly redisPasswordSecretName?: pulumi.Input<string>;
+    /** Sentinel mode: the Sentinel pods and port the job pods may reach; no Sentinel otherwise. */
+    readonly redisSentinelPeers?: { readonly pods: readonly PeerSelector[]; readonly port: number };
     /** Key of the password in redisPasswordSecretName. */
     readonly redisPasswordSecretKey: string;
     /** Valkey pods (NetworkPolicy egress). */
@@ -203,18 +185,7 @@ export interface BackupsArgs {
      * backup script, egress on 443 and the endpoint's port); the keys go only into a Secret. @default volume only
      */
     readonly objectStore?: BackupObjectStoreArgs;
-
-    /** The data-store components; the ScheduledBackup (a CloudNativePG custom resource) waits for them. @default [] */
-    readonly dataStoresDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
-/** The Sentinels the Redis snapshot job asks for its source node. */
-export interface RedisSentinelTarget {
-    /** "host:port" of every Sentinel, tried in order. */
-    readonly addresses: readonly string[];
-    readonly masterName: string;
-    /** Sentinel pods (NetworkPolicy egress). */
-    readonly pods: readonly PeerSelector[];
-    /** @default 26379 */
-    readonly port?: number;
-}
+/** The Backups component's args: its plan plus its wiring. */
+export interface BackupsArgs extends BackupsPlan, BackupsWiring {}

@@ -41,25 +41,18 @@ export function postgresClientPeers(cfg: StackConfig): PeerSelector[] {
     return peers;
 }
 
+/** What the Postgres component takes from other components. */
 export interface PostgresWiring {
-    /** GeneratedSecrets.credentials (`db-<role>`, `postgresSuperuserPassword`). */
+    /** GeneratedSecrets.credentials: the password of each role (`db-<role>`) and `postgresSuperuserPassword`. */
     readonly credentials: Readonly<Record<string, pulumi.Output<string>>>;
     /** The stack's monitoring (lib/topology monitoringCapability); absent when monitoring is off. */
     readonly monitoring?: MonitoringCapability;
 }
 
-export function postgresArgs(cfg: StackConfig, wiring: PostgresWiring): PostgresArgs {
+/** Everything the Postgres component needs from config, every default resolved (built before registration). */
+export function postgresPlan(cfg: StackConfig): PostgresPlan {
     const pg = cfg.postgres;
     const roles = databaseRoles(cfg);
-    const rolePasswords: Record<string, pulumi.Output<string>> = {};
-    for (const role of roles) {
-        const password = wiring.credentials[`db-${role}`];
-        if (password === undefined) throw new Error(`postgres: no generated credential "db-${role}"`);
-        rolePasswords[role] = password;
-    }
-    const superuserPassword = wiring.credentials.postgresSuperuserPassword;
-    if (superuserPassword === undefined)
-        throw new Error('postgres: no generated credential "postgresSuperuserPassword"');
     const os = pg.objectStore;
     return {
         helm: helmRendering(cfg),
@@ -82,8 +75,6 @@ export function postgresArgs(cfg: StackConfig, wiring: PostgresWiring): Postgres
         appDatabase: pg.appDatabase,
         // One database per role, owned by the role of the same name (lib/postgres/roles.ts databaseRoles).
         databases: roles,
-        rolePasswords,
-        superuserPassword,
         pooler: pg.pooler.enabled
             ? {
                   instances: pg.pooler.instances,
@@ -110,7 +101,6 @@ export function postgresArgs(cfg: StackConfig, wiring: PostgresWiring): Postgres
             : undefined,
         clientPods: postgresClientPeers(cfg),
         backupPods: [backupPods(cfg)],
-        monitoring: wiring.monitoring,
     };
 }
 
@@ -147,7 +137,7 @@ export interface PostgresObjectStoreArgs {
     readonly sidecarResources: ResourceSpec;
 }
 
-export interface PostgresArgs {
+export interface PostgresPlan {
     /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
     readonly helm: HelmRendering;
     /** Namespace of the Cluster, its Secrets and NetworkPolicies (must exist). */
@@ -180,9 +170,6 @@ export interface PostgresArgs {
     readonly appDatabase: string;
     /** Every database (including appDatabase); each is owned by the role of the same name. */
     readonly databases: readonly string[];
-    /** Password of each role, by role name (secret outputs). */
-    readonly rolePasswords: Readonly<Record<string, pulumi.Input<string>>>;
-    readonly superuserPassword: pulumi.Input<string>;
     /** PgBouncer Pooler in front of the primary; clients connect through it when set. */
     readonly pooler?: PostgresPoolerArgs;
     /** WAL archiving and base backups (Barman Cloud plugin); none when unset. */
@@ -191,6 +178,7 @@ export interface PostgresArgs {
     readonly clientPods: readonly PeerSelector[];
     /** Backup job pods (SQL access). @default [] */
     readonly backupPods?: readonly PeerSelector[];
-    /** Monitoring on: PodMonitors for the instances, the pooler and the operator (after the CRDs), metrics ingress. */
-    readonly monitoring?: MonitoringCapability;
 }
+
+/** The Postgres component's args: its plan plus its wiring. */
+export interface PostgresArgs extends PostgresPlan, PostgresWiring {}

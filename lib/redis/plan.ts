@@ -18,14 +18,16 @@ export function redisClientPeers(cfg: StackConfig): PeerSelector[] {
         .map((name) => ({ namespace: cfg.namespaces.apps, podLabels: selectorLabels({ name }) }));
 }
 
+/** What the Redis component takes from other components. */
 export interface RedisWiring {
-    /** GeneratedSecrets.credentials.redisPassword. */
-    readonly password: pulumi.Output<string>;
-    /** The stack's monitoring (lib/topology monitoringCapability); absent when monitoring is off. */
+    /** GeneratedSecrets.credentials.redisPassword: requirepass, masterauth, Sentinel auth (a secret output). */
+    readonly password: pulumi.Input<string>;
+    /** The stack's monitoring (lib/topology monitoringCapability): a ServiceMonitor for the exporter, metrics ingress. */
     readonly monitoring?: MonitoringCapability;
 }
 
-export function redisArgs(cfg: StackConfig, wiring: RedisWiring): RedisArgs {
+/** Everything the Redis component needs from config, every default resolved (built before registration). */
+export function redisPlan(cfg: StackConfig): RedisPlan {
     const r = cfg.redis;
     const resources = resolveResources(r.resources, redisResourceDefaults(cfg.environment));
     return {
@@ -49,16 +51,14 @@ export function redisArgs(cfg: StackConfig, wiring: RedisWiring): RedisArgs {
                 ? maxmemoryBytesForLimit(parseQuantity(resources.limits.memory))
                 : Math.floor(parseQuantity(r.maxmemory)),
         maxmemoryPolicy: r.maxmemoryPolicy,
-        password: wiring.password,
         standaloneWaiver: cfg.waivers.standaloneRedis,
         zoneSpread: environmentDefaults(cfg.environment).zoneSpreadRequired,
         clientPods: redisClientPeers(cfg),
         backupPods: [backupPods(cfg)],
-        monitoring: wiring.monitoring,
     };
 }
 
-export interface RedisArgs {
+export interface RedisPlan {
     /** Namespace of the data nodes, Sentinels, their Secrets and NetworkPolicies (must exist). */
     readonly namespace: string;
     /** Namespace of the services: the client Secret goes there. */
@@ -86,8 +86,6 @@ export interface RedisArgs {
     readonly maxmemoryBytes: number;
     /** What Valkey does at maxmemory (noeviction, allkeys-lru, ...). */
     readonly maxmemoryPolicy: string;
-    /** The password (requirepass, masterauth, Sentinel auth); a secret output. */
-    readonly password: pulumi.Input<string>;
     /** Hard zone spreading. */
     readonly zoneSpread: boolean;
     /** Prod waiver for standalone mode: its written reason, set on the data node StatefulSet (lib/waivers.ts). @default none */
@@ -96,6 +94,7 @@ export interface RedisArgs {
     readonly clientPods: readonly PeerSelector[];
     /** Backup job pods (RDB snapshots). @default [] */
     readonly backupPods?: readonly PeerSelector[];
-    /** Monitoring on: a ServiceMonitor for the exporter (after the CRDs) and metrics ingress from Prometheus. */
-    readonly monitoring?: MonitoringCapability;
 }
+
+/** The Redis component's args: its plan plus its wiring. */
+export interface RedisArgs extends RedisPlan, RedisWiring {}
