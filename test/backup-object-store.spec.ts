@@ -4,7 +4,7 @@
 //    servers (moto) on random loopback ports in temp dirs. Skips only when a tool is absent and CI is
 //    not "true".
 // 2. The Kubernetes wiring (backups.objectStore) rendered with the real stack files under mocks.
-import { findPgBin, hasBinary, sha256File, sleep, waitFor as waitUntil, TOOL_TIMEOUT_MS } from "./lib/tools";
+import { findPgBin, hasBinary, requireTools, sha256File, sleep, waitFor, TOOL_TIMEOUT_MS } from "./lib/tools";
 import { freePort } from "./lib/ports";
 import { expect } from "chai";
 import { Backups } from "../components/backups";
@@ -26,9 +26,11 @@ import {
 import { allowedConnections, Endpoint } from "./lib/netpol";
 import { validateAgainstSchemas } from "./lib/schemas";
 
+/** How long a poll in this spec waits: a guard against a hang, not a speed budget. */
+const POLL_TIMEOUT_MS = 20_000;
+
 const SCRIPT_DIR = path.join(__dirname, "..", "scripts", "backup");
 const S3_SYNC = path.join(SCRIPT_DIR, "s3-sync.sh");
-const IN_CI = process.env.CI === "true";
 const BUCKET = "stackwright-backups";
 const PREFIX = "stackwright/test";
 // Characters that break naive quoting, as real generated secrets may contain them.
@@ -46,14 +48,6 @@ function hasMoto(): boolean {
         spawnSync("python3", ["-c", "import moto.server, boto3"], { stdio: "ignore", timeout: TOOL_TIMEOUT_MS })
             .status === 0
     );
-}
-
-function requireTools(ctx: Mocha.Context, missing: string[]): void {
-    if (missing.length === 0) return;
-    const message = `missing ${missing.join(", ")}`;
-    if (IN_CI) throw new Error(`${message}: required in CI`);
-    console.log(`    skipped: ${message} (apt-get install rclone postgresql redis-server; pip install 'moto[server]')`);
-    ctx.skip();
 }
 
 function run(
@@ -111,7 +105,7 @@ class S3Server {
         this.proc.stderr!.on("data", (d) => {
             this.log += String(d);
         });
-        await waitFor(`moto server on ${this.port}`, () => this.log.includes("Running on"));
+        await waitFor(`moto server on ${this.port}`, POLL_TIMEOUT_MS, () => this.log.includes("Running on"));
         if (!this.auth) return;
         const py = String.raw`
 import boto3, json, sys
@@ -202,12 +196,16 @@ describe("backup scripts: S3-compatible object storage (real rclone, moto S3 ser
 
     before(async function () {
         const bin = findPgBin();
-        requireTools(this, [
-            ...(hasBinary("rclone") ? [] : ["rclone"]),
-            ...(hasMoto() ? [] : ["python3 moto[server] (with boto3)"]),
-            ...(bin ? [] : ["PostgreSQL server binaries"]),
-            ...["redis-server", "redis-cli", "redis-check-rdb"].filter((b) => !hasBinary(b)),
-        ]);
+        requireTools(
+            this,
+            [
+                ...(hasBinary("rclone") ? [] : ["rclone"]),
+                ...(hasMoto() ? [] : ["python3 moto[server] (with boto3)"]),
+                ...(bin ? [] : ["PostgreSQL server binaries"]),
+                ...["redis-server", "redis-cli", "redis-check-rdb"].filter((b) => !hasBinary(b)),
+            ],
+            "apt-get install rclone postgresql redis-server; pip install 'moto[server]'",
+        );
         pgBin = bin!;
         work = fs.mkdtempSync(path.join(os.tmpdir(), "sw-backup-s3-"));
         fs.chmodSync(work, 0o755);
@@ -537,7 +535,7 @@ print("\\n".join(o["Key"] for o in s3.list_objects_v2(Bucket="${BUCKET}").get("C
                 encoding: "utf8",
                 timeout: TOOL_TIMEOUT_MS,
             });
-        await waitFor("redis-server", () => cli("PING").stdout.trim() === "PONG");
+        await waitFor("redis-server", POLL_TIMEOUT_MS, () => cli("PING").stdout.trim() === "PONG");
         for (let i = 0; i < 50; i++) expect(cli("SET", `key:${i}`, `value ${i} ✓`).stdout.trim()).to.equal("OK");
         const snapshots = path.join(work, "redis-backups");
         const snap = run("bash", [path.join(SCRIPT_DIR, "redis-snapshot.sh")], {
@@ -571,7 +569,7 @@ print("\\n".join(o["Key"] for o in s3.list_objects_v2(Bucket="${BUCKET}").get("C
     });
 
     it("is shellcheck-clean as POSIX sh (the rclone image has busybox sh, no bash)", function () {
-        requireTools(this, hasBinary("shellcheck") ? [] : ["shellcheck"]);
+        requireTools(this, hasBinary("shellcheck") ? [] : ["shellcheck"], "apt-get install shellcheck");
         const r = spawnSync("shellcheck", ["--shell=sh", "--severity=style", S3_SYNC], { encoding: "utf8" });
         expect(r.status, r.stdout).to.equal(0);
         expect(fs.readFileSync(S3_SYNC, "utf8").split("\n")[0]).to.equal("#!/bin/sh");
@@ -799,8 +797,3 @@ describe("backups: object-storage target (rendered under mocks)", () => {
         expect(violations.map((v) => `${v.object}: ${v.message}`)).to.deep.equal([]);
     });
 });
-
-/** This spec's polling bound. */
-function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-    return waitUntil(what, check, timeoutMs);
-}

@@ -1,6 +1,6 @@
 // End-to-end tests of scripts/backup/*.sh against real PostgreSQL and Redis servers started on
 // random loopback ports in temp dirs. Skips only when a binary is absent and CI is not "true".
-import { findPgBin, hasBinary, sha256File, sleep, waitFor as waitUntil, TOOL_TIMEOUT_MS } from "./lib/tools";
+import { findPgBin, hasBinary, requireTools, sha256File, sleep, waitFor, TOOL_TIMEOUT_MS } from "./lib/tools";
 import { freePort, freePorts } from "./lib/ports";
 import { expect } from "chai";
 import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from "child_process";
@@ -9,34 +9,21 @@ import * as os from "os";
 import * as path from "path";
 import { authDirectives, sentinelConf } from "../lib/redis/conf";
 
+/** How long a poll in this spec waits: a guard against a hang, not a speed budget. */
+const POLL_TIMEOUT_MS = 120_000;
+
 const SCRIPT_DIR = path.join(__dirname, "..", "scripts", "backup");
 const PG_BACKUP = path.join(SCRIPT_DIR, "pg-backup.sh");
 const PG_RESTORE = path.join(SCRIPT_DIR, "pg-restore.sh");
 const PG_VERIFY = path.join(SCRIPT_DIR, "pg-verify.sh");
 const RETENTION = path.join(SCRIPT_DIR, "retention.sh");
 const REDIS_SNAPSHOT = path.join(SCRIPT_DIR, "redis-snapshot.sh");
-const IN_CI = process.env.CI === "true";
 
 // Characters that break naive quoting: proves the env-only password transport end to end.
 const PG_PASSWORD = "pg pa$$ 'w\"rd' 9";
 const REDIS_PASSWORD = 'redis pa$$ "w\\rd" 4b1e';
 
-/** Skip with a reason, unless in CI where a missing tool is a failure. */
-function requireTools(ctx: Mocha.Context, missing: string[]): void {
-    if (missing.length === 0) {
-        return;
-    }
-    const message = `missing ${missing.join(", ")}`;
-    if (IN_CI) {
-        throw new Error(`${message}: required in CI`);
-    }
-    console.log(`    skipped: ${message} (install the Debian packages to run these tests)`);
-    ctx.skip();
-}
-
 /** Newest PostgreSQL bin dir (Debian keeps it off PATH). */
-
-/** Polls `check` every 100 ms until it returns true or `timeoutMs` passes. */
 
 interface RunResult {
     status: number | null;
@@ -284,7 +271,7 @@ describe("backup scripts: PostgreSQL (real server)", function () {
 
     before(async function () {
         const bin = findPgBin();
-        requireTools(this, bin ? [] : ["PostgreSQL server binaries (initdb, pg_ctl)"]);
+        requireTools(this, bin ? [] : ["PostgreSQL server binaries (initdb, pg_ctl)"], "apt-get install postgresql");
         pg = new PgCluster(bin!);
         work = fs.mkdtempSync(path.join(os.tmpdir(), "sw-backup-work-"));
         backupDir = path.join(work, "backups");
@@ -533,6 +520,7 @@ describe("backup scripts: PostgreSQL (real server)", function () {
             locker.stdin!.write("BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(30);\n");
             await waitFor(
                 "the exclusive lock",
+                POLL_TIMEOUT_MS,
                 () =>
                     cluster().psql(
                         "postgres",
@@ -618,8 +606,10 @@ describe("backup scripts: PostgreSQL (real server)", function () {
             child.stderr!.on("data", (d) => (stderr += d));
             const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
             try {
-                await waitFor("the partial dump", () => listFiles(dir).some((f) => f.endsWith(".partial")));
-                await waitFor("the shim pid", () => fs.existsSync(env.SHIM_PID_FILE!));
+                await waitFor("the partial dump", POLL_TIMEOUT_MS, () =>
+                    listFiles(dir).some((f) => f.endsWith(".partial")),
+                );
+                await waitFor("the shim pid", POLL_TIMEOUT_MS, () => fs.existsSync(env.SHIM_PID_FILE!));
                 child.kill("SIGTERM");
                 const code = await Promise.race([exited, sleep(15_000).then(() => "timeout" as const)]);
                 expect(code, stderr).to.equal(143);
@@ -837,7 +827,7 @@ class RedisServer {
             args.push("--requirepass", this.password, "--masterauth", this.password);
         }
         this.proc = spawn("redis-server", args, { stdio: "ignore" });
-        await waitFor(`redis-server on ${this.port}`, () => {
+        await waitFor(`redis-server on ${this.port}`, POLL_TIMEOUT_MS, () => {
             const info = this.cli("INFO", "persistence");
             return info.status === 0 && info.stdout.includes("loading:0");
         });
@@ -909,6 +899,7 @@ describe("backup scripts: Redis snapshots (real server)", function () {
         requireTools(
             this,
             ["redis-server", "redis-cli", "redis-check-rdb"].filter((b) => !hasBinary(b)),
+            "apt-get install redis-server",
         );
         work = fs.mkdtempSync(path.join(os.tmpdir(), "sw-backup-redis-"));
         argvLog = path.join(work, "cli-argv.log");
@@ -963,6 +954,7 @@ describe("backup scripts: Redis snapshots (real server)", function () {
         await replica.start(["--replicaof", "127.0.0.1", String(primary.port)]);
         await waitFor(
             "replica in sync",
+            POLL_TIMEOUT_MS,
             () =>
                 replica.call("INFO", "replication").includes("master_link_status:up") &&
                 replica.call("DEBUG", "DIGEST") === primary.call("DEBUG", "DIGEST"),
@@ -1032,7 +1024,7 @@ describe("backup scripts: Redis snapshots (real server)", function () {
 
     it("refuses a replica whose link to the primary is down (stale data)", async function () {
         await primary.stop();
-        await waitFor("replica link down", () =>
+        await waitFor("replica link down", POLL_TIMEOUT_MS, () =>
             replica.call("INFO", "replication").includes("master_link_status:down"),
         );
         const backupDir = path.join(work, "bk-stale");
@@ -1101,6 +1093,7 @@ describe("backup scripts: Redis snapshot source chosen by Sentinel (real servers
         requireTools(
             this,
             ["redis-server", "redis-sentinel", "redis-cli", "redis-check-rdb"].filter((b) => !hasBinary(b)),
+            "apt-get install redis-server redis-sentinel",
         );
         work = fs.mkdtempSync(path.join(os.tmpdir(), "sw-backup-sentinel-"));
         primary = new RedisServer(path.join(work, "primary"), REDIS_PASSWORD);
@@ -1110,6 +1103,7 @@ describe("backup scripts: Redis snapshot source chosen by Sentinel (real servers
         await replica.start(["--replicaof", "127.0.0.1", String(primary.port)]);
         await waitFor(
             "replica in sync",
+            POLL_TIMEOUT_MS,
             () =>
                 replica.call("INFO", "replication").includes("master_link_status:up") &&
                 replica.call("DBSIZE") === "100",
@@ -1136,7 +1130,7 @@ describe("backup scripts: Redis snapshot source chosen by Sentinel (real servers
         const log = fs.openSync(path.join(dir, "sentinel.log"), "a");
         sentinel = spawn("redis-sentinel", [conf], { stdio: ["ignore", log, log] });
         fs.closeSync(log);
-        await waitFor("Sentinel to see the replica healthy", () => {
+        await waitFor("Sentinel to see the replica healthy", POLL_TIMEOUT_MS, () => {
             const r = replicaAsSentinelSeesIt();
             return r?.flags === "slave" && r["master-link-status"] === "ok";
         });
@@ -1166,7 +1160,11 @@ describe("backup scripts: Redis snapshot source chosen by Sentinel (real servers
 
     it("falls back to the primary (GET-MASTER-ADDR-BY-NAME) when no replica is healthy", async function () {
         await replica.stop();
-        await waitFor("Sentinel to flag the replica", () => replicaAsSentinelSeesIt()?.flags !== "slave");
+        await waitFor(
+            "Sentinel to flag the replica",
+            POLL_TIMEOUT_MS,
+            () => replicaAsSentinelSeesIt()?.flags !== "slave",
+        );
         const r = snapshot("primary");
         expect(r.status, r.stderr).to.equal(0);
         expect(r.stderr).to.include(
@@ -1195,7 +1193,7 @@ describe("backup scripts: Redis snapshot source chosen by Sentinel (real servers
 
 describe("backup scripts: shellcheck", function () {
     it("every script in scripts/backup is shellcheck-clean (all severities, sourced files followed)", function () {
-        requireTools(this, hasBinary("shellcheck") ? [] : ["shellcheck"]);
+        requireTools(this, hasBinary("shellcheck") ? [] : ["shellcheck"], "apt-get install shellcheck");
         const scripts = fs
             .readdirSync(SCRIPT_DIR)
             .filter((f) => f.endsWith(".sh"))
@@ -1297,8 +1295,3 @@ describe("backup and Redis scripts: strict mode", function () {
         }
     });
 });
-
-/** This spec's polling bound. */
-function waitFor(what: string, check: () => boolean, timeoutMs = 120_000): Promise<void> {
-    return waitUntil(what, check, timeoutMs);
-}

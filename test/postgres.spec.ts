@@ -2,7 +2,7 @@
  * PostgreSQL (CloudNativePG): pure spec builders, the rendered stacks (operator chart, Cluster, Databases, roles,
  * Secrets, Pooler, monitors, NetworkPolicies) and the rendered server parameters against a real `postgres`.
  */
-import { TOOL_TIMEOUT_MS } from "./lib/tools";
+import { requireTools, TOOL_TIMEOUT_MS } from "./lib/tools";
 import { expect } from "chai";
 import { postRendererArgs } from "../lib/helm";
 import { spawnSync } from "child_process";
@@ -957,14 +957,12 @@ describe("postgres: rendered Cluster and client Secrets against a real server", 
     const asServer = () => ({ ...ids, encoding: "utf8" as const, timeout: TOOL_TIMEOUT_MS, cwd: root });
 
     before(function () {
-        if (version === undefined || !hasBinary(bin("postgres")) || psql === "") {
-            if (process.env.CI === "true")
-                throw new Error("PostgreSQL server binaries or psql missing in CI (apt-get install postgresql)");
-            console.log(
-                "    skipped: PostgreSQL binaries not installed under /usr/lib/postgresql, or no psql (apt-get install postgresql)",
+        if (version === undefined || !hasBinary(bin("postgres")) || psql === "")
+            requireTools(
+                this,
+                ["PostgreSQL server binaries under /usr/lib/postgresql, psql"],
+                "apt-get install postgresql",
             );
-            this.skip();
-        }
         root = fs.mkdtempSync(path.join(os.tmpdir(), "stackwright-pg-"));
         fs.chmodSync(root, 0o755);
         dataDir = path.join(root, "data");

@@ -1,4 +1,4 @@
-import { hasBinary, TOOL_TIMEOUT_MS } from "./lib/tools";
+import { GaveUp, hasBinary, requireTools, TOOL_TIMEOUT_MS, waitFor } from "./lib/tools";
 import { expect } from "chai";
 import { ChildProcess, execFile, spawn, spawnSync } from "child_process";
 import * as dns from "dns";
@@ -30,19 +30,13 @@ const CLI_BIN = process.env.CLI_BIN ?? "redis-cli";
 // Quotes, backslash, dollar and spaces prove the config quoting and the env-only transport end to end.
 const PASSWORD = 'Test pa$$ "w\\rd" 7f3a9c';
 
-/** Skip with a reason, unless in CI where a missing tool is a failure. */
+/** Skips (locally) or fails (CI) when a binary is missing. */
 function requireBinaries(ctx: Mocha.Context, bins: string[]): void {
-    const missing = bins.filter((b) => !hasBinary(b));
-    if (missing.length === 0) {
-        return;
-    }
-    if (process.env.CI === "true") {
-        throw new Error(`required binaries missing in CI: ${missing.join(", ")}`);
-    }
-    console.log(
-        `    skipped: ${missing.join(", ")} not installed (apt-get install redis-server redis-sentinel shellcheck)`,
+    requireTools(
+        ctx,
+        bins.filter((b) => !hasBinary(b)),
+        "apt-get install redis-server redis-sentinel shellcheck",
     );
-    ctx.skip();
 }
 
 describe("redis conf (pure functions)", () => {
@@ -384,35 +378,11 @@ async function info(port: number, section: string): Promise<Map<string, string>>
     );
 }
 
-/** Thrown by a waitFor check when waiting longer cannot help (e.g. the server exited). */
-class GaveUp extends Error {}
-
 /**
  * Bound on waiting for the servers to converge (replication links, failover): a guard against a hang, not a speed
  * budget. A loaded 2-core host once took over 20 s for a restarted primary to rejoin.
  */
 const CONVERGE_MS = 120_000;
-
-/** Polls until check returns a value (not undefined); fails with the last observation after timeoutMs. */
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let last: unknown;
-    while (Date.now() < deadline) {
-        try {
-            const value = await check();
-            if (value !== undefined) {
-                return value;
-            }
-        } catch (e) {
-            if (e instanceof GaveUp) {
-                throw e;
-            }
-            last = e;
-        }
-        await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-}
 
 async function primaryFromSentinel(sentinelPort: number): Promise<number | undefined> {
     const { stdout } = await cli(sentinelPort, ["SENTINEL", "get-master-addr-by-name", "mymaster"]);

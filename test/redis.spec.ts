@@ -47,6 +47,7 @@ import {
 import { Endpoint, isAllowed, matchesSelector, NetworkPolicyObject, podEndpoint } from "./lib/netpol";
 import { freePorts } from "./lib/ports";
 import { validateAgainstSchemas } from "./lib/schemas";
+import { requireTools } from "./lib/tools";
 import { MonitoringCrds } from "../components/monitoring-crds";
 import { Redis } from "../components/redis";
 
@@ -442,11 +443,7 @@ describe("redis: the rendered data node against a real server", function () {
         const missing = [SERVER_BIN, CLI_BIN, "bash", "timeout"].filter(
             (b) => spawnSync("sh", ["-c", 'command -v "$1"', "sh", b]).status !== 0,
         );
-        if (missing.length > 0) {
-            if (process.env.CI === "true") throw new Error(`required binaries missing in CI: ${missing.join(", ")}`);
-            console.log(`    skipped: ${missing.join(", ")} not installed (apt-get install redis-server)`);
-            this.skip();
-        }
+        requireTools(this, missing, "apt-get install redis-server");
         root = fs.mkdtempSync(path.join(os.tmpdir(), "stackwright-redis-node-"));
     });
 

@@ -19,6 +19,16 @@ export function missingTool(ctx: Mocha.Context, ciError: string, localNote: stri
     ctx.skip();
 }
 
+/** Skips (locally) or fails (CI=true) when anything in `missing` is absent; `install` says how to get it. */
+export function requireTools(ctx: Mocha.Context, missing: readonly string[], install: string): void {
+    if (missing.length === 0) return;
+    missingTool(
+        ctx,
+        `required in CI, missing: ${missing.join(", ")} (${install})`,
+        `${missing.join(", ")} not installed (${install})`,
+    );
+}
+
 /** The tool's path; when it is missing, skips the test (or throws when CI=true), naming the Debian package. */
 export function needTool(ctx: Mocha.Context, name: string, debianPackage: string): string {
     return (
@@ -82,12 +92,32 @@ export function sha256File(file: string): string {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `check` every 100 ms until it returns true; throws after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+/** Thrown by a waitFor check when waiting longer cannot help (e.g. the server exited). */
+export class GaveUp extends Error {}
+
+/**
+ * The one poll of the test suite: calls `check` (sync or async) until it returns something other than undefined
+ * or false, and returns that. A check that throws counts as "not yet" (its last error is reported on timeout)
+ * unless it throws GaveUp. `timeoutMs` guards against a hang; it is not a speed budget, and the failure says it
+ * timed out.
+ */
+export async function waitFor<T>(
+    what: string,
+    timeoutMs: number,
+    check: () => T | undefined | false | Promise<T | undefined | false>,
+    intervalMs = 100,
+): Promise<T> {
     const deadline = Date.now() + timeoutMs;
+    let last: unknown;
     while (Date.now() < deadline) {
-        if (check()) return;
-        await sleep(100);
+        try {
+            const value = await check();
+            if (value !== undefined && value !== false) return value;
+        } catch (e) {
+            if (e instanceof GaveUp) throw e;
+            last = e;
+        }
+        await sleep(intervalMs);
     }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
 }
