@@ -228,9 +228,25 @@ let renderQueue: Promise<unknown> = Promise.resolve();
  * Renders are serialised: Pulumi's runtime state is global.
  */
 export function renderStack(stack: string, opts: RenderOptions = {}): Promise<RenderedStack> {
+    // An unmodified stack file renders the same every time: once per process, shared read-only (frozen, so a test
+    // that changed it would fail instead of leaking into the next).
+    const unmodified = opts.overrides === undefined && opts.rawConfig === undefined && opts.secretKeys === undefined;
+    const key = `${stack}:${opts.preview === true}`;
+    if (unmodified && memo.has(key)) return memo.get(key)!;
     const run = renderQueue.then(() => renderNow(stack, opts));
     renderQueue = run.catch(() => undefined);
-    return run;
+    if (unmodified) memo.set(key, run.then(deepFreeze));
+    return unmodified ? memo.get(key)! : run;
+}
+
+const memo = new Map<string, Promise<RenderedStack>>();
+
+function deepFreeze<T>(value: T): T {
+    if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const v of Object.values(value)) deepFreeze(v);
+    }
+    return value;
 }
 
 async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedStack> {
