@@ -30,6 +30,8 @@ import { allowedConnections, Endpoint } from "./lib/netpol";
 import { validateAgainstSchemas } from "./lib/schemas";
 import { Backups } from "../components/backups";
 import { Postgres } from "../components/postgres";
+import { backupsPlan } from "../lib/backups/plan";
+import { renderUnderMocks } from "./lib/mock-component";
 
 const COMPONENT_TYPE = Backups.TYPE;
 
@@ -685,5 +687,29 @@ describe("backups: the documented one-command restore (kubectl)", () => {
         expect(value("SOURCE_DATABASE").value).to.equal("app");
         expect(value("PGPASSWORD").valueFrom.secretKeyRef.key).to.equal("password");
         expect(result.spec.template.spec.securityContext.runAsUser).to.equal(26);
+    });
+});
+
+// ---- Tier 1: the component alone, constructed from hand-written args under the mocks (fast, focused) ---------
+
+describe("Backups from hand-written args (component under mocks)", () => {
+    it("the jobs read the Secrets they are handed; without Redis, no snapshot job; schedules as given", async () => {
+        const plan = backupsPlan(parseConfig(readStackConfig("dev")));
+        const resources = await renderUnderMocks(() => {
+            new Backups("b", {
+                ...plan,
+                redisImage: undefined,
+                postgresSchedule: "15 3 * * *",
+                postgresSuperuserSecretName: "pg-superuser",
+            });
+        });
+        const cronJobs = resources.filter((r) => r.type === "kubernetes:batch/v1:CronJob");
+        const names = cronJobs.map((r) => r.inputs.metadata.name);
+        expect(names).to.include.members(["postgres-backup", "postgres-restore-verify"]);
+        expect(names).to.not.include("redis-backup");
+        expect(cronJobs.find((r) => r.inputs.metadata.name === "postgres-backup")!.inputs.spec.schedule).to.equal(
+            "15 3 * * *",
+        );
+        expect(JSON.stringify(cronJobs.map((r) => r.inputs.spec))).to.include('"name":"pg-superuser"');
     });
 });

@@ -95,3 +95,17 @@ describe("component defaults", () => {
         expect(fallbacks).to.deep.equal([]);
     });
 });
+
+describe("component tests in two tiers", () => {
+    it("every component is also constructed on its own, from hand-written args, in a spec (tier 1)", () => {
+        const specs = fs
+            .readdirSync(path.join(REPO_ROOT, "test"))
+            .filter((f) => f.endsWith(".spec.ts"))
+            .map((f) => fs.readFileSync(path.join(REPO_ROOT, "test", f), "utf8"))
+            .join("\n");
+        const missing = components()
+            .map(({ cls }) => cls.name)
+            .filter((name) => !new RegExp(`new ${name}\\(`).test(specs));
+        expect(missing).to.deep.equal([]);
+    });
+});

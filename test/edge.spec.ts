@@ -44,6 +44,7 @@ import { validateAgainstSchemas } from "./lib/schemas";
 import { AppService } from "../components/service";
 import { Edge } from "../components/edge";
 import { GeneratedSecrets } from "../components/secrets";
+import { renderUnderMocks } from "./lib/mock-component";
 
 const EDGE_TYPE = Edge.TYPE;
 const GW = "gateway.networking.k8s.io";
@@ -976,4 +977,31 @@ describe("edge: bad input fails with a clear message", () => {
             ).to.equal(true);
         });
     }
+});
+
+// ---- Tier 1: the component alone, constructed from hand-written args under the mocks (fast, focused) ---------
+
+describe("Edge from hand-written args (component under mocks)", () => {
+    it("one HTTPS and one HTTP listener per host it is given, each with the TLS Secret handed in; no PodMonitor without monitoring", async () => {
+        const plan = edgePlan(parseConfig(readStackConfig("dev")));
+        const hosts = ["shop.example.com"];
+        const resources = await renderUnderMocks(() => {
+            new Edge("e", {
+                ...plan,
+                hosts,
+                routes: [],
+                generatedTlsSecretNames: { "shop.example.com": "shop-tls" },
+                caCertPem: "ca",
+                caPrivateKeyPem: "key",
+            });
+        });
+        const gateway = resources.find((r) => r.type.endsWith(":Gateway"))!;
+        const listeners = gateway.inputs.spec.listeners as any[];
+        expect(listeners.map((l) => [l.hostname, l.protocol])).to.deep.equal([
+            ["shop.example.com", "HTTPS"],
+            ["shop.example.com", "HTTP"],
+        ]);
+        expect(listeners[0].tls.certificateRefs.map((r: any) => r.name)).to.deep.equal(["shop-tls"]);
+        expect(resources.some((r) => r.type.endsWith(":PodMonitor"))).to.equal(false);
+    });
 });

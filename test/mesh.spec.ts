@@ -46,6 +46,7 @@ import { KubeObject, validateAgainstSchemas } from "./lib/schemas";
 import { AppService } from "../components/service";
 import { Mesh } from "../components/mesh";
 import { istioChartReference, ISTIO_CHARTS } from "../lib/chart-source";
+import { renderUnderMocks } from "./lib/mock-component";
 
 const CHART_TYPE = "kubernetes:helm.sh/v4:Chart";
 const MESH_TYPE = Mesh.TYPE;
@@ -682,5 +683,28 @@ describe("mesh: stack dev (mesh off, rendered)", () => {
         for (const r of rendered.resources) walk(`${r.type} ${r.name}`, r.inputs);
         expect(rendered.resources.length).to.be.greaterThan(50);
         expect(found).to.deep.equal([]);
+    });
+});
+
+// ---- Tier 1: the component alone, constructed from hand-written args under the mocks (fast, focused) ---------
+
+describe("Mesh from hand-written args (component under mocks)", () => {
+    it("installs base, istiod and cni in that order; the Istio objects it is given, after istiod; monitors only with monitoring", async () => {
+        const plan = meshPlan(parseConfig(readStackConfig("staging")))!;
+        const object = {
+            resourceName: "strict",
+            apiVersion: "security.istio.io/v1",
+            kind: "PeerAuthentication",
+            metadata: { name: "default", namespace: "istio-system", labels: {} },
+            spec: { mtls: { mode: "STRICT" } },
+        };
+        const resources = await renderUnderMocks(() => {
+            new Mesh("m", { ...plan, istioObjects: [object] });
+        });
+        const charts = resources.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart");
+        expect(charts.map((r) => r.name)).to.deep.equal(["m-istio-base", "m-istiod", "m-istio-cni"]);
+        const custom = resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.includes("helm.sh"));
+        expect(custom.map((r) => r.inputs.kind)).to.deep.equal(["PeerAuthentication"]);
+        expect(custom[0].dependencies).to.include(charts[1].urn);
     });
 });

@@ -3,6 +3,8 @@ import { parseConfig } from "../config";
 import { defaultDenySpec, namespaceMetadata } from "../lib/namespace-specs";
 import { namespacePlan } from "../lib/plan";
 import { ofKind, readStackConfig, RenderedStack, renderStack, STACKS } from "./lib/harness";
+import { Namespaces } from "../components/namespaces";
+import { renderUnderMocks } from "./lib/mock-component";
 
 describe("namespaces: pure specs", () => {
     it("refuses a privileged namespace without a reason", () => {
@@ -104,3 +106,62 @@ for (const stack of STACKS) {
         });
     });
 }
+
+// ---- Tier 1: the component alone, constructed from hand-written args under the mocks (fast, focused) ---------
+
+describe("Namespaces from hand-written args (component under mocks)", () => {
+    it("labels every namespace for Pod Security; only application namespaces get default-deny, quota and limits", async () => {
+        const quota = {
+            requestsCpu: "1",
+            requestsMemory: "1Gi",
+            limitsCpu: "2",
+            limitsMemory: "2Gi",
+            pods: 10,
+            persistentVolumeClaims: 2,
+        };
+        const limitRange = {
+            defaultRequestCpu: "50m",
+            defaultRequestMemory: "64Mi",
+            defaultLimitCpu: "100m",
+            defaultLimitMemory: "128Mi",
+            maxCpu: "1",
+            maxMemory: "1Gi",
+        };
+        const resources = await renderUnderMocks(() => {
+            new Namespaces("ns", {
+                namespaces: [
+                    { name: "shop", podSecurity: "restricted", application: true, istioInjection: true },
+                    {
+                        name: "agents",
+                        podSecurity: "privileged",
+                        application: false,
+                        istioInjection: false,
+                        reason: "a node agent needs host access",
+                    },
+                ],
+                quota,
+                limitRange,
+            });
+        });
+        const ofType = (t: string) => resources.filter((r) => r.type === t);
+        expect(
+            ofType("kubernetes:core/v1:Namespace").map(
+                (r) => r.inputs.metadata.labels["pod-security.kubernetes.io/enforce"],
+            ),
+        ).to.deep.equal(["restricted", "privileged"]);
+        expect(ofType("kubernetes:core/v1:ResourceQuota").map((r) => r.inputs.metadata.namespace)).to.deep.equal([
+            "shop",
+        ]);
+        expect(ofType("kubernetes:core/v1:ResourceQuota")[0].inputs.spec.hard).to.include({
+            "requests.cpu": "1",
+            pods: "10",
+        });
+        expect(ofType("kubernetes:core/v1:LimitRange")[0].inputs.spec.limits[0].max).to.deep.equal({
+            cpu: "1",
+            memory: "1Gi",
+        });
+        expect(
+            ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => r.inputs.metadata.namespace),
+        ).to.deep.equal(["shop"]);
+    });
+});

@@ -54,6 +54,9 @@ import { validateAgainstSchemas } from "./lib/schemas";
 import { MonitoringCrds } from "../components/monitoring-crds";
 import { Postgres } from "../components/postgres";
 import { helmChartReference } from "../lib/chart-source";
+import * as pulumi from "@pulumi/pulumi";
+import { postgresPlan } from "../lib/postgres/plan";
+import { renderUnderMocks } from "./lib/mock-component";
 
 const CNPG_TYPES = ["Cluster", "Database", "Pooler", "ScheduledBackup"].map(
     (k) => `kubernetes:postgresql.cnpg.io/v1:${k}`,
@@ -1087,5 +1090,31 @@ describe("postgres: rendered Cluster and client Secrets against a real server", 
                 `${db} with a wrong password`,
             ).to.not.equal(0);
         }
+    });
+});
+
+// ---- Tier 1: the component alone, constructed from hand-written args under the mocks (fast, focused) ---------
+
+describe("Postgres from hand-written args (component under mocks)", () => {
+    it("the Cluster takes the instances it is given; no pooler, object store or monitors unless given", async () => {
+        const plan = postgresPlan(parseConfig(readStackConfig("staging")));
+        const credentials = Object.fromEntries(
+            ["postgresSuperuserPassword", ...plan.databases.map((d) => `db-${d}`)].map((id) => [
+                id,
+                pulumi.output("pw"),
+            ]),
+        );
+        const resources = await renderUnderMocks(() => {
+            new Postgres("pg", { ...plan, instances: 5, pooler: undefined, objectStore: undefined, credentials });
+        });
+        const kinds = resources.map((r) => r.type.split(":").pop());
+        expect(resources.find((r) => r.type.endsWith(":Cluster"))?.inputs.spec.instances).to.equal(5);
+        expect(kinds).to.not.include.members(["Pooler", "PodMonitor", "ScheduledBackup", "ObjectStore"]);
+        // The superuser's and one per role (CloudNativePG reads these), one client Secret per database (services read these).
+        expect(resources.filter((r) => r.inputs.type === "kubernetes.io/basic-auth").map((r) => r.name)).to.deep.equal([
+            "pg-superuser",
+            ...plan.databases.map((d) => `pg-role-${d}`),
+            ...plan.databases.map((d) => `pg-client-${d}`),
+        ]);
     });
 });

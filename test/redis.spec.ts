@@ -50,6 +50,8 @@ import { validateAgainstSchemas } from "./lib/schemas";
 import { requireTools } from "./lib/tools";
 import { MonitoringCrds } from "../components/monitoring-crds";
 import { Redis } from "../components/redis";
+import { redisPlan } from "../lib/redis/plan";
+import { renderUnderMocks } from "./lib/mock-component";
 
 const SCRIPTS = path.join(REPO_ROOT, "scripts", "redis");
 
@@ -535,5 +537,25 @@ describe("redis: the rendered data node against a real server", function () {
         // The password never reached the ConfigMap: it is only in the runtime copy the script wrote.
         expect(conf).to.not.include(password);
         expect(fs.readFileSync(path.join(dirs.run, "server.conf"), "utf8")).to.include("requirepass");
+    });
+});
+
+// ---- Tier 1: the component alone, constructed from hand-written args under the mocks (fast, focused) ---------
+
+describe("Redis from hand-written args (component under mocks)", () => {
+    it("standalone: one data StatefulSet of one node, no Sentinels; maxmemory as given; no ServiceMonitor without monitoring", async () => {
+        const plan = redisPlan(parseConfig(readStackConfig("staging")));
+        const resources = await renderUnderMocks(() => {
+            new Redis("r", { ...plan, mode: "standalone", maxmemoryBytes: 12345678, password: "pw" });
+        });
+        const sets = resources.filter((r) => r.type === "kubernetes:apps/v1:StatefulSet");
+        expect(sets.map((r) => [r.inputs.metadata.name, r.inputs.spec.replicas])).to.deep.equal([["redis", 1]]);
+        const conf = resources.find(
+            (r) =>
+                r.type === "kubernetes:core/v1:ConfigMap" &&
+                Object.keys(r.inputs.data ?? {}).some((k) => k.endsWith(".conf")),
+        );
+        expect(Object.values<string>(conf!.inputs.data).join("\n")).to.match(/^maxmemory 12345678$/m);
+        expect(resources.some((r) => r.type.endsWith(":ServiceMonitor"))).to.equal(false);
     });
 });

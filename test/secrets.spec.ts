@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { descendantsOf, ofKind, readStackConfig, RecordedResource, RenderedStack, renderStack } from "./lib/harness";
 import { GeneratedSecrets } from "../components/secrets";
+import { renderUnderMocks } from "./lib/mock-component";
 
 function randomResources(r: RenderedStack): Map<string, RecordedResource> {
     return new Map(
@@ -63,5 +64,45 @@ describe("generated secrets", () => {
         const beforePw = before.get("secrets-apiKey")!.state.result;
         expect(after.get("secrets-apiKey")!.state.result).to.not.equal(beforePw);
         expect(after.get("secrets-jwtSecret")!.state.result).to.equal(before.get("secrets-jwtSecret")!.state.result);
+    });
+});
+
+// ---- Tier 1: the component alone, constructed from hand-written args under the mocks (fast, focused) ---------
+
+describe("GeneratedSecrets from hand-written args (component under mocks)", () => {
+    it("one password per credential at the given length, one certificate and TLS Secret per host", async () => {
+        const resources = await renderUnderMocks(() => {
+            new GeneratedSecrets("s", {
+                environment: "test",
+                rotation: { apiKey: 2 },
+                passwordLength: 40,
+                databaseRoles: ["orders"],
+                publicHosts: ["shop.example.com", "api.example.com"],
+                appNamespace: "shop",
+                tlsNamespace: "edge",
+                caValidityHours: 1000,
+                certificateValidityHours: 100,
+                certificateEarlyRenewalHours: 10,
+            });
+        });
+        const passwords = resources.filter((r) => r.type === "random:index/randomPassword:RandomPassword");
+        // The JWT secret is at least 64 characters (HS256 key strength); every other password takes the length.
+        const lengths = Object.fromEntries(passwords.map((r) => [r.name.replace(/^s-/, ""), r.inputs.length]));
+        expect(lengths).to.deep.equal({
+            jwtSecret: 64,
+            apiKey: 40,
+            redisPassword: 40,
+            grafanaAdminPassword: 40,
+            postgresSuperuserPassword: 40,
+            "db-orders": 40,
+        });
+        expect(passwords.some((r) => r.name.includes("db-orders"))).to.equal(true);
+        expect(passwords.find((r) => r.name.includes("apiKey"))?.inputs.keepers).to.deep.include({ rotation: "2" });
+        const certs = resources.filter((r) => r.type === "tls:index/locallySignedCert:LocallySignedCert");
+        expect(certs.map((r) => r.inputs.validityPeriodHours)).to.deep.equal([100, 100]);
+        const tlsSecrets = resources.filter(
+            (r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.type === "kubernetes.io/tls",
+        );
+        expect(tlsSecrets.map((r) => r.inputs.metadata.namespace)).to.deep.equal(["edge", "edge"]);
     });
 });
