@@ -110,6 +110,7 @@ for (const [name, spec] of Object.entries(serviceSpecs)) {
                 monitoring,
                 appCredentialsSecretName: secrets.appCredentialsSecretName,
                 credentialRotation: secrets.rotation,
+                secretValuesDigestKey: secrets.credentials.encryptionKey,
                 databaseSecretName: database !== undefined ? postgres?.databaseSecretNames[database] : undefined,
                 redisSecretName: usesRedis ? redis?.clientSecretName : undefined,
                 migrationDependsOn: database !== undefined ? postgres?.databaseReady[database] : undefined,

@@ -1,6 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { configMapData, containerEnv, rolloutAnnotations } from "../lib/service/env";
+import {
+    configMapData,
+    containerEnv,
+    keyedDigest,
+    rolloutAnnotations,
+    SECRET_VALUES_ANNOTATION,
+} from "../lib/service/env";
 import { serviceMonitorSpec } from "../lib/service/monitoring";
 import { networkPolicySpec } from "../lib/service/network";
 import { hpaSpec, pdbSpec } from "../lib/service/scaling";
@@ -56,13 +62,33 @@ export class AppService extends pulumi.ComponentResource {
             { metadata, data: configMapData(svc) },
             { parent: this },
         );
+        // Values the user supplied as config secrets: a Secret of the service's own, and a keyed digest of them on
+        // the pod template, so a changed value rolls exactly these pods.
+        const suppliedValues = Object.keys(svc.secretValues).length > 0 ? svc.secretValues : undefined;
+        const suppliedSecret = suppliedValues
+            ? new k8s.core.v1.Secret(
+                  `${name}-secret-values`,
+                  { metadata, type: "Opaque", stringData: pulumi.secret(suppliedValues) },
+                  { parent: this },
+              )
+            : undefined;
         const env = containerEnv(svc, {
             configMapName: settings.metadata.name,
             appCredentialsSecretName: args.appCredentialsSecretName,
             databaseSecretName: args.databaseSecretName,
             redisSecretName: args.redisSecretName,
+            secretValuesSecretName: suppliedSecret?.metadata.name,
         });
-        const podAnnotations = rolloutAnnotations(svc, args.credentialRotation);
+        const podAnnotations: Record<string, pulumi.Input<string>> = {
+            ...rolloutAnnotations(svc, args.credentialRotation),
+            ...(suppliedValues
+                ? {
+                      [SECRET_VALUES_ANNOTATION]: pulumi
+                          .output(args.secretValuesDigestKey)
+                          .apply((key) => keyedDigest(key, suppliedValues)),
+                  }
+                : {}),
+        };
         const podArgs = { name, svc, resources, env, serviceAccountName: account.metadata.name };
 
         const policy = new k8s.networking.v1.NetworkPolicy(

@@ -28,6 +28,35 @@ export const CREDENTIAL_KEYS = [
     ["monitoring", "slackWebhookUrl"],
 ] as const;
 
+/**
+ * Every credential path present in a raw config: the fixed ones above, and each user-supplied secret value
+ * (`services.<name>.secretValues.<ENV>`).
+ */
+export function credentialPaths(raw: Record<string, unknown>): (readonly string[])[] {
+    const at = (path: readonly string[]) =>
+        path.reduce<unknown>(
+            (node, key) =>
+                node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined,
+            raw,
+        );
+    const fixed = CREDENTIAL_KEYS.filter((path) => at(path) !== undefined);
+    const services =
+        raw.services !== null && typeof raw.services === "object" ? (raw.services as Record<string, unknown>) : {};
+    const supplied = Object.entries(services).flatMap(([name, svc]) => {
+        const values =
+            svc !== null && typeof svc === "object" ? (svc as Record<string, unknown>).secretValues : undefined;
+        return values !== null && typeof values === "object"
+            ? Object.keys(values).map((env) => ["services", name, "secretValues", env])
+            : [];
+    });
+    return [...fixed, ...supplied];
+}
+
+/** Whether a config path holds a credential, so that messages never print its value. */
+export function isCredentialPath(path: readonly (string | number)[]): boolean {
+    return SECRET_KEYS.has(String(path[path.length - 1])) || path[path.length - 2] === "secretValues";
+}
+
 /** The last segment of each credential key: error messages hide the values under these keys. */
 export const SECRET_KEYS = new Set<string>(CREDENTIAL_KEYS.map((path) => path[path.length - 1]));
 

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CREDENTIAL_KEYS, SECRET_KEYS } from "./credentials";
+import { credentialPaths, isCredentialPath } from "./credentials";
 import { crossFieldProblems, inertSettings, RuleContext } from "./rules";
 import { CONFIG_NAMESPACE, service, ServiceConfig, StackConfig, stackConfigSchema } from "./schema";
 
@@ -41,17 +41,13 @@ function show(value: unknown): string {
     return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-function credentialPathsIn(raw: Record<string, unknown>): (typeof CREDENTIAL_KEYS)[number][] {
-    return CREDENTIAL_KEYS.filter((path) => valueAt(raw, [...path]) !== undefined);
-}
-
 /** Top-level keys (without the namespace) that hold a credential, so must be supplied as Pulumi secrets. */
 export function credentialSections(raw: Record<string, unknown>): string[] {
-    return [...new Set(credentialPathsIn(raw).map((path) => path[0]))];
+    return [...new Set(credentialPaths(raw).map((path) => path[0]))];
 }
 
 function describeIssue(issue: z.ZodIssue, raw: unknown): string {
-    const secret = SECRET_KEYS.has(String(issue.path[issue.path.length - 1]));
+    const secret = isCredentialPath(issue.path);
     const value = secret ? "(secret value hidden)" : valueAt(raw, issue.path);
     const key = formatKey(issue.path);
     switch (issue.code) {
@@ -135,7 +131,7 @@ function namespaceProblems(raw: Record<string, unknown>): string[] {
  * --path` makes all of `stackwright:postgres` secret), so that is the granularity checked here.
  */
 function plainCredentialProblems(raw: Record<string, unknown>, isSecret: (topLevelKey: string) => boolean): string[] {
-    return credentialPathsIn(raw)
+    return credentialPaths(raw)
         .filter((path) => !isSecret(path[0]))
         .map((path) => {
             const key = formatKey([...path]);

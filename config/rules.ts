@@ -240,7 +240,7 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
             if (CREDENTIAL_ENV_NAME.test(key)) {
                 problems.push({
                     path: at("env", key),
-                    message: `"${key}" names a credential, and plain env values are stored in clear text (ConfigMap, stack file): deliver it from a Secret with services.${name}.secretEnv instead`,
+                    message: `"${key}" names a credential, and plain env values are stored in clear text (ConfigMap, stack file): deliver it from a Secret: services.${name}.secretValues (a value you supply, as a config secret) or services.${name}.secretEnv (a generated credential)`,
                 });
             }
         }
@@ -324,12 +324,16 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
         }
         // Each env var has one source: plain settings, generated credentials, or the data-store connection Secrets.
         const envSources = new Map<string, string>();
-        const addEnv = (names: string[], source: string, key: "env" | "secretEnv" | "database" | "redis") => {
+        const addEnv = (
+            names: string[],
+            source: string,
+            key: "env" | "secretEnv" | "secretValues" | "database" | "redis",
+        ) => {
             for (const envName of names) {
                 const other = envSources.get(envName);
                 if (other)
                     problems.push({
-                        path: key === "env" || key === "secretEnv" ? at(key, envName) : at(key),
+                        path: key === "database" || key === "redis" ? at(key) : at(key, envName),
                         message: `env var "${envName}" is set by both ${other} and ${source} (allowed: one source per variable)`,
                     });
                 else envSources.set(envName, source);
@@ -339,6 +343,7 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
             addEnv(Object.keys(DATABASE_SECRET_ENV), "the database connection Secret", "database");
         if (svc.redis) addEnv(Object.keys(REDIS_SECRET_ENV), "the Redis connection Secret", "redis");
         addEnv(Object.keys(svc.secretEnv), "secretEnv", "secretEnv");
+        addEnv(Object.keys(svc.secretValues), "secretValues", "secretValues");
         addEnv(Object.keys(svc.env), "env", "env");
         const resolved = resolveResources(svc.resources, envDefaults.serviceResources);
         if (parsed("environment"))

@@ -381,6 +381,15 @@ export const service = strict({
         .record(z.string().regex(ENV_NAME, "must be an environment variable name"), z.enum(APP_CREDENTIALS))
         .default({})
         .describe("env var -> generated credential (jwtSecret, apiKey, encryptionKey), injected by Secret reference"),
+    secretValues: z
+        .record(
+            z.string().regex(ENV_NAME, "must be an environment variable name"),
+            z.string().min(1, "must not be empty"),
+        )
+        .default({})
+        .describe(
+            "env var -> a value you supply as a config secret (third-party API keys, tokens): `pulumi config set --secret --path 'stackwright:services.<name>.secretValues.<ENV>' <value>`; delivered from this service's own Kubernetes Secret, and a change rolls only this service's pods",
+        ),
     resources: resources.optional(),
     probes: strict({ liveness: httpProbe.optional(), readiness: httpProbe.optional(), startup: httpProbe.optional() })
         .default({})

@@ -1065,6 +1065,31 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
         expected: "stackwright:services.backend.resources.limits.cpu: true must be string or number",
     },
     {
+        title: "a supplied secret value set as plain config",
+        mutate: (c) => {
+            c.services.backend.secretValues = { STRIPE_API_KEY: "sk_live_x" };
+        },
+        render: { secretKeys: [] },
+        expected:
+            "stackwright:services.backend.secretValues.STRIPE_API_KEY: is a plain config value, but it is a credential (allowed: a secret; set it with `pulumi config set --secret --path 'stackwright:services.backend.secretValues.STRIPE_API_KEY' <value>`)",
+    },
+    {
+        title: "an empty supplied secret value (never printed)",
+        mutate: (c) => {
+            c.services.backend.secretValues = { STRIPE_API_KEY: "" };
+        },
+        expected: 'stackwright:services.backend.secretValues.STRIPE_API_KEY: "(secret value hidden)" must not be empty',
+    },
+    {
+        title: "one env var from a supplied secret and a plain setting",
+        mutate: (c) => {
+            c.services.backend.secretValues = { LOG_LEVEL: "x" };
+            c.services.backend.env = { ...c.services.backend.env, LOG_LEVEL: "info" };
+        },
+        expected:
+            'stackwright:services.backend.env.LOG_LEVEL: env var "LOG_LEVEL" is set by both secretValues and env (allowed: one source per variable)',
+    },
+    {
         title: "relative writable path",
         mutate: (c) => {
             c.services.backend.writablePaths = ["tmp/cache"];

@@ -12,6 +12,8 @@ import { AppService } from "../components/service";
 import { environmentDefaults } from "../lib/defaults";
 import { imageVersion } from "../lib/labels";
 import { serviceTraffic } from "../lib/service/network";
+import { keyedDigest, SECRET_VALUES_ANNOTATION } from "../lib/service/env";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import {
     callersOf,
     DATABASE_SECRET_ENV,
@@ -1045,6 +1047,7 @@ describe("AppService: data-store Secrets, monitoring CRDs, Job replacement (comp
                 },
                 appCredentialsSecretName: "app-credentials",
                 credentialRotation: { jwtSecret: 4 },
+                secretValuesDigestKey: "digest-key",
                 databaseSecretName: "db-app-connection",
                 redisSecretName: "redis-client",
                 migrationDependsOn: [database],
@@ -1074,5 +1077,67 @@ describe("AppService: data-store Secrets, monitoring CRDs, Job replacement (comp
         expect(job.inputs.metadata.name, "auto-named so a replacement gets a new name").to.equal(undefined);
         expect(deployment.dependencies).to.include(job.urn);
         expect(job.dependencies).to.include(resources.find((r) => r.name === "database-stand-in")!.urn);
+    });
+});
+
+describe("AppService: values supplied as config secrets (secretValues, component under mocks)", () => {
+    const build = async (values: Record<string, string>) => {
+        const cfg = parseConfig(readStackConfig("dev"));
+        const service: ServiceConfig = { ...cfg.services.backend, secretValues: values };
+        return renderUnderMocks(() => {
+            new AppService("backend", {
+                namespace: "apps",
+                service,
+                defaults: environmentDefaults(cfg.environment),
+                traffic: serviceTraffic(cfg, "backend", callersOf(cfg).backend),
+                meshEnabled: false,
+                appCredentialsSecretName: "app-credentials",
+                credentialRotation: {},
+                secretValuesDigestKey: "generated-digest-key",
+            });
+        });
+    };
+    const VALUE = "sk_live_4eC39HqLyjWDarjtT1zdp7dc";
+
+    it("delivers each value from the service's own Secret by reference; no value in any other object", async () => {
+        const resources = await build({ STRIPE_API_KEY: VALUE });
+        const secret = resources.find((r) => r.type === "kubernetes:core/v1:Secret")!;
+        // Registered as a Pulumi secret (encrypted in the state), not as plain input.
+        expect(secret.inputs.stringData).to.deep.equal({
+            [specialSigKey]: specialSecretSig,
+            value: { STRIPE_API_KEY: VALUE },
+        });
+        expect(secret.inputs.metadata.namespace).to.equal("apps");
+        const deployment = resources.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
+        const env: any[] = deployment.inputs.spec.template.spec.containers[0].env;
+        expect(env.find((e) => e.name === "STRIPE_API_KEY")?.valueFrom).to.deep.equal({
+            secretKeyRef: { name: secret.objectName, key: "STRIPE_API_KEY" },
+        });
+        const elsewhere = resources.filter((r) => r !== secret && JSON.stringify(r.inputs).includes(VALUE));
+        expect(elsewhere.map((r) => `${r.type} ${r.name}`)).to.deep.equal([]);
+    });
+
+    it("a changed value rolls the pods: the pod template carries a keyed digest (HMAC) of the values, never the values", async () => {
+        const digestOf = async (value: string) => {
+            const resources = await build({ STRIPE_API_KEY: value });
+            const d = resources.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
+            return d.inputs.spec.template.metadata.annotations[SECRET_VALUES_ANNOTATION] as string;
+        };
+        const first = await digestOf(VALUE);
+        expect(first).to.equal(keyedDigest("generated-digest-key", { STRIPE_API_KEY: VALUE }));
+        expect(first).to.not.equal(
+            crypto
+                .createHash("sha256")
+                .update(JSON.stringify([["STRIPE_API_KEY", VALUE]]))
+                .digest("hex"),
+        );
+        expect(await digestOf(`${VALUE}x`)).to.not.equal(first);
+    });
+
+    it("no values, no Secret and no digest", async () => {
+        const resources = await build({});
+        expect(resources.filter((r) => r.type === "kubernetes:core/v1:Secret")).to.deep.equal([]);
+        const d = resources.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
+        expect(d.inputs.spec.template.metadata.annotations ?? {}).to.not.have.property(SECRET_VALUES_ANNOTATION);
     });
 });

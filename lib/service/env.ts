@@ -16,6 +16,11 @@ type EnvVar = k8s.types.input.core.v1.EnvVar;
 export const CONFIG_CHECKSUM_ANNOTATION = "stackwright.io/config-checksum";
 /** Pod-template annotation: rotation counters of the credentials the service uses (never their values). */
 export const CREDENTIAL_ROTATION_ANNOTATION = "stackwright.io/credential-rotation";
+/**
+ * Pod-template annotation: a keyed digest (HMAC-SHA256) of the service's supplied secret values, so a changed value
+ * rolls the pods. Keyed with a generated secret: a plain hash of a short token could be reversed by guessing.
+ */
+export const SECRET_VALUES_ANNOTATION = "stackwright.io/secret-values-digest";
 
 export interface EnvSources {
     /** The service's settings ConfigMap. */
@@ -26,6 +31,8 @@ export interface EnvSources {
     readonly databaseSecretName?: pulumi.Input<string>;
     /** Redis client Secret (keys per REDIS_SECRET_ENV); no Redis env when unset. */
     readonly redisSecretName?: pulumi.Input<string>;
+    /** The service's Secret of supplied values (`secretValues`, one key per env var); none when unset. */
+    readonly secretValuesSecretName?: pulumi.Input<string>;
 }
 
 /** The ConfigMap data: the service's plain settings. */
@@ -50,6 +57,10 @@ export function containerEnv(svc: ServiceConfig, sources: EnvSources): EnvVar[] 
             name,
             valueFrom: secretRef(sources.appCredentialsSecretName, APP_CREDENTIAL_KEYS[svc.secretEnv[name]]),
         });
+    }
+    if (sources.secretValuesSecretName !== undefined) {
+        for (const name of Object.keys(svc.secretValues).sort())
+            env.push({ name, valueFrom: secretRef(sources.secretValuesSecretName, name) });
     }
     if (svc.database !== undefined && sources.databaseSecretName !== undefined) {
         for (const [name, key] of Object.entries(DATABASE_SECRET_ENV))
@@ -96,4 +107,14 @@ export function rolloutAnnotations(
             ? { [CREDENTIAL_ROTATION_ANNOTATION]: used.map((id) => `${id}=${rotation[id] ?? 0}`).join(",") }
             : {}),
     };
+}
+
+/** HMAC-SHA256 of a string map (sorted keys) under `key`, hex: changes when any value changes, reveals none. */
+export function keyedDigest(key: string, data: Readonly<Record<string, string>>): string {
+    const canonical = JSON.stringify(
+        Object.keys(data)
+            .sort()
+            .map((k) => [k, data[k]]),
+    );
+    return crypto.createHmac("sha256", key).update(canonical).digest("hex");
 }

@@ -29,6 +29,8 @@ export interface AppServiceWiring {
     readonly appCredentialsSecretName: pulumi.Input<string>;
     /** GeneratedSecrets.rotation: counters of the credentials the service uses go onto the pod template. */
     readonly credentialRotation: Readonly<Record<string, number>>;
+    /** A generated secret (GeneratedSecrets.credentials.encryptionKey) that keys the digest of `secretValues`. */
+    readonly secretValuesDigestKey: pulumi.Input<string>;
     /** Connection Secret of the service's database (keys per DATABASE_SECRET_ENV); no database env when unset. */
     readonly databaseSecretName?: pulumi.Input<string>;
     /** Redis client Secret (keys per REDIS_SECRET_ENV); no Redis env when unset. */

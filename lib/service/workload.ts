@@ -119,7 +119,7 @@ export interface DeploymentSpecArgs extends ServicePodArgs {
     readonly zoneSpreadRequired: boolean;
     /** Fixed replica count; omit when an HPA owns the Deployment. */
     readonly replicas?: number;
-    readonly podAnnotations: Record<string, string>;
+    readonly podAnnotations: Record<string, pulumi.Input<string>>;
 }
 
 /** Zero-downtime rolling updates: one extra pod at a time, never one fewer than desired. */
@@ -137,7 +137,7 @@ export function deploymentSpec(args: DeploymentSpecArgs) {
 }
 
 export interface MigrationJobSpecArgs extends ServicePodArgs {
-    readonly podAnnotations: Record<string, string>;
+    readonly podAnnotations: Record<string, pulumi.Input<string>>;
 }
 
 /**
