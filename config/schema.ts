@@ -549,7 +549,7 @@ const postgres = strict({
         fullBackupSchedule: z
             .string()
             .default("0 0 2 * * *")
-            .describe("ScheduledBackup (six-field cron, seconds first)"),
+            .describe("ScheduledBackup schedule: six-field cron, seconds first (CloudNativePG's dialect)"),
         archiveTimeoutSeconds: z
             .number()
             .int()
@@ -608,7 +608,11 @@ const redis = strict({
     masterName: dnsLabel.default("primary").describe("Sentinel master name given to clients"),
     storageSize: bytes.default("2Gi").describe("data volume per node (AOF + RDB)"),
     storageClass: dnsName.optional().describe("default: top-level storageClass, else the environment default"),
-    maxmemory: bytes.optional().describe("default: 75% of the memory limit"),
+    maxmemory: bytes
+        .optional()
+        .describe(
+            "Valkey maxmemory: whole bytes, at least 1Mi (0 would mean no limit), below the memory limit; default: 75% of the memory limit",
+        ),
     maxmemoryPolicy: z
         .enum(["noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu"])
         .default("noeviction"),
@@ -857,12 +861,19 @@ const backups = strict({
     postgresSchedule: z
         .string()
         .default("0 2 * * *")
-        .describe("logical backup (pg_dump of every database) schedule, five-field cron in backups.timeZone"),
-    redisSchedule: z.string().default("30 2 * * *").describe("Redis RDB snapshot schedule, five-field cron"),
+        .describe(
+            "logical backup (pg_dump of every database) schedule in backups.timeZone: five-field cron as the CronJob controller reads it (day of week 0-6, no TZ=), or @daily/@weekly",
+        ),
+    redisSchedule: z
+        .string()
+        .default("30 2 * * *")
+        .describe("Redis RDB snapshot schedule, five-field cron (as postgresSchedule)"),
     verifySchedule: z
         .string()
         .default("0 4 * * 0")
-        .describe("weekly restore verification (restores the newest dumps into scratch databases), five-field cron"),
+        .describe(
+            "weekly restore verification (restores the newest dumps into scratch databases), five-field cron (as postgresSchedule)",
+        ),
     timeZone: z
         .string()
         .regex(
