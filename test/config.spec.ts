@@ -270,7 +270,7 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
             c.services.backend.env.STRIPE_API_KEY = "sk_live_do-not-print";
         },
         expected:
-            'stackwright:services.backend.env.STRIPE_API_KEY: "STRIPE_API_KEY" names a credential, and plain env values are stored in clear text (ConfigMap, stack file): deliver it from a Secret with services.backend.secretEnv instead',
+            'stackwright:services.backend.env.STRIPE_API_KEY: "STRIPE_API_KEY" names a credential, and plain env values are stored in clear text (ConfigMap, stack file): deliver it from a Secret: services.backend.secretValues (a value you supply, as a config secret) or services.backend.secretEnv (a generated credential)',
     },
     {
         title: "a password as a plain env value",
