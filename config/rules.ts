@@ -355,6 +355,15 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
                     "the environment default",
                 ),
             );
+        // A custom metric nothing serves leaves the HPA unable to compute a recommendation: it then never scales
+        // down. No metrics adapter is installed yet, so nothing serves http_requests_per_second.
+        if (as.requestsPerSecond !== undefined) {
+            problems.push({
+                path: at("autoscaling", "requestsPerSecond"),
+                message:
+                    "nothing in this stack serves the custom metric http_requests_per_second yet (no metrics adapter is installed), and an HPA metric that nothing serves stops the service from scaling down (allowed: unset; scale on cpuUtilizationPercent and memoryUtilizationPercent)",
+            });
+        }
         // The HPA targets utilisation of the requests: a request of zero divides by zero, and the HPA never scales.
         if (parsed("environment") && (as.enabled ?? envDefaults.autoscalingEnabled)) {
             for (const key of ["cpu", "memory"] as const) {

@@ -347,7 +347,9 @@ export const service = strict({
         memoryUtilizationPercent: percent.default(80).describe("target average memory utilisation of requests"),
         requestsPerSecond: positiveInt
             .optional()
-            .describe("optional custom Pods metric target: http_requests_per_second per pod"),
+            .describe(
+                "custom Pods metric target (http_requests_per_second per pod): refused until the stack installs a metrics adapter that serves it, since an HPA metric nothing serves stops scale-down",
+            ),
         scaleDownStabilizationSeconds: z
             .number()
             .int()

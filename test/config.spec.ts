@@ -1090,6 +1090,15 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
             'stackwright:services.backend.env.LOG_LEVEL: env var "LOG_LEVEL" is set by both secretValues and env (allowed: one source per variable)',
     },
     {
+        title: "a custom HPA metric nothing serves",
+        stack: "staging",
+        mutate: (c) => {
+            c.services.backend.autoscaling = { ...c.services.backend.autoscaling, requestsPerSecond: 100 };
+        },
+        expected:
+            "stackwright:services.backend.autoscaling.requestsPerSecond: nothing in this stack serves the custom metric http_requests_per_second yet (no metrics adapter is installed), and an HPA metric that nothing serves stops the service from scaling down (allowed: unset; scale on cpuUtilizationPercent and memoryUtilizationPercent)",
+    },
+    {
         title: "relative writable path",
         mutate: (c) => {
             c.services.backend.writablePaths = ["tmp/cache"];

@@ -37,7 +37,7 @@ describe("service settings (lib/service/settings)", () => {
             maxReplicas: 1,
         });
         const staging = config({
-            a: { image: "nginx:1.27.3", ports: http, autoscaling: { maxReplicas: 8, requestsPerSecond: 50 } },
+            a: { image: "nginx:1.27.3", ports: http, autoscaling: { maxReplicas: 8 } },
         });
         const scaling = resolveScaling(staging.services.a, environmentDefaults("staging"));
         expect(scaling.replicas).to.equal(undefined);
@@ -46,7 +46,6 @@ describe("service settings (lib/service/settings)", () => {
             maxReplicas: 8,
             cpuUtilizationPercent: 70,
             memoryUtilizationPercent: 80,
-            requestsPerSecond: 50,
             scaleDownStabilizationSeconds: 300,
         });
         expect(scaling.maxReplicas).to.equal(8);
