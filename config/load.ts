@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { credentialPaths, isCredentialPath } from "./credentials";
+import { valueAt } from "./raw";
 import { crossFieldProblems, inertSettings, RuleContext } from "./rules";
 import { CONFIG_NAMESPACE, service, ServiceConfig, StackConfig, stackConfigSchema } from "./schema";
 
@@ -20,14 +21,6 @@ export class ConfigError extends Error {
         );
         this.name = "ConfigError";
     }
-}
-
-function valueAt(root: unknown, path: (string | number)[]): unknown {
-    return path.reduce<unknown>(
-        (node, key) =>
-            node !== null && typeof node === "object" ? (node as Record<string | number, unknown>)[key] : undefined,
-        root,
-    );
 }
 
 function formatKey(path: (string | number)[]): string {

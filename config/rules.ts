@@ -19,6 +19,7 @@ import { writableVolumeName } from "../lib/pod-security";
 import { publicHost } from "../lib/hosts";
 import { databaseRoles } from "../lib/postgres/roles";
 import { APP_CREDENTIALS, CREDENTIAL_ENV_NAME, PLATFORM_CREDENTIALS } from "./credentials";
+import { valueAt } from "./raw";
 import { DNS_LABEL, DNS_SUBDOMAIN, RESERVED_NAMESPACES, ResourcesConfig, StackConfig } from "./schema";
 
 /** Requests and limits with ephemeral storage optional (the mesh's charts set none). */
@@ -43,8 +44,7 @@ function guardedNamespaceBudgets(cfg: StackConfig): [string, NamespaceBudget][] 
  * PostgreSQL instances, PgBouncer, Valkey, Sentinels and the backup jobs. A quota that falls short does not fail
  * the deployment: it silently stops the autoscaler, a rollout or a backup on a busy day.
  */
-function quotaProblems(cfg: StackConfig, quota: Quota): Problem[] {
-    const budgets = guardedNamespaceBudgets(cfg);
+function quotaProblems(cfg: StackConfig, budgets: readonly [string, NamespaceBudget][], quota: Quota): Problem[] {
     const problems: Problem[] = [];
     for (const [namespace, budget] of budgets) {
         const need = {
@@ -64,22 +64,17 @@ function quotaProblems(cfg: StackConfig, quota: Quota): Problem[] {
                 need.limitsMemory += group.pods * parseQuantity(c.resources.limits.memory);
             }
         }
-        // Whole milli-cores and MiB, rounded up (a float sum such as 0.56 - 0.2 must not show as 361m).
-        const units = (key: keyof typeof need, value: number) =>
-            key === "pods" || key === "persistentVolumeClaims"
-                ? value
-                : Math.ceil((key.endsWith("Cpu") ? value * 1000 : value / 2 ** 20) - 1e-9);
+        // Shown in whole milli-cores, MiB and counts: what is needed rounded up, what the quota has rounded down
+        // (with a tolerance, so a float sum such as 0.56 - 0.2 does not show as 361m).
+        const inUnits = (key: keyof typeof need, value: number) =>
+            key.endsWith("Cpu") ? value * 1000 : key.endsWith("Memory") ? value / 2 ** 20 : value;
         const show = (key: keyof typeof need, n: number) =>
             key === "pods" || key === "persistentVolumeClaims" ? String(n) : key.endsWith("Cpu") ? `${n}m` : `${n}Mi`;
         for (const key of Object.keys(need) as (keyof typeof need)[]) {
             const have = parseQuantity(quota[key]);
             if (need[key] > have) {
-                const needed = units(key, need[key]);
-                const missing =
-                    needed -
-                    Math.floor(
-                        (key.endsWith("Cpu") ? have * 1000 : key.endsWith("Memory") ? have / 2 ** 20 : have) + 1e-9,
-                    );
+                const needed = Math.ceil(inUnits(key, need[key]) - 1e-9);
+                const missing = needed - Math.floor(inUnits(key, have) + 1e-9);
                 problems.push({
                     path: ["quota", key],
                     message: `${JSON.stringify(quota[key])}${cfg.quota[key] === undefined ? " (the environment default)" : ""} does not admit ${budget.summary} in namespace "${namespace}": they need ${show(key, needed)}, ${show(key, missing)} more (allowed: at least ${show(key, needed)})`,
@@ -94,7 +89,11 @@ function quotaProblems(cfg: StackConfig, quota: Quota): Problem[] {
  * The LimitRange of the apps and data namespaces: its defaults within its own maximum (the API server refuses the
  * LimitRange otherwise), and every container of the stack within the maximum (admission refuses the pod otherwise).
  */
-function limitRangeProblems(cfg: StackConfig, limits: Limits): Problem[] {
+function limitRangeProblems(
+    cfg: StackConfig,
+    budgets: readonly [string, NamespaceBudget][],
+    limits: Limits,
+): Problem[] {
     const problems: Problem[] = [];
     const origin = (key: keyof Limits) => (cfg.limitRange[key] === undefined ? " (the environment default)" : "");
     for (const q of ["Cpu", "Memory"] as const) {
@@ -114,7 +113,6 @@ function limitRangeProblems(cfg: StackConfig, limits: Limits): Problem[] {
             });
         }
     }
-    const budgets = guardedNamespaceBudgets(cfg);
     const reported = new Set<string>();
     for (const [namespace, budget] of budgets) {
         for (const c of budget.pods.flatMap((g) => g.containers)) {
@@ -519,8 +517,9 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
         parsed("environment", "services", "quota", "limitRange", "namespaces", "mesh", "postgres", "redis", "backups")
     ) {
         const env = environmentDefaults(cfg.environment);
-        problems.push(...quotaProblems(cfg, { ...env.quota, ...definedOnly(cfg.quota) }));
-        problems.push(...limitRangeProblems(cfg, { ...env.limitRange, ...definedOnly(cfg.limitRange) }));
+        const budgets = guardedNamespaceBudgets(cfg);
+        problems.push(...quotaProblems(cfg, budgets, { ...env.quota, ...definedOnly(cfg.quota) }));
+        problems.push(...limitRangeProblems(cfg, budgets, { ...env.limitRange, ...definedOnly(cfg.limitRange) }));
     }
     if (parsed("namespaces")) {
         // Each part of the stack has its namespace, with its own Pod Security level, quota and NetworkPolicies.
@@ -673,16 +672,6 @@ function singlePointProblems(cfg: StackConfig): Problem[] {
     return problems;
 }
 
-/** Whether a raw (pre-default) config object sets a key. */
-function sets(raw: unknown, ...path: string[]): boolean {
-    let value = raw;
-    for (const key of path) {
-        if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-        value = (value as Record<string, unknown>)[key];
-    }
-    return value !== undefined;
-}
-
 /**
  * Settings that would do nothing in the combination the stack file chose, read from the raw file (defaults fill
  * every key). Settings of a feature switched off (a section's `enabled: false`, per-service mesh settings without
@@ -698,7 +687,8 @@ export function inertSettings(
     const problems: Problem[] = [];
     const warnings: Problem[] = [];
     const inert = (into: Problem[], path: string[], because: string, fix: string) => {
-        if (sets(raw, ...path)) into.push({ path, message: `has no effect: ${because} (remove it, or ${fix})` });
+        if (valueAt(raw, path) !== undefined)
+            into.push({ path, message: `has no effect: ${because} (remove it, or ${fix})` });
     };
     for (const section of ["postgres", "redis", "edge", "mesh", "monitoring", "backups"] as const) {
         if (!parsed(section) || cfg[section].enabled) continue;
@@ -713,9 +703,7 @@ export function inertSettings(
     }
     if (parsed("postgres") && cfg.postgres.enabled) {
         if (!cfg.postgres.pooler.enabled) {
-            for (const key of Object.keys(
-                sets(raw, "postgres", "pooler") ? (raw.postgres as Record<string, object>).pooler : {},
-            )) {
+            for (const key of Object.keys((valueAt(raw, ["postgres", "pooler"]) ?? {}) as object)) {
                 if (key !== "enabled")
                     inert(
                         problems,
