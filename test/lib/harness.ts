@@ -64,6 +64,8 @@ export interface RenderOptions {
      * @default every key that holds a credential (config/load.ts credentialSections), as a correct stack file has them
      */
     readonly secretKeys?: readonly string[];
+    /** Stack depth during the render. @default the `--stack-trace-limit` of Pulumi.yaml's nodeargs */
+    readonly stackTraceLimit?: number;
 }
 
 /**
@@ -84,6 +86,32 @@ export function readStackConfig(stack: string): Record<string, unknown> {
     }
     return raw;
 }
+
+/**
+ * The stack's config as the engine hands it to a program's process: PULUMI_CONFIG (every value a string) and
+ * PULUMI_CONFIG_SECRET_KEYS (the credential sections, as a correct stack file marks them).
+ */
+export function pulumiConfigEnv(raw: Record<string, unknown>): Record<string, string> {
+    return {
+        PULUMI_CONFIG: JSON.stringify(toPulumiConfig(raw)),
+        PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(credentialSections(raw).map(fullConfigKey)),
+    };
+}
+
+/** The Node.js arguments Pulumi runs the program with (`runtime.options.nodeargs` in Pulumi.yaml). */
+export function projectNodeArgs(projectFile = path.join(REPO_ROOT, "Pulumi.yaml")): string[] {
+    const project = yaml.load(fs.readFileSync(projectFile, "utf8")) as {
+        runtime?: { options?: { nodeargs?: string } };
+    };
+    const nodeargs = project.runtime?.options?.nodeargs ?? "";
+    return nodeargs.split(/\s+/).filter((arg) => arg !== "");
+}
+
+/** `--stack-trace-limit` of the project's nodeargs: renders run with the stack depth `pulumi up` gives the program. */
+const PROGRAM_STACK_TRACE_LIMIT = (() => {
+    const flag = projectNodeArgs().find((arg) => arg.startsWith("--stack-trace-limit="));
+    return flag === undefined ? undefined : Number(flag.split("=")[1]);
+})();
 
 function toPulumiConfig(raw: Record<string, unknown>): Record<string, string> {
     const out: Record<string, string> = {};
@@ -230,7 +258,11 @@ let renderQueue: Promise<unknown> = Promise.resolve();
 export function renderStack(stack: string, opts: RenderOptions = {}): Promise<RenderedStack> {
     // An unmodified stack file renders the same every time: once per process, shared read-only (frozen, so a test
     // that changed it would fail instead of leaking into the next).
-    const unmodified = opts.overrides === undefined && opts.rawConfig === undefined && opts.secretKeys === undefined;
+    const unmodified =
+        opts.overrides === undefined &&
+        opts.rawConfig === undefined &&
+        opts.secretKeys === undefined &&
+        opts.stackTraceLimit === undefined;
     const key = `${stack}:${opts.preview === true}`;
     if (unmodified && memo.has(key)) return memo.get(key)!;
     const run = renderQueue.then(() => renderNow(stack, opts));
@@ -250,6 +282,18 @@ function deepFreeze<T>(value: T): T {
 }
 
 async function renderNow(stack: string, opts: RenderOptions): Promise<RenderedStack> {
+    // @pulumi/pulumi reads `new Error().stack` for every promise it makes (promise-leak diagnostics): the depth
+    // `pulumi up` runs with decides much of the render's cost, so the tests run with the same one.
+    const testStackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = opts.stackTraceLimit ?? PROGRAM_STACK_TRACE_LIMIT ?? testStackTraceLimit;
+    try {
+        return await renderWithMocks(stack, opts);
+    } finally {
+        Error.stackTraceLimit = testStackTraceLimit;
+    }
+}
+
+async function renderWithMocks(stack: string, opts: RenderOptions): Promise<RenderedStack> {
     const raw = opts.rawConfig ?? { ...readStackConfig(stack), ...(opts.overrides ?? {}) };
     const records = new Map<string, RecordedResource>();
     const generatedSecrets: string[] = [];
