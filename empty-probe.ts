@@ -1,1 +1,0 @@
-import * as pulumi from "@pulumi/pulumi"; export const stack = pulumi.getStack();
