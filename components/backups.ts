@@ -25,6 +25,7 @@ import {
 } from "../lib/backups/object-store";
 import { readBackupScripts } from "../lib/backups/scripts";
 import { CNPG_API_VERSION, scheduledBackupSpec } from "../lib/postgres/specs";
+import { databaseKubeName } from "../lib/postgres/roles";
 import { BACKUP_CRONJOBS } from "../lib/topology";
 import { withFormerTypes } from "../lib/aliases";
 
@@ -195,7 +196,7 @@ export class Backups extends pulumi.ComponentResource {
                 // Operators type this name in `kubectl create job --from=cronjob/<name>`: it must be predictable.
                 const cronJobName = restoreCronJobName(database);
                 cronJob(
-                    `${name}-restore-${database}`,
+                    `${name}-restore-${databaseKubeName(database)}`,
                     cronJobName,
                     postgresRestoreCronJob({
                         ...job,

@@ -23,6 +23,7 @@ import {
     poolerSpec,
     PostgresNetworkArgs,
     primaryEndpoint,
+    readOnlyEndpoint,
     scheduledBackupSpec,
     SUPERUSER,
 } from "../lib/postgres/specs";
@@ -42,6 +43,7 @@ import {
     operatorPdbSpec,
 } from "../lib/postgres/operator-policies";
 import { POSTGRES_CLUSTER_NAME, POSTGRES_POOLER_NAME } from "../lib/topology";
+import { databaseKubeName } from "../lib/postgres/roles";
 import { waiverAnnotations } from "../lib/waivers";
 import { withFormerTypes } from "../lib/aliases";
 import { helmChartReference } from "../lib/chart-source";
@@ -167,7 +169,7 @@ export class Postgres extends pulumi.ComponentResource {
         this.superuserSecretName = superuser.metadata.name;
         const roleSecrets: Record<string, k8s.core.v1.Secret> = {};
         for (const role of args.databases) {
-            roleSecrets[role] = roleSecret(role, passwordOf(`db-${role}`), `role-${role}`);
+            roleSecrets[role] = roleSecret(role, passwordOf(`db-${role}`), `role-${databaseKubeName(role)}`);
         }
         this.roleSecretNames = Object.fromEntries(Object.entries(roleSecrets).map(([r, s]) => [r, s.metadata.name]));
 
@@ -274,7 +276,7 @@ export class Postgres extends pulumi.ComponentResource {
             databaseReady[database] = [
                 cluster,
                 new k8s.apiextensions.CustomResource(
-                    `${name}-database-${database}`,
+                    `${name}-database-${databaseKubeName(database)}`,
                     {
                         apiVersion: CNPG_API_VERSION,
                         kind: "Database",
@@ -335,13 +337,14 @@ export class Postgres extends pulumi.ComponentResource {
 
         // --- Client Secrets (services read them by reference) --------------------------------------------------
         const databaseSecretNames: Record<string, pulumi.Output<string>> = {};
+        const readOnly = readOnlyEndpoint(clusterName, args.namespace, domain, args.instances);
         for (const database of args.databases) {
             const endpoint = clientEndpoint;
             const data = pulumi
                 .output(passwordOf(`db-${database}`))
-                .apply((password) => clientSecretData(endpoint, database, database, password));
+                .apply((password) => clientSecretData(endpoint, readOnly, database, database, password));
             const secret = new k8s.core.v1.Secret(
-                `${name}-client-${database}`,
+                `${name}-client-${databaseKubeName(database)}`,
                 {
                     metadata: { namespace: args.clientNamespace, labels: labels("client-credentials") },
                     type: "kubernetes.io/basic-auth",

@@ -7,6 +7,7 @@ import {
     rolloutAnnotations,
     SECRET_VALUES_ANNOTATION,
 } from "../lib/service/env";
+import { filesAnnotations, filesData } from "../lib/service/files";
 import { serviceMonitorSpec } from "../lib/service/monitoring";
 import { networkPolicySpec } from "../lib/service/network";
 import { hpaSpec, pdbSpec } from "../lib/service/scaling";
@@ -25,7 +26,8 @@ import {
 import { withFormerTypes } from "../lib/aliases";
 
 /**
- * One application service: Deployment (+ optional migration Job run before it rolls), settings ConfigMap,
+ * One application service: Deployment (+ optional migration Job run before it rolls), settings ConfigMap (and
+ * one for its config files),
  * ServiceAccount and ClusterIP Service named after the service, HPA or fixed replicas, PodDisruptionBudget,
  * NetworkPolicies and a ServiceMonitor.
  */
@@ -72,6 +74,11 @@ export class AppService extends pulumi.ComponentResource {
                   { parent: this },
               )
             : undefined;
+        // Config files: a ConfigMap of their own (settings keys are env var names, file keys derive from paths).
+        const files =
+            svc.files.length > 0
+                ? new k8s.core.v1.ConfigMap(`${name}-files`, { metadata, data: filesData(svc.files) }, { parent: this })
+                : undefined;
         const env = containerEnv(svc, {
             configMapName: settings.metadata.name,
             appCredentialsSecretName: args.appCredentialsSecretName,
@@ -81,6 +88,7 @@ export class AppService extends pulumi.ComponentResource {
         });
         const podAnnotations: Record<string, pulumi.Input<string>> = {
             ...rolloutAnnotations(svc, args.credentialRotation),
+            ...filesAnnotations(svc.files),
             ...(suppliedValues
                 ? {
                       [SECRET_VALUES_ANNOTATION]: pulumi
@@ -89,7 +97,14 @@ export class AppService extends pulumi.ComponentResource {
                   }
                 : {}),
         };
-        const podArgs = { name, svc, resources, env, serviceAccountName: account.metadata.name };
+        const podArgs = {
+            name,
+            svc,
+            resources,
+            env,
+            serviceAccountName: account.metadata.name,
+            filesConfigMapName: files?.metadata.name,
+        };
 
         const policy = new k8s.networking.v1.NetworkPolicy(
             name,

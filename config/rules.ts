@@ -4,6 +4,7 @@
  */
 import { definedOnly, environmentDefaults, resolveResources, ResourceSpec } from "../lib/defaults";
 import { resolveScaling } from "../lib/service/settings";
+import { fileKey, FILES_MAX_BYTES } from "../lib/service/files";
 import { appsNamespaceBudget, dataNamespaceBudget, NamespaceBudget } from "../lib/namespace-budget";
 import { edgeResourceDefaults } from "../lib/edge/values";
 import { CNI_DEFAULT_RESOURCES, ISTIOD_DEFAULT_RESOURCES } from "../lib/mesh/values";
@@ -14,10 +15,10 @@ import { parseQuantity } from "../lib/quantity";
 import { PROMETHEUS_DEFAULT_RESOURCES } from "../lib/monitoring/defaults";
 import { cronJobScheduleProblem, scheduledBackupScheduleProblem } from "../lib/cron";
 import { BACKUP_JOB_RESOURCES } from "../lib/backups/defaults";
-import { DATABASE_SECRET_ENV, REDIS_SECRET_ENV } from "../lib/topology";
+import { DATABASE_READ_ONLY_ENV, DATABASE_SECRET_ENV, REDIS_SECRET_ENV } from "../lib/topology";
 import { writableVolumeName } from "../lib/pod-security";
 import { publicHost } from "../lib/hosts";
-import { databaseRoles } from "../lib/postgres/roles";
+import { databaseKubeName, databaseRoles } from "../lib/postgres/roles";
 import { APP_CREDENTIALS, CREDENTIAL_ENV_NAME, PLATFORM_CREDENTIALS } from "./credentials";
 import { valueAt } from "./raw";
 import { DNS_LABEL, DNS_SUBDOMAIN, RESERVED_NAMESPACES, ResourcesConfig, StackConfig } from "./schema";
@@ -208,6 +209,10 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
     const domain = parsed("domain") ? cfg.domain : undefined;
     const seenRoutes = new Map<string, string>();
     const ownDatabases = new Map<string, string>();
+    // Kubernetes names spell '_' as '-': two databases spelled apart only by those would share their objects.
+    const databasesByKubeName = new Map<string, string>(
+        parsed("postgres") ? [[databaseKubeName(cfg.postgres.appDatabase), cfg.postgres.appDatabase]] : [],
+    );
 
     for (const name of serviceNames) {
         if (!DNS_LABEL.test(name))
@@ -259,10 +264,40 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
             }
         });
 
+        // Config files: one ConfigMap key each, never over a writable directory, within a ConfigMap's size.
+        const fileKeys = new Map<string, string>();
+        svc.files.forEach((f, i) => {
+            const other = fileKeys.get(fileKey(f.path));
+            if (other !== undefined)
+                problems.push({
+                    path: at("files", i, "path"),
+                    message:
+                        other === f.path
+                            ? `"${f.path}" is mounted twice (allowed: each path once)`
+                            : `"${f.path}" and "${other}" would share the ConfigMap key "${fileKey(f.path)}" (allowed: paths that differ in more than '/' and "__")`,
+                });
+            else fileKeys.set(fileKey(f.path), f.path);
+            if ([...svc.writablePaths, "/tmp"].includes(f.path))
+                problems.push({
+                    path: at("files", i, "path"),
+                    message: `"${f.path}" is a writable directory (writablePaths, or /tmp) (allowed: a file path, e.g. inside it)`,
+                });
+        });
+        const filesBytes = svc.files.reduce(
+            (sum, f) => sum + Buffer.byteLength(f.content, "utf8") + fileKey(f.path).length,
+            0,
+        );
+        if (filesBytes > FILES_MAX_BYTES)
+            problems.push({
+                path: at("files"),
+                message: `the files hold ${filesBytes} bytes, and a ConfigMap holds at most ${FILES_MAX_BYTES} (1 MiB less room for its metadata) (allowed: smaller files, or bake them into the image)`,
+            });
+
         const portNames = svc.ports.map((p) => p.name);
         // As in Kubernetes, one number may serve two protocols (DNS: 53/TCP and 53/UDP), never one protocol twice.
         const portKeys = svc.ports.map((p) => `${p.containerPort}/${p.protocol}`);
         const portNumbers = svc.ports.map((p) => p.containerPort);
+        const servicePortKeys = svc.ports.map((p) => `${p.servicePort ?? p.containerPort}/${p.protocol}`);
         svc.ports.forEach((p, i) => {
             if (portNames.indexOf(p.name) !== i)
                 problems.push({ path: at("ports", i, "name"), message: `duplicate port name "${p.name}"` });
@@ -270,6 +305,11 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
                 problems.push({
                     path: at("ports", i, "containerPort"),
                     message: `duplicate container port ${portKeys[i]}`,
+                });
+            else if (servicePortKeys.indexOf(servicePortKeys[i]) !== i)
+                problems.push({
+                    path: at("ports", i, p.servicePort === undefined ? "containerPort" : "servicePort"),
+                    message: `Service port ${servicePortKeys[i]} is already used by port "${svc.ports[servicePortKeys.indexOf(servicePortKeys[i])].name}" (allowed: one Service port number per protocol; set servicePort to tell them apart)`,
                 });
         });
         const exposes = (port: string | number | undefined) =>
@@ -338,7 +378,11 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
             }
         };
         if (svc.database !== undefined)
-            addEnv(Object.keys(DATABASE_SECRET_ENV), "the database connection Secret", "database");
+            addEnv(
+                Object.keys({ ...DATABASE_SECRET_ENV, ...(svc.databaseReadReplicas ? DATABASE_READ_ONLY_ENV : {}) }),
+                "the database connection Secret",
+                "database",
+            );
         if (svc.redis) addEnv(Object.keys(REDIS_SECRET_ENV), "the Redis connection Secret", "redis");
         addEnv(Object.keys(svc.secretEnv), "secretEnv", "secretEnv");
         addEnv(Object.keys(svc.secretValues), "secretValues", "secretValues");
@@ -359,16 +403,21 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
             problems.push({
                 path: at("autoscaling", "requestsPerSecond"),
                 message:
-                    "nothing in this stack serves the custom metric http_requests_per_second yet (no metrics adapter is installed), and an HPA metric that nothing serves stops the service from scaling down (allowed: unset; scale on cpuUtilizationPercent and memoryUtilizationPercent)",
+                    "nothing in this stack serves the custom metric http_requests_per_second yet (no metrics adapter is installed), and an HPA metric that nothing serves stops the service from scaling down (allowed: unset; scale on cpuUtilizationPercent and/or memoryUtilizationPercent)",
             });
         }
         // The HPA targets utilisation of the requests: a request of zero divides by zero, and the HPA never scales.
-        if (parsed("environment") && (as.enabled ?? envDefaults.autoscalingEnabled)) {
+        const autoscaling = parsed("environment") ? resolveScaling(svc, envDefaults).autoscaling : undefined;
+        if (autoscaling !== undefined) {
+            const targeted = {
+                cpu: autoscaling.cpuUtilizationPercent !== undefined,
+                memory: autoscaling.memoryUtilizationPercent !== undefined,
+            };
             for (const key of ["cpu", "memory"] as const) {
-                if (parseQuantity(resolved.requests[key]) === 0) {
+                if (targeted[key] && parseQuantity(resolved.requests[key]) === 0) {
                     problems.push({
                         path: at("resources", "requests", key),
-                        message: `request "${resolved.requests[key]}" is zero, but the autoscaler targets ${key} utilisation of the request (allowed: above zero, or autoscaling.enabled false)`,
+                        message: `request "${resolved.requests[key]}" is zero, but the autoscaler targets ${key} utilisation of the request (allowed: above zero, autoscaling on ${key === "cpu" ? "memory" : "cpu"}UtilizationPercent alone, or autoscaling.enabled false)`,
                     });
                 }
             }
@@ -402,7 +451,21 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
                     });
                 ownDatabases.set(svc.database, name);
             }
+            const kubeName = databaseKubeName(svc.database);
+            const sibling = databasesByKubeName.get(kubeName);
+            if (sibling !== undefined && sibling !== svc.database)
+                problems.push({
+                    path: at("database"),
+                    message: `database "${svc.database}" and database "${sibling}" differ only in '_' and '-', and Kubernetes names (which allow no '_') would make them one: "${kubeName}" (allowed: names that differ otherwise)`,
+                });
+            else databasesByKubeName.set(kubeName, svc.database);
         }
+        if (svc.databaseReadReplicas && svc.database === undefined)
+            problems.push({
+                path: at("databaseReadReplicas"),
+                message:
+                    "read replicas are of the service's database, and it declares none (allowed: set database, or false)",
+            });
         if (svc.redis && parsed("redis") && !cfg.redis.enabled)
             problems.push({ path: at("redis"), message: "redis.enabled is false, so the service cannot use Redis" });
         if (svc.replicas !== undefined && parsed("environment") && (as.enabled ?? cfg.environment !== "dev")) {

@@ -4,6 +4,8 @@
  * (`.describe`) feed the generated config reference (docs/config-reference.md). Rules that relate several fields
  * live in rules.ts; reading and error reporting in load.ts.
  */
+import * as fs from "fs";
+import * as path from "path";
 import { z } from "zod";
 import { isQuantity, parseQuantity } from "../lib/quantity";
 import { APP_CREDENTIALS } from "./credentials";
@@ -38,10 +40,23 @@ const dnsName = z
 /** Database names PostgreSQL or CloudNativePG already own: creating them (or a role of the same name) fails. */
 export const RESERVED_DATABASE_NAMES = ["postgres", "template0", "template1"] as const;
 
-const databaseName = dnsLabel.refine(
-    (v) => !(RESERVED_DATABASE_NAMES as readonly string[]).includes(v),
-    `is a database PostgreSQL or CloudNativePG already owns (not allowed: ${RESERVED_DATABASE_NAMES.join(", ")})`,
-);
+/**
+ * A PostgreSQL database (and owner role) name: lower-case letters, digits, '_' and '-', as unquoted identifiers
+ * are spelled plus the '-' earlier versions allowed. Kubernetes names derived from it turn '_' into '-'
+ * (lib/postgres/roles.ts databaseKubeName), so it starts with a letter and ends with a letter or digit.
+ */
+export const DATABASE_NAME = /^[a-z]([a-z0-9_-]{0,61}[a-z0-9])?$/;
+
+const databaseName = z
+    .string()
+    .regex(
+        DATABASE_NAME,
+        "must be a PostgreSQL database name: lower-case letters, digits, '_' and '-', starting with a letter, ending with a letter or digit, at most 63 characters",
+    )
+    .refine(
+        (v) => !(RESERVED_DATABASE_NAMES as readonly string[]).includes(v),
+        `is a database PostgreSQL or CloudNativePG already owns (not allowed: ${RESERVED_DATABASE_NAMES.join(", ")})`,
+    );
 const portName = z
     .string()
     .regex(
@@ -324,6 +339,45 @@ const route = strict({
 });
 export type RouteConfig = z.infer<typeof route>;
 
+/** A path of a mounted file: segments of letters, digits, '.', '_' and '-' (its ConfigMap key derives from it). */
+const FILE_PATH = /^(\/[-._a-zA-Z0-9]+)+$/;
+/** A repository file: relative to the project directory, inside it. */
+const REPOSITORY_PATH = /^(?!\/)(?!.*(^|\/)\.\.(\/|$))[^\s\p{Cc}]+$/u;
+
+/**
+ * A file mounted read-only into a service's containers. `source` is read here, from the project directory (where
+ * `pulumi` runs the program), so everything downstream sees the text only and a missing file is a config error.
+ */
+const mountedFile = strict({
+    path: z
+        .string()
+        .regex(FILE_PATH, "must be an absolute file path of letters, digits, '.', '_', '-' and '/'")
+        .describe("where the file appears in the container, read-only, e.g. /etc/app/config.yaml"),
+    content: z.string().optional().describe("the file's text (exactly one of content and source)"),
+    source: z
+        .string()
+        .regex(REPOSITORY_PATH, "must be a path relative to the project directory, inside it")
+        .optional()
+        .describe("a file in the repository, relative to the project directory, e.g. config/app.yaml"),
+}).transform((file, ctx) => {
+    if ((file.content === undefined) === (file.source === undefined)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: "needs exactly one of content and source" });
+        return z.NEVER;
+    }
+    if (file.content !== undefined) return { path: file.path, content: file.content };
+    const where = path.resolve(file.source!);
+    if (!fs.existsSync(where) || !fs.statSync(where).isFile()) {
+        ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ["source"],
+            message: `is not a file in the project directory (${process.cwd()})`,
+        });
+        return z.NEVER;
+    }
+    return { path: file.path, content: fs.readFileSync(where, "utf8") };
+});
+export type MountedFile = z.infer<typeof mountedFile>;
+
 export const service = strict({
     image,
     component: dnsLabel.default("service").describe("app.kubernetes.io/component, e.g. frontend, api, worker"),
@@ -343,8 +397,14 @@ export const service = strict({
             .min(1)
             .optional()
             .describe("default per environment (dev 2, staging 10, prod 20)"),
-        cpuUtilizationPercent: percent.default(70).describe("target average CPU utilisation of requests"),
-        memoryUtilizationPercent: percent.default(80).describe("target average memory utilisation of requests"),
+        cpuUtilizationPercent: percent
+            .optional()
+            .describe(
+                "target average CPU utilisation of requests; default 70 when no metric is set (the HPA scales on the metrics set, any combination)",
+            ),
+        memoryUtilizationPercent: percent
+            .optional()
+            .describe("target average memory utilisation of requests, e.g. 80; not scaled on unless set"),
         requestsPerSecond: positiveInt
             .optional()
             .describe(
@@ -362,17 +422,23 @@ export const service = strict({
         .array(
             strict({
                 name: portName.describe("port name (IANA service name), also the Service port name"),
-                containerPort: z
+                containerPort: z.number().int().min(1).max(65535).describe("port the container listens on"),
+                servicePort: z
                     .number()
                     .int()
                     .min(1)
                     .max(65535)
-                    .describe("container port; the Service exposes the same number"),
+                    .optional()
+                    .describe(
+                        "port callers and routes use on the Service (e.g. 80 in front of containerPort 8080); default: containerPort",
+                    ),
                 protocol: z.enum(["TCP", "UDP"]).default("TCP"),
             }),
         )
         .default([])
-        .describe("container ports; each becomes a named Service port"),
+        .describe(
+            "container ports; each becomes a named Service port (probes, metrics and routes name them; NetworkPolicies and mesh rules use the container port)",
+        ),
     command: z.array(z.string()).optional().describe("container command (entrypoint override)"),
     args: z.array(z.string()).optional().describe("container arguments"),
     env: z
@@ -397,6 +463,12 @@ export const service = strict({
         .default({})
         .describe(
             "probe overrides; defaults: liveness /health (30s/10s/5s/3), readiness /ready (5s/5s/3s/2), startup on the liveness check",
+        ),
+    files: z
+        .array(mountedFile)
+        .default([])
+        .describe(
+            "config files mounted read-only from the service's own ConfigMap; a change of any rolls the pods (checksum on the pod template)",
         ),
     writablePaths: z
         .array(absolutePath)
@@ -424,6 +496,12 @@ export const service = strict({
         .optional()
         .describe(
             "PostgreSQL database the service uses: postgres.appDatabase, or its own database (created with its own owner)",
+        ),
+    databaseReadReplicas: z
+        .boolean()
+        .default(false)
+        .describe(
+            "also receive DATABASE_RO_URL and PGHOST_RO: the CloudNativePG read-only Service (`-ro`, replicas only; with a single instance, `-r`, which then is the primary), for reads that tolerate replication lag",
         ),
     redis: z.boolean().default(false).describe("service connects to Redis"),
     routes: z.array(route).default([]).describe("public HTTP routes at the edge"),

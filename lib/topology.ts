@@ -109,8 +109,9 @@ export function servicePods(cfg: StackConfig, service: string): PeerSelector {
 
 /**
  * A port of an application service's Kubernetes Service (named after the service, in the apps namespace): named
- * like the container port and numbered like it, so HTTPRoutes and callers can address it without the Service
- * object. `name` unset: the service's first port. Undefined when the service has no such port.
+ * like the container port, numbered `servicePort` (default the container port's number), so HTTPRoutes and callers
+ * can address it without the Service object. `name` unset: the service's first port. Undefined when the service
+ * has no such port.
  */
 export function servicePort(
     cfg: StackConfig,
@@ -119,7 +120,7 @@ export function servicePort(
 ): { name: string; port: number } | undefined {
     const ports = cfg.services[service]?.ports ?? [];
     const found = name === undefined ? ports[0] : ports.find((p) => p.name === name);
-    return found ? { name: found.name, port: found.containerPort } : undefined;
+    return found ? { name: found.name, port: found.servicePort ?? found.containerPort } : undefined;
 }
 
 /** PostgreSQL instance pods (CloudNativePG labels every instance with its cluster name). */
@@ -222,6 +223,15 @@ export const DATABASE_SECRET_ENV: Readonly<Record<string, string>> = {
     DATABASE_URL: "uri",
 };
 
+/**
+ * Keys of the same Secret for reads from replicas (CloudNativePG's `-ro` Service, or `-r` on a single instance),
+ * and the env vars of services that set `databaseReadReplicas`. Same database, user and password.
+ */
+export const DATABASE_READ_ONLY_ENV: Readonly<Record<string, string>> = {
+    PGHOST_RO: "ro-host",
+    DATABASE_RO_URL: "ro-uri",
+};
+
 /** Keys of the Redis client Secret in the application namespace, and the env vars services receive. */
 export const REDIS_SECRET_ENV: Readonly<Record<string, string>> = {
     REDIS_HOST: "host",
@@ -230,6 +240,11 @@ export const REDIS_SECRET_ENV: Readonly<Record<string, string>> = {
     /** Space-separated host:port list of the Sentinels; empty in standalone mode. */
     REDIS_SENTINELS: "sentinels",
     REDIS_MASTER_NAME: "master-name",
+    /**
+     * redis://default:<password>@<host>:6379/0 in standalone mode; in sentinel mode the redis+sentinel:// form
+     * (Sentinels' host:port list, then /<master name>/0; lib/redis/workload.ts redisUri).
+     */
+    REDIS_URL: "uri",
 };
 
 /** Grafana's Service (kube-prometheus-stack with grafana.fullnameOverride), routed at monitoring.<domain>. */

@@ -188,6 +188,91 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
         expected: "stackwright:services.backend.ports[1].containerPort: duplicate container port 9898/TCP",
     },
     {
+        title: "two databases one Kubernetes name apart",
+        mutate: (c) => {
+            c.services.frontend.database = "todo_db";
+            c.services.worker.database = "todo-db";
+        },
+        expected:
+            "stackwright:services.worker.database: database \"todo-db\" and database \"todo_db\" differ only in '_' and '-', and Kubernetes names (which allow no '_') would make them one: \"todo-db\" (allowed: names that differ otherwise)",
+    },
+    {
+        title: "read replicas without a database",
+        mutate: (c) => {
+            c.services.frontend.databaseReadReplicas = true;
+        },
+        expected:
+            "stackwright:services.frontend.databaseReadReplicas: read replicas are of the service's database, and it declares none (allowed: set database, or false)",
+    },
+    {
+        title: "a database name PostgreSQL would need quoted",
+        mutate: (c) => {
+            c.services.worker.database = "Todo_DB";
+        },
+        expected: 'stackwright:services.worker.database: "Todo_DB" must be a PostgreSQL database name',
+    },
+    {
+        title: "a config file whose source is not in the repository",
+        mutate: (c) => {
+            c.services.backend.files = [{ path: "/etc/app/config.yaml", source: "config/missing.yaml" }];
+        },
+        expected:
+            'stackwright:services.backend.files[0].source: "config/missing.yaml" is not a file in the project directory',
+    },
+    {
+        title: "a config file with both content and source",
+        mutate: (c) => {
+            c.services.backend.files = [
+                { path: "/etc/app/config.yaml", content: "a: 1", source: "test/fixtures/app-config.yaml" },
+            ];
+        },
+        expected: "stackwright:services.backend.files[0]:",
+    },
+    {
+        title: "a config file source outside the project",
+        mutate: (c) => {
+            c.services.backend.files = [{ path: "/etc/passwd", source: "../etc/passwd" }];
+        },
+        expected:
+            'stackwright:services.backend.files[0].source: "../etc/passwd" must be a path relative to the project directory, inside it',
+    },
+    {
+        title: "a config file mounted twice",
+        mutate: (c) => {
+            c.services.backend.files = [
+                { path: "/etc/app/config.yaml", content: "a: 1" },
+                { path: "/etc/app/config.yaml", content: "a: 2" },
+            ];
+        },
+        expected:
+            'stackwright:services.backend.files[1].path: "/etc/app/config.yaml" is mounted twice (allowed: each path once)',
+    },
+    {
+        title: "a config file over a writable directory",
+        mutate: (c) => {
+            c.services.backend.files = [{ path: "/data", content: "a: 1" }];
+        },
+        expected:
+            'stackwright:services.backend.files[0].path: "/data" is a writable directory (writablePaths, or /tmp) (allowed: a file path, e.g. inside it)',
+    },
+    {
+        title: "config files larger than a ConfigMap",
+        mutate: (c) => {
+            c.services.backend.files = [{ path: "/etc/app/big.txt", content: "x".repeat(1024 * 1024) }];
+        },
+        expected:
+            "stackwright:services.backend.files: the files hold 1048593 bytes, and a ConfigMap holds at most 1032192",
+    },
+    {
+        title: "two ports on one Service port",
+        mutate: (c) => {
+            c.services.backend.ports[0].servicePort = 80;
+            c.services.backend.ports.push({ name: "admin", containerPort: 9000, servicePort: 80 });
+        },
+        expected:
+            'stackwright:services.backend.ports[1].servicePort: Service port 80/TCP is already used by port "http" (allowed: one Service port number per protocol; set servicePort to tell them apart)',
+    },
+    {
         title: "probe on an unexposed port",
         mutate: (c) => {
             c.services.backend.probes.liveness.port = "admin";
@@ -309,7 +394,7 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
             c.services.backend.resources.requests.cpu = "0";
         },
         expected:
-            'stackwright:services.backend.resources.requests.cpu: request "0" is zero, but the autoscaler targets cpu utilisation of the request (allowed: above zero, or autoscaling.enabled false)',
+            'stackwright:services.backend.resources.requests.cpu: request "0" is zero, but the autoscaler targets cpu utilisation of the request (allowed: above zero, autoscaling on memoryUtilizationPercent alone, or autoscaling.enabled false)',
     },
     {
         title: "a quota that cannot hold the services at their most",
@@ -1096,7 +1181,7 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
             c.services.backend.autoscaling = { ...c.services.backend.autoscaling, requestsPerSecond: 100 };
         },
         expected:
-            "stackwright:services.backend.autoscaling.requestsPerSecond: nothing in this stack serves the custom metric http_requests_per_second yet (no metrics adapter is installed), and an HPA metric that nothing serves stops the service from scaling down (allowed: unset; scale on cpuUtilizationPercent and memoryUtilizationPercent)",
+            "stackwright:services.backend.autoscaling.requestsPerSecond: nothing in this stack serves the custom metric http_requests_per_second yet (no metrics adapter is installed), and an HPA metric that nothing serves stops the service from scaling down (allowed: unset; scale on cpuUtilizationPercent and/or memoryUtilizationPercent)",
     },
     {
         title: "relative writable path",

@@ -25,7 +25,7 @@ import {
 } from "../lib/postgres/specs";
 import { BARMAN_PLUGIN_DROPPED_KINDS, operatorChartValues } from "../lib/postgres/values";
 import { operatorNetworkPolicySpec, operatorPdbSpec } from "../lib/postgres/operator-policies";
-import { DATABASE_SECRET_ENV } from "../lib/topology";
+import { DATABASE_READ_ONLY_ENV, DATABASE_SECRET_ENV } from "../lib/topology";
 import {
     byName,
     descendantsOf,
@@ -583,15 +583,22 @@ for (const stack of STACKS) {
             expect(violations.map((v) => `${v.object}: ${v.message}`)).to.deep.equal([]);
         });
 
-        it("one client Secret per database in the apps namespace with the DATABASE_SECRET_ENV keys", () => {
+        it("one client Secret per database in the apps namespace with the DATABASE_SECRET_ENV and DATABASE_READ_ONLY_ENV keys", () => {
             const endpointHost =
                 stack === "prod" ? "postgres-pooler-rw.data.svc.cluster.local" : "postgres-rw.data.svc.cluster.local";
+            // Replicas only where there are replicas; a single instance (dev) reads from the primary through -r.
+            const readOnlyHost =
+                stack === "dev" ? "postgres-r.data.svc.cluster.local" : "postgres-ro.data.svc.cluster.local";
             for (const database of databaseRoles(cfg)) {
                 const secret = byName(mine, `postgres-client-${database}`);
                 expect(secret.inputs.metadata.namespace).to.equal("apps");
                 expect(secret.inputs.type).to.equal("kubernetes.io/basic-auth");
                 const data = secret.inputs.stringData;
-                expect(Object.keys(data).sort()).to.deep.equal(Object.values(DATABASE_SECRET_ENV).sort());
+                expect(Object.keys(data).sort()).to.deep.equal(
+                    [...Object.values(DATABASE_SECRET_ENV), ...Object.values(DATABASE_READ_ONLY_ENV)].sort(),
+                );
+                expect(data["ro-host"]).to.equal(readOnlyHost);
+                expect(data["ro-uri"]).to.equal(data.uri.replace(`@${endpointHost}:`, `@${readOnlyHost}:`));
                 const password = generatedPassword(rendered, `db-${database}`);
                 expect(data).to.deep.include({
                     host: endpointHost,
@@ -991,11 +998,15 @@ describe("postgres: rendered Cluster and client Secrets against a real server", 
 
     it("the server accepts every Cluster parameter; roles and databases as declared; the client Secrets' URIs log in", async function () {
         this.timeout(90_000);
-        // Prod with archiving: the largest parameter set.
+        // Prod with archiving: the largest parameter set; plus a database named as PostgreSQL users name them.
         const raw = readStackConfig("prod");
+        const services = JSON.parse(JSON.stringify(raw.services)) as Record<string, any>;
+        services.worker.database = "todo_db";
+        services.worker.databaseReadReplicas = true;
         const rendered = await renderStack("prod", {
-            overrides: { postgres: { ...(raw.postgres as object), objectStore: OBJECT_STORE } },
+            overrides: { postgres: { ...(raw.postgres as object), objectStore: OBJECT_STORE }, services },
         });
+        raw.services = services;
         const mine = dataStoreResources(rendered);
         const cluster = one(mine, "kubernetes:postgresql.cnpg.io/v1:Cluster").inputs.spec;
         const parameters = cluster.postgresql.parameters as Record<string, string>;
@@ -1073,17 +1084,29 @@ describe("postgres: rendered Cluster and client Secrets against a real server", 
         for (const db of databases)
             expect(superuser(`CREATE DATABASE "${db.name}" OWNER "${db.owner}"`).status, db.name).to.equal(0);
 
+        expect(databaseRoles(parseConfig(raw))).to.include("todo_db");
+        // Every object name in the stack (auto-names included) is still a DNS-1123 name.
+        const badNames = kubeObjects(rendered.resources)
+            .map((o) => o.metadata.name as string)
+            .filter((n) => !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(n));
+        expect(badNames).to.deep.equal([]);
         for (const db of databaseRoles(parseConfig(raw))) {
-            const data = byName(mine, `postgres-client-${db}`).inputs.stringData;
+            // Kubernetes names spell '_' as '-'; the database keeps its name.
+            const data = byName(mine, `postgres-client-${db.replace(/_/g, "-")}`).inputs.stringData;
+            for (const key of ["uri", "ro-uri"]) {
+                const uri = new URL(data[key]);
+                uri.host = `127.0.0.1:${port}`;
+                const login = spawnSync(
+                    psql,
+                    [uri.toString(), "-qAtc", "SELECT current_user || ' ' || current_database()"],
+                    asServer(),
+                );
+                expect(login.status, `${db} ${key}: ${login.stderr}`).to.equal(0);
+                expect(login.stdout.trim()).to.equal(`${data.username} ${data.dbname}`);
+                expect(data.dbname).to.equal(db);
+            }
             const uri = new URL(data.uri);
             uri.host = `127.0.0.1:${port}`;
-            const login = spawnSync(
-                psql,
-                [uri.toString(), "-qAtc", "SELECT current_user || ' ' || current_database()"],
-                asServer(),
-            );
-            expect(login.status, login.stderr).to.equal(0);
-            expect(login.stdout.trim()).to.equal(`${data.username} ${data.dbname}`);
             uri.password = "wrong-password";
             expect(
                 spawnSync(psql, [uri.toString(), "-qAtc", "SELECT 1"], asServer()).status,

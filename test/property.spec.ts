@@ -39,7 +39,15 @@ const serviceArb = (others: string[]) =>
             // Distinct names and numbers, as a user writes them (a clash is a config-rule case of its own).
             ports: fc
                 .uniqueArray(
-                    fc.record({ name: PORT_NAME, containerPort: fc.constantFrom(80, 1024, 8080, 9898, 65535) }),
+                    fc
+                        .record({
+                            name: PORT_NAME,
+                            containerPort: fc.constantFrom(80, 1024, 8080, 9898, 65535),
+                            servicePort: fc.option(fc.constantFrom(80, 443, 8080), { nil: undefined }),
+                        })
+                        .map((p) =>
+                            p.servicePort === undefined ? { name: p.name, containerPort: p.containerPort } : p,
+                        ),
                     { minLength: 1, maxLength: 3, selector: (p) => p.name },
                 )
                 .map((ps) => ps.filter((p, i) => ps.findIndex((q) => q.containerPort === p.containerPort) === i)),
@@ -53,7 +61,9 @@ const serviceArb = (others: string[]) =>
             ),
             calls: fc.subarray(others),
             redis: fc.boolean(),
-            database: fc.option(fc.constantFrom("app", "todo", "orders"), { nil: undefined }),
+            database: fc.option(fc.constantFrom("app", "todo", "orders", "todo_db"), { nil: undefined }),
+            databaseReadReplicas: fc.option(fc.constant(true), { nil: undefined }),
+            files: fc.option(fc.constant([{ path: "/etc/app/config.yaml", content: "a: 1\n" }]), { nil: undefined }),
             routes: fc.array(fc.record({ host: HOST }), { maxLength: 1 }),
             autoscaling: fc.option(
                 // Enabled explicitly: bounds with autoscaling off (dev's default) are refused as settings without effect.
@@ -62,8 +72,16 @@ const serviceArb = (others: string[]) =>
                         enabled: fc.constant(true),
                         minReplicas: fc.integer({ min: 1, max: 3 }),
                         extra: fc.integer({ min: 0, max: 2 }),
+                        cpuUtilizationPercent: fc.option(fc.constantFrom(60, 80), { nil: undefined }),
+                        memoryUtilizationPercent: fc.option(fc.constantFrom(75, 90), { nil: undefined }),
                     })
-                    .map(({ extra, ...a }) => ({ ...a, maxReplicas: a.minReplicas + extra })),
+                    .map(({ extra, ...a }) =>
+                        Object.fromEntries(
+                            Object.entries({ ...a, maxReplicas: a.minReplicas + extra }).filter(
+                                ([, v]) => v !== undefined,
+                            ),
+                        ),
+                    ),
                 { nil: undefined },
             ),
         })
@@ -84,7 +102,9 @@ const configArb: fc.Arbitrary<Raw> = fc
             // (Copies: fast-check may reuse the generated values while shrinking.)
             const owned = new Set<unknown>();
             const services = generated.map((s) => {
-                if (s.database === undefined || s.database === "app") return s;
+                if (s.database === undefined)
+                    return Object.fromEntries(Object.entries(s).filter(([k]) => k !== "databaseReadReplicas"));
+                if (s.database === "app") return s;
                 if (owned.has(s.database))
                     return Object.fromEntries(Object.entries(s).filter(([k]) => k !== "database"));
                 owned.add(s.database);
@@ -170,6 +190,33 @@ const REGRESSIONS: { readonly title: string; readonly raw: () => Raw }[] = [
                             { name: "dns", containerPort: 53, protocol: "UDP" },
                             { name: "dns-tcp", containerPort: 53, protocol: "TCP" },
                         ],
+                    },
+                },
+            };
+        },
+    },
+    {
+        title: "Service ports apart from container ports, config files, an underscore database read from replicas, memory-only autoscaling",
+        raw: () => {
+            const base = readStackConfig("prod");
+            const services = base.services as Record<string, any>;
+            return {
+                ...base,
+                services: {
+                    ...services,
+                    worker: {
+                        ...services.worker,
+                        ports: [
+                            { name: "http", containerPort: 9898, servicePort: 80 },
+                            { name: "grpc", containerPort: 9999, servicePort: 9090 },
+                        ],
+                        files: [
+                            { path: "/etc/worker/config.yaml", content: "queue: jobs\n" },
+                            { path: "/etc/worker/features.yaml", source: "test/fixtures/app-config.yaml" },
+                        ],
+                        database: "todo_db",
+                        databaseReadReplicas: true,
+                        autoscaling: { ...services.worker.autoscaling, memoryUtilizationPercent: 75 },
                     },
                 },
             };

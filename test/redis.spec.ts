@@ -96,12 +96,14 @@ describe("redis: pure specs", () => {
             password: "pw",
             sentinels: "",
             "master-name": "",
+            uri: "redis://default:pw@redis.data.svc.cluster.local:6379/0",
         });
-        const ha = clientSecretData(redisLayout({ ...layoutArgs, mode: "sentinel" }), "pw");
-        expect(ha.sentinels).to.equal(
-            [0, 1, 2].map((i) => `redis-sentinel-${i}.redis-sentinel.data.svc.cluster.local:26379`).join(" "),
-        );
+        const ha = clientSecretData(redisLayout({ ...layoutArgs, mode: "sentinel" }), "p@ss");
+        const sentinels = [0, 1, 2].map((i) => `redis-sentinel-${i}.redis-sentinel.data.svc.cluster.local:26379`);
+        expect(ha.sentinels).to.equal(sentinels.join(" "));
         expect(ha["master-name"]).to.equal("primary");
+        // No single address always reaches the primary: the URL names the Sentinels and the master.
+        expect(ha.uri).to.equal(`redis+sentinel://default:p%40ss@${sentinels.join(",")}/primary/0`);
     });
 
     it("data node pod: non-root uid 999, read-only root, writable /run/valkey, password by reference only", () => {
@@ -534,6 +536,16 @@ describe("redis: the rendered data node against a real server", function () {
         );
         expect(cli("CONFIG", "GET", "appendonly").split("\n")[1]).to.equal("yes");
         expect(cli("SET", "k", "v")).to.equal("OK");
+        // REDIS_URL from the client Secret logs in and writes, as a service would connect (host: this laptop).
+        const url = new URL(get(mine, "core/v1:Secret", "redis-client").inputs.stringData.uri);
+        expect(url.hostname).to.equal("redis.data.svc.cluster.local");
+        url.host = `127.0.0.1:${port}`;
+        const viaUrl = spawnSync(CLI_BIN, ["-u", url.toString(), "--no-auth-warning", "GET", "k"], {
+            env: { PATH: process.env.PATH },
+            encoding: "utf8",
+            timeout: 5000,
+        });
+        expect(viaUrl.stdout.trim(), viaUrl.stderr).to.equal("v");
         // The password never reached the ConfigMap: it is only in the runtime copy the script wrote.
         expect(conf).to.not.include(password);
         expect(fs.readFileSync(path.join(dirs.run, "server.conf"), "utf8")).to.include("requirepass");

@@ -12,12 +12,20 @@ import {
     credentialsUsed,
     rolloutAnnotations,
 } from "../lib/service/env";
+import {
+    fileKey,
+    fileMounts,
+    filesAnnotations,
+    filesData,
+    FILES_CHECKSUM_ANNOTATION,
+    FILES_VOLUME,
+} from "../lib/service/files";
 import { serviceMonitorSpec } from "../lib/service/monitoring";
 import { networkPolicySpec, serviceTraffic } from "../lib/service/network";
 import { hpaSpec, pdbSpec, REQUESTS_PER_SECOND_METRIC } from "../lib/service/scaling";
 import { resolveProbes, resolveScaling } from "../lib/service/settings";
 import { deploymentSpec, migrationJobSpec, serviceSpec, topologySpread } from "../lib/service/workload";
-import { callersOf, DATABASE_SECRET_ENV, REDIS_SECRET_ENV } from "../lib/topology";
+import { callersOf, DATABASE_READ_ONLY_ENV, DATABASE_SECRET_ENV, REDIS_SECRET_ENV } from "../lib/topology";
 
 function config(
     services: Record<string, unknown>,
@@ -45,10 +53,21 @@ describe("service settings (lib/service/settings)", () => {
             minReplicas: 2,
             maxReplicas: 8,
             cpuUtilizationPercent: 70,
-            memoryUtilizationPercent: 80,
             scaleDownStabilizationSeconds: 300,
         });
         expect(scaling.maxReplicas).to.equal(8);
+    });
+
+    it("scales on exactly the metrics set, and on CPU 70 % when none is", () => {
+        const metricsOf = (autoscaling: Record<string, unknown>) => {
+            const cfg = config({ a: { image: "nginx:1.27.3", ports: http, autoscaling } });
+            const as = resolveScaling(cfg.services.a, environmentDefaults("staging")).autoscaling!;
+            return hpaSpec("a", as).metrics.map((m: Record<string, any>) => m.resource?.name ?? m.pods?.metric.name);
+        };
+        expect(metricsOf({})).to.deep.equal(["cpu"]);
+        expect(metricsOf({ cpuUtilizationPercent: 60 })).to.deep.equal(["cpu"]);
+        expect(metricsOf({ memoryUtilizationPercent: 75 })).to.deep.equal(["memory"]);
+        expect(metricsOf({ cpuUtilizationPercent: 60, memoryUtilizationPercent: 75 })).to.deep.equal(["cpu", "memory"]);
     });
 
     it("defaults probes to the product's timings: liveness /health 30/10/5/3, readiness /ready 5/5/3/2, startup on the liveness check", () => {
@@ -151,6 +170,36 @@ describe("service env and rollout annotations (lib/service/env)", () => {
         for (const [name, key] of Object.entries(REDIS_SECRET_ENV))
             expect(byName[name], name).to.deep.equal({ secretKeyRef: { name: "rd", key } });
         expect(env).to.have.length(4 + Object.keys(DATABASE_SECRET_ENV).length + Object.keys(REDIS_SECRET_ENV).length);
+        expect(Object.keys(byName)).to.include.members(["DATABASE_URL", "REDIS_URL"]);
+        expect(Object.keys(byName)).to.not.include.members(Object.keys(DATABASE_READ_ONLY_ENV));
+    });
+
+    it("mounts config files one by one, read-only, keyed by path; their checksum changes with any text", () => {
+        const files = [
+            { path: "/etc/app/a.yaml", content: "a: 1" },
+            { path: "/srv/b.json", content: "{}" },
+        ];
+        expect(fileKey("/etc/app/a.yaml")).to.equal("etc__app__a.yaml");
+        expect(filesData(files)).to.deep.equal({ "etc__app__a.yaml": "a: 1", "srv__b.json": "{}" });
+        expect(fileMounts(files)).to.deep.equal([
+            { name: FILES_VOLUME, mountPath: "/etc/app/a.yaml", subPath: "etc__app__a.yaml", readOnly: true },
+            { name: FILES_VOLUME, mountPath: "/srv/b.json", subPath: "srv__b.json", readOnly: true },
+        ]);
+        const before = filesAnnotations(files)[FILES_CHECKSUM_ANNOTATION];
+        expect(filesAnnotations([files[0], { ...files[1], content: "{ }" }])[FILES_CHECKSUM_ANNOTATION]).to.not.equal(
+            before,
+        );
+        expect(filesAnnotations([])).to.deep.equal({});
+    });
+
+    it("gives the read-only endpoint only to services that read from replicas", () => {
+        const env = containerEnv(
+            { ...svc, databaseReadReplicas: true },
+            { configMapName: "cm", appCredentialsSecretName: "creds", databaseSecretName: "db" },
+        );
+        const byName = Object.fromEntries(env.map((e) => [e.name, e.valueFrom]));
+        expect(byName.DATABASE_RO_URL).to.deep.equal({ secretKeyRef: { name: "db", key: "ro-uri" } });
+        expect(byName.PGHOST_RO).to.deep.equal({ secretKeyRef: { name: "db", key: "ro-host" } });
     });
 
     it("injects no data-store env while the connection Secret names are not known", () => {
@@ -396,10 +445,9 @@ describe("service workloads and scaling (lib/service/workload, scaling, monitori
                 minReplicas: 1,
                 maxReplicas: 2,
                 cpuUtilizationPercent: 70,
-                memoryUtilizationPercent: 80,
                 scaleDownStabilizationSeconds: 300,
             }).metrics,
-        ).to.have.length(2);
+        ).to.have.length(1);
     });
 
     it("lets a drain evict one pod at a time", () => {

@@ -5,6 +5,8 @@
  */
 import { expect } from "chai";
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import { parseConfig, ServiceConfig, StackConfig } from "../config";
 import { APP_CREDENTIAL_KEYS } from "../config/credentials";
@@ -12,7 +14,8 @@ import { AppService } from "../components/service";
 import { environmentDefaults } from "../lib/defaults";
 import { imageVersion } from "../lib/labels";
 import { serviceTraffic } from "../lib/service/network";
-import { keyedDigest, SECRET_VALUES_ANNOTATION } from "../lib/service/env";
+import { checksum, keyedDigest, SECRET_VALUES_ANNOTATION } from "../lib/service/env";
+import { FILES_CHECKSUM_ANNOTATION } from "../lib/service/files";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import {
     callersOf,
@@ -36,6 +39,7 @@ import {
     RecordedResource,
     RenderedStack,
     renderStack,
+    REPO_ROOT,
     STACKS,
     StackName,
 } from "./lib/harness";
@@ -840,6 +844,105 @@ describe("AppService: reachability from the rendered NetworkPolicies", () => {
         const after = allowedConnections(policies, endpoints);
         expect(after.filter((c) => !before.includes(c))).to.deep.equal(["svc:backend -> svc:worker:9898/TCP"]);
         expect(before.filter((c) => !after.includes(c))).to.deep.equal([]);
+    });
+});
+
+describe("AppService: config files", () => {
+    it("mounts each file read-only at its path from the service's own ConfigMap, in the pods and the migration, with a checksum that rolls them", async () => {
+        const services = clone(readStackConfig("dev").services) as Record<string, any>;
+        const inline = "listen: 9898\n";
+        services.backend.files = [
+            { path: "/etc/app/server.yaml", content: inline },
+            { path: "/etc/app/features.yaml", source: "test/fixtures/app-config.yaml" },
+        ];
+        const r = await renderStack("dev", { overrides: { services } });
+        const configMaps = childrenOf(r, "backend")
+            .map(manifestOf)
+            .filter((o) => o?.kind === "ConfigMap");
+        const filesMap = configMaps.find((o) => o!.data?.["etc__app__server.yaml"] !== undefined)!;
+        expect(filesMap.data).to.deep.equal({
+            "etc__app__server.yaml": inline,
+            "etc__app__features.yaml": fs.readFileSync(path.join(REPO_ROOT, "test/fixtures/app-config.yaml"), "utf8"),
+        });
+        for (const kind of ["Deployment", "Job"]) {
+            const workload = objectOf(r, "backend", kind);
+            const pod = podSpecOf(workload)!;
+            const volume = pod.volumes.find((v: any) => v.configMap?.name === filesMap.metadata.name);
+            expect(volume, kind).to.not.equal(undefined);
+            const mounts = pod.containers[0].volumeMounts.filter((m: any) => m.name === volume.name);
+            expect(mounts, kind).to.deep.equal([
+                {
+                    name: volume.name,
+                    mountPath: "/etc/app/server.yaml",
+                    subPath: "etc__app__server.yaml",
+                    readOnly: true,
+                },
+                {
+                    name: volume.name,
+                    mountPath: "/etc/app/features.yaml",
+                    subPath: "etc__app__features.yaml",
+                    readOnly: true,
+                },
+            ]);
+            expect(workload.spec.template.metadata.annotations[FILES_CHECKSUM_ANNOTATION], kind).to.equal(
+                checksum(filesMap.data),
+            );
+        }
+        // Other services get no files and no checksum.
+        expect(objectOf(r, "frontend", "Deployment").spec.template.metadata.annotations).to.not.have.property(
+            FILES_CHECKSUM_ANNOTATION,
+        );
+
+        // A changed file changes the checksum: the pods roll.
+        services.backend.files[0].content = "listen: 8080\n";
+        const changed = await renderStack("dev", { overrides: { services } });
+        expect(
+            objectOf(changed, "backend", "Deployment").spec.template.metadata.annotations[FILES_CHECKSUM_ANNOTATION],
+        ).to.not.equal(
+            objectOf(r, "backend", "Deployment").spec.template.metadata.annotations[FILES_CHECKSUM_ANNOTATION],
+        );
+    });
+});
+
+describe("AppService: a Service port apart from the container port", () => {
+    it("callers and routes use the Service port (80); pods, probes, monitors, NetworkPolicies and mesh rules keep the container port", async () => {
+        const services = clone(readStackConfig("staging").services) as Record<string, any>;
+        services.backend.ports = [
+            { name: "http", containerPort: 9898, servicePort: 80 },
+            { name: "grpc", containerPort: 9999, servicePort: 9090 },
+        ];
+        const r = await renderStack("staging", { overrides: { services } });
+        const objects = kubeObjects(r.resources);
+        const service = objectOf(r, "backend", "Service");
+        expect(service.spec.ports).to.deep.equal([
+            { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
+            { name: "grpc", port: 9090, targetPort: "grpc", protocol: "TCP" },
+        ]);
+        const pod = podSpecOf(objectOf(r, "backend", "Deployment"))!;
+        const app = pod.containers.find((c: { name: string }) => c.name === "backend")!;
+        expect(app.ports.map((p: { containerPort: number }) => p.containerPort)).to.deep.equal([9898, 9999]);
+        expect(app.readinessProbe.httpGet.port).to.equal("http");
+        expect(objectOf(r, "backend", "ServiceMonitor").spec.endpoints[0].port).to.equal("http");
+        const backendRefs = objects
+            .filter((o) => o.kind === "HTTPRoute")
+            .flatMap((o) => o.spec.rules.flatMap((rule: any) => rule.backendRefs ?? []))
+            .filter((b: any) => b.name === "backend");
+        expect(backendRefs.length).to.be.greaterThan(0);
+        expect([...new Set(backendRefs.map((b: any) => b.port))]).to.deep.equal([80]);
+        const ingressPorts = objects
+            .filter((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "apps")
+            .filter((o) => o.spec.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "backend")
+            .flatMap((o) => (o.spec.ingress ?? []).flatMap((rule: any) => rule.ports ?? []))
+            .map((p: any) => p.port);
+        expect(ingressPorts).to.include(9898);
+        expect(ingressPorts).to.not.include(80);
+        const meshPorts = objects
+            .filter((o) => o.kind === "AuthorizationPolicy")
+            .filter((o) => o.spec.selector?.matchLabels?.["app.kubernetes.io/name"] === "backend")
+            .flatMap((o) => (o.spec.rules ?? []).flatMap((rule: any) => rule.to ?? []))
+            .flatMap((to: any) => to.operation?.ports ?? []);
+        expect(meshPorts).to.include("9898");
+        expect(meshPorts).to.not.include("80");
     });
 });
 

@@ -12,6 +12,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ResourceSpec, toKubeResources } from "../defaults";
 import { imageVersion, recommendedLabels } from "../labels";
 import { DNS_EGRESS_RULE } from "../namespace-specs";
+import { databaseKubeName } from "../postgres/roles";
 import { hardenedPodSpec, RunAsIdentity } from "../pod-security";
 import { BACKUP_COMPONENT, meshOptOutLabels, networkPolicyPeer, PeerSelector } from "../topology";
 import {
@@ -456,9 +457,12 @@ export function backupNetworkPolicySpec(
 /** CronJob names are limited to 52 characters (the controller appends an 11-character suffix to Job names). */
 const MAX_CRONJOB_NAME = 52;
 
-/** Name of the restore template of a database: `postgres-restore-<db>` (shortened with a hash when too long). */
+/**
+ * Name of the restore template of a database: `postgres-restore-<db>`, '_' as '-' (shortened with a hash when too
+ * long).
+ */
 export function restoreCronJobName(database: string): string {
-    const name = `postgres-restore-${database}`;
+    const name = `postgres-restore-${databaseKubeName(database)}`;
     if (name.length <= MAX_CRONJOB_NAME) return name;
     const hash = crypto.createHash("sha256").update(database).digest("hex").slice(0, 6);
     return `${name.slice(0, MAX_CRONJOB_NAME - 7).replace(/-+$/, "")}-${hash}`;

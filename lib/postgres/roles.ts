@@ -9,3 +9,11 @@ export function databaseRoles(cfg: StackConfig): string[] {
         .filter((d): d is string => d !== undefined);
     return Array.from(new Set([cfg.postgres.appDatabase, ...owned])).sort();
 }
+
+/**
+ * The part of Kubernetes (and Pulumi) names that stands for a database: Kubernetes names allow no '_', so each
+ * becomes '-' (`todo_db` -> `todo-db`). The config rules refuse two databases that would share one.
+ */
+export function databaseKubeName(database: string): string {
+    return database.replace(/_/g, "-");
+}

@@ -46,6 +46,20 @@ export function primaryEndpoint(clusterName: string, namespace: string, clusterD
     return { host: `${clusterName}-rw.${namespace}.svc.${clusterDomain}`, port: POSTGRES_PORT };
 }
 
+/**
+ * Reads from replicas: `<cluster>-ro` (replicas only). A single instance has no replica, and `-ro` no endpoint:
+ * then `<cluster>-r` (any instance, so the primary), and the same code works in every environment.
+ */
+export function readOnlyEndpoint(
+    clusterName: string,
+    namespace: string,
+    clusterDomain: string,
+    instances: number,
+): Endpoint {
+    const suffix = instances > 1 ? "ro" : "r";
+    return { host: `${clusterName}-${suffix}.${namespace}.svc.${clusterDomain}`, port: POSTGRES_PORT };
+}
+
 /** The Pooler's Service (named after the Pooler). */
 export function poolerEndpoint(poolerName: string, namespace: string, clusterDomain: string): Endpoint {
     return { host: `${poolerName}.${namespace}.svc.${clusterDomain}`, port: POSTGRES_PORT };
@@ -65,9 +79,13 @@ export function basicAuthData(
     return { username: user, password };
 }
 
-/** Data of the per-database client Secret (keys per DATABASE_SECRET_ENV in lib/topology.ts). */
+/**
+ * Data of the per-database client Secret (keys per DATABASE_SECRET_ENV and DATABASE_READ_ONLY_ENV in
+ * lib/topology.ts). `readOnly` is the replicas' endpoint, reached directly (the Pooler serves the primary).
+ */
 export function clientSecretData(
     endpoint: Endpoint,
+    readOnly: Endpoint,
     database: string,
     user: string,
     password: string,
@@ -79,6 +97,8 @@ export function clientSecretData(
         username: user,
         password,
         uri: connectionUri(endpoint, database, user, password),
+        "ro-host": readOnly.host,
+        "ro-uri": connectionUri(readOnly, database, user, password),
     };
 }
 

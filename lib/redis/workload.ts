@@ -122,7 +122,22 @@ export function clientSecretData(layout: RedisLayout, password: string): Record<
         password,
         sentinels: formatAddressList(sentinelAddresses(layout)),
         "master-name": sentinel ? layout.masterName : "",
+        uri: redisUri(layout, password),
     };
+}
+
+/**
+ * REDIS_URL. Standalone: `redis://default:<password>@<host>:6379/0`. Sentinel mode has no single address that
+ * always reaches the primary, so the URL names the Sentinels and the master: `redis+sentinel://default:<password>@<s1>:26379,
+ * <s2>:26379,.../<master>/0` (the redis-sentinel-url convention; clients that read no such URL use REDIS_SENTINELS,
+ * REDIS_MASTER_NAME and REDIS_PASSWORD). The password is percent-encoded (generated ones are alphanumeric anyway).
+ */
+export function redisUri(layout: RedisLayout, password: string): string {
+    // The ACL user `default` named: clients (redis-cli among them) read an empty user name as no credentials.
+    const auth = `default:${encodeURIComponent(password)}@`;
+    if (layout.mode === "sentinel")
+        return `redis+sentinel://${auth}${sentinelAddresses(layout).join(",")}/${layout.masterName}/0`;
+    return `redis://${auth}${serverServiceHost(layout)}:${REDIS_PORT}/0`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ServiceConfig } from "../../config/schema";
 import { APP_CREDENTIAL_KEYS } from "../../config/credentials";
-import { DATABASE_SECRET_ENV, REDIS_SECRET_ENV } from "../topology";
+import { DATABASE_READ_ONLY_ENV, DATABASE_SECRET_ENV, REDIS_SECRET_ENV } from "../topology";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 
@@ -63,7 +63,8 @@ export function containerEnv(svc: ServiceConfig, sources: EnvSources): EnvVar[] 
             env.push({ name, valueFrom: secretRef(sources.secretValuesSecretName, name) });
     }
     if (svc.database !== undefined && sources.databaseSecretName !== undefined) {
-        for (const [name, key] of Object.entries(DATABASE_SECRET_ENV))
+        const keys = { ...DATABASE_SECRET_ENV, ...(svc.databaseReadReplicas ? DATABASE_READ_ONLY_ENV : {}) };
+        for (const [name, key] of Object.entries(keys))
             env.push({ name, valueFrom: secretRef(sources.databaseSecretName, key) });
     }
     if (svc.redis && sources.redisSecretName !== undefined) {

@@ -6,7 +6,8 @@ import type { ResolvedAutoscaling } from "./settings";
 export const REQUESTS_PER_SECOND_METRIC = "http_requests_per_second";
 
 /**
- * HorizontalPodAutoscaler (autoscaling/v2): CPU and memory utilisation, optionally requests per second per pod.
+ * HorizontalPodAutoscaler (autoscaling/v2) on the metrics the service set: CPU and/or memory utilisation of the
+ * requests, requests per second per pod (resolveScaling puts CPU 70 % in when none is set).
  * Scale up fast (double, or +4 pods, every 15 s, no stabilisation); scale down conservatively (after the
  * stabilisation window, at most 25 % or one pod per minute, whichever is more).
  */
@@ -20,8 +21,8 @@ export function hpaSpec(deploymentName: pulumi.Input<string>, as: ResolvedAutosc
         minReplicas: as.minReplicas,
         maxReplicas: as.maxReplicas,
         metrics: [
-            utilization("cpu", as.cpuUtilizationPercent),
-            utilization("memory", as.memoryUtilizationPercent),
+            ...(as.cpuUtilizationPercent !== undefined ? [utilization("cpu", as.cpuUtilizationPercent)] : []),
+            ...(as.memoryUtilizationPercent !== undefined ? [utilization("memory", as.memoryUtilizationPercent)] : []),
             ...(as.requestsPerSecond !== undefined
                 ? [
                       {

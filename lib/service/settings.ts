@@ -11,12 +11,17 @@ type Probe = k8s.types.input.core.v1.Probe;
 export interface ResolvedAutoscaling {
     readonly minReplicas: number;
     readonly maxReplicas: number;
-    readonly cpuUtilizationPercent: number;
-    readonly memoryUtilizationPercent: number;
+    /** CPU utilisation target; no CPU metric when unset. */
+    readonly cpuUtilizationPercent?: number;
+    /** Memory utilisation target; no memory metric when unset. */
+    readonly memoryUtilizationPercent?: number;
     /** Target of the custom Pods metric `http_requests_per_second` (per pod); no custom metric when unset. */
     readonly requestsPerSecond?: number;
     readonly scaleDownStabilizationSeconds: number;
 }
+
+/** The CPU target when a service sets no metric at all: CPU alone is what most services scale on. */
+export const DEFAULT_CPU_UTILIZATION_PERCENT = 70;
 
 export interface ServiceScaling {
     /** Fixed replica count; undefined when an HPA owns the Deployment (so `pulumi up` never resets its choice). */
@@ -35,12 +40,19 @@ export function resolveScaling(svc: ServiceConfig, defaults: EnvironmentDefaults
     }
     const minReplicas = as.minReplicas ?? defaults.minReplicas;
     const maxReplicas = as.maxReplicas ?? defaults.maxReplicas;
+    const noMetricSet =
+        as.cpuUtilizationPercent === undefined &&
+        as.memoryUtilizationPercent === undefined &&
+        as.requestsPerSecond === undefined;
+    const cpuUtilizationPercent = noMetricSet ? DEFAULT_CPU_UTILIZATION_PERCENT : as.cpuUtilizationPercent;
     return {
         autoscaling: {
             minReplicas,
             maxReplicas,
-            cpuUtilizationPercent: as.cpuUtilizationPercent,
-            memoryUtilizationPercent: as.memoryUtilizationPercent,
+            ...(cpuUtilizationPercent !== undefined ? { cpuUtilizationPercent } : {}),
+            ...(as.memoryUtilizationPercent !== undefined
+                ? { memoryUtilizationPercent: as.memoryUtilizationPercent }
+                : {}),
             ...(as.requestsPerSecond !== undefined ? { requestsPerSecond: as.requestsPerSecond } : {}),
             scaleDownStabilizationSeconds: as.scaleDownStabilizationSeconds,
         },

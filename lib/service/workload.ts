@@ -8,11 +8,14 @@ import type { ServiceConfig } from "../../config/schema";
 import { toKubeResources, ResourceSpec } from "../defaults";
 import { imageVersion, recommendedLabels, selectorLabels } from "../labels";
 import { hardenedPodSpec } from "../pod-security";
+import { fileMounts, filesVolume } from "./files";
 import { resolveProbes } from "./settings";
 
 type Container = k8s.types.input.core.v1.Container;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
+type Volume = k8s.types.input.core.v1.Volume;
+type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 type TopologySpreadConstraint = k8s.types.input.core.v1.TopologySpreadConstraint;
 
 /** Revisions kept for `kubectl rollout undo` (Pulumi itself rolls back by re-deploying the previous state). */
@@ -75,10 +78,21 @@ export interface ServicePodArgs {
     readonly resources: ResourceSpec;
     readonly env: EnvVar[];
     readonly serviceAccountName: pulumi.Input<string>;
+    /** The ConfigMap holding the service's `files` (lib/service/files.ts); no files are mounted when unset. */
+    readonly filesConfigMapName?: pulumi.Input<string>;
 }
 
 function identityOf(svc: ServiceConfig) {
     return { runAsUser: svc.runAsUser, runAsGroup: svc.runAsGroup, fsGroup: svc.fsGroup };
+}
+
+/** The files volume and each container's file mounts, when the service has files and their ConfigMap is known. */
+function filesOf(args: ServicePodArgs): { volumes: Volume[]; mounts: { volumeMounts?: VolumeMount[] } } {
+    if (args.filesConfigMapName === undefined || args.svc.files.length === 0) return { volumes: [], mounts: {} };
+    return {
+        volumes: [filesVolume(args.filesConfigMapName)],
+        mounts: { volumeMounts: fileMounts(args.svc.files) },
+    };
 }
 
 /** The service's application container (security context and writable mounts are added by hardenedPodSpec). */
@@ -95,6 +109,7 @@ export function appContainer(args: ServicePodArgs): Container {
             : {}),
         ...(args.env.length > 0 ? { env: args.env } : {}),
         resources: toKubeResources(args.resources),
+        ...filesOf(args).mounts,
         ...resolveProbes(svc),
     };
 }
@@ -105,6 +120,7 @@ export function servicePodSpec(args: ServicePodArgs & { readonly zoneSpreadRequi
     return {
         ...hardenedPodSpec({
             containers: [appContainer(args)],
+            volumes: filesOf(args).volumes,
             identity: identityOf(svc),
             writablePaths: svc.writablePaths,
             automountServiceAccountToken: svc.kubernetesApiAccess,
@@ -159,6 +175,7 @@ export function migrationJobSpec(args: MigrationJobSpecArgs) {
         ...(migration.args ? { args: [...migration.args] } : {}),
         ...(args.env.length > 0 ? { env: args.env } : {}),
         resources: toKubeResources(args.resources),
+        ...filesOf(args).mounts,
     };
     return {
         backoffLimit: migration.backoffLimit,
@@ -172,6 +189,7 @@ export function migrationJobSpec(args: MigrationJobSpecArgs) {
             spec: {
                 ...hardenedPodSpec({
                     containers: [container],
+                    volumes: filesOf(args).volumes,
                     identity: identityOf(args.svc),
                     writablePaths: args.svc.writablePaths,
                     automountServiceAccountToken: false,
@@ -184,14 +202,14 @@ export function migrationJobSpec(args: MigrationJobSpecArgs) {
     };
 }
 
-/** ClusterIP Service with one named port per container port (same number), selecting the service's pods. */
+/** ClusterIP Service with one named port per container port (servicePort, default the same number), selecting the service's pods. */
 export function serviceSpec(name: string, svc: ServiceConfig) {
     return {
         type: "ClusterIP",
         selector: serviceSelector(name),
         ports: svc.ports.map((p) => ({
             name: p.name,
-            port: p.containerPort,
+            port: p.servicePort ?? p.containerPort,
             targetPort: p.name,
             protocol: p.protocol,
         })),

@@ -5,6 +5,7 @@
  * record as the real engine would register it (helm.v4.Chart: one resource per object, hooks dropped).
  */
 import { spawnSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -142,6 +143,54 @@ function withConditionsOff(values: Record<string, any>, conditions: string[]): R
     return out;
 }
 
+/** sha256 of everything under a directory (relative paths and contents), once per directory per process. */
+const directoryDigests = new Map<string, string>();
+function directoryDigest(dir: string): string {
+    const known = directoryDigests.get(dir);
+    if (known !== undefined) return known;
+    const hash = crypto.createHash("sha256");
+    const walk = (rel: string) => {
+        const entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true });
+        for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+            const child = path.join(rel, e.name);
+            if (e.isDirectory()) walk(child);
+            else
+                hash.update(`${child}\0`)
+                    .update(fs.readFileSync(path.join(dir, child)))
+                    .update("\0");
+        }
+    };
+    walk("");
+    const digest = hash.digest("hex");
+    directoryDigests.set(dir, digest);
+    return digest;
+}
+
+/**
+ * Where rendered manifests are kept, by the digest of everything that decides them (helm binary, chart files,
+ * values, flags): suites render the same charts with the same values many times, and mocha's workers are separate
+ * processes. STACKWRIGHT_HELM_CACHE overrides the directory; "off" renders every time.
+ */
+function helmCacheDir(): string | undefined {
+    const setting = process.env.STACKWRIGHT_HELM_CACHE;
+    if (setting === "off") return undefined;
+    return setting ?? path.join(os.tmpdir(), "stackwright-helm-cache");
+}
+
+/** `render()` once per key: from the cache directory when there, else rendered and stored (atomically). */
+function cachedManifest(key: unknown, render: () => string): string {
+    const dir = helmCacheDir();
+    if (dir === undefined) return render();
+    const file = path.join(dir, `${crypto.createHash("sha256").update(JSON.stringify(key)).digest("hex")}.yaml`);
+    if (fs.existsSync(file)) return fs.readFileSync(file, "utf8");
+    const manifest = render();
+    fs.mkdirSync(dir, { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, manifest);
+    fs.renameSync(temp, file);
+    return manifest;
+}
+
 /** `helm template` of one recorded chart resource, against the given Kubernetes version. */
 export function helmTemplate(
     helm: string,
@@ -152,7 +201,8 @@ export function helmTemplate(
     const inputs = chart.inputs;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "stackwright-helm-"));
     try {
-        let dir = chartDirectory(inputs);
+        const sourceDir = chartDirectory(inputs);
+        let dir = sourceDir;
         const missing = missingDependencies(dir);
         const unswitchable = missing.filter((d) => !d.condition);
         if (unswitchable.length > 0)
@@ -161,50 +211,13 @@ export function helmTemplate(
         // holding the link; the packaged chart has the CRDs there. They are in the shared CRDs at the same version.
         const crdsLink = path.join(dir, "crds");
         const linkedCrds = fs.existsSync(crdsLink) && fs.statSync(crdsLink).isFile();
-        if (missing.length > 0 || linkedCrds) {
-            // Helm refuses a chart whose dependencies are absent even when switched off: render a temporary copy
-            // whose Chart.yaml lists only the ones present (and whose crds/ holds the CRDs).
-            const copy = path.join(work, path.basename(dir));
-            fs.cpSync(dir, copy, { recursive: true });
-            const chartYaml = yaml.load(fs.readFileSync(path.join(copy, "Chart.yaml"), "utf8")) as {
-                name: string;
-                version: string;
-                dependencies?: { name: string }[];
-            };
-            if (missing.length > 0) {
-                chartYaml.dependencies = (chartYaml.dependencies ?? []).filter(
-                    (d) => !missing.some((m) => m.name === d.name),
-                );
-                fs.rmSync(path.join(copy, "Chart.lock"), { force: true });
-                fs.writeFileSync(path.join(copy, "Chart.yaml"), yaml.dump(chartYaml));
-            }
-            if (linkedCrds) {
-                const source = path.join(resolveCrdsDir(), `${chartYaml.name}-${chartYaml.version}`);
-                if (!fs.existsSync(source))
-                    throw new Error(`${dir}/crds is a link the unpacked chart lost, and ${source} does not exist`);
-                fs.rmSync(path.join(copy, "crds"));
-                fs.cpSync(source, path.join(copy, "crds"), { recursive: true });
-            }
-            dir = copy;
-        }
-        const valuesFile = path.join(work, "values.json");
-        fs.writeFileSync(
-            valuesFile,
-            JSON.stringify(
-                withConditionsOff(
-                    inputs.values ?? {},
-                    missing.map((d) => d.condition!),
-                ),
-            ),
+        const values = withConditionsOff(
+            inputs.values ?? {},
+            missing.map((d) => d.condition!),
         );
-        const args = [
-            "template",
-            inputs.name,
-            dir,
+        const flags = [
             "--namespace",
             inputs.namespace,
-            "--values",
-            valuesFile,
             "--kube-version",
             kubeVersion,
             ...installedApiVersions(cfg).flatMap((v) => ["--api-versions", v]),
@@ -222,7 +235,21 @@ export function helmTemplate(
             if (r.status !== 0) throw new Error(`${what} of ${chart.name} failed:\n${r.stderr}`);
             return r.stdout;
         };
-        let manifest = run("helm template", helm, args);
+        const helmStat = fs.statSync(helm);
+        const key = {
+            helm: [helm, helmStat.size, helmStat.mtimeMs],
+            chart: directoryDigest(sourceDir),
+            crds: linkedCrds ? directoryDigest(linkedCrdsSource(sourceDir)) : undefined,
+            release: inputs.name,
+            values,
+            flags,
+        };
+        let manifest = cachedManifest(key, () => {
+            if (missing.length > 0 || linkedCrds) dir = chartCopy(sourceDir, work, missing, linkedCrds);
+            const valuesFile = path.join(work, "values.json");
+            fs.writeFileSync(valuesFile, JSON.stringify(values));
+            return run("helm template", helm, ["template", inputs.name, dir, "--values", valuesFile, ...flags]);
+        });
         if (inputs.postRenderer) {
             // The post-renderer the program gives helm.v4.Chart (Helm 4 runs post-renderers only as plugins).
             manifest = run("post-renderer", inputs.postRenderer.command, inputs.postRenderer.args ?? [], manifest);
@@ -252,6 +279,40 @@ export function helmTemplate(
     } finally {
         fs.rmSync(work, { recursive: true, force: true });
     }
+}
+
+/** The shared CRDs that stand in for a chart's crds/ link (same chart name and version). */
+function linkedCrdsSource(dir: string): string {
+    const chartYaml = yaml.load(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as {
+        name: string;
+        version: string;
+    };
+    const source = path.join(resolveCrdsDir(), `${chartYaml.name}-${chartYaml.version}`);
+    if (!fs.existsSync(source))
+        throw new Error(`${dir}/crds is a link the unpacked chart lost, and ${source} does not exist`);
+    return source;
+}
+
+/**
+ * Helm refuses a chart whose dependencies are absent even when switched off: a temporary copy whose Chart.yaml
+ * lists only the ones present (and whose crds/ holds the CRDs the link pointed at).
+ */
+function chartCopy(dir: string, work: string, missing: readonly { name: string }[], linkedCrds: boolean): string {
+    const copy = path.join(work, path.basename(dir));
+    fs.cpSync(dir, copy, { recursive: true });
+    if (missing.length > 0) {
+        const chartYaml = yaml.load(fs.readFileSync(path.join(copy, "Chart.yaml"), "utf8")) as {
+            dependencies?: { name: string }[];
+        };
+        chartYaml.dependencies = (chartYaml.dependencies ?? []).filter((d) => !missing.some((m) => m.name === d.name));
+        fs.rmSync(path.join(copy, "Chart.lock"), { force: true });
+        fs.writeFileSync(path.join(copy, "Chart.yaml"), yaml.dump(chartYaml));
+    }
+    if (linkedCrds) {
+        fs.rmSync(path.join(copy, "crds"));
+        fs.cpSync(linkedCrdsSource(dir), path.join(copy, "crds"), { recursive: true });
+    }
+    return copy;
 }
 
 /** The Pulumi type token of an object: `kubernetes:<group>/<version>:<Kind>`, core objects as `core/v1`. */
