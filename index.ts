@@ -14,9 +14,11 @@ import { MonitoringCrds } from "./components/monitoring-crds";
 import { Postgres } from "./components/postgres";
 import { Redis } from "./components/redis";
 import { Backups } from "./components/backups";
+import { MetricsServer } from "./components/metrics-server";
 import { backupsPlan, backupsWanted } from "./lib/backups/plan";
 import { edgePlan } from "./lib/edge/plan";
 import { meshPlan } from "./lib/mesh/plan";
+import { metricsServerPlan } from "./lib/metrics-server/values";
 import { monitoringPlan } from "./lib/monitoring/plan";
 import { namespacesPlan } from "./lib/namespaces/plan";
 import { secretsPlan } from "./lib/secrets/plan";
@@ -34,6 +36,7 @@ const secretsSpec = secretsPlan(cfg);
 const serviceSpecs = servicePlans(cfg);
 const monitoringSpec = monitoringPlan(cfg);
 const meshSpec = meshPlan(cfg);
+const metricsServerSpec = metricsServerPlan(cfg);
 const edgeSpec = cfg.edge.enabled ? edgePlan(cfg) : undefined;
 const postgresSpec = cfg.postgres.enabled ? postgresPlan(cfg) : undefined;
 const redisSpec = cfg.redis.enabled ? redisPlan(cfg) : undefined;
@@ -63,6 +66,15 @@ const monitoringCrds = monitoringSpec
     : undefined;
 /** Present when monitoring is on: Prometheus' pods and the CRDs every monitor waits for. */
 const monitoring = monitoringCapability(cfg, monitoringCrds?.crds);
+
+// The resource metrics API the autoscalers read, where the cluster has none (kind).
+if (metricsServerSpec) {
+    new MetricsServer(
+        "metrics-server",
+        { ...metricsServerSpec, namespace: namespaces.byName[cfg.namespaces.metricsServer].metadata.name },
+        afterNamespaces,
+    );
+}
 
 // Service mesh.
 const mesh = meshSpec ? new Mesh("mesh", { ...meshSpec, monitoring }, afterNamespaces) : undefined;

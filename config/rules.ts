@@ -753,7 +753,7 @@ export function inertSettings(
         if (valueAt(raw, path) !== undefined)
             into.push({ path, message: `has no effect: ${because} (remove it, or ${fix})` });
     };
-    for (const section of ["postgres", "redis", "edge", "mesh", "monitoring", "backups"] as const) {
+    for (const section of ["postgres", "redis", "edge", "mesh", "monitoring", "metricsServer", "backups"] as const) {
         if (!parsed(section) || cfg[section].enabled) continue;
         for (const key of Object.keys((raw[section] ?? {}) as object)) {
             if (key !== "enabled")

@@ -256,6 +256,7 @@ const namespaces = strict({
     istio: dnsLabel.default("istio-system").describe("istiod (mesh root namespace)"),
     istioCni: dnsLabel.default("istio-cni").describe("Istio CNI node agent (privileged namespace)"),
     certManager: dnsLabel.default("cert-manager").describe("cert-manager (ACME certificates)"),
+    metricsServer: dnsLabel.default("metrics-server").describe("metrics-server (when metricsServer.enabled)"),
 }).default({});
 
 const quota = strict({
@@ -825,6 +826,36 @@ const mesh = strict({
         .describe("Istio CNI node agent container; unset values: requests 100m/100Mi, limits 500m/256Mi"),
 }).default({});
 
+const metricsServer = strict({
+    enabled: z
+        .boolean()
+        .default(false)
+        .describe(
+            "install metrics-server, the resource metrics API the autoscalers read CPU and memory from; only for clusters without one (kind; EKS without the add-on): GKE, AKS, k3s and most managed clusters ship it",
+        ),
+    chart: chartSource({
+        repository: "https://kubernetes-sigs.github.io/metrics-server/",
+        chart: "metrics-server",
+        version: "3.13.1",
+    }).describe("metrics-server chart"),
+    replicas: z
+        .number()
+        .int()
+        .min(1)
+        .max(5)
+        .default(1)
+        .describe("metrics-server replicas (2 or more: a PodDisruptionBudget keeps one through drains)"),
+    kubeletInsecureTls: z
+        .boolean()
+        .default(false)
+        .describe(
+            "skip verifying the kubelets' serving certificates (kind and other clusters whose kubelets serve self-signed ones); leave off where kubelet certificates are signed by the cluster CA",
+        ),
+    resources: computeResources
+        .optional()
+        .describe("metrics-server container; unset values: requests 100m/200Mi, limits 1000m/400Mi"),
+}).default({});
+
 const monitoring = strict({
     enabled: z
         .boolean()
@@ -1099,6 +1130,7 @@ export const stackConfigSchema = strict({
     edge,
     mesh,
     monitoring,
+    metricsServer,
     backups,
     waivers,
 });

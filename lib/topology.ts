@@ -232,6 +232,9 @@ export const DATABASE_READ_ONLY_ENV: Readonly<Record<string, string>> = {
     DATABASE_RO_URL: "ro-uri",
 };
 
+/** The API server as pods see it: the `kubernetes` Service (443) and the endpoints behind it (often 6443). */
+export const API_SERVER_PORTS = [443, 6443] as const;
+
 /** Keys of the Redis client Secret in the application namespace, and the env vars services receive. */
 export const REDIS_SECRET_ENV: Readonly<Record<string, string>> = {
     REDIS_HOST: "host",

@@ -383,7 +383,7 @@ describe("AppService: the migration Job waits for its database", () => {
 describe("AppService: scaling, disruption, spreading, monitoring", () => {
     before(renderAll);
     for (const stack of STACKS) {
-        it(`${stack}: HPA v2 with CPU/memory targets, optional requests-per-second metric, and the behavior windows`, () => {
+        it(`${stack}: HPA v2 on the metrics each service sets (CPU 70 % when none), and the behavior windows`, () => {
             const cfg = configs[stack];
             const d = environmentDefaults(cfg.environment);
             for (const [name, svc] of Object.entries(cfg.services)) {
@@ -402,12 +402,16 @@ describe("AppService: scaling, disruption, spreading, monitoring", () => {
                         ? `${m.resource.name}=${m.resource.target.averageUtilization}%`
                         : `${m.pods.metric.name}=${m.pods.target.averageValue}`,
                 );
+                const as = svc.autoscaling;
+                const noneSet =
+                    as.cpuUtilizationPercent === undefined &&
+                    as.memoryUtilizationPercent === undefined &&
+                    as.requestsPerSecond === undefined;
                 expect(targets).to.deep.equal([
-                    "cpu=70%",
-                    "memory=80%",
-                    ...(svc.autoscaling.requestsPerSecond
-                        ? [`http_requests_per_second=${svc.autoscaling.requestsPerSecond}`]
-                        : []),
+                    ...(noneSet ? ["cpu=70%"] : []),
+                    ...(as.cpuUtilizationPercent !== undefined ? [`cpu=${as.cpuUtilizationPercent}%`] : []),
+                    ...(as.memoryUtilizationPercent !== undefined ? [`memory=${as.memoryUtilizationPercent}%`] : []),
+                    ...(as.requestsPerSecond ? [`http_requests_per_second=${as.requestsPerSecond}`] : []),
                 ]);
                 expect(hpa.spec.behavior.scaleUp.stabilizationWindowSeconds).to.equal(0);
                 expect(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds).to.equal(300);

@@ -16,7 +16,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { objectStoreEgressRules } from "../backups/object-store";
 import { toKubeResources, ResourceSpec } from "../defaults";
 import { DNS_EGRESS_RULE } from "../namespace-specs";
-import { networkPolicyPeer, PeerSelector, POSTGRES_PORT } from "../topology";
+import { API_SERVER_PORTS, networkPolicyPeer, PeerSelector, POSTGRES_PORT } from "../topology";
 import { BARMAN_PLUGIN_NAME } from "./values";
 
 export const CNPG_API_VERSION = "postgresql.cnpg.io/v1";
@@ -27,8 +27,6 @@ export const CNPG_STATUS_PORT = 8000;
 export const CNPG_METRICS_PORT = 9187;
 /** PgBouncer exporter of every pooler pod. */
 export const PGBOUNCER_METRICS_PORT = 9127;
-/** The API server as pods see it: the `kubernetes` Service (443) and the endpoints behind it (often 6443). */
-export const API_SERVER_PORTS = [443, 6443] as const;
 export const SUPERUSER = "postgres";
 
 const CLUSTER_LABEL = "cnpg.io/cluster";
