@@ -34,6 +34,7 @@ import {
 import type { EdgePlan } from "../lib/edge/plan";
 import { clientSettingsPolicySpec, proxySettingsPolicySpec, rateLimitPolicySpec } from "../lib/edge/policies";
 import { certManagerChartValues, dataPlaneProxySpec, ngfChartValues } from "../lib/edge/values";
+import { certificateFor } from "../lib/edge/provided-certificates";
 import { PART_OF, recommendedLabels } from "../lib/labels";
 import { ISTIO_INJECT_LABEL, MonitoringCapability } from "../lib/topology";
 import { waiverAnnotations } from "../lib/waivers";
@@ -265,6 +266,29 @@ export class Edge extends pulumi.ComponentResource {
                     },
                     child([certManager, ...issuers]),
                 );
+            }
+        } else if (args.tls === "provided") {
+            // Your certificates: an existing Secret is referenced as it is; PEM from config becomes a Secret here.
+            const secretNames = args.providedCertificates.map((c, i) =>
+                c.secretName !== undefined
+                    ? c.secretName
+                    : new k8s.core.v1.Secret(
+                          `${name}-provided-${i}-tls`,
+                          {
+                              metadata: meta("certificates"),
+                              type: "kubernetes.io/tls",
+                              stringData: {
+                                  "tls.crt": c.certificatePem!,
+                                  "tls.key": pulumi.secret(c.privateKeyPem!),
+                              },
+                          },
+                          child(),
+                      ).metadata.name,
+            );
+            for (const host of args.hosts) {
+                const i = certificateFor(args.providedCertificates, host);
+                if (i === undefined) throw new Error(`edge: no provided certificate serves host ${host}`);
+                certificateSecrets[host] = secretNames[i];
             }
         } else {
             for (const host of args.hosts) {

@@ -33,7 +33,7 @@ export const CREDENTIAL_KEYS = [
  * Every credential path present in a raw config: the fixed ones above, and each user-supplied secret value
  * (`services.<name>.secretValues.<ENV>`).
  */
-export function credentialPaths(raw: Record<string, unknown>): (readonly string[])[] {
+export function credentialPaths(raw: Record<string, unknown>): (readonly (string | number)[])[] {
     const fixed = CREDENTIAL_KEYS.filter((path) => valueAt(raw, path) !== undefined);
     const services = valueAt(raw, ["services"]);
     const supplied = Object.keys(services !== null && typeof services === "object" ? services : {}).flatMap((name) => {
@@ -42,12 +42,22 @@ export function credentialPaths(raw: Record<string, unknown>): (readonly string[
             ? Object.keys(values).map((env) => ["services", name, "secretValues", env])
             : [];
     });
-    return [...fixed, ...supplied];
+    const certificates = valueAt(raw, ["edge", "certificates"]);
+    const keys = (Array.isArray(certificates) ? certificates : []).flatMap((c, i) =>
+        c !== null && typeof c === "object" && "privateKeyPem" in c
+            ? [["edge", "certificates", i, "privateKeyPem"]]
+            : [],
+    );
+    return [...fixed, ...supplied, ...keys];
 }
 
 /** Whether a config path holds a credential, so that messages never print its value. */
 export function isCredentialPath(path: readonly (string | number)[]): boolean {
-    return SECRET_KEYS.has(String(path[path.length - 1])) || path[path.length - 2] === "secretValues";
+    return (
+        SECRET_KEYS.has(String(path[path.length - 1])) ||
+        path[path.length - 2] === "secretValues" ||
+        path[path.length - 1] === "privateKeyPem"
+    );
 }
 
 /** The last segment of each credential key: error messages hide the values under these keys. */

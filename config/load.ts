@@ -36,7 +36,7 @@ function show(value: unknown): string {
 
 /** Top-level keys (without the namespace) that hold a credential, so must be supplied as Pulumi secrets. */
 export function credentialSections(raw: Record<string, unknown>): string[] {
-    return [...new Set(credentialPaths(raw).map((path) => path[0]))];
+    return [...new Set(credentialPaths(raw).map((path) => String(path[0])))];
 }
 
 function describeIssue(issue: z.ZodIssue, raw: unknown): string {
@@ -125,7 +125,7 @@ function namespaceProblems(raw: Record<string, unknown>): string[] {
  */
 function plainCredentialProblems(raw: Record<string, unknown>, isSecret: (topLevelKey: string) => boolean): string[] {
     return credentialPaths(raw)
-        .filter((path) => !isSecret(path[0]))
+        .filter((path) => !isSecret(String(path[0])))
         .map((path) => {
             const key = formatKey([...path]);
             return `${key}: is a plain config value, but it is a credential (allowed: a secret; set it with \`pulumi config set --secret --path '${key}' <value>\`)`;

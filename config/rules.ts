@@ -5,6 +5,9 @@
 import { definedOnly, environmentDefaults, resolveResources, ResourceSpec } from "../lib/defaults";
 import { resolveScaling } from "../lib/service/settings";
 import { fileKey, FILES_MAX_BYTES } from "../lib/service/files";
+import { publicHosts } from "../lib/plan";
+import { METRICS_SERVER_DEFAULT_RESOURCES } from "../lib/metrics-server/values";
+import { certificateFor, pemProblems } from "../lib/edge/provided-certificates";
 import { appsNamespaceBudget, dataNamespaceBudget, NamespaceBudget } from "../lib/namespace-budget";
 import { edgeResourceDefaults } from "../lib/edge/values";
 import { CNI_DEFAULT_RESOURCES, ISTIOD_DEFAULT_RESOURCES } from "../lib/mesh/values";
@@ -538,6 +541,7 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
         });
         if (cfg.edge.tls === "acme" && !cfg.edge.acme)
             problems.push({ path: ["edge", "acme"], message: 'edge.tls is "acme" but edge.acme (email) is not set' });
+        if (cfg.edge.tls === "provided") problems.push(...providedCertificateProblems(cfg, ctx));
         // A Gateway needs at least one listener (the API server rejects an empty list): the edge must serve a host.
         const served =
             Object.values(cfg.services).some((svc) => svc.routes.length > 0) ||
@@ -575,6 +579,14 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
         );
         problems.push(...resourceBlockProblems(["mesh", "cniResources"], cfg.mesh.cniResources, CNI_DEFAULT_RESOURCES));
     }
+    if (parsed("metricsServer") && cfg.metricsServer.enabled)
+        problems.push(
+            ...resourceBlockProblems(
+                ["metricsServer", "resources"],
+                cfg.metricsServer.resources,
+                METRICS_SERVER_DEFAULT_RESOURCES,
+            ),
+        );
     // The guard rails of the apps and data namespaces, merged as index.ts merges them for the Namespaces component.
     if (
         parsed("environment", "services", "quota", "limitRange", "namespaces", "mesh", "postgres", "redis", "backups")
@@ -793,6 +805,8 @@ export function inertSettings(
             }
         }
     }
+    if (parsed("edge") && cfg.edge.enabled && cfg.edge.tls !== "provided")
+        inert(problems, ["edge", "certificates"], `edge.tls is "${cfg.edge.tls}"`, 'set edge.tls to "provided"');
     if (parsed("edge") && cfg.edge.enabled && cfg.edge.tls !== "acme") {
         for (const key of ["acme", "certManagerIssuer", "certManagerChart"])
             inert(problems, ["edge", key], `edge.tls is "${cfg.edge.tls}"`, 'set edge.tls to "acme"');
@@ -1047,5 +1061,40 @@ function backupProblems(cfg: StackConfig, { parsed }: RuleContext): Problem[] {
         });
     }
     problems.push(...resourceBlockProblems(["backups", "resources"], b.resources, BACKUP_JOB_RESOURCES));
+    return problems;
+}
+
+/** `edge.tls: provided`: each entry one source, PEM that can serve its hosts, and every public host covered. */
+function providedCertificateProblems(cfg: StackConfig, ctx: RuleContext): Problem[] {
+    const problems: Problem[] = [];
+    const certificates = cfg.edge.certificates;
+    certificates.forEach((c, i) => {
+        const at = (...path: string[]) => ["edge", "certificates", i, ...path];
+        const pem = c.certificatePem !== undefined || c.privateKeyPem !== undefined;
+        if (
+            (c.secretName !== undefined) === pem ||
+            (pem && (c.certificatePem === undefined || c.privateKeyPem === undefined))
+        )
+            problems.push({
+                path: at(),
+                message:
+                    "needs exactly one source: secretName (an existing kubernetes.io/tls Secret), or certificatePem with privateKeyPem",
+            });
+        for (const message of pemProblems(c)) problems.push({ path: at(), message });
+    });
+    if (!ctx.parsed("domain", "services", "monitoring")) return problems;
+    if (certificates.length === 0)
+        problems.push({
+            path: ["edge", "certificates"],
+            message:
+                'edge.tls is "provided" but no certificate is given (allowed: one or more entries with hosts and a secretName or PEM)',
+        });
+    else
+        for (const host of publicHosts(cfg))
+            if (certificateFor(certificates, host) === undefined)
+                problems.push({
+                    path: ["edge", "certificates"],
+                    message: `no certificate serves the public host "${host}" (allowed: list it, or a wildcard "*.${host.slice(host.indexOf(".") + 1)}", in the hosts of an entry)`,
+                });
     return problems;
 }

@@ -747,9 +747,41 @@ const edge = strict({
         .optional()
         .describe("fixed NodePorts (serviceType NodePort), e.g. for kind extraPortMappings; unset: Kubernetes picks"),
     tls: z
-        .enum(["generated-ca", "acme"])
+        .enum(["generated-ca", "acme", "provided"])
         .default("generated-ca")
-        .describe("server certificates: generated CA, or cert-manager ACME (Let's Encrypt)"),
+        .describe(
+            "server certificates: generated CA, cert-manager ACME (Let's Encrypt), or your own (edge.certificates)",
+        ),
+    certificates: z
+        .array(
+            strict({
+                hosts: z
+                    .array(z.string().min(1))
+                    .min(1)
+                    .describe(
+                        'public hosts the certificate serves: full names or one leading wildcard label ("*.example.com")',
+                    ),
+                secretName: dnsName
+                    .optional()
+                    .describe(
+                        "an existing kubernetes.io/tls Secret in the edge namespace (e.g. kept by External Secrets); the stack references it and creates nothing",
+                    ),
+                certificatePem: z
+                    .string()
+                    .optional()
+                    .describe("PEM certificate chain, leaf first (with privateKeyPem; instead of secretName)"),
+                privateKeyPem: z
+                    .string()
+                    .optional()
+                    .describe(
+                        "PEM private key of the leaf, as a config secret: `pulumi config set --secret --path 'stackwright:edge.certificates[0].privateKeyPem' < key.pem`",
+                    ),
+            }),
+        )
+        .default([])
+        .describe(
+            'with tls "provided": the certificates of the public hosts, each an existing Secret or PEM from config secrets; every public host must be covered',
+        ),
     acme: strict({
         email: z.string().email().describe("ACME account e-mail (expiry notices)"),
         server: z

@@ -1,3 +1,4 @@
+import { selfSignedCertificate } from "./lib/certs";
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
@@ -262,6 +263,64 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
         },
         expected:
             "stackwright:services.backend.files: the files hold 1048593 bytes, and a ConfigMap holds at most 1032192",
+    },
+    {
+        title: "a public host no certificate you bring serves",
+        mutate: (c) => {
+            c.edge.tls = "provided";
+            c.edge.certificates = [{ hosts: ["app.stackwright.localtest.me"], secretName: "app-certificate" }];
+        },
+        expected:
+            'stackwright:edge.certificates: no certificate serves the public host "api.stackwright.localtest.me" (allowed: list it, or a wildcard "*.stackwright.localtest.me", in the hosts of an entry)',
+    },
+    {
+        title: "a certificate you bring with a key that is not its own",
+        mutate: (c) => {
+            c.edge.tls = "provided";
+            c.edge.certificates = [
+                {
+                    hosts: ["*.stackwright.localtest.me"],
+                    certificatePem: selfSignedCertificate(["*.stackwright.localtest.me"]).certificatePem,
+                    privateKeyPem: selfSignedCertificate(["other.example.com"]).privateKeyPem,
+                },
+            ];
+        },
+        expected: "stackwright:edge.certificates[0]: privateKeyPem is not the key of the certificate (value hidden)",
+    },
+    {
+        title: "a certificate you bring with two sources",
+        mutate: (c) => {
+            c.edge.tls = "provided";
+            c.edge.certificates = [
+                {
+                    hosts: ["*.stackwright.localtest.me"],
+                    secretName: "wildcard",
+                    ...selfSignedCertificate(["*.stackwright.localtest.me"]),
+                },
+            ];
+        },
+        expected:
+            "stackwright:edge.certificates[0]: needs exactly one source: secretName (an existing kubernetes.io/tls Secret), or certificatePem with privateKeyPem",
+    },
+    {
+        title: "a private key you bring set as a plain value",
+        mutate: (c) => {
+            c.edge.tls = "provided";
+            c.edge.certificates = [
+                { hosts: ["*.stackwright.localtest.me"], ...selfSignedCertificate(["*.stackwright.localtest.me"]) },
+            ];
+        },
+        render: { secretKeys: [] },
+        expected:
+            "stackwright:edge.certificates[0].privateKeyPem: is a plain config value, but it is a credential (allowed: a secret; set it with `pulumi config set --secret --path 'stackwright:edge.certificates[0].privateKeyPem' <value>`)",
+    },
+    {
+        title: "certificates given while the stack generates them",
+        mutate: (c) => {
+            c.edge.certificates = [{ hosts: ["*.stackwright.localtest.me"], secretName: "wildcard" }];
+        },
+        expected:
+            'stackwright:edge.certificates: has no effect: edge.tls is "generated-ca" (remove it, or set edge.tls to "provided")',
     },
     {
         title: "two ports on one Service port",
@@ -1309,6 +1368,11 @@ const THROWS: { file: string; match: string; rules?: string[]; internal?: string
     { file: "components/edge.ts", match: "needs acme.email", rules: ["ACME without an email"] },
     {
         file: "components/edge.ts",
+        match: "no provided certificate serves host",
+        rules: ["a public host no certificate you bring serves"],
+    },
+    {
+        file: "components/edge.ts",
         match: "no generated TLS Secret for host",
         internal: "GeneratedSecrets makes one certificate per publicHosts(cfg), the same list",
     },
@@ -1762,6 +1826,12 @@ const RESOURCE_BLOCKS: { key: string; set: (c: any, block: object) => void }[] =
         key: "backups.resources",
         set: (c, b) => {
             c.backups = { ...c.backups, resources: b };
+        },
+    },
+    {
+        key: "metricsServer.resources",
+        set: (c, b) => {
+            c.metricsServer = { ...c.metricsServer, enabled: true, resources: b };
         },
     },
 ];

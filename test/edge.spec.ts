@@ -45,6 +45,8 @@ import { AppService } from "../components/service";
 import { Edge } from "../components/edge";
 import { GeneratedSecrets } from "../components/secrets";
 import { renderUnderMocks } from "./lib/mock-component";
+import { selfSignedCertificate } from "./lib/certs";
+import { certificateFor, hostMatches, pemProblems } from "../lib/edge/provided-certificates";
 
 const EDGE_TYPE = Edge.TYPE;
 const GW = "gateway.networking.k8s.io";
@@ -950,7 +952,7 @@ describe("edge: bad input fails with a clear message", () => {
             mutate: (c) => {
                 c.edge.tls = "self-signed";
             },
-            expected: 'stackwright:edge.tls: "self-signed" is not allowed (allowed: generated-ca, acme)',
+            expected: 'stackwright:edge.tls: "self-signed" is not allowed (allowed: generated-ca, acme, provided)',
         },
         {
             title: "too many hosts for one Gateway",
@@ -1003,5 +1005,76 @@ describe("Edge from hand-written args (component under mocks)", () => {
         ]);
         expect(listeners[0].tls.certificateRefs.map((r: any) => r.name)).to.deep.equal(["shop-tls"]);
         expect(resources.some((r) => r.type.endsWith(":PodMonitor"))).to.equal(false);
+    });
+});
+
+describe("edge: certificates you bring (edge.tls provided)", () => {
+    const domain = "stackwright.localtest.me";
+    const wildcard = () => selfSignedCertificate([`*.${domain}`]);
+
+    it("host patterns: exact names, and a wildcard for exactly one leftmost label", () => {
+        expect(hostMatches("app.example.com", "app.example.com")).to.equal(true);
+        expect(hostMatches("*.example.com", "app.example.com")).to.equal(true);
+        expect(hostMatches("*.example.com", "a.b.example.com")).to.equal(false);
+        expect(hostMatches("*.example.com", "example.com")).to.equal(false);
+        expect(
+            certificateFor([{ hosts: ["x.example.com"] }, { hosts: ["*.example.com"] }], "app.example.com"),
+        ).to.equal(1);
+    });
+
+    it("PEM from config: a real certificate serves its hosts; a wrong key, a host it does not name, or expiry are refused", () => {
+        const pem = wildcard();
+        expect(pemProblems({ hosts: [`*.${domain}`, `app.${domain}`], ...pem })).to.deep.equal([]);
+        const other = selfSignedCertificate([`api.${domain}`]);
+        expect(pemProblems({ hosts: [`*.${domain}`], ...pem, privateKeyPem: other.privateKeyPem })).to.deep.equal([
+            "privateKeyPem is not the key of the certificate (value hidden)",
+        ]);
+        expect(pemProblems({ hosts: ["shop.example.com"], ...pem })[0]).to.match(/does not name "shop.example.com"/);
+        const inTwoYears = new Date(Date.now() + 2 * 365 * 24 * 3600 * 1000);
+        expect(pemProblems({ hosts: [`*.${domain}`], ...pem }, inTwoYears)[0]).to.match(/^the certificate expired on /);
+        expect(pemProblems({ hosts: ["x"], certificatePem: "nope", privateKeyPem: "nope" })).to.deep.equal([
+            "certificatePem is not a PEM certificate",
+        ]);
+    });
+
+    it("dev with a wildcard from PEM and an existing Secret for one host: each listener references its certificate; the key only in a Secret", async () => {
+        const pem = wildcard();
+        const base = readStackConfig("dev");
+        const r = await renderStack("dev", {
+            overrides: {
+                edge: {
+                    ...(base.edge as object),
+                    tls: "provided",
+                    certificates: [
+                        { hosts: [`app.${domain}`], secretName: "app-certificate" },
+                        { hosts: [`*.${domain}`], ...pem },
+                    ],
+                },
+            },
+        });
+        const edge = edgeOf(r);
+        const provided = byType(edge, "kubernetes:core/v1:Secret").filter((s) => s.name.includes("provided"));
+        expect(provided).to.have.length(1);
+        expect(provided[0].inputs.type).to.equal("kubernetes.io/tls");
+        expect(provided[0].inputs.metadata.namespace).to.equal("edge");
+        expect(provided[0].inputs.stringData).to.deep.equal({
+            "tls.crt": pem.certificatePem,
+            "tls.key": pem.privateKeyPem,
+        });
+        const gateway = objectsOf(edge, `${GW}/v1`, "Gateway")[0];
+        const refs = Object.fromEntries(
+            gateway.spec.listeners
+                .filter((l: any) => l.protocol === "HTTPS")
+                .map((l: any) => [l.hostname, l.tls.certificateRefs.map((c: any) => c.name)]),
+        );
+        expect(refs[`app.${domain}`]).to.deep.equal(["app-certificate"]);
+        const others = Object.keys(refs).filter((h) => h !== `app.${domain}`);
+        expect(others.length).to.be.greaterThan(0);
+        for (const host of others) expect(refs[host], host).to.deep.equal([provided[0].state.metadata.name]);
+        // The key is in that Secret and nowhere else.
+        const elsewhere = r.resources.filter(
+            (x) => x !== provided[0] && JSON.stringify(x.inputs).includes(pem.privateKeyPem.split("\n")[1]),
+        );
+        expect(elsewhere.map((x) => x.name)).to.deep.equal([]);
     });
 });

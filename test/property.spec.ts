@@ -12,6 +12,7 @@ import { parseConfig } from "../config";
 import { formatViolations, loadPackConfig, runPack } from "../policy/test/pack-runner";
 import { dryRunStack, useTestApiServer } from "./lib/apiserver";
 import { asRecorded } from "./lib/charts";
+import { selfSignedCertificate } from "./lib/certs";
 import { readStackConfig, renderStack } from "./lib/harness";
 
 type Raw = Record<string, unknown>;
@@ -196,12 +197,28 @@ const REGRESSIONS: { readonly title: string; readonly raw: () => Raw }[] = [
         },
     },
     {
-        title: "Service ports apart from container ports, config files, an underscore database read from replicas, memory-only autoscaling",
+        title: "Service ports apart from container ports, config files, an underscore database read from replicas, memory-only autoscaling, certificates you bring",
         raw: () => {
             const base = readStackConfig("prod");
             const services = base.services as Record<string, any>;
+            const edge = base.edge as Record<string, unknown>;
             return {
                 ...base,
+                edge: {
+                    ...Object.fromEntries(
+                        Object.entries(edge).filter(
+                            ([k]) => !["acme", "certManagerIssuer", "certManagerChart"].includes(k),
+                        ),
+                    ),
+                    tls: "provided",
+                    certificates: [
+                        { hosts: ["app.stackwright.example.com"], secretName: "app-certificate" },
+                        {
+                            hosts: ["*.stackwright.example.com"],
+                            ...selfSignedCertificate(["*.stackwright.example.com"]),
+                        },
+                    ],
+                },
                 services: {
                     ...services,
                     worker: {

@@ -5,6 +5,7 @@ import { environmentDefaults, ResourceSpec, resolveResources } from "../defaults
 import { publicHosts } from "../plan";
 import { edgeDataPlane, ISTIOD_XDS_PORT, istiodPods, PeerSelector } from "../topology";
 import type { ChartSource } from "../chart-source";
+import type { ProvidedCertificate } from "./provided-certificates";
 import { EdgeRoute, edgeRoutes } from "./routes";
 import { edgeResourceDefaults, EdgeResourceDefaults } from "./values";
 
@@ -20,7 +21,9 @@ export interface EdgePlan {
     readonly hosts: readonly string[];
     readonly routes: readonly EdgeRoute[];
     readonly hstsMaxAgeSeconds: number;
-    readonly tls: "generated-ca" | "acme";
+    readonly tls: "generated-ca" | "acme" | "provided";
+    /** tls "provided": the certificates you bring, as config gives them (lib/edge/provided-certificates.ts). */
+    readonly providedCertificates: readonly ProvidedCertificate[];
     readonly acme?: { readonly email: string; readonly server: string };
     readonly certManagerIssuer: "acme" | "generated-ca";
     readonly controllerReplicas: number;
@@ -57,6 +60,7 @@ export function edgePlan(cfg: StackConfig): EdgePlan {
         routes: edgeRoutes(cfg),
         hstsMaxAgeSeconds: e.hstsMaxAgeSeconds,
         tls: e.tls,
+        providedCertificates: e.tls === "provided" ? e.certificates : [],
         acme: e.acme,
         certManagerIssuer: e.certManagerIssuer,
         controllerReplicas: e.controllerReplicas,

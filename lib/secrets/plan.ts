@@ -34,7 +34,8 @@ export function secretsPlan(cfg: StackConfig): GeneratedSecretsArgs {
         databaseRoles: databaseRoles(cfg),
         publicHosts: publicHosts(cfg),
         appNamespace: cfg.namespaces.apps,
-        tlsNamespace: cfg.edge.enabled ? cfg.namespaces.edge : undefined,
+        // Certificates you bring replace the generated ones.
+        tlsNamespace: cfg.edge.enabled && cfg.edge.tls !== "provided" ? cfg.namespaces.edge : undefined,
         caValidityHours: cfg.secrets.caValidityHours,
         certificateValidityHours: cfg.secrets.certificateValidityHours,
         certificateEarlyRenewalHours: cfg.secrets.certificateEarlyRenewalHours,
