@@ -19,6 +19,7 @@ import {
     kubePrometheusStackValues,
 } from "../lib/monitoring/values";
 import { withFormerTypes } from "../lib/aliases";
+import { ADAPTER_RELEASE } from "../lib/monitoring/adapter";
 import { ChartSource, helmChartReference } from "../lib/chart-source";
 
 export interface MonitoringArgs {
@@ -53,6 +54,11 @@ export interface MonitoringArgs {
      * its scrape certificates from an istio-proxy). @default []
      */
     readonly prometheusDependsOn?: readonly pulumi.Resource[];
+    /**
+     * Prometheus Adapter chart and values (lib/monitoring/adapter.ts), when a service scales on requests per second.
+     * @default none
+     */
+    readonly adapter?: { readonly chart: ChartSource; readonly values: Record<string, unknown> };
 }
 
 /**
@@ -165,6 +171,21 @@ export class Monitoring extends pulumi.ComponentResource {
                 ],
             },
         );
+
+        if (args.adapter) {
+            // Serves the custom metrics of the services' requests-per-second autoscaling from Prometheus.
+            helmChart(
+                `${name}-prometheus-adapter`,
+                {
+                    ...helmChartReference(args.adapter.chart),
+                    releaseName: ADAPTER_RELEASE,
+                    namespace: args.namespace,
+                    values: args.adapter.values,
+                },
+                args.helm,
+                { parent: this },
+            );
+        }
 
         new k8s.apiextensions.CustomResource(
             `${name}-rules`,

@@ -176,7 +176,7 @@ export class AppService extends pulumi.ComponentResource {
                 name,
                 {
                     metadata,
-                    spec: hpaSpec(deployment.metadata.name, scaling.autoscaling),
+                    spec: hpaSpec(deployment.metadata.name, scaling.autoscaling, args.requestsPerSecondMetric),
                 },
                 { parent: this },
             );

@@ -6,6 +6,7 @@ import { definedOnly, environmentDefaults, resolveResources, ResourceSpec } from
 import { resolveScaling } from "../lib/service/settings";
 import { fileKey, FILES_MAX_BYTES } from "../lib/service/files";
 import { publicHosts } from "../lib/plan";
+import { ADAPTER_DEFAULT_RESOURCES, requestRateSource } from "../lib/monitoring/adapter";
 import { METRICS_SERVER_DEFAULT_RESOURCES } from "../lib/metrics-server/values";
 import { certificateFor, pemProblems } from "../lib/edge/provided-certificates";
 import { appsNamespaceBudget, dataNamespaceBudget, NamespaceBudget } from "../lib/namespace-budget";
@@ -401,14 +402,27 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
                 ),
             );
         // A custom metric nothing serves leaves the HPA unable to compute a recommendation: it then never scales
-        // down. No metrics adapter is installed yet, so nothing serves http_requests_per_second.
-        if (as.requestsPerSecond !== undefined) {
-            problems.push({
-                path: at("autoscaling", "requestsPerSecond"),
-                message:
-                    "nothing in this stack serves the custom metric http_requests_per_second yet (no metrics adapter is installed), and an HPA metric that nothing serves stops the service from scaling down (allowed: unset; scale on cpuUtilizationPercent and/or memoryUtilizationPercent)",
-            });
+        // down. The Prometheus Adapter serves the rate of a counter Prometheus scrapes, so both must exist.
+        if (as.requestsPerSecond !== undefined && parsed("monitoring", "mesh")) {
+            if (!cfg.monitoring.enabled)
+                problems.push({
+                    path: at("autoscaling", "requestsPerSecond"),
+                    message:
+                        "the request rate is served from Prometheus, and monitoring.enabled is false; an HPA metric that nothing serves stops the service from scaling down (allowed: unset, or monitoring on)",
+                });
+            else if (requestRateSource(svc, cfg.mesh.enabled) === undefined)
+                problems.push({
+                    path: at("autoscaling", "requestsPerSecond"),
+                    message:
+                        "nothing counts this service's requests: set metrics.requestsTotalMetric to the request counter it exposes (e.g. http_requests_total), or turn the mesh on (Istio counts them) (allowed: one of those, or unset)",
+                });
         }
+        if (svc.metrics?.requestsTotalMetric !== undefined && as.requestsPerSecond === undefined)
+            problems.push({
+                path: at("metrics", "requestsTotalMetric"),
+                message:
+                    "has no effect: autoscaling.requestsPerSecond is not set (remove it, or set autoscaling.requestsPerSecond)",
+            });
         // The HPA targets utilisation of the requests: a request of zero divides by zero, and the HPA never scales.
         const autoscaling = parsed("environment") ? resolveScaling(svc, envDefaults).autoscaling : undefined;
         if (autoscaling !== undefined) {
@@ -579,6 +593,14 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
         );
         problems.push(...resourceBlockProblems(["mesh", "cniResources"], cfg.mesh.cniResources, CNI_DEFAULT_RESOURCES));
     }
+    if (parsed("monitoring") && cfg.monitoring.enabled)
+        problems.push(
+            ...resourceBlockProblems(
+                ["monitoring", "adapterResources"],
+                cfg.monitoring.adapterResources,
+                ADAPTER_DEFAULT_RESOURCES,
+            ),
+        );
     if (parsed("metricsServer") && cfg.metricsServer.enabled)
         problems.push(
             ...resourceBlockProblems(

@@ -409,7 +409,7 @@ export const service = strict({
         requestsPerSecond: positiveInt
             .optional()
             .describe(
-                "custom Pods metric target (http_requests_per_second per pod): refused until the stack installs a metrics adapter that serves it, since an HPA metric nothing serves stops scale-down",
+                "target requests per second per pod (a custom Pods metric served by the Prometheus Adapter, which the stack then installs): the rate of metrics.requestsTotalMetric, or with the mesh on of Istio's request counter; needs monitoring",
             ),
         scaleDownStabilizationSeconds: z
             .number()
@@ -486,6 +486,16 @@ export const service = strict({
         port: portName.describe("name of the port serving metrics"),
         path: httpPath.default("/metrics").describe("metrics path"),
         intervalSeconds: positiveInt.default(30).describe("scrape interval"),
+        requestsTotalMetric: z
+            .string()
+            .regex(
+                /^[a-zA-Z_:][a-zA-Z0-9_:]*_total$/,
+                'must be a Prometheus counter name ending in "_total", e.g. "http_requests_total"',
+            )
+            .optional()
+            .describe(
+                "the counter of requests the service exposes here; autoscaling.requestsPerSecond scales on its per-pod rate (default with the mesh on: Istio's istio_requests_total)",
+            ),
     })
         .optional()
         .describe("Prometheus scrape endpoint (ServiceMonitor)"),
@@ -907,6 +917,23 @@ const monitoring = strict({
         chart: "prometheus-operator-crds",
         version: "31.0.1",
     }).describe("prometheus-operator CRDs chart, installed before anything that creates monitoring.coreos.com objects"),
+    adapterChart: chartSource({
+        repository: "https://prometheus-community.github.io/helm-charts",
+        chart: "prometheus-adapter",
+        version: "5.3.0",
+    }).describe(
+        "Prometheus Adapter chart: serves the custom metrics of autoscaling.requestsPerSecond (installed only when a service sets it)",
+    ),
+    adapterReplicas: z
+        .number()
+        .int()
+        .min(1)
+        .max(5)
+        .optional()
+        .describe("Prometheus Adapter replicas; default per environment (dev 1, staging 1, prod 2)"),
+    adapterResources: computeResources
+        .optional()
+        .describe("Prometheus Adapter container; unset values: requests 50m/128Mi, limits 500m/512Mi"),
     retention: z
         .string()
         .regex(

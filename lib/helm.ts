@@ -16,9 +16,13 @@ export type HelmRendering =
     | { readonly mode: "cluster" }
     | { readonly mode: "client"; readonly kubeVersion: string; readonly apiVersions: readonly string[] };
 
-/** Custom resource API versions the stack installs CRDs for (Helm's `.Capabilities.APIVersions` in render mode). */
+/**
+ * Helm's `.Capabilities.APIVersions` in render mode, beyond Helm's built-in list: the custom resource API versions
+ * the stack installs CRDs for, and `apiregistration.k8s.io/v1`, which every supported cluster serves (since 1.10)
+ * but Helm's list lacks (the Prometheus Adapter chart would fall back to the removed v1beta1 APIService).
+ */
 export function installedApiVersions(cfg: StackConfig): string[] {
-    const versions: string[] = [];
+    const versions: string[] = ["apiregistration.k8s.io/v1"];
     if (cfg.monitoring.enabled) versions.push("monitoring.coreos.com/v1");
     if (cfg.postgres.enabled) versions.push("postgresql.cnpg.io/v1");
     if (cfg.edge.enabled) {

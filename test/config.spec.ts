@@ -1234,13 +1234,31 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
             'stackwright:services.backend.env.LOG_LEVEL: env var "LOG_LEVEL" is set by both secretValues and env (allowed: one source per variable)',
     },
     {
-        title: "a custom HPA metric nothing serves",
-        stack: "staging",
+        title: "requests per second with nothing counting the requests",
         mutate: (c) => {
-            c.services.backend.autoscaling = { ...c.services.backend.autoscaling, requestsPerSecond: 100 };
+            c.services.backend.autoscaling = { enabled: true, requestsPerSecond: 100 };
         },
         expected:
-            "stackwright:services.backend.autoscaling.requestsPerSecond: nothing in this stack serves the custom metric http_requests_per_second yet (no metrics adapter is installed), and an HPA metric that nothing serves stops the service from scaling down (allowed: unset; scale on cpuUtilizationPercent and/or memoryUtilizationPercent)",
+            "stackwright:services.backend.autoscaling.requestsPerSecond: nothing counts this service's requests: set metrics.requestsTotalMetric to the request counter it exposes (e.g. http_requests_total), or turn the mesh on (Istio counts them) (allowed: one of those, or unset)",
+    },
+    {
+        title: "requests per second without Prometheus",
+        stack: "staging",
+        mutate: (c) => {
+            c.monitoring = { enabled: false };
+            delete c.services.backend.metrics;
+            for (const svc of Object.values<any>(c.services)) delete svc.metrics;
+        },
+        expected:
+            "stackwright:services.backend.autoscaling.requestsPerSecond: the request rate is served from Prometheus, and monitoring.enabled is false; an HPA metric that nothing serves stops the service from scaling down (allowed: unset, or monitoring on)",
+    },
+    {
+        title: "a request counter nothing scales on",
+        mutate: (c) => {
+            c.services.backend.metrics = { ...c.services.backend.metrics, requestsTotalMetric: "http_requests_total" };
+        },
+        expected:
+            "stackwright:services.backend.metrics.requestsTotalMetric: has no effect: autoscaling.requestsPerSecond is not set (remove it, or set autoscaling.requestsPerSecond)",
     },
     {
         title: "relative writable path",

@@ -22,7 +22,7 @@ import {
 } from "../lib/service/files";
 import { serviceMonitorSpec } from "../lib/service/monitoring";
 import { networkPolicySpec, serviceTraffic } from "../lib/service/network";
-import { hpaSpec, pdbSpec, REQUESTS_PER_SECOND_METRIC } from "../lib/service/scaling";
+import { hpaSpec, pdbSpec } from "../lib/service/scaling";
 import { resolveProbes, resolveScaling } from "../lib/service/settings";
 import { deploymentSpec, migrationJobSpec, serviceSpec, topologySpread } from "../lib/service/workload";
 import { callersOf, DATABASE_READ_ONLY_ENV, DATABASE_SECRET_ENV, REDIS_SECRET_ENV } from "../lib/topology";
@@ -417,15 +417,19 @@ describe("service workloads and scaling (lib/service/workload, scaling, monitori
         });
     });
 
-    it("scales on CPU 70 %, memory 80 % and optionally requests per second; fast up, 300 s stabilised down", () => {
-        const spec = hpaSpec("api-x", {
-            minReplicas: 2,
-            maxReplicas: 10,
-            cpuUtilizationPercent: 70,
-            memoryUtilizationPercent: 80,
-            requestsPerSecond: 100,
-            scaleDownStabilizationSeconds: 300,
-        });
+    it("scales on CPU, memory and requests per second (the adapter's metric) when set; fast up, 300 s stabilised down", () => {
+        const spec = hpaSpec(
+            "api-x",
+            {
+                minReplicas: 2,
+                maxReplicas: 10,
+                cpuUtilizationPercent: 70,
+                memoryUtilizationPercent: 80,
+                requestsPerSecond: 100,
+                scaleDownStabilizationSeconds: 300,
+            },
+            "http_requests_per_second",
+        );
         expect(spec.scaleTargetRef).to.deep.equal({ apiVersion: "apps/v1", kind: "Deployment", name: "api-x" });
         expect(spec.metrics).to.deep.equal([
             { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
@@ -433,7 +437,7 @@ describe("service workloads and scaling (lib/service/workload, scaling, monitori
             {
                 type: "Pods",
                 pods: {
-                    metric: { name: REQUESTS_PER_SECOND_METRIC },
+                    metric: { name: "http_requests_per_second" },
                     target: { type: "AverageValue", averageValue: "100" },
                 },
             },

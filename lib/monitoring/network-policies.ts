@@ -8,6 +8,7 @@
 import type { StackConfig } from "../../config/schema";
 import { edgeDataPlane, GRAFANA_CONTAINER_PORT, grafanaPods, networkPolicyPeer, prometheusPods } from "../topology";
 import { OPERATOR_METRICS_PORT, PROMETHEUS_PORT } from "./values";
+import { ADAPTER_PORT, adapterRules, adapterSelector } from "./adapter";
 
 /** Ports of the chart's pods (container ports; NetworkPolicies match pod ports, not Service ports). */
 export const MONITORING_PORTS = {
@@ -79,6 +80,11 @@ export function monitoringNetworkPolicies(cfg: StackConfig): MonitoringNetworkPo
         policy("operator", MONITORING_POD_LABELS.operator, [
             { from: [inNamespace(prometheus)], ports: [tcp(MONITORING_PORTS.operator)] },
         ]),
+        // Prometheus Adapter (when a service scales on requests per second): the API server calls it for
+        // custom.metrics.k8s.io from cluster-specific addresses, so no peer restriction on its port.
+        ...(adapterRules(cfg).length > 0
+            ? [policy("prometheus-adapter", adapterSelector(), [{ ports: [tcp(ADAPTER_PORT)] }])]
+            : []),
         policy("kube-state-metrics", MONITORING_POD_LABELS.kubeStateMetrics, [
             {
                 from: [inNamespace(prometheus)],

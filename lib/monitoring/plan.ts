@@ -25,6 +25,8 @@ import { PROMETHEUS_DEFAULT_RESOURCES } from "./defaults";
 import { MonitoringNetworkPolicy, monitoringNetworkPolicies } from "./network-policies";
 import type { KubePrometheusStackValuesArgs } from "./values";
 import { ChartSource } from "../chart-source";
+import { computeResources } from "../mesh/plan";
+import { ADAPTER_DEFAULT_RESOURCES, adapterRules, prometheusAdapterValues } from "./adapter";
 
 /** The Grafana dashboards of the repository (one ConfigMap per *.json file). */
 export const DASHBOARDS_DIR = path.resolve(__dirname, "..", "..", "dashboards");
@@ -62,6 +64,25 @@ export interface MonitoringPlan {
     readonly networkPolicies: MonitoringNetworkPolicy[];
     /** The repository's Grafana dashboards, read and checked here (before registration). */
     readonly dashboards: readonly GrafanaDashboard[];
+    /** The Prometheus Adapter, when a service scales on requests per second (lib/monitoring/adapter.ts). */
+    readonly adapter?: { readonly chart: ChartSource; readonly values: ReturnType<typeof prometheusAdapterValues> };
+}
+
+/** The Prometheus Adapter of a stack: only when an HPA asks for a metric it serves. */
+function adapterPlan(cfg: StackConfig): MonitoringPlan["adapter"] {
+    const rules = adapterRules(cfg);
+    if (rules.length === 0) return undefined;
+    const m = cfg.monitoring;
+    return {
+        chart: m.adapterChart,
+        values: prometheusAdapterValues({
+            namespace: cfg.namespaces.monitoring,
+            // Two in prod: scale-up decisions must not wait for one pod's restart.
+            replicas: m.adapterReplicas ?? (cfg.environment === "prod" ? 2 : 1),
+            resources: computeResources(m.adapterResources, ADAPTER_DEFAULT_RESOURCES),
+            rules,
+        }),
+    };
 }
 
 /** Whether the data namespace exists (namespacePlan creates it for any data store or backups). */
@@ -179,6 +200,7 @@ export function monitoringPlan(cfg: StackConfig): MonitoringPlan | undefined {
         receivers: alertReceivers(cfg),
         networkPolicies: monitoringNetworkPolicies(cfg),
         dashboards: readDashboards(DASHBOARDS_DIR),
+        adapter: adapterPlan(cfg),
     };
 }
 

@@ -3,6 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { ServiceConfig, StackConfig } from "../../config/schema";
 import { environmentDefaults, EnvironmentDefaults } from "../defaults";
 import { callersOf, MonitoringCapability } from "../topology";
+import { requestRateSource } from "../monitoring/adapter";
 import { serviceTraffic, ServiceTraffic } from "./network";
 
 /** What one AppService needs from config, every default resolved. */
@@ -15,6 +16,11 @@ export interface AppServicePlan {
     readonly traffic: ServiceTraffic;
     /** Sidecar mesh on: metrics are scraped over mTLS (the namespace's injection label gives the pods sidecars). */
     readonly meshEnabled: boolean;
+    /**
+     * The custom metric of `autoscaling.requestsPerSecond` (served by the Prometheus Adapter, lib/monitoring/adapter.ts).
+     * @default none (no requests-per-second scaling)
+     */
+    readonly requestsPerSecondMetric?: string;
     /** Prod waiver for running one replica: its written reason, set on the Deployment (lib/waivers.ts). @default none */
     readonly singleReplicaWaiver?: string;
 }
@@ -58,6 +64,7 @@ export function servicePlans(cfg: StackConfig): Record<string, AppServicePlan> {
                 defaults,
                 traffic: serviceTraffic(cfg, name, callers[name] ?? []),
                 meshEnabled: cfg.mesh.enabled,
+                requestsPerSecondMetric: requestRateSource(service, cfg.mesh.enabled)?.metric,
                 singleReplicaWaiver: cfg.waivers.singleReplicaServices[name],
             },
         ]),

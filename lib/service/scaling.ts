@@ -2,16 +2,14 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ResolvedAutoscaling } from "./settings";
 
-/** Custom Pods metric served by the metrics adapter (Prometheus Adapter) from the services' request counters. */
-export const REQUESTS_PER_SECOND_METRIC = "http_requests_per_second";
-
 /**
  * HorizontalPodAutoscaler (autoscaling/v2) on the metrics the service set: CPU and/or memory utilisation of the
- * requests, requests per second per pod (resolveScaling puts CPU 70 % in when none is set).
+ * requests, requests per second per pod as `requestsMetric` (the custom metric the Prometheus Adapter serves for the
+ * service's counter: lib/monitoring/adapter.ts) (resolveScaling puts CPU 70 % in when none is set).
  * Scale up fast (double, or +4 pods, every 15 s, no stabilisation); scale down conservatively (after the
  * stabilisation window, at most 25 % or one pod per minute, whichever is more).
  */
-export function hpaSpec(deploymentName: pulumi.Input<string>, as: ResolvedAutoscaling) {
+export function hpaSpec(deploymentName: pulumi.Input<string>, as: ResolvedAutoscaling, requestsMetric?: string) {
     const utilization = (name: string, averageUtilization: number) => ({
         type: "Resource",
         resource: { name, target: { type: "Utilization", averageUtilization } },
@@ -23,12 +21,12 @@ export function hpaSpec(deploymentName: pulumi.Input<string>, as: ResolvedAutosc
         metrics: [
             ...(as.cpuUtilizationPercent !== undefined ? [utilization("cpu", as.cpuUtilizationPercent)] : []),
             ...(as.memoryUtilizationPercent !== undefined ? [utilization("memory", as.memoryUtilizationPercent)] : []),
-            ...(as.requestsPerSecond !== undefined
+            ...(as.requestsPerSecond !== undefined && requestsMetric !== undefined
                 ? [
                       {
                           type: "Pods",
                           pods: {
-                              metric: { name: REQUESTS_PER_SECOND_METRIC },
+                              metric: { name: requestsMetric },
                               target: { type: "AverageValue", averageValue: String(as.requestsPerSecond) },
                           },
                       },

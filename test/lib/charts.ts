@@ -57,6 +57,7 @@ const CHART_DIRS: Readonly<Record<string, readonly string[]>> = {
     "prometheus-operator-crds@31.0.1": ["prometheus-operator-crds-31.0.1"],
     "cert-manager@v1.21.1": ["cert-manager-v1.21.1"],
     "metrics-server@3.13.1": ["metrics-server-3.13.1"],
+    "prometheus-adapter@5.3.0": ["prometheus-adapter-5.3.0"],
     "base@1.31.1": ["istio-1.31.1/base", "istio-1.31.0-rc.0/base"],
     "istiod@1.31.1": ["istio-1.31.1/istiod", "istio-1.31.0-rc.0/istiod"],
     "cni@1.31.1": ["istio-1.31.1/cni", "istio-1.31.0-rc.0/cni"],
