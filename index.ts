@@ -12,6 +12,7 @@ import { Edge } from "./components/edge";
 import { Monitoring } from "./components/monitoring";
 import { MonitoringCrds } from "./components/monitoring-crds";
 import { Postgres } from "./components/postgres";
+import { ExternalPostgres } from "./components/external-postgres";
 import { Redis } from "./components/redis";
 import { Backups } from "./components/backups";
 import { MetricsServer } from "./components/metrics-server";
@@ -25,6 +26,8 @@ import { secretsPlan } from "./lib/secrets/plan";
 import { servicePlans } from "./lib/service/plan";
 import { providerArgs } from "./lib/provider";
 import { postgresPlan } from "./lib/postgres/plan";
+import { externalPostgresPlan } from "./lib/postgres/external";
+import { inClusterPostgres } from "./lib/postgres/roles";
 import { redisPlan } from "./lib/redis/plan";
 import { monitoringCapability } from "./lib/topology";
 
@@ -38,7 +41,8 @@ const monitoringSpec = monitoringPlan(cfg);
 const meshSpec = meshPlan(cfg);
 const metricsServerSpec = metricsServerPlan(cfg);
 const edgeSpec = cfg.edge.enabled ? edgePlan(cfg) : undefined;
-const postgresSpec = cfg.postgres.enabled ? postgresPlan(cfg) : undefined;
+const postgresSpec = inClusterPostgres(cfg) ? postgresPlan(cfg) : undefined;
+const externalPostgresSpec = externalPostgresPlan(cfg);
 const redisSpec = cfg.redis.enabled ? redisPlan(cfg) : undefined;
 const backupsSpec = backupsWanted(cfg) ? backupsPlan(cfg) : undefined;
 
@@ -104,6 +108,10 @@ const afterSecrets = { ...afterNamespaces, dependsOn: [...afterNamespaces.depend
 const postgres = postgresSpec
     ? new Postgres("postgres", { ...postgresSpec, credentials: secrets.credentials, monitoring }, afterSecrets)
     : undefined;
+// Or an existing server (a managed service): only the services' connection Secrets are created for it.
+const externalPostgres = externalPostgresSpec
+    ? new ExternalPostgres("postgres", externalPostgresSpec, afterNamespaces)
+    : undefined;
 const redis = redisSpec
     ? new Redis("redis", { ...redisSpec, password: secrets.credentials.redisPassword, monitoring }, afterSecrets)
     : undefined;
@@ -123,7 +131,8 @@ for (const [name, spec] of Object.entries(serviceSpecs)) {
                 appCredentialsSecretName: secrets.appCredentialsSecretName,
                 credentialRotation: secrets.rotation,
                 secretValuesDigestKey: secrets.credentials.encryptionKey,
-                databaseSecretName: database !== undefined ? postgres?.databaseSecretNames[database] : undefined,
+                databaseSecretName:
+                    database !== undefined ? (postgres ?? externalPostgres)?.databaseSecretNames[database] : undefined,
                 redisSecretName: usesRedis ? redis?.clientSecretName : undefined,
                 migrationDependsOn: database !== undefined ? postgres?.databaseReady[database] : undefined,
             },

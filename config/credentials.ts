@@ -48,7 +48,15 @@ export function credentialPaths(raw: Record<string, unknown>): (readonly (string
             ? [["edge", "certificates", i, "privateKeyPem"]]
             : [],
     );
-    return [...fixed, ...supplied, ...keys];
+    const databases = valueAt(raw, ["postgres", "external", "databases"]);
+    const passwords = Object.keys(databases !== null && typeof databases === "object" ? databases : {}).map((db) => [
+        "postgres",
+        "external",
+        "databases",
+        db,
+        "password",
+    ]);
+    return [...fixed, ...supplied, ...keys, ...passwords];
 }
 
 /** Whether a config path holds a credential, so that messages never print its value. */
@@ -56,7 +64,8 @@ export function isCredentialPath(path: readonly (string | number)[]): boolean {
     return (
         SECRET_KEYS.has(String(path[path.length - 1])) ||
         path[path.length - 2] === "secretValues" ||
-        path[path.length - 1] === "privateKeyPem"
+        path[path.length - 1] === "privateKeyPem" ||
+        (path[path.length - 1] === "password" && path[path.length - 3] === "databases")
     );
 }
 

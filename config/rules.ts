@@ -22,7 +22,7 @@ import { BACKUP_JOB_RESOURCES } from "../lib/backups/defaults";
 import { DATABASE_READ_ONLY_ENV, DATABASE_SECRET_ENV, REDIS_SECRET_ENV } from "../lib/topology";
 import { writableVolumeName } from "../lib/pod-security";
 import { publicHost } from "../lib/hosts";
-import { databaseKubeName, databaseRoles } from "../lib/postgres/roles";
+import { databaseKubeName, databaseRoles, inClusterPostgres } from "../lib/postgres/roles";
 import { APP_CREDENTIALS, CREDENTIAL_ENV_NAME, PLATFORM_CREDENTIALS } from "./credentials";
 import { valueAt } from "./raw";
 import { DNS_LABEL, DNS_SUBDOMAIN, RESERVED_NAMESPACES, ResourcesConfig, StackConfig } from "./schema";
@@ -39,7 +39,7 @@ type Limits = ReturnType<typeof environmentDefaults>["limitRange"];
 /** What runs in each namespace that has the quota and LimitRange (lib/namespace-budget.ts). */
 function guardedNamespaceBudgets(cfg: StackConfig): [string, NamespaceBudget][] {
     const budgets: [string, NamespaceBudget][] = [[cfg.namespaces.apps, appsNamespaceBudget(cfg)]];
-    if (cfg.postgres.enabled || cfg.redis.enabled) budgets.push([cfg.namespaces.data, dataNamespaceBudget(cfg)]);
+    if (inClusterPostgres(cfg) || cfg.redis.enabled) budgets.push([cfg.namespaces.data, dataNamespaceBudget(cfg)]);
     return budgets;
 }
 
@@ -647,12 +647,28 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
         problems.push(...singlePointProblems(cfg));
     if (parsed("backups")) problems.push(...backupProblems(cfg, ctx));
 
+    // An external server: credentials for exactly the databases the services use.
+    const external = parsed("postgres") && cfg.postgres.enabled ? cfg.postgres.external : undefined;
+    if (external !== undefined && parsed("services")) {
+        const used = databaseRoles(cfg);
+        for (const db of used.filter((d) => external.databases[d] === undefined))
+            problems.push({
+                path: ["postgres", "external", "databases"],
+                message: `database "${db}" is used (${db === cfg.postgres.appDatabase ? "postgres.appDatabase" : "by a service"}) but has no credentials (allowed: postgres.external.databases.${db}.password, as a secret)`,
+            });
+        for (const db of Object.keys(external.databases).filter((d) => !used.includes(d)))
+            problems.push({
+                path: ["postgres", "external", "databases", db],
+                message: `no service uses database "${db}" (allowed: ${used.join(", ")})`,
+            });
+    }
+
     // Database roles come from every service and the postgres section: without all of them the ids are unknown.
     if (parsed("secrets", "postgres", "services")) {
         const credentialIds = new Set<string>([
             ...APP_CREDENTIALS,
             ...PLATFORM_CREDENTIALS,
-            ...databaseRoles(cfg).map((r) => `db-${r}`),
+            ...(inClusterPostgres(cfg) ? databaseRoles(cfg).map((r) => `db-${r}`) : []),
         ]);
         for (const id of Object.keys(cfg.secrets.rotation)) {
             if (!credentialIds.has(id))
@@ -708,7 +724,7 @@ function singlePointProblems(cfg: StackConfig): Problem[] {
         }
     }
     const instances = cfg.postgres.instances ?? POSTGRES_INSTANCE_DEFAULTS[cfg.environment];
-    if (cfg.postgres.enabled && instances < 2) {
+    if (inClusterPostgres(cfg) && instances < 2) {
         refuse(
             ["postgres", "instances"],
             "1 PostgreSQL instance is a single point of failure (no failover)",
@@ -798,7 +814,19 @@ export function inertSettings(
         for (const key of ["replicas", "sentinels", "sentinelResources", "masterName"])
             inert(problems, ["redis", key], 'redis.mode is "standalone"', 'set redis.mode to "sentinel"');
     }
-    if (parsed("postgres") && cfg.postgres.enabled) {
+    if (parsed("postgres") && cfg.postgres.enabled && cfg.postgres.external !== undefined) {
+        // Everything about the in-cluster server does nothing while an external one is used.
+        for (const key of Object.keys((raw.postgres ?? {}) as object)) {
+            if (!["enabled", "external", "appDatabase"].includes(key))
+                inert(
+                    problems,
+                    ["postgres", key],
+                    "postgres.external is set (no in-cluster PostgreSQL is deployed)",
+                    "remove postgres.external",
+                );
+        }
+    }
+    if (parsed("postgres") && inClusterPostgres(cfg)) {
         if (!cfg.postgres.pooler.enabled) {
             for (const key of Object.keys((valueAt(raw, ["postgres", "pooler"]) ?? {}) as object)) {
                 if (key !== "enabled")

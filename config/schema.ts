@@ -583,6 +583,41 @@ export type ServiceConfig = z.infer<typeof service>;
 
 const postgres = strict({
     enabled: z.boolean().default(true).describe("PostgreSQL (CloudNativePG operator and Cluster)"),
+    external: strict({
+        host: dnsName.describe("the server's host name, e.g. the managed service's endpoint"),
+        port: z.number().int().min(1).max(65535).default(5432),
+        readOnlyHost: dnsName
+            .optional()
+            .describe("a read replica's endpoint, for services with databaseReadReplicas (default: host)"),
+        sslMode: z
+            .enum(["require", "verify-full", "disable"])
+            .default("require")
+            .describe(
+                "libpq sslmode of every connection (verify-full: the client must trust the server's CA, e.g. libpq 16+ with sslrootcert=system)",
+            ),
+        egressCidrs: z
+            .array(z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, 'must be an IPv4 CIDR, e.g. "10.0.0.0/16"'))
+            .min(1)
+            .default(["0.0.0.0/0"])
+            .describe(
+                "where the server's addresses are: services' NetworkPolicies allow the port only to these (a host name cannot be selected); narrow it to the VPC or subnet",
+            ),
+        databases: z
+            .record(
+                z.string(),
+                strict({
+                    username: z.string().min(1).optional().describe("default: the database name"),
+                    password: z.string().min(1, "must not be empty").describe("as a config secret"),
+                }),
+            )
+            .describe(
+                "credentials per database the services use (postgres.appDatabase and each services.<name>.database): `pulumi config set --secret --path 'stackwright:postgres.external.databases.app.password' <password>`",
+            ),
+    })
+        .optional()
+        .describe(
+            "use an existing PostgreSQL (a managed service) instead of the in-cluster CloudNativePG cluster: services get the same env vars; the stack neither runs, backs up nor alerts on it",
+        ),
     instances: z
         .number()
         .int()

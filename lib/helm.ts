@@ -11,6 +11,7 @@
  *   API groups the stack installs, and without hooks, as helm.v4 would.
  */
 import type { StackConfig } from "../config/schema";
+import { inClusterPostgres } from "./postgres/roles";
 
 export type HelmRendering =
     | { readonly mode: "cluster" }
@@ -24,7 +25,7 @@ export type HelmRendering =
 export function installedApiVersions(cfg: StackConfig): string[] {
     const versions: string[] = ["apiregistration.k8s.io/v1"];
     if (cfg.monitoring.enabled) versions.push("monitoring.coreos.com/v1");
-    if (cfg.postgres.enabled) versions.push("postgresql.cnpg.io/v1");
+    if (inClusterPostgres(cfg)) versions.push("postgresql.cnpg.io/v1");
     if (cfg.edge.enabled) {
         versions.push("gateway.networking.k8s.io/v1", "gateway.nginx.org/v1alpha1", "gateway.nginx.org/v1alpha2");
         if (cfg.edge.tls === "acme") versions.push("cert-manager.io/v1", "acme.cert-manager.io/v1");

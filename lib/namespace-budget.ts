@@ -15,6 +15,7 @@ import {
 } from "./postgres/defaults";
 import { EXPORTER_RESOURCES, redisResourceDefaults, SENTINEL_RESOURCES } from "./redis/defaults";
 import { resolveScaling, resolveServiceResources } from "./service/settings";
+import { inClusterPostgres } from "./postgres/roles";
 
 /** Requests and limits of one container (cpu in cores and memory in quantities, as the builders set them). */
 export interface ContainerBudget {
@@ -102,7 +103,7 @@ export function dataNamespaceBudget(cfg: StackConfig): NamespaceBudget {
     const pods: PodGroup[] = [];
     let claims = 0;
     const pg = cfg.postgres;
-    if (pg.enabled) {
+    if (inClusterPostgres(cfg)) {
         const instances = pg.instances ?? POSTGRES_INSTANCE_DEFAULTS[cfg.environment];
         pods.push({
             what: "PostgreSQL instances",

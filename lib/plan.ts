@@ -1,6 +1,7 @@
 /** Pure decisions derived from the validated config that several components share. */
 import { StackConfig } from "../config/schema";
 import { publicHost } from "./hosts";
+import { inClusterPostgres } from "./postgres/roles";
 import type { NamespaceSpec } from "./namespace-specs";
 
 /** Every public host name of the stack: routed service hosts, Grafana, extra hosts; sorted and unique. */
@@ -30,11 +31,11 @@ export function namespacePlan(cfg: StackConfig): NamespaceSpec[] {
             meshWaiver: cfg.waivers.meshDisabled,
         },
     ];
-    if (cfg.postgres.enabled || cfg.redis.enabled || cfg.backups.enabled) {
+    if (inClusterPostgres(cfg) || cfg.redis.enabled || cfg.backups.enabled) {
         // Data stores stay outside the sidecar mesh: CloudNativePG manages its own TLS and replication traffic.
         specs.push({ name: ns.data, podSecurity: "restricted", application: true, istioInjection: false });
     }
-    if (cfg.postgres.enabled)
+    if (inClusterPostgres(cfg))
         specs.push({ name: ns.postgresOperator, podSecurity: "restricted", application: false, istioInjection: false });
     // The NGINX data plane joins the mesh so its upstream calls carry mTLS; the control plane opts out by label.
     if (cfg.edge.enabled)

@@ -220,6 +220,7 @@ export const DATABASE_SECRET_ENV: Readonly<Record<string, string>> = {
     PGDATABASE: "dbname",
     PGUSER: "username",
     PGPASSWORD: "password",
+    PGSSLMODE: "sslmode",
     DATABASE_URL: "uri",
 };
 

@@ -265,6 +265,49 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
             "stackwright:services.backend.files: the files hold 1048593 bytes, and a ConfigMap holds at most 1032192",
     },
     {
+        title: "an external PostgreSQL without credentials for a database in use",
+        mutate: (c) => {
+            c.postgres = { external: { host: "db.example.com", databases: { app: { password: "app-pw" } } } };
+        },
+        expected:
+            'stackwright:postgres.external.databases: database "jobs" is used (by a service) but has no credentials (allowed: postgres.external.databases.jobs.password, as a secret)',
+    },
+    {
+        title: "external PostgreSQL credentials no service uses",
+        mutate: (c) => {
+            c.postgres = {
+                external: {
+                    host: "db.example.com",
+                    databases: { app: { password: "a" }, jobs: { password: "j" }, billing: { password: "b" } },
+                },
+            };
+        },
+        expected:
+            'stackwright:postgres.external.databases.billing: no service uses database "billing" (allowed: app, jobs)',
+    },
+    {
+        title: "in-cluster PostgreSQL settings next to an external server",
+        mutate: (c) => {
+            c.postgres = {
+                ...c.postgres,
+                external: { host: "db.example.com", databases: { app: { password: "a" }, jobs: { password: "j" } } },
+            };
+        },
+        expected:
+            "stackwright:postgres.instances: has no effect: postgres.external is set (no in-cluster PostgreSQL is deployed) (remove it, or remove postgres.external)",
+    },
+    {
+        title: "an external PostgreSQL password set as a plain value",
+        mutate: (c) => {
+            c.postgres = {
+                external: { host: "db.example.com", databases: { app: { password: "a" }, jobs: { password: "j" } } },
+            };
+        },
+        render: { secretKeys: [] },
+        expected:
+            "stackwright:postgres.external.databases.app.password: is a plain config value, but it is a credential (allowed: a secret; set it with `pulumi config set --secret --path 'stackwright:postgres.external.databases.app.password' <value>`)",
+    },
+    {
         title: "a public host no certificate you bring serves",
         mutate: (c) => {
             c.edge.tls = "provided";
@@ -1385,6 +1428,11 @@ const THROWS: { file: string; match: string; rules?: string[]; internal?: string
     },
     { file: "components/edge.ts", match: "needs acme.email", rules: ["ACME without an email"] },
     {
+        file: "lib/postgres/external.ts",
+        match: "no credentials for database",
+        rules: ["an external PostgreSQL without credentials for a database in use"],
+    },
+    {
         file: "components/edge.ts",
         match: "no provided certificate serves host",
         rules: ["a public host no certificate you bring serves"],
@@ -1844,6 +1892,12 @@ const RESOURCE_BLOCKS: { key: string; set: (c: any, block: object) => void }[] =
         key: "backups.resources",
         set: (c, b) => {
             c.backups = { ...c.backups, resources: b };
+        },
+    },
+    {
+        key: "monitoring.adapterResources",
+        set: (c, b) => {
+            c.monitoring = { ...c.monitoring, adapterResources: b };
         },
     },
     {

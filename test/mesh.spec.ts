@@ -365,6 +365,9 @@ describe("mesh: per-service Istio objects from config", () => {
     it("monitoring off: no monitors and no Prometheus access", () => {
         const cfg = stackConfig("staging", (c) => {
             c.monitoring = { ...c.monitoring, enabled: false };
+            // Requests per second are served from Prometheus: without monitoring the backend scales on CPU only.
+            delete c.services.backend.autoscaling.requestsPerSecond;
+            delete c.services.backend.metrics.requestsTotalMetric;
         });
         expect(meshMonitors(cfg)).to.deep.equal([]);
         expect(JSON.stringify(authorizationPolicies(cfg))).not.to.include(prometheusPrincipal(cfg));

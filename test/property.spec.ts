@@ -239,6 +239,19 @@ const REGRESSIONS: { readonly title: string; readonly raw: () => Raw }[] = [
             };
         },
     },
+    {
+        title: "an external PostgreSQL (managed service) in place of CloudNativePG",
+        raw: () => ({
+            ...readStackConfig("staging"),
+            postgres: {
+                external: {
+                    host: "db.example.com",
+                    egressCidrs: ["10.20.0.0/16"],
+                    databases: { app: { password: "app-password" }, jobs: { password: "jobs-password" } },
+                },
+            },
+        }),
+    },
 ];
 
 describe("property: every accepted config renders objects the API server and the pack accept", function () {

@@ -16,6 +16,7 @@ import { imageVersion } from "../lib/labels";
 import { serviceTraffic } from "../lib/service/network";
 import { checksum, keyedDigest, SECRET_VALUES_ANNOTATION } from "../lib/service/env";
 import { FILES_CHECKSUM_ANNOTATION } from "../lib/service/files";
+import { requestRateSource } from "../lib/monitoring/adapter";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import {
     callersOf,
@@ -411,7 +412,9 @@ describe("AppService: scaling, disruption, spreading, monitoring", () => {
                     ...(noneSet ? ["cpu=70%"] : []),
                     ...(as.cpuUtilizationPercent !== undefined ? [`cpu=${as.cpuUtilizationPercent}%`] : []),
                     ...(as.memoryUtilizationPercent !== undefined ? [`memory=${as.memoryUtilizationPercent}%`] : []),
-                    ...(as.requestsPerSecond ? [`http_requests_per_second=${as.requestsPerSecond}`] : []),
+                    ...(as.requestsPerSecond
+                        ? [`${requestRateSource(svc, cfg.mesh.enabled)!.metric}=${as.requestsPerSecond}`]
+                        : []),
                 ]);
                 expect(hpa.spec.behavior.scaleUp.stabilizationWindowSeconds).to.equal(0);
                 expect(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds).to.equal(300);
@@ -489,7 +492,11 @@ describe("AppService: scaling, disruption, spreading, monitoring", () => {
     }
 
     it("monitoring off: no ServiceMonitor; mesh off: metrics scraped over plain HTTP", async () => {
-        const r = await renderStack("staging", { overrides: { monitoring: { enabled: false } } });
+        // Requests per second are served from Prometheus: without monitoring the backend scales on CPU only.
+        const services = clone(readStackConfig("staging").services) as Record<string, any>;
+        delete services.backend.autoscaling.requestsPerSecond;
+        delete services.backend.metrics.requestsTotalMetric;
+        const r = await renderStack("staging", { overrides: { monitoring: { enabled: false }, services } });
         expect(r.resources.filter((x) => x.type.includes("ServiceMonitor"))).to.deep.equal([]);
         expect(objectOf(rendered.dev, "backend", "ServiceMonitor").spec.endpoints[0].scheme).to.equal("http");
     });

@@ -23,6 +23,7 @@ import { podHostname } from "../redis/conf";
 import { PASSWORD_KEY } from "../redis/workload";
 import { BACKUP_JOB_RESOURCES } from "./defaults";
 import { BackupObjectStoreArgs, objectStorePrefix } from "./object-store";
+import { inClusterPostgres } from "../postgres/roles";
 
 /** What the Backups component takes from the data-store components. */
 export interface BackupsWiring {
@@ -41,7 +42,8 @@ export interface BackupsWiring {
 
 /** Whether the stack takes any backup: backups on and at least one data store to back up. */
 export function backupsWanted(cfg: StackConfig): boolean {
-    return cfg.backups.enabled && (cfg.postgres.enabled || cfg.redis.enabled);
+    // An external PostgreSQL is backed up by its provider, not by this stack.
+    return cfg.backups.enabled && (inClusterPostgres(cfg) || cfg.redis.enabled);
 }
 
 /** `<cluster>-rw.<ns>.svc`: always the primary, and a name on every server certificate CloudNativePG issues. */
@@ -58,7 +60,7 @@ export function redisSnapshotHost(cfg: StackConfig): string | undefined {
 /** Everything the Backups component needs from config, every default resolved (built before registration). */
 export function backupsPlan(cfg: StackConfig): BackupsPlan {
     const b = cfg.backups;
-    const postgres = cfg.postgres.enabled;
+    const postgres = inClusterPostgres(cfg);
     const redis = cfg.redis.enabled;
     return {
         namespace: cfg.namespaces.data,

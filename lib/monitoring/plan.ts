@@ -27,6 +27,7 @@ import type { KubePrometheusStackValuesArgs } from "./values";
 import { ChartSource } from "../chart-source";
 import { computeResources } from "../mesh/plan";
 import { ADAPTER_DEFAULT_RESOURCES, adapterRules, prometheusAdapterValues } from "./adapter";
+import { inClusterPostgres } from "../postgres/roles";
 
 /** The Grafana dashboards of the repository (one ConfigMap per *.json file). */
 export const DASHBOARDS_DIR = path.resolve(__dirname, "..", "..", "dashboards");
@@ -87,7 +88,7 @@ function adapterPlan(cfg: StackConfig): MonitoringPlan["adapter"] {
 
 /** Whether the data namespace exists (namespacePlan creates it for any data store or backups). */
 function hasDataNamespace(cfg: StackConfig): boolean {
-    return cfg.postgres.enabled || cfg.redis.enabled || cfg.backups.enabled;
+    return inClusterPostgres(cfg) || cfg.redis.enabled || cfg.backups.enabled;
 }
 
 /** Backup CronJobs the backups component creates (names from lib/topology), with their staleness limit. */
@@ -95,7 +96,7 @@ export function backupCronJobTargets(cfg: StackConfig): BackupCronJobTarget[] {
     if (!cfg.backups.enabled) return [];
     const ns = cfg.namespaces.data;
     const targets: BackupCronJobTarget[] = [];
-    if (cfg.postgres.enabled) {
+    if (inClusterPostgres(cfg)) {
         targets.push({
             name: BACKUP_CRONJOBS.postgres,
             namespace: ns,
@@ -122,7 +123,8 @@ export function backupCronJobTargets(cfg: StackConfig): BackupCronJobTarget[] {
  * (lib/backups/args.ts physicalBackupSchedule).
  */
 export function postgresClusterTargets(cfg: StackConfig): PostgresClusterTarget[] {
-    if (!cfg.postgres.enabled) return [];
+    // An external PostgreSQL is watched by its provider: no CloudNativePG metrics to alert on.
+    if (!inClusterPostgres(cfg)) return [];
     const store = cfg.postgres.objectStore;
     const schedules = store
         ? [store.fullBackupSchedule, ...(backupsWanted(cfg) ? [cfg.backups.incrementalSchedule] : [])]

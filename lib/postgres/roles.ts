@@ -17,3 +17,8 @@ export function databaseRoles(cfg: StackConfig): string[] {
 export function databaseKubeName(database: string): string {
     return database.replace(/_/g, "-");
 }
+
+/** PostgreSQL runs in the cluster (CloudNativePG): on, and no `postgres.external` server configured. */
+export function inClusterPostgres(cfg: StackConfig): boolean {
+    return cfg.postgres.enabled && cfg.postgres.external === undefined;
+}

@@ -63,10 +63,20 @@ export function poolerEndpoint(poolerName: string, namespace: string, clusterDom
     return { host: `${poolerName}.${namespace}.svc.${clusterDomain}`, port: POSTGRES_PORT };
 }
 
-/** postgresql:// URI; user and password are percent-encoded (generated passwords are alphanumeric anyway). */
-export function connectionUri(endpoint: Endpoint, database: string, user: string, password: string): string {
+/**
+ * postgresql:// URI; user and password are percent-encoded (generated passwords are alphanumeric anyway). `sslMode`
+ * (an external server's) is appended as a query parameter.
+ */
+export function connectionUri(
+    endpoint: Endpoint,
+    database: string,
+    user: string,
+    password: string,
+    sslMode?: string,
+): string {
     const e = encodeURIComponent;
-    return `postgresql://${e(user)}:${e(password)}@${endpoint.host}:${endpoint.port}/${e(database)}`;
+    const query = sslMode !== undefined ? `?sslmode=${sslMode}` : "";
+    return `postgresql://${e(user)}:${e(password)}@${endpoint.host}:${endpoint.port}/${e(database)}${query}`;
 }
 
 /** Keys of a `kubernetes.io/basic-auth` Secret CloudNativePG reads for a role's password. */
@@ -80,6 +90,8 @@ export function basicAuthData(
 /**
  * Data of the per-database client Secret (keys per DATABASE_SECRET_ENV and DATABASE_READ_ONLY_ENV in
  * lib/topology.ts). `readOnly` is the replicas' endpoint, reached directly (the Pooler serves the primary).
+ * `sslMode`: an external server's, also in the URIs; in the cluster libpq's default, "prefer" (CloudNativePG serves
+ * TLS, and the real-server tests connect without).
  */
 export function clientSecretData(
     endpoint: Endpoint,
@@ -87,6 +99,7 @@ export function clientSecretData(
     database: string,
     user: string,
     password: string,
+    sslMode?: string,
 ): Record<string, string> {
     return {
         host: endpoint.host,
@@ -94,9 +107,10 @@ export function clientSecretData(
         dbname: database,
         username: user,
         password,
-        uri: connectionUri(endpoint, database, user, password),
+        sslmode: sslMode ?? "prefer",
+        uri: connectionUri(endpoint, database, user, password, sslMode),
         "ro-host": readOnly.host,
-        "ro-uri": connectionUri(readOnly, database, user, password),
+        "ro-uri": connectionUri(readOnly, database, user, password, sslMode),
     };
 }
 

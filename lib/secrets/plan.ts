@@ -1,6 +1,6 @@
 /** From the validated stack config to the GeneratedSecrets component's args (pure; index.ts only wires). */
 import type { StackConfig } from "../../config/schema";
-import { databaseRoles } from "../postgres/roles";
+import { databaseRoles, inClusterPostgres } from "../postgres/roles";
 import { publicHosts } from "../plan";
 
 /** Everything GeneratedSecrets needs; all from config (it takes nothing from other components). */
@@ -31,7 +31,8 @@ export function secretsPlan(cfg: StackConfig): GeneratedSecretsArgs {
         environment: cfg.environment,
         rotation: cfg.secrets.rotation,
         passwordLength: cfg.secrets.passwordLength,
-        databaseRoles: databaseRoles(cfg),
+        // Passwords of an external PostgreSQL come from config (postgres.external.databases), not from here.
+        databaseRoles: inClusterPostgres(cfg) ? databaseRoles(cfg) : [],
         publicHosts: publicHosts(cfg),
         appNamespace: cfg.namespaces.apps,
         // Certificates you bring replace the generated ones.

@@ -66,6 +66,10 @@ function portNumber(svc: ServiceConfig, port: string | undefined): number {
 }
 
 function postgresRule(cfg: StackConfig): TrafficRule {
+    const external = cfg.postgres.external;
+    // An external server is selected by address only: its port, to the CIDRs config says it lives in.
+    if (external !== undefined)
+        return { peers: external.egressCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(external.port)] };
     const peers = [postgresPods(cfg), ...(cfg.postgres.pooler.enabled ? [postgresPoolerPods(cfg)] : [])];
     return { peers: peers.map(networkPolicyPeer), ports: [tcp(POSTGRES_PORT)] };
 }
