@@ -16,10 +16,12 @@ import { ExternalPostgres } from "./components/external-postgres";
 import { Redis } from "./components/redis";
 import { Backups } from "./components/backups";
 import { MetricsServer } from "./components/metrics-server";
+import { Tracing } from "./components/tracing";
 import { backupsPlan, backupsWanted } from "./lib/backups/plan";
 import { edgePlan } from "./lib/edge/plan";
 import { meshPlan } from "./lib/mesh/plan";
 import { metricsServerPlan } from "./lib/metrics-server/values";
+import { tracingPlan } from "./lib/tracing/plan";
 import { monitoringPlan } from "./lib/monitoring/plan";
 import { namespacesPlan } from "./lib/namespaces/plan";
 import { secretsPlan } from "./lib/secrets/plan";
@@ -40,6 +42,7 @@ const serviceSpecs = servicePlans(cfg);
 const monitoringSpec = monitoringPlan(cfg);
 const meshSpec = meshPlan(cfg);
 const metricsServerSpec = metricsServerPlan(cfg);
+const tracingSpec = tracingPlan(cfg);
 const edgeSpec = cfg.edge.enabled ? edgePlan(cfg) : undefined;
 const postgresSpec = inClusterPostgres(cfg) ? postgresPlan(cfg) : undefined;
 const externalPostgresSpec = externalPostgresPlan(cfg);
@@ -76,6 +79,15 @@ if (metricsServerSpec) {
     new MetricsServer(
         "metrics-server",
         { ...metricsServerSpec, namespace: namespaces.byName[cfg.namespaces.metricsServer].metadata.name },
+        afterNamespaces,
+    );
+}
+
+// Traces: the collector must exist before the sidecars and services send to it (they retry if not).
+if (tracingSpec) {
+    new Tracing(
+        "tracing",
+        { ...tracingSpec, namespace: namespaces.byName[cfg.namespaces.tracing].metadata.name },
         afterNamespaces,
     );
 }

@@ -403,6 +403,7 @@ export class Edge extends pulumi.ComponentResource {
                 prometheus: args.monitoring?.prometheusPods,
                 istiod: args.istiod,
                 acmeSolvers: args.tls === "acme",
+                spanCollector: args.spanCollector,
             }),
         );
         if (args.tls === "acme") netpol("acme-solver", acmeSolverPolicySpec(args.dataPlane));

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { helmChart } from "./helm-chart";
 import type { HelmRendering } from "../lib/helm";
 import { ChartSource, helmChartReference } from "../lib/chart-source";
-import type { ComputeResources } from "../lib/mesh/values";
+import type { ComputeResources } from "../lib/defaults";
 import { recommendedLabels } from "../lib/labels";
 import { withFormerTypes } from "../lib/aliases";
 import {

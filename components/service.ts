@@ -85,6 +85,7 @@ export class AppService extends pulumi.ComponentResource {
             databaseSecretName: args.databaseSecretName,
             redisSecretName: args.redisSecretName,
             secretValuesSecretName: suppliedSecret?.metadata.name,
+            tracingEnv: args.tracingEnv,
         });
         const podAnnotations: Record<string, pulumi.Input<string>> = {
             ...rolloutAnnotations(svc, args.credentialRotation),

@@ -8,6 +8,7 @@ import { fileKey, FILES_MAX_BYTES } from "../lib/service/files";
 import { publicHosts } from "../lib/plan";
 import { ADAPTER_DEFAULT_RESOURCES, requestRateSource } from "../lib/monitoring/adapter";
 import { METRICS_SERVER_DEFAULT_RESOURCES } from "../lib/metrics-server/values";
+import { COLLECTOR_DEFAULT_RESOURCES, TEMPO_DEFAULT_RESOURCES, tracingEnv } from "../lib/tracing/plan";
 import { certificateFor, pemProblems } from "../lib/edge/provided-certificates";
 import { appsNamespaceBudget, dataNamespaceBudget, NamespaceBudget } from "../lib/namespace-budget";
 import { edgeResourceDefaults } from "../lib/edge/values";
@@ -388,6 +389,8 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
                 "database",
             );
         if (svc.redis) addEnv(Object.keys(REDIS_SECRET_ENV), "the Redis connection Secret", "redis");
+        if (parsed("tracing") && cfg.tracing.enabled)
+            addEnv(Object.keys(tracingEnv(cfg, name)), "tracing (the OpenTelemetry SDK settings)", "env");
         addEnv(Object.keys(svc.secretEnv), "secretEnv", "secretEnv");
         addEnv(Object.keys(svc.secretValues), "secretValues", "secretValues");
         addEnv(Object.keys(svc.env), "env", "env");
@@ -601,6 +604,22 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
                 ADAPTER_DEFAULT_RESOURCES,
             ),
         );
+    if (parsed("tracing") && cfg.tracing.enabled) {
+        problems.push(
+            ...resourceBlockProblems(
+                ["tracing", "collectorResources"],
+                cfg.tracing.collectorResources,
+                COLLECTOR_DEFAULT_RESOURCES,
+            ),
+        );
+        problems.push(
+            ...resourceBlockProblems(
+                ["tracing", "tempoResources"],
+                cfg.tracing.tempoResources,
+                TEMPO_DEFAULT_RESOURCES,
+            ),
+        );
+    }
     if (parsed("metricsServer") && cfg.metricsServer.enabled)
         problems.push(
             ...resourceBlockProblems(
@@ -803,7 +822,16 @@ export function inertSettings(
         if (valueAt(raw, path) !== undefined)
             into.push({ path, message: `has no effect: ${because} (remove it, or ${fix})` });
     };
-    for (const section of ["postgres", "redis", "edge", "mesh", "monitoring", "metricsServer", "backups"] as const) {
+    for (const section of [
+        "postgres",
+        "redis",
+        "edge",
+        "mesh",
+        "monitoring",
+        "metricsServer",
+        "tracing",
+        "backups",
+    ] as const) {
         if (!parsed(section) || cfg[section].enabled) continue;
         for (const key of Object.keys((raw[section] ?? {}) as object)) {
             if (key !== "enabled")

@@ -257,6 +257,7 @@ const namespaces = strict({
     istioCni: dnsLabel.default("istio-cni").describe("Istio CNI node agent (privileged namespace)"),
     certManager: dnsLabel.default("cert-manager").describe("cert-manager (ACME certificates)"),
     metricsServer: dnsLabel.default("metrics-server").describe("metrics-server (when metricsServer.enabled)"),
+    tracing: dnsLabel.default("tracing").describe("OpenTelemetry Collector and Tempo (when tracing.enabled)"),
 }).default({});
 
 const quota = strict({
@@ -903,6 +904,42 @@ const mesh = strict({
         .describe("Istio CNI node agent container; unset values: requests 100m/100Mi, limits 500m/256Mi"),
 }).default({});
 
+const tracing = strict({
+    enabled: z
+        .boolean()
+        .default(false)
+        .describe(
+            "OpenTelemetry Collector and Tempo: services get the OTLP endpoint, Istio's sidecars report spans, Grafana gets the Tempo data source",
+        ),
+    samplingPercent: z
+        .number()
+        .min(0)
+        .max(100)
+        .optional()
+        .describe("share of new traces recorded (Istio and the services' SDKs); default dev 100, staging 10, prod 1"),
+    retentionHours: positiveInt
+        .optional()
+        .describe("how long Tempo keeps traces; default dev 24, staging 72, prod 168"),
+    storageSize: bytes.default("10Gi").describe("Tempo's volume"),
+    storageClass: dnsName.optional().describe("default: top-level storageClass, else the environment default"),
+    collectorChart: chartSource({
+        repository: "https://open-telemetry.github.io/opentelemetry-helm-charts",
+        chart: "opentelemetry-collector",
+        version: "0.170.0",
+    }).describe("OpenTelemetry Collector chart"),
+    tempoChart: chartSource({
+        repository: "https://grafana-community.github.io/helm-charts",
+        chart: "tempo",
+        version: "2.2.4",
+    }).describe("Tempo chart (single binary)"),
+    collectorResources: computeResources
+        .optional()
+        .describe("collector container; unset values: requests 100m/128Mi, limits 500m/512Mi"),
+    tempoResources: computeResources
+        .optional()
+        .describe("Tempo container; unset values: requests 100m/256Mi, limits 1000m/2Gi"),
+}).default({});
+
 const metricsServer = strict({
     enabled: z
         .boolean()
@@ -1225,6 +1262,7 @@ export const stackConfigSchema = strict({
     mesh,
     monitoring,
     metricsServer,
+    tracing,
     backups,
     waivers,
 });

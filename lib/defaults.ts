@@ -151,3 +151,23 @@ export function toKubeResources(spec: ResourceSpec): {
     });
     return { requests: convert(spec.requests), limits: convert(spec.limits) };
 }
+
+/** Requests and limits of a chart container whose values take cpu and memory only. */
+export interface ComputeResources {
+    readonly requests: { readonly cpu: string; readonly memory: string };
+    readonly limits: { readonly cpu: string; readonly memory: string };
+}
+
+/** Config resources over fallback values (cpu and memory only; the charts set no ephemeral storage). */
+export function computeResources(config: ResourcesConfig | undefined, fallback: ComputeResources): ComputeResources {
+    return {
+        requests: {
+            cpu: config?.requests?.cpu ?? fallback.requests.cpu,
+            memory: config?.requests?.memory ?? fallback.requests.memory,
+        },
+        limits: {
+            cpu: config?.limits?.cpu ?? fallback.limits.cpu,
+            memory: config?.limits?.memory ?? fallback.limits.memory,
+        },
+    };
+}

@@ -42,6 +42,8 @@ export function namespacePlan(cfg: StackConfig): NamespaceSpec[] {
         specs.push({ name: ns.edge, podSecurity: "restricted", application: false, istioInjection: meshOn });
     if (cfg.edge.enabled && cfg.edge.tls === "acme")
         specs.push({ name: ns.certManager, podSecurity: "restricted", application: false, istioInjection: false });
+    if (cfg.tracing.enabled)
+        specs.push({ name: ns.tracing, podSecurity: "restricted", application: false, istioInjection: false });
     if (cfg.metricsServer.enabled)
         specs.push({ name: ns.metricsServer, podSecurity: "restricted", application: false, istioInjection: false });
     if (cfg.monitoring.enabled) {

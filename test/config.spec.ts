@@ -1901,6 +1901,18 @@ const RESOURCE_BLOCKS: { key: string; set: (c: any, block: object) => void }[] =
         },
     },
     {
+        key: "tracing.collectorResources",
+        set: (c, b) => {
+            c.tracing = { ...c.tracing, enabled: true, collectorResources: b };
+        },
+    },
+    {
+        key: "tracing.tempoResources",
+        set: (c, b) => {
+            c.tracing = { ...c.tracing, enabled: true, tempoResources: b };
+        },
+    },
+    {
         key: "metricsServer.resources",
         set: (c, b) => {
             c.metricsServer = { ...c.metricsServer, enabled: true, resources: b };

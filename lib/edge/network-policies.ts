@@ -73,6 +73,8 @@ export interface DataPlanePolicyArgs {
     readonly istiod?: { readonly pods: PeerSelector; readonly port: number };
     /** ACME mode: cert-manager's HTTP-01 solver pods in the edge namespace. */
     readonly acmeSolvers: boolean;
+    /** Tracing with the mesh on: the sidecar reports spans to the collector (gRPC OTLP). @default none */
+    readonly spanCollector?: { readonly pods: PeerSelector; readonly port: number };
 }
 
 /**
@@ -116,6 +118,8 @@ export function dataPlanePolicySpec(args: DataPlanePolicyArgs): NetworkPolicySpe
         });
     }
     if (args.istiod) egress.push({ to: [networkPolicyPeer(args.istiod.pods)], ports: tcp(args.istiod.port) });
+    if (args.spanCollector)
+        egress.push({ to: [networkPolicyPeer(args.spanCollector.pods)], ports: tcp(args.spanCollector.port) });
     return {
         podSelector: { matchLabels: { ...args.dataPlane.podLabels } },
         policyTypes: ["Ingress", "Egress"],

@@ -7,6 +7,7 @@ import { edgeDataPlane, ISTIOD_XDS_PORT, istiodPods, PeerSelector } from "../top
 import type { ChartSource } from "../chart-source";
 import type { ProvidedCertificate } from "./provided-certificates";
 import { EdgeRoute, edgeRoutes } from "./routes";
+import { collectorPods, OTLP_GRPC_PORT } from "../tracing/plan";
 import { edgeResourceDefaults, EdgeResourceDefaults } from "./values";
 
 export interface EdgePlan {
@@ -41,6 +42,8 @@ export interface EdgePlan {
     readonly dataPlane: PeerSelector;
     /** Mesh on: the data plane gets a sidecar and needs istiod. */
     readonly istiod?: { readonly pods: PeerSelector; readonly port: number };
+    /** Mesh and tracing on: the sidecar sends spans to the collector. */
+    readonly spanCollector?: { readonly pods: PeerSelector; readonly port: number };
     readonly chart: ChartSource;
     readonly certManagerChart: ChartSource;
     readonly gatewayApiCrds: { readonly url: string; readonly path?: string };
@@ -76,6 +79,10 @@ export function edgePlan(cfg: StackConfig): EdgePlan {
         singleReplicaWaiver: cfg.waivers.singleEdgeReplica,
         dataPlane: edgeDataPlane(cfg),
         istiod: cfg.mesh.enabled ? { pods: istiodPods(cfg), port: ISTIOD_XDS_PORT } : undefined,
+        spanCollector:
+            cfg.mesh.enabled && cfg.tracing.enabled
+                ? { pods: collectorPods(cfg.namespaces.tracing), port: OTLP_GRPC_PORT }
+                : undefined,
         chart: e.chart,
         certManagerChart: e.certManagerChart,
         gatewayApiCrds: e.gatewayApiCrds,

@@ -1,17 +1,17 @@
 /** Everything the Mesh component needs, derived from the validated config. Pure. */
 import { HelmRendering, helmRendering } from "../helm";
-import type { ResourcesConfig, StackConfig } from "../../config/schema";
-import { environmentDefaults } from "../defaults";
+import type { StackConfig } from "../../config/schema";
+import { computeResources, environmentDefaults } from "../defaults";
 import { istioObjects, meshMonitors, MeshObject } from "./policies";
 import {
     CNI_DEFAULT_RESOURCES,
-    ComputeResources,
     istioBaseValues,
     istioCniValues,
     istiodValues,
     ISTIOD_DEFAULT_RESOURCES,
 } from "./values";
 import { IstioChartSource } from "../chart-source";
+import { istioTracingProvider } from "../tracing/plan";
 
 export interface MeshPlan {
     /** How charts are rendered: against the cluster, or client-side for render mode (lib/helm.ts). */
@@ -28,19 +28,6 @@ export interface MeshPlan {
     readonly monitors: readonly MeshObject[];
 }
 
-/** Config resources over fallback values (cpu and memory only; the charts set no ephemeral storage). */
-export function computeResources(config: ResourcesConfig | undefined, fallback: ComputeResources): ComputeResources {
-    return {
-        requests: {
-            cpu: config?.requests?.cpu ?? fallback.requests.cpu,
-            memory: config?.requests?.memory ?? fallback.requests.memory,
-        },
-        limits: {
-            cpu: config?.limits?.cpu ?? fallback.limits.cpu,
-            memory: config?.limits?.memory ?? fallback.limits.memory,
-        },
-    };
-}
 
 /** The mesh of a stack, or undefined when `mesh.enabled` is false (then nothing Istio is deployed). */
 export function meshPlan(cfg: StackConfig): MeshPlan | undefined {
@@ -68,6 +55,7 @@ export function meshPlan(cfg: StackConfig): MeshPlan | undefined {
             },
             zoneSpread: environmentDefaults(cfg.environment).zoneSpreadRequired,
             image,
+            extensionProviders: cfg.tracing.enabled ? [istioTracingProvider(cfg)] : [],
         }),
         cniValues: istioCniValues({ resources: computeResources(m.cniResources, CNI_DEFAULT_RESOURCES), image }),
         istioObjects: istioObjects(cfg),

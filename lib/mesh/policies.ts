@@ -16,6 +16,7 @@ import {
     servicePods,
     servicePrincipal,
 } from "../topology";
+import { ISTIO_TRACING_PROVIDER, samplingPercent } from "../tracing/plan";
 
 /** A Kubernetes object the Mesh component creates as is. */
 export interface MeshObject {
@@ -407,6 +408,30 @@ export function meshMonitors(cfg: StackConfig, scrapeIntervalSeconds = 30): Mesh
     ];
 }
 
+/**
+ * With tracing on: the mesh-wide Telemetry resource (root namespace) that has every sidecar report spans to the
+ * collector, sampling new traces at the stack's rate (requests that arrive sampled stay sampled).
+ */
+export function meshTelemetry(cfg: StackConfig): MeshObject[] {
+    if (!cfg.mesh.enabled || !cfg.tracing.enabled) return [];
+    return [
+        {
+            resourceName: "tracing",
+            apiVersion: "telemetry.istio.io/v1",
+            kind: "Telemetry",
+            metadata: { namespace: cfg.namespaces.istio, name: "mesh-default", labels: meshLabels(cfg) },
+            spec: {
+                tracing: [
+                    {
+                        providers: [{ name: ISTIO_TRACING_PROVIDER }],
+                        randomSamplingPercentage: samplingPercent(cfg),
+                    },
+                ],
+            },
+        },
+    ];
+}
+
 /** Every Istio custom resource the mesh creates (they need the CRDs from the base chart and a running istiod). */
 export function istioObjects(cfg: StackConfig): MeshObject[] {
     return [
@@ -414,5 +439,6 @@ export function istioObjects(cfg: StackConfig): MeshObject[] {
         ...destinationRules(cfg),
         ...virtualServices(cfg),
         ...authorizationPolicies(cfg),
+        ...meshTelemetry(cfg),
     ];
 }

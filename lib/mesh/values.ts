@@ -5,10 +5,8 @@
  * level (their own defaults sit under `_internal_defaults_do_not_set`).
  */
 
-export interface ComputeResources {
-    readonly requests: { readonly cpu: string; readonly memory: string };
-    readonly limits: { readonly cpu: string; readonly memory: string };
-}
+import type { ComputeResources } from "../defaults";
+export type { ComputeResources };
 
 /** Used where config leaves istiod's resources unset. istiod of a small mesh stays well below these. */
 export const ISTIOD_DEFAULT_RESOURCES: ComputeResources = {
@@ -59,6 +57,8 @@ export interface IstiodValuesArgs {
     readonly zoneSpread?: boolean;
     /** Image registry path and tag (the chart version): pinned, never the chart's placeholder. */
     readonly image: IstioImage;
+    /** meshConfig.extensionProviders (the tracing collector, lib/tracing/plan.ts). @default none */
+    readonly extensionProviders?: readonly Record<string, unknown>[];
 }
 
 export interface IstioImage {
@@ -120,6 +120,9 @@ export function istiodValues(args: IstiodValuesArgs): Record<string, unknown> {
         meshConfig: {
             trustDomain: args.clusterDomain,
             rootNamespace: args.istioNamespace,
+            ...(args.extensionProviders && args.extensionProviders.length > 0
+                ? { extensionProviders: args.extensionProviders.map((p) => ({ ...p })) }
+                : {}),
             defaultConfig: {
                 // Apps start only once their proxy is ready (no failed first requests). Native sidecars give
                 // the same guarantee; this covers pods that opt out of them.

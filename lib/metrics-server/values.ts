@@ -9,8 +9,8 @@ import type { ChartSource } from "../chart-source";
 import { HelmRendering, helmRendering } from "../helm";
 import { PART_OF } from "../labels";
 import { DNS_EGRESS_RULE } from "../namespace-specs";
-import { computeResources } from "../mesh/plan";
-import type { ComputeResources } from "../mesh/values";
+import { computeResources } from "../defaults";
+import type { ComputeResources } from "../defaults";
 import { API_SERVER_PORTS } from "../topology";
 
 /** The Helm release; the chart names its objects (Service, APIService backend) after it. */

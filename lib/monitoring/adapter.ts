@@ -5,7 +5,7 @@
  * per second: an HPA metric that nothing serves stops the autoscaler from scaling down. Pure.
  */
 import type { ServiceConfig, StackConfig } from "../../config/schema";
-import type { ComputeResources } from "../mesh/values";
+import type { ComputeResources } from "../defaults";
 import { PROMETHEUS_PORT, PROMETHEUS_SERVICE_NAME } from "./values";
 
 /** Envoy's request counter, per pod via the mesh's PodMonitor; `reporter="destination"` counts what a pod served. */

@@ -25,8 +25,9 @@ import { PROMETHEUS_DEFAULT_RESOURCES } from "./defaults";
 import { MonitoringNetworkPolicy, monitoringNetworkPolicies } from "./network-policies";
 import type { KubePrometheusStackValuesArgs } from "./values";
 import { ChartSource } from "../chart-source";
-import { computeResources } from "../mesh/plan";
+import { computeResources } from "../defaults";
 import { ADAPTER_DEFAULT_RESOURCES, adapterRules, prometheusAdapterValues } from "./adapter";
+import { tempoDataSource } from "../tracing/plan";
 import { inClusterPostgres } from "../postgres/roles";
 
 /** The Grafana dashboards of the repository (one ConfigMap per *.json file). */
@@ -196,6 +197,7 @@ export function monitoringPlan(cfg: StackConfig): MonitoringPlan | undefined {
             meshEnabled: cfg.mesh.enabled,
             // Config validation guarantees a host inside the domain (never the raw value: it lands in grafana.ini).
             grafanaHost: publicHost(m.grafanaHost, cfg.domain)!,
+            additionalDataSources: cfg.tracing.enabled ? [tempoDataSource(cfg)] : [],
         },
         ruleGroups: prometheusRuleGroups(alertRulesArgs(cfg)),
         alertmanager: { environment: cfg.environment },

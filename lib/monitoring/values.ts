@@ -147,6 +147,8 @@ export interface KubePrometheusStackValuesArgs {
     readonly meshEnabled: boolean;
     /** Public host of Grafana, e.g. "monitoring.example.com" (root_url https://<host>). */
     readonly grafanaHost: string;
+    /** Grafana data sources beside Prometheus and Alertmanager (Tempo with tracing on). @default [] */
+    readonly additionalDataSources?: readonly Record<string, unknown>[];
     /** Secret with the Grafana admin user and password (GRAFANA_ADMIN_*_KEY). */
     readonly grafanaAdminSecretName: pulumi.Input<string>;
     /** Rotation counter of the Grafana admin password: a bump restarts Grafana so the new password applies. @default 0 */
@@ -261,6 +263,8 @@ export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): 
 
         grafana: {
             fullnameOverride: GRAFANA_SERVICE_NAME,
+            // kube-prometheus-stack's datasource ConfigMap adds these to its own (Prometheus, Alertmanager).
+            additionalDataSources: (args.additionalDataSources ?? []).map((d) => ({ ...d })),
             service: { port: GRAFANA_SERVICE_PORT },
             // Never the chart's default credentials: the generated password, by Secret reference.
             admin: {

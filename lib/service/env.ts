@@ -33,6 +33,8 @@ export interface EnvSources {
     readonly redisSecretName?: pulumi.Input<string>;
     /** The service's Secret of supplied values (`secretValues`, one key per env var); none when unset. */
     readonly secretValuesSecretName?: pulumi.Input<string>;
+    /** Tracing on: the OTLP endpoint, service name and sampling (lib/tracing/plan.ts tracingEnv), as plain values. */
+    readonly tracingEnv?: Readonly<Record<string, string>>;
 }
 
 /** The ConfigMap data: the service's plain settings. */
@@ -71,6 +73,7 @@ export function containerEnv(svc: ServiceConfig, sources: EnvSources): EnvVar[] 
         for (const [name, key] of Object.entries(REDIS_SECRET_ENV))
             env.push({ name, valueFrom: secretRef(sources.redisSecretName, key) });
     }
+    for (const [name, value] of Object.entries(sources.tracingEnv ?? {})) env.push({ name, value });
     return env;
 }
 

@@ -29,6 +29,7 @@ import {
     redisPods,
     redisSentinelPods,
 } from "../topology";
+import { collectorPods, OTLP_GRPC_PORT, OTLP_HTTP_PORT } from "../tracing/plan";
 import { serviceSelector } from "./workload";
 
 type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -104,6 +105,16 @@ export function serviceTraffic(cfg: StackConfig, name: string, callers: readonly
         if (cfg.redis.mode === "sentinel")
             egress.push({ peers: [networkPolicyPeer(redisSentinelPods(cfg))], ports: [tcp(REDIS_SENTINEL_PORT)] });
     }
+    // Spans to the collector: from the service's SDK, and with the mesh from its sidecar.
+    const spans: TrafficRule[] = cfg.tracing.enabled
+        ? [
+              {
+                  peers: [networkPolicyPeer(collectorPods(cfg.namespaces.tracing))],
+                  ports: [tcp(OTLP_GRPC_PORT), tcp(OTLP_HTTP_PORT)],
+              },
+          ]
+        : [];
+    egress.push(...spans);
     const istiod: TrafficRule[] = cfg.mesh.enabled
         ? [{ peers: [networkPolicyPeer(istiodPods(cfg))], ports: [tcp(ISTIOD_XDS_PORT)] }]
         : [];
@@ -115,6 +126,7 @@ export function serviceTraffic(cfg: StackConfig, name: string, callers: readonly
     const migrationEgress = [
         ...(svc.database !== undefined && cfg.postgres.enabled ? [postgresRule(cfg)] : []),
         ...istiod,
+        ...spans,
     ];
     return { ingress, egress, migrationIngress: prometheus(envoyStats), migrationEgress };
 }

@@ -4,6 +4,7 @@ import type { ServiceConfig, StackConfig } from "../../config/schema";
 import { environmentDefaults, EnvironmentDefaults } from "../defaults";
 import { callersOf, MonitoringCapability } from "../topology";
 import { requestRateSource } from "../monitoring/adapter";
+import { tracingEnv } from "../tracing/plan";
 import { serviceTraffic, ServiceTraffic } from "./network";
 
 /** What one AppService needs from config, every default resolved. */
@@ -21,6 +22,8 @@ export interface AppServicePlan {
      * @default none (no requests-per-second scaling)
      */
     readonly requestsPerSecondMetric?: string;
+    /** Tracing on: env vars telling the service's OpenTelemetry SDK where to send spans. @default none */
+    readonly tracingEnv?: Readonly<Record<string, string>>;
     /** Prod waiver for running one replica: its written reason, set on the Deployment (lib/waivers.ts). @default none */
     readonly singleReplicaWaiver?: string;
 }
@@ -65,6 +68,7 @@ export function servicePlans(cfg: StackConfig): Record<string, AppServicePlan> {
                 traffic: serviceTraffic(cfg, name, callers[name] ?? []),
                 meshEnabled: cfg.mesh.enabled,
                 requestsPerSecondMetric: requestRateSource(service, cfg.mesh.enabled)?.metric,
+                tracingEnv: cfg.tracing.enabled ? tracingEnv(cfg, name) : undefined,
                 singleReplicaWaiver: cfg.waivers.singleReplicaServices[name],
             },
         ]),
