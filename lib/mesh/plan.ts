@@ -28,7 +28,6 @@ export interface MeshPlan {
     readonly monitors: readonly MeshObject[];
 }
 
-
 /** The mesh of a stack, or undefined when `mesh.enabled` is false (then nothing Istio is deployed). */
 export function meshPlan(cfg: StackConfig): MeshPlan | undefined {
     if (!cfg.mesh.enabled) return undefined;
