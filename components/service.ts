@@ -61,7 +61,7 @@ export class AppService extends pulumi.ComponentResource {
         );
         const settings = new k8s.core.v1.ConfigMap(
             `${name}-settings`,
-            { metadata, data: configMapData(svc) },
+            { metadata, data: configMapData(svc, args.tracingEnv) },
             { parent: this },
         );
         // Values the user supplied as config secrets: a Secret of the service's own, and a keyed digest of them on
@@ -88,7 +88,7 @@ export class AppService extends pulumi.ComponentResource {
             tracingEnv: args.tracingEnv,
         });
         const podAnnotations: Record<string, pulumi.Input<string>> = {
-            ...rolloutAnnotations(svc, args.credentialRotation),
+            ...rolloutAnnotations(svc, args.credentialRotation, args.tracingEnv),
             ...filesAnnotations(svc.files),
             ...(suppliedValues
                 ? {

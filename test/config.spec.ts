@@ -366,6 +366,15 @@ const MALFORMED: { title: string; stack?: string; mutate: Mutation; expected: st
             'stackwright:edge.certificates: has no effect: edge.tls is "generated-ca" (remove it, or set edge.tls to "provided")',
     },
     {
+        title: "an env var tracing sets",
+        stack: "staging",
+        mutate: (c) => {
+            c.services.frontend.env = { ...c.services.frontend.env, OTEL_SERVICE_NAME: "web" };
+        },
+        expected:
+            'stackwright:services.frontend.env.OTEL_SERVICE_NAME: env var "OTEL_SERVICE_NAME" is set by both tracing (the OpenTelemetry SDK settings) and env (allowed: one source per variable)',
+    },
+    {
         title: "two ports on one Service port",
         mutate: (c) => {
             c.services.backend.ports[0].servicePort = 80;

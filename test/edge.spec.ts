@@ -451,7 +451,7 @@ for (const stack of STACKS) {
             }
         });
 
-        it("NetworkPolicies: the data plane reaches exactly the routed ports, DNS, the control plane (and istiod when meshed)", () => {
+        it("NetworkPolicies: the data plane reaches exactly the routed ports, DNS, the control plane (and istiod and the span collector when meshed)", () => {
             const policies = objectsOf(edge, "networking.k8s.io/v1", "NetworkPolicy");
             const dataPlane = policies.find(
                 (p) => p.spec.podSelector.matchLabels?.["gateway.networking.k8s.io/gateway-name"] === GATEWAY_NAME,
@@ -489,6 +489,11 @@ for (const stack of STACKS) {
             if (cfg.edge.tls === "acme")
                 expected.push(`${ns()} {"acme.cert-manager.io/http01-solver":"true"} TCP/8089`);
             if (cfg.mesh.enabled) expected.push(`${cfg.namespaces.istio} {"app":"istiod"} TCP/${ISTIOD_XDS_PORT}`);
+            // The sidecar reports spans to the collector.
+            if (cfg.mesh.enabled && cfg.tracing.enabled)
+                expected.push(
+                    `${cfg.namespaces.tracing} {"app.kubernetes.io/instance":"otel-collector","app.kubernetes.io/name":"opentelemetry-collector"} TCP/4317`,
+                );
             expect([...targets].sort()).to.deep.equal([...expected].sort());
             // Public traffic in on the listener ports only.
             expect(dataPlane.spec.ingress[0]).to.deep.equal({

@@ -17,6 +17,7 @@ import { serviceTraffic } from "../lib/service/network";
 import { checksum, keyedDigest, SECRET_VALUES_ANNOTATION } from "../lib/service/env";
 import { FILES_CHECKSUM_ANNOTATION } from "../lib/service/files";
 import { requestRateSource } from "../lib/monitoring/adapter";
+import { tracingEnv } from "../lib/tracing/plan";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import {
     callersOf,
@@ -216,18 +217,20 @@ describe("AppService: Deployment, config and secrets", () => {
             const appSecret = rendered[stack].resources.find((x) => x.name === "secrets-app-credentials")!;
             for (const [name, svc] of Object.entries(cfg.services)) {
                 const configMap = objectOf(rendered[stack], name, "ConfigMap");
-                expect(configMap.data).to.deep.equal(svc.env);
+                // With tracing on, the OpenTelemetry SDK's settings are plain settings too.
+                const settings = { ...(cfg.tracing.enabled ? tracingEnv(cfg, name) : {}), ...svc.env };
+                expect(configMap.data).to.deep.equal(settings);
                 const deployment = objectOf(rendered[stack], name, "Deployment");
                 const sorted = JSON.stringify(
-                    Object.keys(svc.env)
+                    Object.keys(settings)
                         .sort()
-                        .map((k) => [k, svc.env[k]]),
+                        .map((k) => [k, settings[k]]),
                 );
                 expect(deployment.spec.template.metadata.annotations["stackwright.io/config-checksum"]).to.equal(
                     crypto.createHash("sha256").update(sorted).digest("hex"),
                 );
                 const env: any[] = deployment.spec.template.spec.containers[0].env ?? [];
-                for (const key of Object.keys(svc.env)) {
+                for (const key of Object.keys(settings)) {
                     expect(
                         env.find((e) => e.name === key),
                         key,

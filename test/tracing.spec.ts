@@ -134,8 +134,11 @@ describe("tracing: in the stacks", () => {
         const collector = collectorPods("tracing").podLabels;
         for (const d of objects.filter((o) => o.kind === "Deployment" && o.metadata.namespace === "apps")) {
             const name = d.metadata.labels["app.kubernetes.io/name"];
-            const env = podSpecOf(d)!.containers[0].env as { name: string; value?: string }[];
-            expect(env.find((e) => e.name === "OTEL_SERVICE_NAME")?.value, name).to.equal(name);
+            // From the service's settings ConfigMap, like every plain setting (its checksum rolls the pods).
+            const env = podSpecOf(d)!.containers[0].env as { name: string; valueFrom?: any }[];
+            const ref = env.find((e) => e.name === "OTEL_SERVICE_NAME")?.valueFrom?.configMapKeyRef;
+            const configMap = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === ref?.name);
+            expect(configMap?.data?.OTEL_SERVICE_NAME, name).to.equal(name);
             const policy = objects.find(
                 (o) =>
                     o.kind === "NetworkPolicy" &&

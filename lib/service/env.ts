@@ -33,16 +33,23 @@ export interface EnvSources {
     readonly redisSecretName?: pulumi.Input<string>;
     /** The service's Secret of supplied values (`secretValues`, one key per env var); none when unset. */
     readonly secretValuesSecretName?: pulumi.Input<string>;
-    /** Tracing on: the OTLP endpoint, service name and sampling (lib/tracing/plan.ts tracingEnv), as plain values. */
+    /** Tracing on: the OTLP endpoint, service name and sampling (lib/tracing/plan.ts tracingEnv), in the ConfigMap. */
     readonly tracingEnv?: Readonly<Record<string, string>>;
 }
 
-/** The ConfigMap data: the service's plain settings. */
-export function configMapData(svc: ServiceConfig): Record<string, string> {
+/**
+ * The ConfigMap data: the service's plain settings, and with tracing on the OpenTelemetry SDK's (the config rules
+ * keep the names apart).
+ */
+export function configMapData(
+    svc: ServiceConfig,
+    tracingEnv: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+    const all: Record<string, string> = { ...tracingEnv, ...svc.env };
     return Object.fromEntries(
-        Object.keys(svc.env)
+        Object.keys(all)
             .sort()
-            .map((k) => [k, svc.env[k]]),
+            .map((k) => [k, all[k]]),
     );
 }
 
@@ -50,7 +57,7 @@ const secretRef = (name: pulumi.Input<string>, key: string) => ({ secretKeyRef: 
 
 /** The container env: ConfigMap keys, then app credentials, then database and Redis connection details. */
 export function containerEnv(svc: ServiceConfig, sources: EnvSources): EnvVar[] {
-    const env: EnvVar[] = Object.keys(configMapData(svc)).map((key) => ({
+    const env: EnvVar[] = Object.keys(configMapData(svc, sources.tracingEnv)).map((key) => ({
         name: key,
         valueFrom: { configMapKeyRef: { name: sources.configMapName, key } },
     }));
@@ -73,7 +80,6 @@ export function containerEnv(svc: ServiceConfig, sources: EnvSources): EnvVar[] 
         for (const [name, key] of Object.entries(REDIS_SECRET_ENV))
             env.push({ name, valueFrom: secretRef(sources.redisSecretName, key) });
     }
-    for (const [name, value] of Object.entries(sources.tracingEnv ?? {})) env.push({ name, value });
     return env;
 }
 
@@ -103,10 +109,11 @@ export function checksum(data: Readonly<Record<string, string>>): string {
 export function rolloutAnnotations(
     svc: ServiceConfig,
     rotation: Readonly<Record<string, number>>,
+    tracingEnv: Readonly<Record<string, string>> = {},
 ): Record<string, string> {
     const used = credentialsUsed(svc);
     return {
-        [CONFIG_CHECKSUM_ANNOTATION]: checksum(configMapData(svc)),
+        [CONFIG_CHECKSUM_ANNOTATION]: checksum(configMapData(svc, tracingEnv)),
         ...(used.length > 0
             ? { [CREDENTIAL_ROTATION_ANNOTATION]: used.map((id) => `${id}=${rotation[id] ?? 0}`).join(",") }
             : {}),
