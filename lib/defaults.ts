@@ -171,3 +171,31 @@ export function computeResources(config: ResourcesConfig | undefined, fallback: 
         },
     };
 }
+
+/** A chart container's resources as values (a copy: chart values must not share objects with config). */
+export function chartResources(r: ComputeResources) {
+    return {
+        requests: { cpu: r.requests.cpu, memory: r.requests.memory },
+        limits: { cpu: r.limits.cpu, memory: r.limits.memory },
+    };
+}
+
+/**
+ * Chart values of a replicated add-on (charts with `podDisruptionBudget` and `topologySpreadConstraints` keys, as
+ * metrics-server's and the Prometheus Adapter's): from two replicas one pod at a time through a drain, and the
+ * replicas spread over nodes (best effort), so the API they serve survives both.
+ */
+export function replicatedChartValues(replicas: number, podLabels: Readonly<Record<string, string>>) {
+    if (replicas < 2) return { podDisruptionBudget: { enabled: false } };
+    return {
+        podDisruptionBudget: { enabled: true, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+        topologySpreadConstraints: [
+            {
+                maxSkew: 1,
+                topologyKey: "kubernetes.io/hostname",
+                whenUnsatisfiable: "ScheduleAnyway",
+                labelSelector: { matchLabels: { ...podLabels } },
+            },
+        ],
+    };
+}

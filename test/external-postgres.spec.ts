@@ -17,7 +17,7 @@ import { kubeObjects, podSpecOf, readStackConfig, RecordedResource, renderStack 
 import { renderUnderMocks } from "./lib/mock-component";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { freePorts } from "./lib/ports";
-import { findPgBin, hasBinary, requireTools, TOOL_TIMEOUT_MS } from "./lib/tools";
+import { findPgBin, hasBinary, requireTools, serverUserIds, TOOL_TIMEOUT_MS } from "./lib/tools";
 
 const EXTERNAL = {
     host: "orders-db.abc123.eu-central-1.rds.amazonaws.com",
@@ -130,13 +130,7 @@ describe("external PostgreSQL: the rendered URIs log in to a real server", () =>
         root = fs.mkdtempSync(path.join(os.tmpdir(), "stackwright-extpg-"));
         fs.chmodSync(root, 0o755);
         dataDir = path.join(root, "data");
-        if (process.getuid?.() === 0) {
-            const id = (flag: string, user: string) => spawnSync("id", [flag, user], { encoding: "utf8" });
-            const user = id("-u", "postgres").status === 0 ? "postgres" : "nobody";
-            ids.uid = Number(id("-u", user).stdout.trim());
-            ids.gid = Number(id("-g", user).stdout.trim());
-            fs.chownSync(root, ids.uid, ids.gid);
-        }
+        Object.assign(ids, serverUserIds(root));
     });
 
     after(() => {

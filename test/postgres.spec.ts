@@ -2,7 +2,7 @@
  * PostgreSQL (CloudNativePG): pure spec builders, the rendered stacks (operator chart, Cluster, Databases, roles,
  * Secrets, Pooler, monitors, NetworkPolicies) and the rendered server parameters against a real `postgres`.
  */
-import { requireTools, TOOL_TIMEOUT_MS } from "./lib/tools";
+import { requireTools, serverUserIds, TOOL_TIMEOUT_MS } from "./lib/tools";
 import { expect } from "chai";
 import { postRendererArgs } from "../lib/helm";
 import { spawnSync } from "child_process";
@@ -976,13 +976,7 @@ describe("postgres: rendered Cluster and client Secrets against a real server", 
         root = fs.mkdtempSync(path.join(os.tmpdir(), "stackwright-pg-"));
         fs.chmodSync(root, 0o755);
         dataDir = path.join(root, "data");
-        if (process.getuid?.() === 0) {
-            const id = (flag: string, user: string) => spawnSync("id", [flag, user], { encoding: "utf8" });
-            const user = id("-u", "postgres").status === 0 ? "postgres" : "nobody";
-            ids.uid = Number(id("-u", user).stdout.trim());
-            ids.gid = Number(id("-g", user).stdout.trim());
-            fs.chownSync(root, ids.uid, ids.gid);
-        }
+        Object.assign(ids, serverUserIds(root!));
     });
 
     after(() => {

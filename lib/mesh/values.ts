@@ -5,8 +5,7 @@
  * level (their own defaults sit under `_internal_defaults_do_not_set`).
  */
 
-import type { ComputeResources } from "../defaults";
-export type { ComputeResources };
+import { chartResources, type ComputeResources } from "../defaults";
 
 /** Used where config leaves istiod's resources unset. istiod of a small mesh stays well below these. */
 export const ISTIOD_DEFAULT_RESOURCES: ComputeResources = {
@@ -80,7 +79,7 @@ export function istiodValues(args: IstiodValuesArgs): Record<string, unknown> {
         replicaCount: args.replicas,
         rollingMaxSurge: 1,
         rollingMaxUnavailable: 0,
-        resources: copyResources(args.resources),
+        resources: chartResources(args.resources),
         seccompProfile: RUNTIME_DEFAULT_SECCOMP,
         ...(args.replicas > 1
             ? {
@@ -111,7 +110,7 @@ export function istiodValues(args: IstiodValuesArgs): Record<string, unknown> {
             logAsJson: true,
             proxy: {
                 clusterDomain: args.clusterDomain,
-                resources: copyResources(args.proxyResources),
+                resources: chartResources(args.proxyResources),
                 seccompProfile: RUNTIME_DEFAULT_SECCOMP,
                 privileged: false,
             },
@@ -140,7 +139,7 @@ export interface IstioCniValuesArgs {
 /** `cni` chart: the node agent that sets up traffic redirection for injected pods. */
 export function istioCniValues(args: IstioCniValuesArgs): Record<string, unknown> {
     return {
-        resources: copyResources(args.resources),
+        resources: chartResources(args.resources),
         seccompProfile: RUNTIME_DEFAULT_SECCOMP,
         // Kubernetes >= 1.30 (all versions Istio 1.31 supports): securityContext.appArmorProfile instead of the
         // deprecated annotation.
@@ -164,12 +163,6 @@ export function istioCniValues(args: IstioCniValuesArgs): Record<string, unknown
     };
 }
 
-function copyResources(r: ComputeResources) {
-    return {
-        requests: { cpu: r.requests.cpu, memory: r.requests.memory },
-        limits: { cpu: r.limits.cpu, memory: r.limits.memory },
-    };
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Chart sources

@@ -9,7 +9,7 @@ import type { ChartSource } from "../chart-source";
 import { HelmRendering, helmRendering } from "../helm";
 import { PART_OF } from "../labels";
 import { DNS_EGRESS_RULE } from "../namespace-specs";
-import { computeResources } from "../defaults";
+import { chartResources, computeResources, replicatedChartValues } from "../defaults";
 import type { ComputeResources } from "../defaults";
 import { API_SERVER_PORTS } from "../topology";
 
@@ -55,7 +55,6 @@ export function metricsServerSelector(): Record<string, string> {
 }
 
 export function metricsServerValues(plan: Pick<MetricsServerPlan, "replicas" | "kubeletInsecureTls" | "resources">) {
-    const replicated = plan.replicas > 1;
     return {
         replicas: plan.replicas,
         // Its own namespace, not kube-system: the stack owns its Pod Security labels and NetworkPolicy.
@@ -63,27 +62,8 @@ export function metricsServerValues(plan: Pick<MetricsServerPlan, "replicas" | "
         podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
         // kind's kubelets serve self-signed certificates; elsewhere they are signed by the cluster CA.
         args: plan.kubeletInsecureTls ? ["--kubelet-insecure-tls"] : [],
-        resources: {
-            requests: { ...plan.resources.requests },
-            limits: { ...plan.resources.limits },
-        },
-        // One pod at a time through a drain; the API keeps answering from the other replica.
-        podDisruptionBudget: replicated
-            ? { enabled: true, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" }
-            : { enabled: false },
-        // Replicas on different nodes, so a node loss leaves the metrics API up.
-        ...(replicated
-            ? {
-                  topologySpreadConstraints: [
-                      {
-                          maxSkew: 1,
-                          topologyKey: "kubernetes.io/hostname",
-                          whenUnsatisfiable: "ScheduleAnyway",
-                          labelSelector: { matchLabels: metricsServerSelector() },
-                      },
-                  ],
-              }
-            : {}),
+        resources: chartResources(plan.resources),
+        ...replicatedChartValues(plan.replicas, metricsServerSelector()),
         tmpVolume: { emptyDir: { sizeLimit: "64Mi" } },
     };
 }

@@ -5,7 +5,7 @@
  * per second: an HPA metric that nothing serves stops the autoscaler from scaling down. Pure.
  */
 import type { ServiceConfig, StackConfig } from "../../config/schema";
-import type { ComputeResources } from "../defaults";
+import { chartResources, ComputeResources, replicatedChartValues } from "../defaults";
 import { PROMETHEUS_PORT, PROMETHEUS_SERVICE_NAME } from "./values";
 
 /** Envoy's request counter, per pod via the mesh's PodMonitor; `reporter="destination"` counts what a pod served. */
@@ -98,7 +98,6 @@ export interface AdapterValuesArgs {
 }
 
 export function prometheusAdapterValues(args: AdapterValuesArgs) {
-    const replicated = args.replicas > 1;
     return {
         replicas: args.replicas,
         // No customLabels: the chart already sets app.kubernetes.io/part-of (to its own name), and a second one is a
@@ -109,22 +108,8 @@ export function prometheusAdapterValues(args: AdapterValuesArgs) {
         },
         // Only the stack's rules: the chart's defaults would offer metrics no HPA here asks for.
         rules: { default: false, custom: args.rules.map((r) => ({ ...r })) },
-        resources: { requests: { ...args.resources.requests }, limits: { ...args.resources.limits } },
-        podDisruptionBudget: replicated
-            ? { enabled: true, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" }
-            : { enabled: false },
-        ...(replicated
-            ? {
-                  topologySpreadConstraints: [
-                      {
-                          maxSkew: 1,
-                          topologyKey: "kubernetes.io/hostname",
-                          whenUnsatisfiable: "ScheduleAnyway",
-                          labelSelector: { matchLabels: adapterSelector() },
-                      },
-                  ],
-              }
-            : {}),
+        resources: chartResources(args.resources),
+        ...replicatedChartValues(args.replicas, adapterSelector()),
     };
 }
 

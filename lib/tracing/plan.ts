@@ -8,7 +8,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type { StackConfig } from "../../config/schema";
 import type { ChartSource } from "../chart-source";
 import { HelmRendering, helmRendering } from "../helm";
-import { computeResources } from "../defaults";
+import { chartResources, computeResources } from "../defaults";
 import type { ComputeResources } from "../defaults";
 import { DNS_EGRESS_RULE } from "../namespace-specs";
 import { storageClassFor } from "../storage-class";
@@ -164,7 +164,7 @@ export function collectorValues(args: { tempoEndpoint: string; resources: Comput
         // The chart's ServiceAccount cannot switch token automount off; the component creates this one (the
         // collector never calls the Kubernetes API).
         serviceAccount: { create: false, name: COLLECTOR_SERVICE_ACCOUNT, automountServiceAccountToken: false },
-        resources: { requests: { ...args.resources.requests }, limits: { ...args.resources.limits } },
+        resources: chartResources(args.resources),
     };
 }
 
@@ -183,7 +183,7 @@ export function tempoValues(args: {
             reportingEnabled: false,
             // OTLP from the collector only.
             receivers: { otlp: { protocols: { grpc: { endpoint: `0.0.0.0:${OTLP_GRPC_PORT}` } } } },
-            resources: { requests: { ...args.resources.requests }, limits: { ...args.resources.limits } },
+            resources: chartResources(args.resources),
             securityContext: RESTRICTED_CONTAINER,
         },
         securityContext: {

@@ -121,3 +121,16 @@ export async function waitFor<T>(
     }
     throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
 }
+
+/**
+ * initdb refuses to run as root: as root, the ids of the postgres user (else nobody), with `dir` handed to them;
+ * otherwise nothing (the server runs as the caller). Spread into spawnSync options.
+ */
+export function serverUserIds(dir: string): { uid?: number; gid?: number } {
+    if (process.getuid?.() !== 0) return {};
+    const id = (flag: string, user: string) => spawnSync("id", [flag, user], { encoding: "utf8" });
+    const user = id("-u", "postgres").status === 0 ? "postgres" : "nobody";
+    const ids = { uid: Number(id("-u", user).stdout.trim()), gid: Number(id("-g", user).stdout.trim()) };
+    fs.chownSync(dir, ids.uid, ids.gid);
+    return ids;
+}
