@@ -41,6 +41,8 @@ describe("metrics-server: chart values and NetworkPolicy (lib/metrics-server)", 
         expect(values.podDisruptionBudget).to.deep.equal({ enabled: false });
         expect(values).to.not.have.property("topologySpreadConstraints");
         expect(values.tmpVolume.emptyDir.sizeLimit).to.equal("64Mi");
+        // system-cluster-critical pods are refused outside kube-system where critical classes are quota-limited.
+        expect(values.priorityClassName).to.equal("");
     });
 
     it("kind: --kubelet-insecure-tls; two replicas: a PDB of one unavailable and spread over nodes", () => {

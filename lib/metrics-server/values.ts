@@ -60,6 +60,9 @@ export function metricsServerValues(plan: Pick<MetricsServerPlan, "replicas" | "
         // Its own namespace, not kube-system: the stack owns its Pod Security labels and NetworkPolicy.
         commonLabels: { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/component": "metrics-api" },
         podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+        // Not the chart's system-cluster-critical: clusters that limit critical priority classes by quota (GKE
+        // does) refuse its pods outside kube-system, and this runs in a namespace of its own.
+        priorityClassName: "",
         // kind's kubelets serve self-signed certificates; elsewhere they are signed by the cluster CA.
         args: plan.kubeletInsecureTls ? ["--kubelet-insecure-tls"] : [],
         resources: chartResources(plan.resources),
