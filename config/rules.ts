@@ -20,7 +20,8 @@ import { parseQuantity } from "../lib/quantity";
 import { PROMETHEUS_DEFAULT_RESOURCES } from "../lib/monitoring/defaults";
 import { cronJobScheduleProblem, scheduledBackupScheduleProblem } from "../lib/cron";
 import { BACKUP_JOB_RESOURCES } from "../lib/backups/defaults";
-import { DATABASE_READ_ONLY_ENV, DATABASE_SECRET_ENV, REDIS_SECRET_ENV } from "../lib/topology";
+import { REDIS_SECRET_ENV } from "../lib/topology";
+import { databaseEnv } from "../lib/service/env";
 import { writableVolumeName } from "../lib/pod-security";
 import { publicHost } from "../lib/hosts";
 import { databaseKubeName, databaseRoles, inClusterPostgres } from "../lib/postgres/roles";
@@ -383,11 +384,7 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
             }
         };
         if (svc.database !== undefined)
-            addEnv(
-                Object.keys({ ...DATABASE_SECRET_ENV, ...(svc.databaseReadReplicas ? DATABASE_READ_ONLY_ENV : {}) }),
-                "the database connection Secret",
-                "database",
-            );
+            addEnv(Object.keys(databaseEnv(svc)), "the database connection Secret", "database");
         if (svc.redis) addEnv(Object.keys(REDIS_SECRET_ENV), "the Redis connection Secret", "redis");
         if (parsed("tracing") && cfg.tracing.enabled)
             addEnv(Object.keys(tracingEnv(cfg, name)), "tracing (the OpenTelemetry SDK settings)", "env");

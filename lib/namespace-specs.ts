@@ -1,6 +1,7 @@
 /** Pure builders for namespaces and their guard rails (Pod Security labels, default-deny, quota, limits). */
 import type { EnvironmentDefaults } from "./defaults";
 import { PART_OF, MANAGED_BY } from "./labels";
+import { API_SERVER_PORTS } from "./topology";
 import { waiverAnnotations } from "./waivers";
 
 export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
@@ -56,6 +57,12 @@ export function namespaceMetadata(spec: NamespaceSpec): {
             : {}),
     };
 }
+
+/**
+ * Egress to the Kubernetes API server, for pods that call it: it has no labels to select and its address is
+ * cluster-specific, so its ports to any destination.
+ */
+export const API_SERVER_EGRESS_RULE = { ports: API_SERVER_PORTS.map((port) => ({ protocol: "TCP", port })) };
 
 /** DNS egress to the cluster resolver: the one thing every pod needs. */
 export const DNS_EGRESS_RULE = {

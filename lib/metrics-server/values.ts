@@ -8,10 +8,8 @@ import type { StackConfig } from "../../config/schema";
 import type { ChartSource } from "../chart-source";
 import { HelmRendering, helmRendering } from "../helm";
 import { PART_OF } from "../labels";
-import { DNS_EGRESS_RULE } from "../namespace-specs";
-import { chartResources, computeResources, replicatedChartValues } from "../defaults";
-import type { ComputeResources } from "../defaults";
-import { API_SERVER_PORTS } from "../topology";
+import { API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE } from "../namespace-specs";
+import { chartResources, ComputeResources, computeResources, replicatedChartValues } from "../defaults";
 
 /** The Helm release; the chart names its objects (Service, APIService backend) after it. */
 export const METRICS_SERVER_RELEASE = "metrics-server";
@@ -84,6 +82,6 @@ export function metricsServerNetworkPolicySpec(): NetworkPolicySpec {
         podSelector: { matchLabels: metricsServerSelector() },
         policyTypes: ["Ingress", "Egress"],
         ingress: [{ ports: [tcp(METRICS_SERVER_PORT)] }],
-        egress: [{ ports: [tcp(KUBELET_PORT)] }, { ports: API_SERVER_PORTS.map(tcp) }, DNS_EGRESS_RULE],
+        egress: [{ ports: [tcp(KUBELET_PORT)] }, API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE],
     };
 }

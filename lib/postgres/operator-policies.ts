@@ -4,9 +4,9 @@
  * `pdb-for-replicated-workloads`).
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { DNS_EGRESS_RULE } from "../namespace-specs";
+import { API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE } from "../namespace-specs";
 import { networkPolicyPeer, PeerSelector } from "../topology";
-import { apiServerEgress, CNPG_STATUS_PORT, instanceSelector } from "./specs";
+import { CNPG_STATUS_PORT, instanceSelector } from "./specs";
 
 /** Helm release name of the operator chart (components/postgres.ts); the chart puts it into the pod labels. */
 export const OPERATOR_RELEASE_NAME = "cnpg";
@@ -64,7 +64,7 @@ export function operatorNetworkPolicySpec(args: OperatorNetworkArgs): NetworkPol
     if (args.prometheus)
         ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcp(OPERATOR_METRICS_PORT)] });
     const egress: NetworkPolicyEgressRule[] = [
-        apiServerEgress,
+        API_SERVER_EGRESS_RULE,
         {
             to: [
                 {
@@ -113,6 +113,6 @@ export function barmanPluginNetworkPolicySpec(): NetworkPolicySpec {
                 ports: [tcp(BARMAN_PLUGIN_GRPC_PORT)],
             },
         ],
-        egress: [apiServerEgress, DNS_EGRESS_RULE],
+        egress: [API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE],
     };
 }

@@ -15,8 +15,8 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { objectStoreEgressRules } from "../backups/object-store";
 import { toKubeResources, ResourceSpec } from "../defaults";
-import { DNS_EGRESS_RULE } from "../namespace-specs";
-import { API_SERVER_PORTS, networkPolicyPeer, PeerSelector, POSTGRES_PORT } from "../topology";
+import { API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE } from "../namespace-specs";
+import { networkPolicyPeer, PeerSelector, POSTGRES_PORT } from "../topology";
 import { BARMAN_PLUGIN_NAME } from "./values";
 
 export const CNPG_API_VERSION = "postgresql.cnpg.io/v1";
@@ -436,8 +436,6 @@ type NetworkPolicyIngressRule = k8s.types.input.networking.v1.NetworkPolicyIngre
 
 const tcp = (port: number) => ({ protocol: "TCP", port });
 const sameNamespacePods = (selector: Record<string, unknown>) => ({ podSelector: selector });
-/** Any destination: the API server has no labels to select (its address is cluster-specific). */
-export const apiServerEgress = { ports: API_SERVER_PORTS.map(tcp) };
 
 /** The instances' policy: who may reach PostgreSQL, the status API and the exporter, and where instances may go. */
 export function instancesNetworkPolicySpec(args: PostgresNetworkArgs): NetworkPolicySpec {
@@ -464,7 +462,7 @@ export function instancesNetworkPolicySpec(args: PostgresNetworkArgs): NetworkPo
         egress: [
             { to: [self], ports: [tcp(POSTGRES_PORT), tcp(CNPG_STATUS_PORT)] },
             // The instance manager watches its Cluster and Secrets.
-            apiServerEgress,
+            API_SERVER_EGRESS_RULE,
             DNS_EGRESS_RULE,
             // The Barman Cloud sidecar archives to the object store: 443 and the endpoint's own port (e.g. an
             // http://minio:9000 endpoint), as for the backup jobs' uploads.
@@ -487,7 +485,7 @@ export function poolerNetworkPolicySpec(args: PostgresNetworkArgs & { poolerName
         egress: [
             { to: [sameNamespacePods(instanceSelector(args.clusterName))], ports: [tcp(POSTGRES_PORT)] },
             // The pooler's instance manager reads its Pooler, Cluster and Secrets.
-            apiServerEgress,
+            API_SERVER_EGRESS_RULE,
             DNS_EGRESS_RULE,
         ],
     };

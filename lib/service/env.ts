@@ -72,8 +72,7 @@ export function containerEnv(svc: ServiceConfig, sources: EnvSources): EnvVar[] 
             env.push({ name, valueFrom: secretRef(sources.secretValuesSecretName, name) });
     }
     if (svc.database !== undefined && sources.databaseSecretName !== undefined) {
-        const keys = { ...DATABASE_SECRET_ENV, ...(svc.databaseReadReplicas ? DATABASE_READ_ONLY_ENV : {}) };
-        for (const [name, key] of Object.entries(keys))
+        for (const [name, key] of Object.entries(databaseEnv(svc)))
             env.push({ name, valueFrom: secretRef(sources.databaseSecretName, key) });
     }
     if (svc.redis && sources.redisSecretName !== undefined) {
@@ -81,6 +80,11 @@ export function containerEnv(svc: ServiceConfig, sources: EnvSources): EnvVar[] 
             env.push({ name, valueFrom: secretRef(sources.redisSecretName, key) });
     }
     return env;
+}
+
+/** Env var -> key of the database connection Secret, for a service that declares a database. */
+export function databaseEnv(svc: ServiceConfig): Record<string, string> {
+    return { ...DATABASE_SECRET_ENV, ...(svc.databaseReadReplicas ? DATABASE_READ_ONLY_ENV : {}) };
 }
 
 /** Credential ids (GeneratedSecrets) the service consumes, sorted: app credentials, its database role, Redis. */
