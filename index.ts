@@ -17,11 +17,13 @@ import { Redis } from "./components/redis";
 import { Backups } from "./components/backups";
 import { MetricsServer } from "./components/metrics-server";
 import { Tracing } from "./components/tracing";
+import { Logging } from "./components/logging";
 import { backupsPlan, backupsWanted } from "./lib/backups/plan";
 import { edgePlan } from "./lib/edge/plan";
 import { meshPlan } from "./lib/mesh/plan";
 import { metricsServerPlan } from "./lib/metrics-server/values";
 import { tracingPlan } from "./lib/tracing/plan";
+import { loggingPlan } from "./lib/logging/plan";
 import { monitoringPlan } from "./lib/monitoring/plan";
 import { namespacesPlan } from "./lib/namespaces/plan";
 import { secretsPlan } from "./lib/secrets/plan";
@@ -43,6 +45,7 @@ const monitoringSpec = monitoringPlan(cfg);
 const meshSpec = meshPlan(cfg);
 const metricsServerSpec = metricsServerPlan(cfg);
 const tracingSpec = tracingPlan(cfg);
+const loggingSpec = loggingPlan(cfg);
 const edgeSpec = cfg.edge.enabled ? edgePlan(cfg) : undefined;
 const postgresSpec = inClusterPostgres(cfg) ? postgresPlan(cfg) : undefined;
 const externalPostgresSpec = externalPostgresPlan(cfg);
@@ -88,6 +91,15 @@ if (tracingSpec) {
     new Tracing(
         "tracing",
         { ...tracingSpec, namespace: namespaces.byName[cfg.namespaces.tracing].metadata.name },
+        afterNamespaces,
+    );
+}
+
+// Logs: Loki and the collector, before the workloads whose logs it tails (it picks up pods as they appear).
+if (loggingSpec) {
+    new Logging(
+        "logging",
+        { ...loggingSpec, namespace: namespaces.byName[cfg.namespaces.logging].metadata.name, monitoring },
         afterNamespaces,
     );
 }

@@ -9,6 +9,7 @@ import { publicHosts } from "../lib/plan";
 import { ADAPTER_DEFAULT_RESOURCES, requestRateSource } from "../lib/monitoring/adapter";
 import { METRICS_SERVER_DEFAULT_RESOURCES } from "../lib/metrics-server/values";
 import { COLLECTOR_DEFAULT_RESOURCES, TEMPO_DEFAULT_RESOURCES, tracingEnv } from "../lib/tracing/plan";
+import { ALLOY_DEFAULT_RESOURCES, LOKI_DEFAULT_RESOURCES } from "../lib/logging/plan";
 import { certificateFor, pemProblems } from "../lib/edge/provided-certificates";
 import { appsNamespaceBudget, dataNamespaceBudget, NamespaceBudget } from "../lib/namespace-budget";
 import { edgeResourceDefaults } from "../lib/edge/values";
@@ -617,6 +618,18 @@ export function crossFieldProblems(cfg: StackConfig, ctx: RuleContext): Problem[
             ),
         );
     }
+    if (parsed("logging") && cfg.logging.enabled) {
+        problems.push(
+            ...resourceBlockProblems(["logging", "lokiResources"], cfg.logging.lokiResources, LOKI_DEFAULT_RESOURCES),
+        );
+        problems.push(
+            ...resourceBlockProblems(
+                ["logging", "collectorResources"],
+                cfg.logging.collectorResources,
+                ALLOY_DEFAULT_RESOURCES,
+            ),
+        );
+    }
     if (parsed("metricsServer") && cfg.metricsServer.enabled)
         problems.push(
             ...resourceBlockProblems(
@@ -827,6 +840,7 @@ export function inertSettings(
         "monitoring",
         "metricsServer",
         "tracing",
+        "logging",
         "backups",
     ] as const) {
         if (!parsed(section) || cfg[section].enabled) continue;

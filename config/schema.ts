@@ -258,6 +258,7 @@ const namespaces = strict({
     certManager: dnsLabel.default("cert-manager").describe("cert-manager (ACME certificates)"),
     metricsServer: dnsLabel.default("metrics-server").describe("metrics-server (when metricsServer.enabled)"),
     tracing: dnsLabel.default("tracing").describe("OpenTelemetry Collector and Tempo (when tracing.enabled)"),
+    logging: dnsLabel.default("logging").describe("Loki and Grafana Alloy (when logging.enabled)"),
 }).default({});
 
 const quota = strict({
@@ -940,6 +941,45 @@ const tracing = strict({
         .describe("Tempo container; unset values: requests 100m/256Mi, limits 1000m/2Gi"),
 }).default({});
 
+const logging = strict({
+    enabled: z
+        .boolean()
+        .default(false)
+        .describe(
+            "Loki and Grafana Alloy: every pod's logs collected through the Kubernetes API into Loki, Grafana gets the Loki data source, an alert when collection stops",
+        ),
+    retentionDays: positiveInt
+        .optional()
+        .describe("how long Loki keeps logs, in whole days (Loki deletes by day); default dev 3, staging 7, prod 30"),
+    storageSize: bytes.default("20Gi").describe("Loki's volume (chunks and index of the retention period)"),
+    storageClass: dnsName.optional().describe("default: top-level storageClass, else the environment default"),
+    collectorReplicas: z
+        .number()
+        .int()
+        .min(1)
+        .max(5)
+        .default(1)
+        .describe(
+            "Alloy replicas; from 2 they share the pods to tail (Alloy clustering) and get a PodDisruptionBudget",
+        ),
+    lokiChart: chartSource({
+        repository: "https://grafana-community.github.io/helm-charts",
+        chart: "loki",
+        version: "18.11.0",
+    }).describe("Loki chart (monolithic, filesystem storage)"),
+    alloyChart: chartSource({
+        repository: "https://grafana.github.io/helm-charts",
+        chart: "alloy",
+        version: "1.11.1",
+    }).describe("Grafana Alloy chart (the log collector)"),
+    lokiResources: computeResources
+        .optional()
+        .describe("Loki container; unset values: requests 250m/512Mi, limits 1/2Gi"),
+    collectorResources: computeResources
+        .optional()
+        .describe("Alloy container; unset values: requests 100m/256Mi, limits 500m/1Gi"),
+}).default({});
+
 const metricsServer = strict({
     enabled: z
         .boolean()
@@ -1263,6 +1303,7 @@ export const stackConfigSchema = strict({
     monitoring,
     metricsServer,
     tracing,
+    logging,
     backups,
     waivers,
 });

@@ -44,6 +44,8 @@ export function namespacePlan(cfg: StackConfig): NamespaceSpec[] {
         specs.push({ name: ns.certManager, podSecurity: "restricted", application: false, istioInjection: false });
     if (cfg.tracing.enabled)
         specs.push({ name: ns.tracing, podSecurity: "restricted", application: false, istioInjection: false });
+    if (cfg.logging.enabled)
+        specs.push({ name: ns.logging, podSecurity: "restricted", application: false, istioInjection: false });
     if (cfg.metricsServer.enabled)
         specs.push({ name: ns.metricsServer, podSecurity: "restricted", application: false, istioInjection: false });
     if (cfg.monitoring.enabled) {

@@ -1922,6 +1922,18 @@ const RESOURCE_BLOCKS: { key: string; set: (c: any, block: object) => void }[] =
         },
     },
     {
+        key: "logging.lokiResources",
+        set: (c, b) => {
+            c.logging = { ...c.logging, enabled: true, lokiResources: b };
+        },
+    },
+    {
+        key: "logging.collectorResources",
+        set: (c, b) => {
+            c.logging = { ...c.logging, enabled: true, collectorResources: b };
+        },
+    },
+    {
         key: "metricsServer.resources",
         set: (c, b) => {
             c.metricsServer = { ...c.metricsServer, enabled: true, resources: b };

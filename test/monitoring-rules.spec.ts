@@ -117,6 +117,8 @@ interface StackValues {
         readonly baseBackupMaxAgeSeconds?: number;
     };
     readonly redis: boolean;
+    /** The log collector's namespace, when logging is on. */
+    readonly logging?: string;
     /** Scheduled (not suspended) backup CronJobs with their staleness limit. */
     readonly cronJobs: readonly { readonly name: string; readonly maxAgeSeconds: number }[];
     readonly thresholds: StackConfig["monitoring"]["thresholds"];
@@ -153,6 +155,7 @@ function stackValues(variant: Variant, cfg: StackConfig, rendered: RenderedStack
                     : undefined,
         },
         redis: cfg.redis.enabled,
+        logging: cfg.logging.enabled ? cfg.namespaces.logging : undefined,
         cronJobs: inData("CronJob")
             .filter((o) => !o.spec.suspend)
             .map((o) => ({ name: o.metadata.name, maxAgeSeconds: backupMaxAgeSeconds(o.spec.schedule) })),
@@ -267,6 +270,12 @@ function seriesKeys(v: StackValues) {
         walLastFailed: S("cnpg_pg_stat_archiver_last_failed_time", instance(1)),
         walLastArchived: S("cnpg_pg_stat_archiver_last_archived_time", instance(1)),
         lastBaseBackup: S("barman_cloud_cloudnative_pg_io_last_available_backup_timestamp", instance(1)),
+        logSent: S("loki_write_sent_entries_total", {
+            namespace: v.logging ?? "none",
+            pod: "alloy-1",
+            job: "alloy",
+            host: "loki:3100",
+        }),
         redisUp: S("redis_up", { namespace: data, pod: `${REDIS_NAME}-0` }),
         redisUsed: S("redis_memory_used_bytes", { namespace: data, pod: `${REDIS_NAME}-0` }),
         redisMax: S("redis_memory_max_bytes", { namespace: data, pod: `${REDIS_NAME}-0` }),
@@ -339,6 +348,7 @@ function healthy(v: StackValues, k: Keys): SeriesSet {
             s.set(k.lastBaseBackup, flat(EVAL_SECONDS - 3600)); // an hour before the evaluation
         }
     }
+    if (v.logging) s.set(k.logSent, growing(100));
     if (v.redis) {
         s.set(k.redisUp, flat(1));
         s.set(k.redisUsed, flat(100));
@@ -741,6 +751,30 @@ const CASES: readonly AlertCase[] = [
             {
                 name: "older than the schedule interval, within its grace",
                 change: (s) => s.set(k.lastBaseBackup, flat(EVAL_SECONDS - pg(v).baseBackupMaxAgeSeconds! + 1800)),
+                expect: [],
+            },
+        ],
+    },
+    {
+        alertname: "LogCollectionStopped",
+        when: (v) => v.logging !== undefined,
+        fire: (_v, k) => [
+            {
+                name: "the collector delivers nothing (Loki refuses its pushes)",
+                change: (s) => s.set(k.logSent, flat(5000)),
+                expect: fires("warning", {}),
+            },
+            {
+                name: "no collector series at all (down, or not scraped)",
+                change: (s) => s.delete(k.logSent),
+                expect: fires("warning", {}),
+            },
+        ],
+        quiet: (_v, k) => [
+            { name: "lines delivered", change: unchanged, expect: [] },
+            {
+                name: "stopped 6 minutes before the evaluation (under the alert's 10)",
+                change: (s) => s.set(k.logSent, "0+100x24 2400x15"),
                 expect: [],
             },
         ],

@@ -457,10 +457,16 @@ describe("monitoring", () => {
             );
         });
 
-        it("alert rules cover the scraped services, the data namespace, the CNPG cluster, Redis and the backup CronJobs", () => {
+        it("alert rules cover the scraped services, the data, trace and log namespaces, the CNPG cluster, Redis, the backup CronJobs and the log collector", () => {
             const cfg = config("prod");
             const args = alertRulesArgs(cfg);
-            expect(args.namespaces).to.deep.equal([cfg.namespaces.apps, cfg.namespaces.data]);
+            expect(args.namespaces).to.deep.equal([
+                cfg.namespaces.apps,
+                cfg.namespaces.data,
+                cfg.namespaces.tracing,
+                cfg.namespaces.logging,
+            ]);
+            expect(args.logCollectorNamespace).to.equal(cfg.namespaces.logging);
             expect(args.services!.map((s) => s.name).sort()).to.deep.equal(
                 Object.keys(cfg.services)
                     .filter((s) => cfg.services[s].metrics)

@@ -88,6 +88,11 @@ export interface AlertRulesArgs {
     readonly istioEnabled?: boolean;
     /** When set, every alert gets `runbook_url: <base>#<alertname in lower case>`. */
     readonly runbookBaseUrl?: string;
+    /**
+     * Namespace of the log collector (Grafana Alloy, scraped through its ServiceMonitor): adds the alert for log
+     * lines no longer reaching Loki. @default undefined (no such alert)
+     */
+    readonly logCollectorNamespace?: string;
 
     /** @default 1 */
     readonly serviceDownForMinutes?: number;
@@ -141,6 +146,8 @@ export interface AlertRulesArgs {
     readonly walArchiveMaxAgeSeconds?: number;
     /** How long WAL archiving must be stalled, or keep failing, before alerting. @default 5 */
     readonly walArchiveForMinutes?: number;
+    /** How long no log line may reach Loki before alerting. @default 10 */
+    readonly logCollectionStoppedForMinutes?: number;
 }
 
 export const DEFAULT_LATENCY_P95_TARGET_MS = 200;
@@ -182,6 +189,7 @@ export function alertRuleGroups(args: AlertRulesArgs): RuleGroup[] {
         { name: "stackwright.postgresql", rules: postgresRules(a) },
         { name: "stackwright.redis", rules: redisRules(a) },
         { name: "stackwright.backups", rules: backupRules(a) },
+        { name: "stackwright.logging", rules: loggingRules(a) },
     ];
     return groups.filter((g) => g.rules.length > 0);
 }
@@ -193,7 +201,10 @@ export function prometheusRuleGroups(args: AlertRulesArgs): (RuleGroup | Recordi
 
 // ---------------------------------------------------------------------------------------------------------------
 
-type Resolved = Required<Omit<AlertRulesArgs, "runbookBaseUrl">> & { readonly runbookBaseUrl?: string };
+type Resolved = Required<Omit<AlertRulesArgs, "runbookBaseUrl" | "logCollectorNamespace">> & {
+    readonly runbookBaseUrl?: string;
+    readonly logCollectorNamespace?: string;
+};
 
 function resolveArgs(args: AlertRulesArgs): Resolved {
     const r: Resolved = {
@@ -204,6 +215,7 @@ function resolveArgs(args: AlertRulesArgs): Resolved {
         redisNamespaces: args.redisNamespaces ?? [],
         istioEnabled: args.istioEnabled ?? false,
         runbookBaseUrl: args.runbookBaseUrl,
+        logCollectorNamespace: args.logCollectorNamespace,
         serviceDownForMinutes: args.serviceDownForMinutes ?? 1,
         errorRatePercent: args.errorRatePercent ?? 5,
         errorRateForMinutes: args.errorRateForMinutes ?? 5,
@@ -230,6 +242,7 @@ function resolveArgs(args: AlertRulesArgs): Resolved {
         postgresDownForMinutes: args.postgresDownForMinutes ?? 1,
         walArchiveMaxAgeSeconds: args.walArchiveMaxAgeSeconds ?? 900,
         walArchiveForMinutes: args.walArchiveForMinutes ?? 5,
+        logCollectionStoppedForMinutes: args.logCollectionStoppedForMinutes ?? 10,
     };
     validate(r);
     return r;
@@ -243,6 +256,9 @@ function validate(r: Resolved): void {
     const names: [string, string][] = [
         ...r.namespaces.map((n): [string, string] => ["namespace", n]),
         ...r.redisNamespaces.map((n): [string, string] => ["redisNamespaces", n]),
+        ...(r.logCollectorNamespace !== undefined
+            ? [["logCollectorNamespace", r.logCollectorNamespace] as [string, string]]
+            : []),
         ...r.services.flatMap((s): [string, string][] => [
             ["service", s.name],
             ["service namespace", s.namespace],
@@ -670,6 +686,26 @@ function redisRules(r: Resolved): AlertRule[] {
 
 function backupRules(r: Resolved): AlertRule[] {
     return [...cronJobBackupRules(r), ...baseBackupRules(r)];
+}
+
+function loggingRules(r: Resolved): AlertRule[] {
+    if (r.logCollectorNamespace === undefined) return [];
+    // Alloy's loki.write counts the entries Loki accepted. No series (collector down or not scraped) counts as zero:
+    // a live cluster always logs something (Loki and Prometheus themselves, at least).
+    const sent = `sum(rate(loki_write_sent_entries_total{namespace="${r.logCollectorNamespace}"}[5m]))`;
+    return [
+        alert(
+            r,
+            "LogCollectionStopped",
+            "warning",
+            minutes(r.logCollectionStoppedForMinutes),
+            `(${sent} or vector(0)) == 0`,
+            "No log lines reach Loki",
+            `The log collector (Grafana Alloy in ${r.logCollectorNamespace}) has delivered nothing to Loki for ` +
+                `${r.logCollectionStoppedForMinutes} minutes: it is down or not scraped, or Loki refuses its pushes. ` +
+                "Logs of this period may be missing; check the alloy and loki pods.",
+        ),
+    ];
 }
 
 function baseBackupRules(r: Resolved): AlertRule[] {

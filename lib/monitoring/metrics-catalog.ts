@@ -2,7 +2,7 @@
  * Every metric name the stack's rules and dashboards may query, grouped by the exporter that produces it.
  * Names were checked against the exporters' own sources (kube-state-metrics docs, CloudNativePG's
  * default-monitoring queries and pgbouncer collector, the Barman Cloud plugin's metrics, oliver006/redis_exporter,
- * podinfo's middleware, Istio's standard metrics). Tests check every rule expression and dashboard query against this list, so a typo or a
+ * podinfo's middleware, Istio's standard metrics, Grafana Alloy's loki.write). Tests check every rule expression and dashboard query against this list, so a typo or a
  * metric an exporter does not have fails in CI instead of drawing an empty panel or a silent alert.
  */
 
@@ -18,6 +18,7 @@ export type MetricSource =
     | "barmanCloudPlugin"
     | "redisExporter"
     | "istio"
+    | "alloy"
     | "stackwrightRecordingRules";
 
 /**
@@ -223,6 +224,8 @@ export const METRICS_CATALOG: Readonly<Record<MetricSource, readonly string[]>> 
         "istio_tcp_connections_opened_total",
         "istio_tcp_connections_closed_total",
     ],
+    // Grafana Alloy's loki.write (entries Loki accepted).
+    alloy: ["loki_write_sent_entries_total"],
     stackwrightRecordingRules: Object.values(RECORDING_RULE_NAMES),
 };
 

@@ -28,6 +28,7 @@ import { ChartSource } from "../chart-source";
 import { computeResources } from "../defaults";
 import { ADAPTER_DEFAULT_RESOURCES, adapterRules, prometheusAdapterValues } from "./adapter";
 import { tempoDataSource } from "../tracing/plan";
+import { lokiDataSource } from "../logging/plan";
 import { inClusterPostgres } from "../postgres/roles";
 
 /** The Grafana dashboards of the repository (one ConfigMap per *.json file). */
@@ -144,7 +145,13 @@ export function alertRulesArgs(cfg: StackConfig): AlertRulesArgs {
     const t = cfg.monitoring.thresholds;
     const data = hasDataNamespace(cfg);
     return {
-        namespaces: [cfg.namespaces.apps, ...(data ? [cfg.namespaces.data] : [])],
+        // With the trace and log stores: their volumes fill up and their pods crash like any other.
+        namespaces: [
+            cfg.namespaces.apps,
+            ...(data ? [cfg.namespaces.data] : []),
+            ...(cfg.tracing.enabled ? [cfg.namespaces.tracing] : []),
+            ...(cfg.logging.enabled ? [cfg.namespaces.logging] : []),
+        ],
         // Only services with a metrics endpoint have `up` series; the others would always look down.
         services: Object.entries(cfg.services)
             .filter(([, svc]) => svc.metrics !== undefined)
@@ -157,6 +164,7 @@ export function alertRulesArgs(cfg: StackConfig): AlertRulesArgs {
         postgresClusters: postgresClusterTargets(cfg),
         redisNamespaces: cfg.redis.enabled ? [cfg.namespaces.data] : [],
         istioEnabled: cfg.mesh.enabled,
+        logCollectorNamespace: cfg.logging.enabled ? cfg.namespaces.logging : undefined,
         cpuLimitPercent: t.cpuLimitPercent,
         memoryLimitPercent: t.memoryLimitPercent,
         errorRatePercent: t.errorRatePercent,
@@ -197,7 +205,10 @@ export function monitoringPlan(cfg: StackConfig): MonitoringPlan | undefined {
             meshEnabled: cfg.mesh.enabled,
             // Config validation guarantees a host inside the domain (never the raw value: it lands in grafana.ini).
             grafanaHost: publicHost(m.grafanaHost, cfg.domain)!,
-            additionalDataSources: cfg.tracing.enabled ? [tempoDataSource(cfg)] : [],
+            additionalDataSources: [
+                ...(cfg.tracing.enabled ? [tempoDataSource(cfg)] : []),
+                ...(cfg.logging.enabled ? [lokiDataSource(cfg)] : []),
+            ],
         },
         ruleGroups: prometheusRuleGroups(alertRulesArgs(cfg)),
         alertmanager: { environment: cfg.environment },

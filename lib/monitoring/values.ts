@@ -147,7 +147,7 @@ export interface KubePrometheusStackValuesArgs {
     readonly meshEnabled: boolean;
     /** Public host of Grafana, e.g. "monitoring.example.com" (root_url https://<host>). */
     readonly grafanaHost: string;
-    /** Grafana data sources beside Prometheus and Alertmanager (Tempo with tracing on). @default [] */
+    /** Grafana data sources beside Prometheus and Alertmanager (Tempo with tracing on, Loki with logging on). @default [] */
     readonly additionalDataSources?: readonly Record<string, unknown>[];
     /** Secret with the Grafana admin user and password (GRAFANA_ADMIN_*_KEY). */
     readonly grafanaAdminSecretName: pulumi.Input<string>;

@@ -60,6 +60,8 @@ const CHART_DIRS: Readonly<Record<string, readonly string[]>> = {
     "prometheus-adapter@5.3.0": ["prometheus-adapter-5.3.0"],
     "opentelemetry-collector@0.170.0": ["opentelemetry-collector-0.170.0"],
     "tempo@2.2.4": ["tempo-2.2.4"],
+    "loki@18.11.0": ["loki-18.11.0"],
+    "alloy@1.11.1": ["alloy-1.11.1"],
     "base@1.31.1": ["istio-1.31.1/base", "istio-1.31.0-rc.0/base"],
     "istiod@1.31.1": ["istio-1.31.1/istiod", "istio-1.31.0-rc.0/istiod"],
     "cni@1.31.1": ["istio-1.31.1/cni", "istio-1.31.0-rc.0/cni"],
