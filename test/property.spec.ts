@@ -240,6 +240,11 @@ const REGRESSIONS: { readonly title: string; readonly raw: () => Raw }[] = [
         },
     },
     {
+        // Logs and traces where the mesh is off (dev), one collector: not among the stack files.
+        title: "dev with logging and tracing on",
+        raw: () => ({ ...readStackConfig("dev"), logging: { enabled: true }, tracing: { enabled: true } }),
+    },
+    {
         title: "an external PostgreSQL (managed service) in place of CloudNativePG",
         raw: () => ({
             ...readStackConfig("staging"),
