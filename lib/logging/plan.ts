@@ -12,6 +12,7 @@ import { HelmRendering, helmRendering } from "../helm";
 import { chartResources, computeResources, replicatedChartValues } from "../defaults";
 import type { ComputeResources } from "../defaults";
 import { API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE } from "../namespace-specs";
+import { containerSecurityContext } from "../pod-security";
 import { storageClassFor } from "../storage-class";
 import { PART_OF } from "../labels";
 import { grafanaPods, networkPolicyPeer, PeerSelector, prometheusPods } from "../topology";
@@ -140,14 +141,6 @@ export function alloyConfig(args: { pushUrl: string; clustered: boolean }): stri
     ].join("\n");
 }
 
-const RESTRICTED_CONTAINER = {
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ["ALL"] },
-    readOnlyRootFilesystem: true,
-    runAsNonRoot: true,
-    seccompProfile: { type: "RuntimeDefault" },
-};
-
 /** The recommended labels the Loki chart does not set on its own (it sets name and instance). */
 const LOKI_LABELS = { "app.kubernetes.io/part-of": PART_OF };
 
@@ -234,7 +227,7 @@ export function alloyValues(args: {
             // Peers are named by their pods: the chart's HOSTNAME is the node's, which two replicas may share.
             extraEnv: clustered ? [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] : [],
             extraArgs: clustered ? ["--cluster.node-name=$(POD_NAME)"] : [],
-            securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 473, runAsGroup: 473 },
+            securityContext: { ...containerSecurityContext(), runAsUser: 473, runAsGroup: 473 },
             resources: chartResources(args.resources),
             livenessProbe: { httpGet: { path: "/-/healthy", port: ALLOY_HTTP_PORT }, periodSeconds: 30 },
         },

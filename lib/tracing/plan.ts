@@ -11,6 +11,7 @@ import { HelmRendering, helmRendering } from "../helm";
 import { chartResources, computeResources } from "../defaults";
 import type { ComputeResources } from "../defaults";
 import { DNS_EGRESS_RULE } from "../namespace-specs";
+import { containerSecurityContext } from "../pod-security";
 import { storageClassFor } from "../storage-class";
 import { PART_OF } from "../labels";
 import { grafanaPods, networkPolicyPeer, PeerSelector } from "../topology";
@@ -106,14 +107,6 @@ export function tracingPlan(cfg: StackConfig): TracingPlan | undefined {
     };
 }
 
-const RESTRICTED_CONTAINER = {
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ["ALL"] },
-    readOnlyRootFilesystem: true,
-    runAsNonRoot: true,
-    seccompProfile: { type: "RuntimeDefault" },
-};
-
 export function collectorValues(args: { tempoEndpoint: string; resources: ComputeResources }) {
     const port = (containerPort: number, appProtocol?: string) => ({
         enabled: true,
@@ -160,7 +153,7 @@ export function collectorValues(args: { tempoEndpoint: string; resources: Comput
             metrics: off,
         },
         podSecurityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: "RuntimeDefault" } },
-        securityContext: RESTRICTED_CONTAINER,
+        securityContext: containerSecurityContext(),
         // The chart's ServiceAccount cannot switch token automount off; the component creates this one (the
         // collector never calls the Kubernetes API).
         serviceAccount: { create: false, name: COLLECTOR_SERVICE_ACCOUNT, automountServiceAccountToken: false },
@@ -184,7 +177,7 @@ export function tempoValues(args: {
             // OTLP from the collector only.
             receivers: { otlp: { protocols: { grpc: { endpoint: `0.0.0.0:${OTLP_GRPC_PORT}` } } } },
             resources: chartResources(args.resources),
-            securityContext: RESTRICTED_CONTAINER,
+            securityContext: containerSecurityContext(),
         },
         securityContext: {
             runAsUser: 10001,
