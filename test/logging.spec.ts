@@ -66,7 +66,7 @@ describe("logging: chart values and Alloy's configuration (lib/logging)", () => 
         const one = alloyValues({ ...args, replicas: 1 });
         expect(one.controller.type).to.equal("deployment");
         const granted = [...one.rbac.rules, ...one.rbac.clusterRules].flatMap((r) => r.resources);
-        expect(granted.sort()).to.deep.equal(["namespaces", "pods", "pods/log"]);
+        expect(granted.sort()).to.deep.equal(["pods", "pods/log"]);
         expect(one.alloy.securityContext).to.include({ readOnlyRootFilesystem: true, runAsNonRoot: true });
         expect(one.alloy.resources.limits).to.deep.equal(ALLOY_DEFAULT_RESOURCES.limits);
         expect(one.alloy.clustering.enabled).to.equal(false);
@@ -214,22 +214,20 @@ describe("logging: the charts rendered with real Helm (prod's values)", function
         expect(loki.spec.template.spec.containers.map((c: any) => c.name)).to.deep.equal(["loki"]);
     });
 
-    it("Alloy runs our configuration on two clustered replicas, may read pods and logs only, and is scraped", () => {
+    it("Alloy runs our configuration on two clustered replicas, may find pods and read their logs only, and is scraped", () => {
         const configMap = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === "alloy")!;
         expect(configMap.data["config.alloy"]).to.include(PUSH_URL);
         const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "alloy")!;
         expect(deployment.spec.replicas).to.equal(2);
         const alloy = deployment.spec.template.spec.containers[0];
-        expect(alloy.args).to.include.members(["--cluster.enabled=true", "--cluster.node-name=$(POD_NAME)"]);
-        expect(alloy.env.find((e: any) => e.name === "POD_NAME").valueFrom.fieldRef.fieldPath).to.equal(
-            "metadata.name",
-        );
+        expect(alloy.args).to.include("--cluster.enabled=true");
+        expect(alloy.livenessProbe.tcpSocket.port).to.equal(12345);
         // No reloader sidecar: the config's checksum rolls the pods instead.
         expect(deployment.spec.template.metadata.annotations).to.have.property("checksum/config");
         const roles = objects.filter((o) => o.kind === "ClusterRole" || o.kind === "Role");
         expect(roles.map((o) => o.metadata.name)).to.deep.equal(["alloy"]);
         const resources = roles[0].rules.flatMap((r: any) => r.resources).sort();
-        expect(resources).to.deep.equal(["namespaces", "pods", "pods/log"]);
+        expect(resources).to.deep.equal(["pods", "pods/log"]);
         expect(objects.some((o) => o.kind === "ServiceMonitor" && o.metadata.name === "alloy")).to.equal(true);
         expect(objects.some((o) => o.kind === "PodDisruptionBudget" && o.metadata.name === "alloy")).to.equal(true);
     });

@@ -213,7 +213,6 @@ export function alloyValues(args: {
     serviceMonitor: boolean;
 }) {
     const storage = "storage";
-    const clustered = args.replicas > 1;
     return {
         fullnameOverride: ALLOY_RELEASE,
         // The PodLogs CRD is for another way of collecting; discovery covers every pod.
@@ -223,20 +222,20 @@ export function alloyValues(args: {
             enableReporting: false,
             storagePath: ALLOY_STORAGE_PATH,
             mounts: { extra: [{ name: storage, mountPath: ALLOY_STORAGE_PATH }] },
-            clustering: { enabled: clustered },
-            // Peers are named by their pods: the chart's HOSTNAME is the node's, which two replicas may share.
-            extraEnv: clustered ? [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] : [],
-            extraArgs: clustered ? ["--cluster.node-name=$(POD_NAME)"] : [],
+            // Peers are named by their pods' hostnames (the pod names).
+            clustering: { enabled: args.replicas > 1 },
             securityContext: { ...containerSecurityContext(), runAsUser: 473, runAsGroup: 473 },
             resources: chartResources(args.resources),
-            livenessProbe: { httpGet: { path: "/-/healthy", port: ALLOY_HTTP_PORT }, periodSeconds: 30 },
+            // Alive while it serves HTTP. Not /-/healthy: that turns 500 when any component is unhealthy, and Alloy's
+            // docs advise against restarting on it (a restart makes that no better).
+            livenessProbe: { tcpSocket: { port: ALLOY_HTTP_PORT }, periodSeconds: 30 },
         },
-        // Only what tailing needs: pods and their logs (the chart's defaults also read Secrets and ConfigMaps
-        // cluster-wide). Two lists because the chart's template breaks on an empty one.
+        // Only what tailing needs: finding pods, reading their logs (the chart's defaults also read Secrets and
+        // ConfigMaps cluster-wide). Two lists because the chart's template breaks on an empty one.
         rbac: {
             create: true,
-            rules: [{ apiGroups: [""], resources: ["pods", "pods/log"], verbs: ["get", "list", "watch"] }],
-            clusterRules: [{ apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch"] }],
+            rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }],
+            clusterRules: [{ apiGroups: [""], resources: ["pods/log"], verbs: ["get"] }],
         },
         serviceAccount: { create: true, name: ALLOY_SERVICE_ACCOUNT, automountServiceAccountToken: true },
         // No reloader sidecar (a container without probes): the chart then puts the config's checksum on the pods,
