@@ -4,6 +4,11 @@ import { publicHost } from "./hosts";
 import { inClusterPostgres } from "./postgres/roles";
 import type { NamespaceSpec } from "./namespace-specs";
 
+/** Whether the stack has a data namespace: for in-cluster PostgreSQL, Redis or backups. */
+export function hasDataNamespace(cfg: StackConfig): boolean {
+    return inClusterPostgres(cfg) || cfg.redis.enabled || cfg.backups.enabled;
+}
+
 /** Every public host name of the stack: routed service hosts, Grafana, extra hosts; sorted and unique. */
 export function publicHosts(cfg: StackConfig): string[] {
     const hosts = new Set<string>();
@@ -31,7 +36,7 @@ export function namespacePlan(cfg: StackConfig): NamespaceSpec[] {
             meshWaiver: cfg.waivers.meshDisabled,
         },
     ];
-    if (inClusterPostgres(cfg) || cfg.redis.enabled || cfg.backups.enabled) {
+    if (hasDataNamespace(cfg)) {
         // Data stores stay outside the sidecar mesh: CloudNativePG manages its own TLS and replication traffic.
         specs.push({ name: ns.data, podSecurity: "restricted", application: true, istioInjection: false });
     }

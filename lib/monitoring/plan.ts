@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { StackConfig } from "../../config/schema";
 import { publicHost } from "../hosts";
-import { environmentDefaults, resolveResources } from "../defaults";
+import { computeResources, environmentDefaults, resolveResources } from "../defaults";
+import { hasDataNamespace } from "../plan";
 import { BACKUP_CRONJOBS, POSTGRES_CLUSTER_NAME } from "../topology";
 import { backupsWanted } from "../backups/plan";
 import { backupMaxAgeSeconds, scheduledBackupMaxAgeSeconds } from "../cron";
@@ -25,7 +26,6 @@ import { PROMETHEUS_DEFAULT_RESOURCES } from "./defaults";
 import { MonitoringNetworkPolicy, monitoringNetworkPolicies } from "./network-policies";
 import type { KubePrometheusStackValuesArgs } from "./values";
 import { ChartSource } from "../chart-source";
-import { computeResources } from "../defaults";
 import { ADAPTER_DEFAULT_RESOURCES, adapterRules, prometheusAdapterValues } from "./adapter";
 import { tempoDataSource } from "../tracing/plan";
 import { lokiDataSource } from "../logging/plan";
@@ -86,11 +86,6 @@ function adapterPlan(cfg: StackConfig): MonitoringPlan["adapter"] {
             rules,
         }),
     };
-}
-
-/** Whether the data namespace exists (namespacePlan creates it for any data store or backups). */
-function hasDataNamespace(cfg: StackConfig): boolean {
-    return inClusterPostgres(cfg) || cfg.redis.enabled || cfg.backups.enabled;
 }
 
 /** Backup CronJobs the backups component creates (names from lib/topology), with their staleness limit. */
