@@ -4,7 +4,7 @@
  * is on (a default plugin), so namespaces' pod-security labels act as on a cluster. `stop()` ends both processes
  * and removes every file.
  */
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
@@ -14,6 +14,7 @@ import type { StackConfig } from "../../config";
 import { CHART_TYPE, helmTemplate, needBuiltTool, needSharedCharts, RenderedChart } from "./charts";
 import { kubeObjects, RenderedStack } from "./harness";
 import { freePorts } from "./ports";
+import { openssl } from "./certs";
 import { resolveCrdsDir } from "./schemas";
 
 export interface ApiResponse {
@@ -37,11 +38,6 @@ export interface KubeObject {
 }
 
 const TOKEN = "stackwright-test-token";
-
-function openssl(args: string[], cwd: string): void {
-    const r = spawnSync("openssl", args, { cwd, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`openssl ${args.join(" ")} failed: ${r.stderr}`);
-}
 
 function waitExit(p: ChildProcess, ms: number): Promise<void> {
     return new Promise((resolve) => {

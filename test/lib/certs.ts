@@ -9,6 +9,13 @@ export interface PemPair {
     readonly privateKeyPem: string;
 }
 
+/** Runs openssl in `cwd`; its stderr in the error when it fails. */
+export function openssl(args: string[], cwd: string): void {
+    const r = spawnSync("openssl", args, { cwd, encoding: "utf8" });
+    if (r.status !== 0)
+        throw new Error(`openssl ${args.join(" ")} failed (openssl is needed for these tests): ${r.stderr}`);
+}
+
 const made = new Map<string, PemPair>();
 
 /** A self-signed ECDSA P-256 certificate naming `hosts` (SAN), valid for a year from now. */
@@ -18,8 +25,7 @@ export function selfSignedCertificate(hosts: readonly string[]): PemPair {
     if (known) return known;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stackwright-cert-"));
     try {
-        const r = spawnSync(
-            "openssl",
+        openssl(
             [
                 "req",
                 "-x509",
@@ -39,9 +45,8 @@ export function selfSignedCertificate(hosts: readonly string[]): PemPair {
                 "-addext",
                 `subjectAltName=${hosts.map((h) => `DNS:${h}`).join(",")}`,
             ],
-            { cwd: dir, encoding: "utf8" },
+            dir,
         );
-        if (r.status !== 0) throw new Error(`openssl req failed (openssl is needed for these tests): ${r.stderr}`);
         const pair = {
             certificatePem: fs.readFileSync(path.join(dir, "cert.pem"), "utf8"),
             privateKeyPem: fs.readFileSync(path.join(dir, "key.pem"), "utf8"),
