@@ -16,6 +16,7 @@ import {
     MeshObject,
     PERMISSIVE_EXEMPTION_ANNOTATION,
     peerAuthentications,
+    serviceAccess,
     virtualServices,
 } from "../lib/mesh/policies";
 import {
@@ -298,7 +299,9 @@ describe("mesh: per-service Istio objects from config", () => {
         expect(plaintext.map((p) => (p.spec as any).selector.matchLabels["app.kubernetes.io/name"])).to.deep.equal([
             "worker",
         ]);
-        expect((plaintext[0].spec as any).rules[0].to[0].operation.ports).to.deep.equal(["9898"]);
+        const plaintextRules = (plaintext[0].spec as any).rules.filter((r: any) => r.from[0].source.notPrincipals);
+        expect(plaintextRules.map((r: any) => r.to[0].operation.ports)).to.deep.equal([["9898"]]);
+        expect(plaintext[0].metadata.annotations).to.deep.equal({ "stackwright.io/permissive-reason": reason });
     });
 
     it("every Istio object and monitor carries the recommended labels, versioned like what it belongs to", () => {
@@ -557,6 +560,22 @@ for (const stack of MESH_STACKS) {
             expect(allowNothing.map((p) => p.metadata.namespace)).to.deep.equal([cfg.namespaces.apps]);
             expect(policies.filter((p) => p.metadata.namespace === cfg.namespaces.data)).to.deep.equal([]);
             for (const p of policies) if (Object.keys(p.spec).length > 0) expect(p.spec.action).to.equal("ALLOW");
+        });
+
+        it("one ALLOW policy per reachable service, a rule per kind of source (fewer objects to register and apply)", () => {
+            const perService = new Map<string, number>();
+            for (const p of objectsOf("AuthorizationPolicy").filter((x) => x.spec.selector)) {
+                const name = serviceBySelector(p.spec.selector.matchLabels);
+                perService.set(name, (perService.get(name) ?? 0) + 1);
+            }
+            expect(
+                [...perService.values()].every((n) => n === 1),
+                JSON.stringify([...perService]),
+            ).to.equal(true);
+            const reachable = serviceAccess(cfg).filter(
+                (a) => a.callerPrincipals.length + a.edgePrincipals.length + a.plaintextPorts.length > 0 || a.metrics,
+            );
+            expect([...perService.keys()].sort()).to.deep.equal(reachable.map((a) => a.service).sort());
         });
 
         it("the authorization graph equals the declared call graph exactly, plus the edge for routed services and Prometheus for metrics", () => {

@@ -268,7 +268,9 @@ const portStrings = (ports: readonly number[]) => ports.map(String);
 
 /**
  * Deny by default: an allow-nothing policy per meshed application namespace, then per service one ALLOW policy
- * per kind of source (calling services, the edge, Prometheus), each limited to the ports that source needs.
+ * with a rule per kind of source (calling services, the edge, Prometheus, plaintext clients of a PERMISSIVE
+ * service), each rule limited to the ports that source needs. Rules of one ALLOW policy are alternatives, so one
+ * policy allows exactly what a policy per source would, with one object (and one registration) per service.
  */
 export function authorizationPolicies(cfg: StackConfig): MeshObject[] {
     if (!cfg.mesh.enabled) return [];
@@ -281,77 +283,58 @@ export function authorizationPolicies(cfg: StackConfig): MeshObject[] {
         spec: {},
     }));
     for (const access of serviceAccess(cfg)) {
+        const rules = allowRules(access);
+        if (rules.length === 0) continue;
         const name = access.service;
-        const allow = (
-            suffix: string,
-            rules: Record<string, unknown>[],
-            annotations?: Record<string, string>,
-        ): MeshObject => ({
-            resourceName: `${name}-allow-${suffix}`,
+        const permissiveReason = cfg.services[name].mesh.permissiveReason;
+        objects.push({
+            resourceName: `${name}-allow`,
             apiVersion: ISTIO_SECURITY_API,
             kind: "AuthorizationPolicy",
             metadata: {
                 namespace: cfg.namespaces.apps,
                 labels: serviceLabels(cfg, name),
-                ...(annotations ? { annotations } : {}),
+                ...(access.plaintextPorts.length > 0
+                    ? { annotations: { "stackwright.io/permissive-reason": permissiveReason! } }
+                    : {}),
             },
             spec: { selector: { matchLabels: { ...servicePods(cfg, name).podLabels } }, action: "ALLOW", rules },
         });
-        if (access.callerPrincipals.length > 0) {
-            objects.push(
-                allow("callers", [
-                    {
-                        from: [{ source: { principals: access.callerPrincipals } }],
-                        to: [{ operation: { ports: portStrings(access.callerPorts) } }],
-                    },
-                ]),
-            );
-        }
-        if (access.edgePrincipals.length > 0) {
-            objects.push(
-                allow("edge", [
-                    {
-                        from: [{ source: { principals: access.edgePrincipals } }],
-                        to: [{ operation: { ports: portStrings(access.edgePorts) } }],
-                    },
-                ]),
-            );
-        }
-        if (access.metrics) {
-            objects.push(
-                allow("metrics", [
-                    {
-                        from: [{ source: { principals: [access.metrics.principal] } }],
-                        to: [
-                            {
-                                operation: {
-                                    methods: ["GET"],
-                                    paths: [access.metrics.path],
-                                    ports: [String(access.metrics.port)],
-                                },
-                            },
-                        ],
-                    },
-                ]),
-            );
-        }
-        if (access.plaintextPorts.length > 0) {
-            objects.push(
-                allow(
-                    "plaintext",
-                    [
-                        {
-                            // notPrincipals "*" matches exactly the requests without a peer identity (plaintext).
-                            from: [{ source: { notPrincipals: ["*"] } }],
-                            to: [{ operation: { ports: portStrings(access.plaintextPorts) } }],
-                        },
-                    ],
-                    { "stackwright.io/permissive-reason": cfg.services[name].mesh.permissiveReason! },
-                ),
-            );
-        }
     }
     return objects;
+}
+
+/** One service's ALLOW rules, a rule per kind of source that may reach it. */
+function allowRules(access: ServiceAccess): Record<string, unknown>[] {
+    const rules: Record<string, unknown>[] = [];
+    const fromPrincipals = (principals: readonly string[], ports: readonly number[]) => ({
+        from: [{ source: { principals: [...principals] } }],
+        to: [{ operation: { ports: portStrings(ports) } }],
+    });
+    if (access.callerPrincipals.length > 0) rules.push(fromPrincipals(access.callerPrincipals, access.callerPorts));
+    if (access.edgePrincipals.length > 0) rules.push(fromPrincipals(access.edgePrincipals, access.edgePorts));
+    if (access.metrics) {
+        rules.push({
+            from: [{ source: { principals: [access.metrics.principal] } }],
+            to: [
+                {
+                    operation: {
+                        methods: ["GET"],
+                        paths: [access.metrics.path],
+                        ports: [String(access.metrics.port)],
+                    },
+                },
+            ],
+        });
+    }
+    if (access.plaintextPorts.length > 0) {
+        // notPrincipals "*" matches exactly the requests without a peer identity (plaintext).
+        rules.push({
+            from: [{ source: { notPrincipals: ["*"] } }],
+            to: [{ operation: { ports: portStrings(access.plaintextPorts) } }],
+        });
+    }
+    return rules;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
