@@ -206,11 +206,21 @@ async function child(counts: number[], settings: Settings): Promise<void> {
     process.send!(results);
 }
 
-/** Runs sizes in a fresh process with the setting's Node.js arguments, under ts-node (source-mapped stacks). */
+/**
+ * ts-node as each setting transpiles: TypeScript's transpiler before, swc after (test/lib/register.js registers ts-node
+ * with swc, as tsconfig.pulumi.json has `pulumi up` do). Each render requires the program's modules afresh, so the
+ * transpiler is part of every measurement, as it is of every `pulumi up`.
+ */
+const TS_NODE_REGISTER: Record<Settings, string> = {
+    before: "ts-node/register/transpile-only",
+    after: path.join(__dirname, "..", "test", "lib", "register.js"),
+};
+
+/** Runs sizes in a fresh process with the setting's Node.js arguments and transpiler (source-mapped stacks). */
 export function measureInChild(counts: number[], settings: Settings = "after"): Promise<BenchResult[]> {
     return new Promise((resolve, reject) => {
         const proc = fork(__filename, ["--child", counts.join(","), settings], {
-            execArgv: [...nodeArgsFor(settings), "-r", "ts-node/register/transpile-only"],
+            execArgv: [...nodeArgsFor(settings), "-r", TS_NODE_REGISTER[settings]],
             stdio: ["inherit", "inherit", "inherit", "ipc"],
         });
         let results: BenchResult[] | undefined;
