@@ -14,7 +14,7 @@ import type { StackConfig } from "../../config";
 import { CHART_TYPE, helmTemplate, needBuiltTool, needSharedCharts, RenderedChart } from "./charts";
 import { kubeObjects, RenderedStack } from "./harness";
 import { freePorts } from "./ports";
-import { openssl } from "./certs";
+import { openssl, PemPair, selfSignedCertificate } from "./certs";
 import { resolveCrdsDir } from "./schemas";
 
 export interface ApiResponse {
@@ -389,7 +389,7 @@ function gatewayApiBundle(file: string): KubeObject[] {
  * The mocks answer @pulumi/tls with placeholder PEM text, which the API server rightly warns about in TLS Secrets
  * ("x509: malformed certificate"); @pulumi/tls makes real ones. Secrets get one real certificate and key instead.
  */
-function withRealPem(o: KubeObject, pem: { cert: string; key: string }): KubeObject {
+function withRealPem(o: KubeObject, pem: PemPair): KubeObject {
     if (o.kind !== "Secret" || !o.stringData) return o;
     const stringData = Object.fromEntries(
         Object.entries<any>(o.stringData).map(([k, v]) => [
@@ -397,51 +397,13 @@ function withRealPem(o: KubeObject, pem: { cert: string; key: string }): KubeObj
             typeof v !== "string"
                 ? v
                 : v.startsWith("-----BEGIN CERTIFICATE")
-                  ? pem.cert
+                  ? pem.certificatePem
                   : /-----BEGIN [A-Z ]*PRIVATE KEY/.test(v)
-                    ? pem.key
+                    ? pem.privateKeyPem
                     : v,
         ]),
     );
     return { ...o, stringData };
-}
-
-/** One real certificate and key for every Secret in the process (made once with the server's openssl helper). */
-let pemOnce: { cert: string; key: string } | undefined;
-function realPem(): { cert: string; key: string } {
-    if (pemOnce) return pemOnce;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stackwright-pem-"));
-    try {
-        openssl(
-            [
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                "k.pem",
-                "-out",
-                "c.pem",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=stackwright-test",
-                "-addext",
-                "subjectAltName=DNS:localhost",
-            ],
-            dir,
-        );
-        pemOnce = {
-            cert: fs.readFileSync(path.join(dir, "c.pem"), "utf8"),
-            key: fs.readFileSync(path.join(dir, "k.pem"), "utf8"),
-        };
-        return pemOnce;
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
 }
 
 export const describeObject = (o: KubeObject) =>
@@ -458,7 +420,8 @@ export async function dryRunStack(
     cfg: StackConfig,
     r: RenderedStack,
 ): Promise<{ problems: string[]; summary: string; charts: RenderedChart[] }> {
-    const pem = realPem();
+    // One real certificate and key for every Secret (made once per process).
+    const pem = selfSignedCertificate(["localhost"]);
     const firstParty = (kubeObjects(r.resources) as KubeObject[]).map((o) => withRealPem(o, pem));
     const charts = r.resources
         .filter((x) => x.type === CHART_TYPE)
