@@ -62,7 +62,10 @@ export function namespaceMetadata(spec: NamespaceSpec): {
  * Egress to the Kubernetes API server, for pods that call it: it has no labels to select and its address is
  * cluster-specific, so its ports to any destination.
  */
-export const API_SERVER_EGRESS_RULE = { ports: API_SERVER_PORTS.map((port) => ({ protocol: "TCP", port })) };
+/** A NetworkPolicy port on TCP. */
+export const tcpPort = (port: number) => ({ protocol: "TCP", port });
+
+export const API_SERVER_EGRESS_RULE = { ports: API_SERVER_PORTS.map(tcpPort) };
 
 /** DNS egress to the cluster resolver: the one thing every pod needs. */
 export const DNS_EGRESS_RULE = {

@@ -11,7 +11,7 @@ import type { ChartSource } from "../chart-source";
 import { HelmRendering, helmRendering } from "../helm";
 import { chartResources, computeResources, replicatedChartValues } from "../defaults";
 import type { ComputeResources } from "../defaults";
-import { API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE } from "../namespace-specs";
+import { API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE, tcpPort } from "../namespace-specs";
 import { containerSecurityContext } from "../pod-security";
 import { storageClassFor } from "../storage-class";
 import { PART_OF } from "../labels";
@@ -260,7 +260,6 @@ export function alloyValues(args: {
  */
 export function loggingNetworkPolicies(cfg: StackConfig): { name: string; spec: NetworkPolicySpec }[] {
     const ns = cfg.namespaces.logging;
-    const tcp = (port: number) => ({ protocol: "TCP", port });
     const alloy = alloyPods(ns).podLabels;
     const loki = lokiPods(ns).podLabels;
     const monitoring = cfg.monitoring.enabled;
@@ -271,14 +270,14 @@ export function loggingNetworkPolicies(cfg: StackConfig): { name: string; spec: 
                 podSelector: { matchLabels: alloy },
                 policyTypes: ["Ingress", "Egress"],
                 ingress: [
-                    { from: [{ podSelector: { matchLabels: alloy } }], ports: [tcp(ALLOY_HTTP_PORT)] },
+                    { from: [{ podSelector: { matchLabels: alloy } }], ports: [tcpPort(ALLOY_HTTP_PORT)] },
                     ...(monitoring
-                        ? [{ from: [networkPolicyPeer(prometheusPods(cfg))], ports: [tcp(ALLOY_HTTP_PORT)] }]
+                        ? [{ from: [networkPolicyPeer(prometheusPods(cfg))], ports: [tcpPort(ALLOY_HTTP_PORT)] }]
                         : []),
                 ],
                 egress: [
-                    { to: [{ podSelector: { matchLabels: loki } }], ports: [tcp(LOKI_HTTP_PORT)] },
-                    { to: [{ podSelector: { matchLabels: alloy } }], ports: [tcp(ALLOY_HTTP_PORT)] },
+                    { to: [{ podSelector: { matchLabels: loki } }], ports: [tcpPort(LOKI_HTTP_PORT)] },
+                    { to: [{ podSelector: { matchLabels: alloy } }], ports: [tcpPort(ALLOY_HTTP_PORT)] },
                     API_SERVER_EGRESS_RULE,
                     DNS_EGRESS_RULE,
                 ],
@@ -290,19 +289,19 @@ export function loggingNetworkPolicies(cfg: StackConfig): { name: string; spec: 
                 podSelector: { matchLabels: loki },
                 policyTypes: ["Ingress", "Egress"],
                 ingress: [
-                    { from: [{ podSelector: { matchLabels: alloy } }], ports: [tcp(LOKI_HTTP_PORT)] },
+                    { from: [{ podSelector: { matchLabels: alloy } }], ports: [tcpPort(LOKI_HTTP_PORT)] },
                     ...(monitoring
-                        ? [{ from: [networkPolicyPeer(grafanaPods(cfg))], ports: [tcp(LOKI_HTTP_PORT)] }]
+                        ? [{ from: [networkPolicyPeer(grafanaPods(cfg))], ports: [tcpPort(LOKI_HTTP_PORT)] }]
                         : []),
                     {
                         from: [{ podSelector: { matchLabels: loki } }],
-                        ports: [tcp(LOKI_GRPC_PORT), tcp(LOKI_MEMBERLIST_PORT)],
+                        ports: [tcpPort(LOKI_GRPC_PORT), tcpPort(LOKI_MEMBERLIST_PORT)],
                     },
                 ],
                 egress: [
                     {
                         to: [{ podSelector: { matchLabels: loki } }],
-                        ports: [tcp(LOKI_GRPC_PORT), tcp(LOKI_MEMBERLIST_PORT)],
+                        ports: [tcpPort(LOKI_GRPC_PORT), tcpPort(LOKI_MEMBERLIST_PORT)],
                     },
                     DNS_EGRESS_RULE,
                 ],

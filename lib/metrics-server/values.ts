@@ -8,7 +8,7 @@ import type { StackConfig } from "../../config/schema";
 import type { ChartSource } from "../chart-source";
 import { HelmRendering, helmRendering } from "../helm";
 import { PART_OF } from "../labels";
-import { API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE } from "../namespace-specs";
+import { API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE, tcpPort } from "../namespace-specs";
 import { chartResources, ComputeResources, computeResources, replicatedChartValues } from "../defaults";
 
 /** The Helm release; the chart names its objects (Service, APIService backend) after it. */
@@ -77,11 +77,10 @@ type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
  * addresses, also cluster-specific), the API server (it authenticates requests and lists nodes), DNS.
  */
 export function metricsServerNetworkPolicySpec(): NetworkPolicySpec {
-    const tcp = (port: number) => ({ protocol: "TCP", port });
     return {
         podSelector: { matchLabels: metricsServerSelector() },
         policyTypes: ["Ingress", "Egress"],
-        ingress: [{ ports: [tcp(METRICS_SERVER_PORT)] }],
-        egress: [{ ports: [tcp(KUBELET_PORT)] }, API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE],
+        ingress: [{ ports: [tcpPort(METRICS_SERVER_PORT)] }],
+        egress: [{ ports: [tcpPort(KUBELET_PORT)] }, API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE],
     };
 }

@@ -4,7 +4,7 @@
  * `pdb-for-replicated-workloads`).
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE } from "../namespace-specs";
+import { API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE, tcpPort } from "../namespace-specs";
 import { networkPolicyPeer, PeerSelector } from "../topology";
 import { CNPG_STATUS_PORT, instanceSelector } from "./specs";
 
@@ -53,16 +53,14 @@ type NetworkPolicyIngressRule = k8s.types.input.networking.v1.NetworkPolicyIngre
 type NetworkPolicyEgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
 type PodDisruptionBudgetSpec = k8s.types.input.policy.v1.PodDisruptionBudgetSpec;
 
-const tcp = (port: number) => ({ protocol: "TCP", port });
-
 /** The operator's policy (in its own namespace): webhooks and metrics in; API server, instances, plugin, DNS out. */
 export function operatorNetworkPolicySpec(args: OperatorNetworkArgs): NetworkPolicySpec {
     const ingress: NetworkPolicyIngressRule[] = [
         // Admission webhooks: the API server's source addresses are cluster-specific, so no peer restriction.
-        { ports: [tcp(OPERATOR_WEBHOOK_PORT)] },
+        { ports: [tcpPort(OPERATOR_WEBHOOK_PORT)] },
     ];
     if (args.prometheus)
-        ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcp(OPERATOR_METRICS_PORT)] });
+        ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcpPort(OPERATOR_METRICS_PORT)] });
     const egress: NetworkPolicyEgressRule[] = [
         API_SERVER_EGRESS_RULE,
         {
@@ -73,13 +71,13 @@ export function operatorNetworkPolicySpec(args: OperatorNetworkArgs): NetworkPol
                 },
             ],
             // Only the instance manager's status port: the instances' own policy admits nothing else from the operator.
-            ports: [tcp(CNPG_STATUS_PORT)],
+            ports: [tcpPort(CNPG_STATUS_PORT)],
         },
     ];
     if (args.barmanPlugin)
         egress.push({
             to: [{ podSelector: { matchLabels: { ...BARMAN_PLUGIN_POD_LABELS } } }],
-            ports: [tcp(BARMAN_PLUGIN_GRPC_PORT)],
+            ports: [tcpPort(BARMAN_PLUGIN_GRPC_PORT)],
         });
     egress.push(DNS_EGRESS_RULE);
     return {
@@ -110,7 +108,7 @@ export function barmanPluginNetworkPolicySpec(): NetworkPolicySpec {
         ingress: [
             {
                 from: [{ podSelector: { matchLabels: { ...OPERATOR_POD_LABELS } } }],
-                ports: [tcp(BARMAN_PLUGIN_GRPC_PORT)],
+                ports: [tcpPort(BARMAN_PLUGIN_GRPC_PORT)],
             },
         ],
         egress: [API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE],

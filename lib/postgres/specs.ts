@@ -15,7 +15,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { objectStoreEgressRules } from "../backups/object-store";
 import { toKubeResources, ResourceSpec } from "../defaults";
-import { API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE } from "../namespace-specs";
+import { API_SERVER_EGRESS_RULE, DNS_EGRESS_RULE, tcpPort } from "../namespace-specs";
 import { networkPolicyPeer, PeerSelector, POSTGRES_PORT } from "../topology";
 import { BARMAN_PLUGIN_NAME } from "./values";
 
@@ -433,8 +433,6 @@ export interface PostgresNetworkArgs {
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type NetworkPolicyIngressRule = k8s.types.input.networking.v1.NetworkPolicyIngressRule;
-
-const tcp = (port: number) => ({ protocol: "TCP", port });
 const sameNamespacePods = (selector: Record<string, unknown>) => ({ podSelector: selector });
 
 /** The instances' policy: who may reach PostgreSQL, the status API and the exporter, and where instances may go. */
@@ -447,20 +445,21 @@ export function instancesNetworkPolicySpec(args: PostgresNetworkArgs): NetworkPo
     ];
     const ingress: NetworkPolicyIngressRule[] = [
         // Replication, pg_rewind, join jobs (pg_basebackup) and the instance managers talking to each other.
-        { from: [self], ports: [tcp(POSTGRES_PORT), tcp(CNPG_STATUS_PORT)] },
+        { from: [self], ports: [tcpPort(POSTGRES_PORT), tcpPort(CNPG_STATUS_PORT)] },
         {
             from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.operatorNamespace } } }],
-            ports: [tcp(CNPG_STATUS_PORT)],
+            ports: [tcpPort(CNPG_STATUS_PORT)],
         },
     ];
-    if (sqlPeers.length > 0) ingress.push({ from: sqlPeers, ports: [tcp(POSTGRES_PORT)] });
-    if (args.prometheus) ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcp(CNPG_METRICS_PORT)] });
+    if (sqlPeers.length > 0) ingress.push({ from: sqlPeers, ports: [tcpPort(POSTGRES_PORT)] });
+    if (args.prometheus)
+        ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcpPort(CNPG_METRICS_PORT)] });
     return {
         podSelector: instanceSelector(args.clusterName),
         policyTypes: ["Ingress", "Egress"],
         ingress,
         egress: [
-            { to: [self], ports: [tcp(POSTGRES_PORT), tcp(CNPG_STATUS_PORT)] },
+            { to: [self], ports: [tcpPort(POSTGRES_PORT), tcpPort(CNPG_STATUS_PORT)] },
             // The instance manager watches its Cluster and Secrets.
             API_SERVER_EGRESS_RULE,
             DNS_EGRESS_RULE,
@@ -475,15 +474,15 @@ export function instancesNetworkPolicySpec(args: PostgresNetworkArgs): NetworkPo
 export function poolerNetworkPolicySpec(args: PostgresNetworkArgs & { poolerName: string }): NetworkPolicySpec {
     const ingress: NetworkPolicyIngressRule[] = [];
     if (args.clients.length > 0)
-        ingress.push({ from: args.clients.map(networkPolicyPeer), ports: [tcp(POSTGRES_PORT)] });
+        ingress.push({ from: args.clients.map(networkPolicyPeer), ports: [tcpPort(POSTGRES_PORT)] });
     if (args.prometheus)
-        ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcp(PGBOUNCER_METRICS_PORT)] });
+        ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcpPort(PGBOUNCER_METRICS_PORT)] });
     return {
         podSelector: { matchLabels: { [POOLER_LABEL]: args.poolerName } },
         policyTypes: ["Ingress", "Egress"],
         ingress,
         egress: [
-            { to: [sameNamespacePods(instanceSelector(args.clusterName))], ports: [tcp(POSTGRES_PORT)] },
+            { to: [sameNamespacePods(instanceSelector(args.clusterName))], ports: [tcpPort(POSTGRES_PORT)] },
             // The pooler's instance manager reads its Pooler, Cluster and Secrets.
             API_SERVER_EGRESS_RULE,
             DNS_EGRESS_RULE,

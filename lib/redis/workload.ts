@@ -12,7 +12,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { toKubeResources, ResourceSpec } from "../defaults";
 import { selectorLabels } from "../labels";
-import { DNS_EGRESS_RULE } from "../namespace-specs";
+import { DNS_EGRESS_RULE, tcpPort } from "../namespace-specs";
 import { hardenedPodSpec } from "../pod-security";
 import {
     networkPolicyPeer,
@@ -402,8 +402,6 @@ export interface RedisNetworkArgs {
     /** Prometheus server pods (exporter scrape); none when unset. */
     readonly prometheus?: PeerSelector;
 }
-
-const tcp = (port: number) => ({ protocol: "TCP", port });
 const local = (selector: Record<string, string>) => ({ podSelector: { matchLabels: { ...selector } } });
 
 export function serverNetworkPolicySpec(args: RedisNetworkArgs): NetworkPolicySpec {
@@ -415,17 +413,17 @@ export function serverNetworkPolicySpec(args: RedisNetworkArgs): NetworkPolicySp
         local(SERVER_SELECTOR),
         ...(sentinel ? [local(SENTINEL_SELECTOR)] : []),
     ];
-    const ingress: NetworkPolicyIngressRule[] = [{ from: redisPeers, ports: [tcp(REDIS_PORT)] }];
+    const ingress: NetworkPolicyIngressRule[] = [{ from: redisPeers, ports: [tcpPort(REDIS_PORT)] }];
     if (args.prometheus)
-        ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcp(REDIS_EXPORTER_PORT)] });
+        ingress.push({ from: [networkPolicyPeer(args.prometheus)], ports: [tcpPort(REDIS_EXPORTER_PORT)] });
     return {
         podSelector: { matchLabels: { ...SERVER_SELECTOR } },
         policyTypes: ["Ingress", "Egress"],
         ingress,
         egress: [
-            { to: [local(SERVER_SELECTOR)], ports: [tcp(REDIS_PORT)] },
+            { to: [local(SERVER_SELECTOR)], ports: [tcpPort(REDIS_PORT)] },
             // start-server.sh asks the Sentinels for the current primary.
-            ...(sentinel ? [{ to: [local(SENTINEL_SELECTOR)], ports: [tcp(REDIS_SENTINEL_PORT)] }] : []),
+            ...(sentinel ? [{ to: [local(SENTINEL_SELECTOR)], ports: [tcpPort(REDIS_SENTINEL_PORT)] }] : []),
             DNS_EGRESS_RULE,
         ],
     };
@@ -443,12 +441,12 @@ export function sentinelNetworkPolicySpec(args: RedisNetworkArgs): NetworkPolicy
                     local(SENTINEL_SELECTOR),
                     local(SERVER_SELECTOR),
                 ],
-                ports: [tcp(REDIS_SENTINEL_PORT)],
+                ports: [tcpPort(REDIS_SENTINEL_PORT)],
             },
         ],
         egress: [
-            { to: [local(SERVER_SELECTOR)], ports: [tcp(REDIS_PORT)] },
-            { to: [local(SENTINEL_SELECTOR)], ports: [tcp(REDIS_SENTINEL_PORT)] },
+            { to: [local(SERVER_SELECTOR)], ports: [tcpPort(REDIS_PORT)] },
+            { to: [local(SENTINEL_SELECTOR)], ports: [tcpPort(REDIS_SENTINEL_PORT)] },
             DNS_EGRESS_RULE,
         ],
     };

@@ -10,7 +10,7 @@ import type { ChartSource } from "../chart-source";
 import { HelmRendering, helmRendering } from "../helm";
 import { chartResources, computeResources } from "../defaults";
 import type { ComputeResources } from "../defaults";
-import { DNS_EGRESS_RULE } from "../namespace-specs";
+import { DNS_EGRESS_RULE, tcpPort } from "../namespace-specs";
 import { containerSecurityContext } from "../pod-security";
 import { storageClassFor } from "../storage-class";
 import { PART_OF } from "../labels";
@@ -197,7 +197,6 @@ export function tempoValues(args: {
  */
 export function tracingNetworkPolicies(cfg: StackConfig): { name: string; spec: NetworkPolicySpec }[] {
     const ns = cfg.namespaces.tracing;
-    const tcp = (port: number) => ({ protocol: "TCP", port });
     const senders = [cfg.namespaces.apps, ...(cfg.mesh.enabled && cfg.edge.enabled ? [cfg.namespaces.edge] : [])];
     const collector = collectorPods(ns);
     const tempo = tempoPods(ns);
@@ -212,11 +211,11 @@ export function tracingNetworkPolicies(cfg: StackConfig): { name: string; spec: 
                         from: senders.map((n) => ({
                             namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } },
                         })),
-                        ports: [tcp(OTLP_GRPC_PORT), tcp(OTLP_HTTP_PORT)],
+                        ports: [tcpPort(OTLP_GRPC_PORT), tcpPort(OTLP_HTTP_PORT)],
                     },
                 ],
                 egress: [
-                    { to: [{ podSelector: { matchLabels: tempo.podLabels } }], ports: [tcp(OTLP_GRPC_PORT)] },
+                    { to: [{ podSelector: { matchLabels: tempo.podLabels } }], ports: [tcpPort(OTLP_GRPC_PORT)] },
                     DNS_EGRESS_RULE,
                 ],
             },
@@ -227,9 +226,9 @@ export function tracingNetworkPolicies(cfg: StackConfig): { name: string; spec: 
                 podSelector: { matchLabels: tempo.podLabels },
                 policyTypes: ["Ingress", "Egress"],
                 ingress: [
-                    { from: [{ podSelector: { matchLabels: collector.podLabels } }], ports: [tcp(OTLP_GRPC_PORT)] },
+                    { from: [{ podSelector: { matchLabels: collector.podLabels } }], ports: [tcpPort(OTLP_GRPC_PORT)] },
                     ...(cfg.monitoring.enabled
-                        ? [{ from: [networkPolicyPeer(grafanaPods(cfg))], ports: [tcp(TEMPO_HTTP_PORT)] }]
+                        ? [{ from: [networkPolicyPeer(grafanaPods(cfg))], ports: [tcpPort(TEMPO_HTTP_PORT)] }]
                         : []),
                 ],
                 egress: [DNS_EGRESS_RULE],
